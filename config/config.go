@@ -1,0 +1,276 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole node configuration. Zero values are never used
+// directly: Default fills every field, and the file and environment override.
+type Config struct {
+	// Listen is the public address for widgets and the HTTP endpoints.
+	Listen string `yaml:"listen"`
+	// DataDir holds the bbolt session store (and, later, JetStream and models).
+	DataDir string `yaml:"data_dir"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"log_format"`
+	// ShutdownTimeout bounds a graceful shutdown; past it the node exits anyway.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+
+	Gateway Gateway `yaml:"gateway"`
+	Auth    Auth    `yaml:"auth"`
+	Store   Store   `yaml:"store"`
+}
+
+// Gateway configures the widget WebSocket endpoint (GET /v1/ws).
+type Gateway struct {
+	// MaxConnections caps concurrent widget connections; past it upgrades get 503.
+	// One process may hold at most the RLIMIT_NOFILE hard limit of open files.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxFrameBytes is the largest frame accepted; larger ones close with 1009.
+	MaxFrameBytes int `yaml:"max_frame_bytes"`
+	// ReadBufferBytes is the per-connection read buffer (frames may be larger).
+	ReadBufferBytes int `yaml:"read_buffer_bytes"`
+	// HelloTimeout is how long a new connection may take to send hello.
+	HelloTimeout time.Duration `yaml:"hello_timeout"`
+	// IdleTimeout closes a connection that sent nothing (not even a pong) for this long.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// PingInterval is how often the node pings a connection it has not written to.
+	PingInterval time.Duration `yaml:"ping_interval"`
+	// WriteTimeout bounds every write to a connection.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// RateLimit is the sustained customer messages per second per connection.
+	RateLimit float64 `yaml:"rate_limit"`
+	// RateBurst is the token bucket's size.
+	RateBurst int `yaml:"rate_burst"`
+	// SendQueue is the most frames queued to one slow connection before it is closed.
+	SendQueue int `yaml:"send_queue"`
+	// AllowedOrigins lists the Origin values browsers may connect from
+	// (scheme://host[:port]); "*" or an empty list allows any.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// Auth configures widget authentication.
+type Auth struct {
+	// WidgetSecret is the HS256 key of widget tokens. Empty means anonymous
+	// widgets are accepted (a warning is logged at start).
+	WidgetSecret string `yaml:"widget_secret" secret:"true"`
+	// ClockSkew is the leeway allowed on token expiry.
+	ClockSkew time.Duration `yaml:"clock_skew"`
+}
+
+// Store configures the bbolt session store.
+type Store struct {
+	// Retention expires sessions idle for longer than this.
+	Retention time.Duration `yaml:"retention"`
+	// SweepInterval is how often the expiry sweeper runs.
+	SweepInterval time.Duration `yaml:"sweep_interval"`
+	// SweepBatch bounds the sessions deleted in one transaction.
+	SweepBatch int `yaml:"sweep_batch"`
+	// MaxBatch bounds the writes merged into one group commit.
+	MaxBatch int `yaml:"max_batch"`
+}
+
+// Default returns the configuration of a complete node on 127.0.0.1:8080
+// with its data under ./data.
+func Default() *Config {
+	return &Config{
+		Listen:          "127.0.0.1:8080",
+		DataDir:         "./data",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		ShutdownTimeout: 10 * time.Second,
+		Gateway: Gateway{
+			MaxConnections:  10000,
+			MaxFrameBytes:   16 << 10,
+			ReadBufferBytes: 1 << 10,
+			HelloTimeout:    10 * time.Second,
+			IdleTimeout:     75 * time.Second,
+			PingInterval:    30 * time.Second,
+			WriteTimeout:    10 * time.Second,
+			RateLimit:       10,
+			RateBurst:       20,
+			SendQueue:       256,
+		},
+		Auth: Auth{ClockSkew: 30 * time.Second},
+		Store: Store{
+			Retention:     72 * time.Hour,
+			SweepInterval: time.Minute,
+			SweepBatch:    500,
+			MaxBatch:      2000,
+		},
+	}
+}
+
+// EnvPrefix starts every environment variable edgedesk reads.
+const EnvPrefix = "EDGEDESK_"
+
+// Load builds the effective configuration: Default, then the YAML file at
+// path (skipped when path is empty), then the environment (environ is
+// os.Environ()-style "KEY=value" pairs), then Validate.
+func Load(path string, environ []string) (*Config, error) {
+	c := Default()
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		defer f.Close()
+		if err := c.decodeYAML(f); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(environ); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Parse decodes YAML over Default, without the environment, and validates.
+func Parse(data []byte) (*Config, error) {
+	c := Default()
+	if err := c.decodeYAML(bytes.NewReader(data)); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) decodeYAML(r io.Reader) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		if errors.Is(err, io.EOF) { // empty file: all defaults
+			return nil
+		}
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, m := range te.Errors {
+				if strings.Contains(m, "not found in type") {
+					return fmt.Errorf("%w: %s", ErrUnknownKey, strings.Join(te.Errors, "; "))
+				}
+			}
+			return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(te.Errors, "; "))
+		}
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
+}
+
+// Validate checks every field and returns all problems joined, each a
+// *FieldError naming the key and value.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key string, v any, reason string) {
+		errs = append(errs, &FieldError{Key: key, Value: v, Reason: reason})
+	}
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" {
+		bad("listen", c.Listen, "want host:port")
+	}
+	if c.DataDir == "" {
+		bad("data_dir", c.DataDir, "must not be empty")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", c.LogLevel, "want debug, info, warn or error")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("log_format", c.LogFormat, "want text or json")
+	}
+	positive := func(key string, d time.Duration) {
+		if d <= 0 {
+			bad(key, d, "must be positive")
+		}
+	}
+	positive("shutdown_timeout", c.ShutdownTimeout)
+
+	g := &c.Gateway
+	if g.MaxConnections < 1 {
+		bad("gateway.max_connections", g.MaxConnections, "must be at least 1")
+	}
+	if g.MaxFrameBytes < 512 || g.MaxFrameBytes > 16<<20 {
+		bad("gateway.max_frame_bytes", g.MaxFrameBytes, "want 512 to 16777216")
+	}
+	if g.ReadBufferBytes < 256 || g.ReadBufferBytes > 1<<20 {
+		bad("gateway.read_buffer_bytes", g.ReadBufferBytes, "want 256 to 1048576")
+	}
+	positive("gateway.hello_timeout", g.HelloTimeout)
+	positive("gateway.idle_timeout", g.IdleTimeout)
+	positive("gateway.ping_interval", g.PingInterval)
+	positive("gateway.write_timeout", g.WriteTimeout)
+	if g.PingInterval > 0 && g.IdleTimeout > 0 && g.PingInterval >= g.IdleTimeout {
+		bad("gateway.ping_interval", g.PingInterval, "must be shorter than gateway.idle_timeout")
+	}
+	if !(g.RateLimit > 0) {
+		bad("gateway.rate_limit", g.RateLimit, "must be positive")
+	}
+	if g.RateBurst < 1 {
+		bad("gateway.rate_burst", g.RateBurst, "must be at least 1")
+	}
+	if g.SendQueue < 8 {
+		bad("gateway.send_queue", g.SendQueue, "must be at least 8")
+	}
+	for i, o := range g.AllowedOrigins {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad(fmt.Sprintf("gateway.allowed_origins[%d]", i), o, "want scheme://host[:port]")
+		}
+	}
+
+	if c.Auth.WidgetSecret != "" && len(c.Auth.WidgetSecret) < 32 {
+		bad("auth.widget_secret", "(redacted)", "must be at least 32 bytes for HS256")
+	}
+	if c.Auth.ClockSkew < 0 || c.Auth.ClockSkew > 10*time.Minute {
+		bad("auth.clock_skew", c.Auth.ClockSkew, "want 0 to 10m")
+	}
+
+	s := &c.Store
+	if s.Retention < time.Minute {
+		bad("store.retention", s.Retention, "must be at least 1m")
+	}
+	positive("store.sweep_interval", s.SweepInterval)
+	if s.SweepBatch < 1 || s.SweepBatch > 100000 {
+		bad("store.sweep_batch", s.SweepBatch, "want 1 to 100000")
+	}
+	if s.MaxBatch < 1 || s.MaxBatch > 100000 {
+		bad("store.max_batch", s.MaxBatch, "want 1 to 100000")
+	}
+	return errors.Join(errs...)
+}
+
+// Redacted returns a copy with secrets replaced, for printing and logging.
+func (c *Config) Redacted() *Config {
+	r := *c
+	r.Gateway.AllowedOrigins = append([]string(nil), c.Gateway.AllowedOrigins...)
+	if r.Auth.WidgetSecret != "" {
+		r.Auth.WidgetSecret = "(redacted)"
+	}
+	return &r
+}
+
+// YAML renders the configuration (secrets redacted) as a YAML document.
+func (c *Config) YAML() ([]byte, error) {
+	return yaml.Marshal(c.Redacted())
+}

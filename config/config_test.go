@@ -1,0 +1,142 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+}
+
+func TestExampleFileMatchesDefault(t *testing.T) {
+	// The documented example sets every key to its default value, so the
+	// reference in the README cannot drift from the code.
+	c, err := Load("edgedesk.example.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Default().YAML()
+	got, _ := c.YAML()
+	if string(got) != string(want) {
+		t.Fatalf("example differs from Default:\n got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestLoadOrder(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	os.WriteFile(path, []byte("listen: 0.0.0.0:9000\ngateway:\n  max_frame_bytes: 4096\n  allowed_origins: [https://shop.example]\n"), 0o600)
+	c, err := Load(path, []string{"EDGEDESK_LISTEN=127.0.0.1:9001", "EDGEDESK_STORE_RETENTION=24h", "PATH=/bin", "EDGEDESK_ORT_LIB=/x.so"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9001" {
+		t.Errorf("env must override file: listen = %q", c.Listen)
+	}
+	if c.Gateway.MaxFrameBytes != 4096 {
+		t.Errorf("file must override default: max_frame_bytes = %d", c.Gateway.MaxFrameBytes)
+	}
+	if c.Store.Retention != 24*time.Hour {
+		t.Errorf("retention = %v", c.Store.Retention)
+	}
+	if c.Gateway.HelloTimeout != Default().Gateway.HelloTimeout {
+		t.Errorf("unset key must keep default")
+	}
+	if len(c.Gateway.AllowedOrigins) != 1 {
+		t.Errorf("origins = %v", c.Gateway.AllowedOrigins)
+	}
+}
+
+func TestErrorsNameKeyAndValue(t *testing.T) {
+	cases := []struct {
+		name    string
+		yaml    string
+		env     []string
+		wantErr error
+		want    []string
+	}{
+		{"bad listen", "listen: nowhere\n", nil, ErrInvalid, []string{"listen", "nowhere"}},
+		{"frame too small", "gateway:\n  max_frame_bytes: 10\n", nil, ErrInvalid, []string{"gateway.max_frame_bytes", "10"}},
+		{"unknown key names line", "listen: 127.0.0.1:1\ngatway:\n  x: 1\n", nil, ErrUnknownKey, []string{"line 2", "gatway"}},
+		{"wrong type", "gateway:\n  max_connections: lots\n", nil, ErrInvalid, []string{"lots"}},
+		{"env bad int", "", []string{"EDGEDESK_GATEWAY_MAX_CONNECTIONS=many"}, ErrInvalid, []string{"EDGEDESK_GATEWAY_MAX_CONNECTIONS", "many", "integer"}},
+		{"env typo", "", []string{"EDGEDESK_LISTN=x"}, ErrInvalid, []string{"EDGEDESK_LISTN", "no such setting"}},
+		{"env bad duration", "", []string{"EDGEDESK_STORE_RETENTION=3 days"}, ErrInvalid, []string{"EDGEDESK_STORE_RETENTION", "duration"}},
+		{"short secret", "auth:\n  widget_secret: short\n", nil, ErrInvalid, []string{"auth.widget_secret", "32 bytes"}},
+		{"bad origin", "gateway:\n  allowed_origins: [shop.example]\n", nil, ErrInvalid, []string{"allowed_origins[0]", "shop.example"}},
+		{"ping vs idle", "gateway:\n  ping_interval: 2m\n  idle_timeout: 1m\n", nil, ErrInvalid, []string{"gateway.ping_interval"}},
+		{"all errors at once", "log_level: loud\nlog_format: xml\n", nil, ErrInvalid, []string{"log_level", "loud", "log_format", "xml"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yaml")
+			os.WriteFile(path, []byte(tc.yaml), 0o600)
+			_, err := Load(path, tc.env)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestFieldErrorAs(t *testing.T) {
+	_, err := Parse([]byte("gateway:\n  rate_burst: 0\n"))
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Key != "gateway.rate_burst" {
+		t.Fatalf("errors.As FieldError: %v", err)
+	}
+}
+
+func TestRedacted(t *testing.T) {
+	c := Default()
+	c.Auth.WidgetSecret = strings.Repeat("s", 40)
+	out, err := c.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "ssss") {
+		t.Fatal("secret printed")
+	}
+	if c.Auth.WidgetSecret == "(redacted)" {
+		t.Fatal("Redacted modified the original")
+	}
+}
+
+func TestEveryEnvNameMapsToAKey(t *testing.T) {
+	names := EnvNames()
+	if len(names) < 15 {
+		t.Fatalf("only %d env names", len(names))
+	}
+	for _, n := range names {
+		if _, err := Load("", []string{n + "=" + "1"}); err != nil && !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("listen: 127.0.0.1:8080\n"))
+	f.Add([]byte("gateway:\n  allowed_origins: [https://a.example]\n  rate_limit: 2.5\n"))
+	f.Add([]byte("store:\n  retention: 72h\n"))
+	f.Add([]byte("{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data)
+		if err == nil {
+			if verr := c.Validate(); verr != nil {
+				t.Fatalf("Parse accepted an invalid config: %v", verr)
+			}
+		}
+	})
+}

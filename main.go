@@ -1,0 +1,114 @@
+// Command edgedesk runs an edgedesk edge node and its tools.
+//
+//	edgedesk [serve] [-config FILE]   run the node (the default)
+//	edgedesk check-config -config FILE
+//	edgedesk version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	var ue usageError
+	switch {
+	case err == nil:
+	case errors.As(err, &ue):
+		fmt.Fprintln(os.Stderr, "edgedesk:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "edgedesk:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError marks errors in the command line or configuration (exit 2).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+const usage = `usage: edgedesk <command> [flags]
+
+commands:
+  serve         run the node (default)
+  check-config  print the effective configuration, or its errors
+  version       print the version
+Run 'edgedesk <command> -h' for a command's flags.`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stderr)
+	case "check-config":
+		return checkConfig(args, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "edgedesk", node.Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Errorf("unknown command %q\n%s", cmd, usage)}
+}
+
+// loadConfig parses -config (default $EDGEDESK_CONFIG) and loads it.
+func loadConfig(name string, args []string, stderr io.Writer) (*config.Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", os.Getenv("EDGEDESK_CONFIG"), "YAML config `file` (all keys optional; env EDGEDESK_* overrides)")
+	if err := fs.Parse(args); err != nil {
+		return nil, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return nil, usageError{fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))}
+	}
+	cfg, err := config.Load(*path, os.Environ())
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
+}
+
+func checkConfig(args []string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig("check-config", args, stderr)
+	if err != nil {
+		return err
+	}
+	out, err := cfg.YAML()
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(out)
+	return err
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := loadConfig("serve", args, stderr)
+	if err != nil {
+		return err
+	}
+	log := node.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	n, err := node.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	return n.Run(ctx)
+}

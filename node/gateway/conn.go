@@ -1,0 +1,610 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/session"
+)
+
+// maxConsecutiveErrors closes a connection (1008) that keeps sending frames
+// the node refuses.
+const maxConsecutiveErrors = 10
+
+var readBufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+var frameBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// conn is one widget connection. The reader goroutine owns everything but
+// the fields under mu; writes happen under wmu, from the reader (replay,
+// close) or from a short-lived flusher.
+type conn struct {
+	g   *Gateway
+	ws  *websocket.Conn
+	raw net.Conn // the TCP conn: fasthttp's hijacked wrapper ignores Close
+	id  uint64
+
+	// Set by hello, read-only afterwards (read by the committer's callbacks).
+	sid      string
+	meta     session.Meta
+	helloed  bool
+	onResult func(session.Result)
+
+	bucket tokenBucket
+	errRun int    // consecutive refused frames
+	ackSeq uint64 // highest seq the widget acknowledged
+
+	// life guards the socket: every use of ws outside the reader holds it
+	// for reading and checks dead. finish takes it for writing before the
+	// handler returns, because fasthttp then recycles the hijacked conn.
+	life sync.RWMutex
+	dead bool
+	wmu  sync.Mutex // serialises data frames
+
+	mu        sync.Mutex
+	queue     []*[]byte
+	flushing  bool
+	replaying bool
+	pending   []*session.Event // deliveries held back during replay
+	cursor    uint64           // highest message seq delivered
+	closed    bool
+	pinger    *time.Timer
+}
+
+func newConn(g *Gateway, ws *websocket.Conn) *conn {
+	c := &conn{g: g, ws: ws, raw: ws.NetConn(), id: g.nextID.Add(1)}
+	if u, ok := c.raw.(interface{ UnsafeConn() net.Conn }); ok {
+		c.raw = u.UnsafeConn()
+	}
+	c.onResult = c.result
+	c.bucket = tokenBucket{rate: g.cfg.RateLimit, burst: float64(g.cfg.RateBurst), tokens: float64(g.cfg.RateBurst)}
+	return c
+}
+
+// ID implements session.Subscriber.
+func (c *conn) ID() uint64 { return c.id }
+
+// serve runs the connection until it closes.
+func (c *conn) serve() {
+	g := c.g
+	c.ws.SetReadLimit(int64(g.cfg.MaxFrameBytes))
+	c.ws.SetReadDeadline(g.now().Add(g.cfg.HelloTimeout))
+	c.ws.SetPongHandler(func(string) error { c.extendRead(); return nil })
+	c.ws.SetPingHandler(func(data string) error {
+		c.extendRead()
+		err := c.ws.WriteControl(websocket.PongMessage, []byte(data), g.now().Add(g.cfg.WriteTimeout))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil
+		}
+		return err
+	})
+	c.mu.Lock()
+	c.pinger = time.AfterFunc(g.cfg.PingInterval, c.ping)
+	c.mu.Unlock()
+	defer c.finish()
+
+	var f frame
+	for {
+		typ, r, err := c.ws.NextReader()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		buf := readBufPool.Get().(*bytes.Buffer)
+		buf.Reset()
+		_, err = buf.ReadFrom(r)
+		if err != nil {
+			readBufPool.Put(buf)
+			c.readFailed(err)
+			return
+		}
+		g.m.BytesIn.Add(float64(buf.Len()))
+		if c.helloed {
+			c.extendRead()
+		}
+		var keep bool
+		if typ != websocket.TextMessage {
+			keep = c.refuse(badFrame("binary frames are not supported; send JSON text"), "")
+		} else {
+			keep = c.handle(buf.Bytes(), &f)
+		}
+		if buf.Cap() <= 64<<10 {
+			readBufPool.Put(buf)
+		}
+		if !keep {
+			return
+		}
+	}
+}
+
+func (c *conn) extendRead() {
+	c.ws.SetReadDeadline(c.g.now().Add(c.g.cfg.IdleTimeout))
+}
+
+// readFailed decides how a failed read ends the connection.
+func (c *conn) readFailed(err error) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, websocket.ErrReadLimit):
+		// fasthttp/websocket already sent close 1009.
+		c.g.m.closed(strconv.Itoa(CloseTooLarge))
+		c.markClosed()
+	case errors.As(err, &ne) && ne.Timeout():
+		if !c.helloed {
+			c.sendNow(appendError(nil, CodeHelloTimeout, "no hello within "+c.g.cfg.HelloTimeout.String(), ""))
+			c.g.m.errorSent(CodeHelloTimeout)
+			c.closeWith(ClosePolicy, "hello timeout")
+		} else {
+			c.closeWith(ClosePolicy, "idle timeout")
+		}
+	default:
+		c.markClosed() // the peer closed or the network failed
+	}
+}
+
+// handle processes one text frame and reports whether to keep reading.
+func (c *conn) handle(data []byte, f *frame) bool {
+	cid, err := decodeFrame(data, f)
+	if err != nil {
+		var pe *protoError
+		errors.As(err, &pe)
+		if pe.Message == "invalid UTF-8" {
+			c.closeWith(CloseInvalidUTF8, "invalid UTF-8")
+			return false
+		}
+		c.g.m.frameIn("invalid")
+		return c.refuse(pe, cid)
+	}
+	c.g.m.frameIn(f.Type)
+	if f.Type != "hello" && !c.helloed {
+		return c.refuse(&protoError{Code: CodeNoSession, Message: "send hello first"}, cid)
+	}
+	switch f.Type {
+	case "hello":
+		if c.helloed {
+			return c.refuse(badFrame("hello already received"), "")
+		}
+		return c.hello(f)
+	case "msg":
+		return c.msg(f, cid)
+	case "ack":
+		if *f.Seq > c.ackSeq {
+			c.ackSeq = *f.Seq
+		}
+	case "typing":
+		c.g.store.Signal(c.sid, &session.Event{Kind: session.EventTyping, From: session.FromCustomer, On: *f.On}, c.id)
+	case "bye":
+		c.saveState(func(m *session.Meta) { m.ClosedAt = c.g.now().UTC() })
+		c.closeWith(CloseNormal, "bye")
+		return false
+	}
+	c.errRun = 0
+	return true
+}
+
+// refuse sends an error frame; past maxConsecutiveErrors it closes with 1008.
+func (c *conn) refuse(pe *protoError, cid string) bool {
+	c.g.m.errorSent(pe.Code)
+	c.errRun++
+	c.enqueue(appendError(c.frameBuf(), pe.Code, pe.Message, cid))
+	if c.errRun >= maxConsecutiveErrors {
+		c.closeWith(ClosePolicy, "too many refused frames")
+		return false
+	}
+	return true
+}
+
+func (c *conn) hello(f *frame) bool {
+	g := c.g
+	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.WriteTimeout)
+	defer cancel()
+	cust := session.Customer{}
+	if f.Customer != nil {
+		cust = *f.Customer
+	}
+	if g.verifier != nil {
+		claims, err := g.verifier.Verify(f.Token)
+		if err != nil {
+			c.g.m.errorSent(CodeUnauthorized)
+			c.sendNow(appendError(nil, CodeUnauthorized, "widget token refused", ""))
+			c.closeWith(ClosePolicy, "unauthorized")
+			return false
+		}
+		cust = trustedCustomer(claims, cust)
+	}
+	var (
+		meta    session.Meta
+		err     error
+		resumed = f.Session != ""
+	)
+	if resumed {
+		meta, err = g.store.Get(f.Session)
+		if errors.Is(err, session.ErrNoSession) {
+			return c.refuse(&protoError{Code: CodeNoSession, Message: "unknown or expired session; send hello without session to start a new one"}, "")
+		}
+		if err == nil && meta.Customer.ID != "" && g.verifier != nil && meta.Customer.ID != cust.ID {
+			c.g.m.errorSent(CodeUnauthorized)
+			c.sendNow(appendError(nil, CodeUnauthorized, "session belongs to another customer", ""))
+			c.closeWith(ClosePolicy, "unauthorized")
+			return false
+		}
+		if err == nil && (f.Locale != "" && f.Locale != meta.Locale || f.TZ != "" && f.TZ != meta.TZ || cust.ID != "" && cust != meta.Customer) {
+			meta, err = g.store.Update(ctx, f.Session, func(m *session.Meta) error {
+				if f.Locale != "" {
+					m.Locale = f.Locale
+				}
+				if f.TZ != "" {
+					m.TZ = f.TZ
+				}
+				if cust.ID != "" {
+					m.Customer = cust
+				}
+				return nil
+			})
+		}
+	} else {
+		channel := f.Channel
+		if channel == "" {
+			channel = "web"
+		}
+		meta, err = g.store.Create(ctx, session.Meta{Channel: channel, Customer: cust, Locale: f.Locale, TZ: f.TZ})
+	}
+	if err != nil {
+		g.log.Error("hello failed", "err", err)
+		return c.refuse(&protoError{Code: CodeUnavailable, Message: "session store unavailable; retry"}, "")
+	}
+	c.sid, c.meta, c.helloed = meta.ID, meta, true
+	c.ackSeq = meta.AckSeq
+	c.errRun = 0
+	c.extendRead()
+
+	// Subscribe before reading history so nothing committed in between is
+	// missed; deliveries wait in pending until the replay is written.
+	c.mu.Lock()
+	c.replaying = true
+	c.mu.Unlock()
+	g.store.Subscribe(c.sid, c)
+
+	var after uint64
+	if f.LastSeq != nil {
+		after = *f.LastSeq
+	}
+	if !resumed {
+		after = meta.LastSeq
+	}
+	hist, err := g.store.Messages(c.sid, after, 0)
+	if err != nil {
+		g.log.Error("replay failed", "session", c.sid, "err", err)
+		c.closeWith(CloseInternalErr, "replay failed")
+		return false
+	}
+	top := meta.LastSeq
+	if n := len(hist); n > 0 && hist[n-1].Seq > top {
+		top = hist[n-1].Seq
+	}
+	if !c.sendNow(appendWelcome(c.frameBuf(), c.sid, top, resumed, g.now())) {
+		return false
+	}
+	for i := range hist {
+		if !c.sendNow(appendMsg(c.frameBuf(), &hist[i])) {
+			return false
+		}
+		g.m.msgOut(string(hist[i].From))
+	}
+	c.mu.Lock()
+	c.cursor = top
+	c.replaying = false
+	held := c.pending
+	c.pending = nil
+	for _, ev := range held {
+		c.deliverLocked(ev)
+	}
+	c.mu.Unlock()
+	return true
+}
+
+// trustedCustomer overrides what the widget declared with the verified
+// token's claims.
+func trustedCustomer(cl *auth.Claims, declared session.Customer) session.Customer {
+	c := declared
+	c.ID = cl.Subject
+	if cl.Name != "" {
+		c.Name = cl.Name
+	}
+	if cl.Email != "" {
+		c.Email = cl.Email
+	}
+	c.Tier = cl.Tier // a tier is a privilege: only a token grants it
+	return c
+}
+
+func (c *conn) msg(f *frame, cid string) bool {
+	if !c.bucket.allow(c.g.now()) {
+		if c.errRun >= 2*int(c.bucket.burst)+maxConsecutiveErrors {
+			c.closeWith(ClosePolicy, "rate limit exceeded")
+			return false
+		}
+		c.errRun++
+		c.g.m.errorSent(CodeRateLimited)
+		c.enqueue(appendError(c.frameBuf(), CodeRateLimited, "slow down", cid))
+		return true
+	}
+	c.errRun = 0
+	m := session.Message{
+		Session:     c.sid,
+		From:        session.FromCustomer,
+		CID:         cid,
+		Channel:     c.meta.Channel,
+		CustomerID:  c.meta.Customer.ID,
+		Attachments: f.Attachments,
+		Locale:      c.meta.Locale,
+		TZ:          c.meta.TZ,
+	}
+	if f.Text != nil {
+		m.Text = *f.Text
+	}
+	start := time.Now()
+	err := c.g.store.Submit(context.Background(), m, c.id, func(r session.Result) {
+		c.g.m.Receipt.Observe(time.Since(start).Seconds())
+		c.onResult(r)
+	})
+	if err != nil {
+		code := CodeUnavailable
+		if errors.Is(err, session.ErrInvalid) {
+			code = CodeBadFrame
+		}
+		c.g.m.errorSent(code)
+		c.enqueue(appendError(c.frameBuf(), code, "message not stored", cid))
+	}
+	return true
+}
+
+// result runs on the store's committer once a customer message is durable
+// (or refused): it queues the receipt or the error.
+func (c *conn) result(r session.Result) {
+	switch {
+	case r.Err == nil:
+		if !r.Duplicate {
+			c.g.m.MessagesIn.Inc()
+		}
+		c.enqueue(appendReceipt(c.frameBuf(), r.Msg.CID, r.Msg.Seq))
+	case errors.Is(r.Err, session.ErrNoSession):
+		c.g.m.errorSent(CodeNoSession)
+		c.enqueue(appendError(c.frameBuf(), CodeNoSession, "session expired", r.Msg.CID))
+	default:
+		c.g.m.errorSent(CodeUnavailable)
+		c.enqueue(appendError(c.frameBuf(), CodeUnavailable, "message not stored; retry with the same cid", r.Msg.CID))
+	}
+}
+
+// Deliver implements session.Subscriber: called on the committer in seq
+// order for messages, and for transient signals.
+func (c *conn) Deliver(ev *session.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if c.replaying {
+		if len(c.pending) >= c.g.cfg.SendQueue {
+			go c.closeWith(ClosePolicy, "too slow")
+			return
+		}
+		c.pending = append(c.pending, ev)
+		return
+	}
+	c.deliverLocked(ev)
+}
+
+func (c *conn) deliverLocked(ev *session.Event) {
+	switch ev.Kind {
+	case session.EventMessage:
+		if ev.Msg.Seq <= c.cursor {
+			return // already replayed
+		}
+		c.cursor = ev.Msg.Seq
+		c.g.m.msgOut(string(ev.Msg.From))
+		c.enqueueLocked(appendMsg(c.frameBuf(), ev.Msg))
+	case session.EventTyping:
+		c.enqueueLocked(appendTyping(c.frameBuf(), ev.From, ev.On))
+	case session.EventQueue:
+		c.enqueueLocked(appendQueue(c.frameBuf(), ev.Position, ev.ETASec, ev.Group))
+	}
+}
+
+func (c *conn) frameBuf() []byte { return (*frameBufPool.Get().(*[]byte))[:0] }
+
+func releaseFrame(b *[]byte) {
+	if cap(*b) <= 16<<10 {
+		frameBufPool.Put(b)
+	}
+}
+
+func (c *conn) enqueue(frame []byte) {
+	c.mu.Lock()
+	c.enqueueLocked(frame)
+	c.mu.Unlock()
+}
+
+// enqueueLocked queues a frame and starts a flusher if none runs. A
+// connection whose queue is full is too slow to keep: it is closed (the
+// widget resumes and gets everything from the store).
+func (c *conn) enqueueLocked(frame []byte) {
+	if c.closed {
+		return
+	}
+	if len(c.queue) >= c.g.cfg.SendQueue {
+		go c.closeWith(ClosePolicy, "too slow")
+		return
+	}
+	c.queue = append(c.queue, &frame)
+	if !c.flushing {
+		c.flushing = true
+		go c.flush()
+	}
+}
+
+func (c *conn) flush() {
+	for {
+		c.mu.Lock()
+		q := c.queue
+		c.queue = nil
+		if len(q) == 0 || c.closed {
+			c.flushing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		for i, f := range q {
+			if !c.sendNow(*f) {
+				for _, rest := range q[i:] {
+					releaseFrame(rest)
+				}
+				c.mu.Lock()
+				c.flushing = false
+				c.mu.Unlock()
+				return
+			}
+			releaseFrame(f)
+		}
+	}
+}
+
+// sendNow writes one frame synchronously; false means the connection broke.
+func (c *conn) sendNow(frame []byte) bool {
+	c.life.RLock()
+	defer c.life.RUnlock()
+	if c.dead {
+		return false
+	}
+	c.wmu.Lock()
+	c.ws.SetWriteDeadline(c.g.now().Add(c.g.cfg.WriteTimeout))
+	err := c.ws.WriteMessage(websocket.TextMessage, frame)
+	c.wmu.Unlock()
+	if err != nil {
+		c.markClosed()
+		c.raw.Close() // unblock the reader
+		return false
+	}
+	c.g.m.BytesOut.Add(float64(len(frame)))
+	return true
+}
+
+func (c *conn) ping() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.pinger.Reset(c.g.cfg.PingInterval)
+	c.mu.Unlock()
+	c.life.RLock()
+	defer c.life.RUnlock()
+	if c.dead {
+		return
+	}
+	if err := c.ws.WriteControl(websocket.PingMessage, nil, c.g.now().Add(c.g.cfg.WriteTimeout)); err != nil && !errors.Is(err, io.EOF) {
+		c.raw.Close()
+	}
+}
+
+// closeWith sends a close frame with code and reason and closes the socket.
+// Safe to call more than once and from any goroutine.
+func (c *conn) closeWith(code int, reason string) {
+	if !c.markClosed() {
+		return
+	}
+	if len(reason) > closeReasonMaxLen {
+		reason = reason[:closeReasonMaxLen]
+	}
+	c.g.m.closed(strconv.Itoa(code))
+	c.life.RLock()
+	defer c.life.RUnlock()
+	if c.dead {
+		return
+	}
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), c.g.now().Add(time.Second))
+	c.raw.Close()
+}
+
+// markClosed flags the connection closed; it reports whether this call did.
+func (c *conn) markClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.closed = true
+	if c.pinger != nil {
+		c.pinger.Stop()
+	}
+	for _, f := range c.queue {
+		releaseFrame(f)
+	}
+	c.queue, c.pending = nil, nil
+	return true
+}
+
+// finish runs when the reader exits.
+func (c *conn) finish() {
+	c.markClosed()
+	c.life.Lock()
+	c.dead = true
+	c.raw.Close()
+	c.life.Unlock()
+	if c.sid == "" {
+		return
+	}
+	c.g.store.Unsubscribe(c.sid, c)
+	if c.ackSeq > c.meta.AckSeq {
+		c.saveState(func(*session.Meta) {})
+	}
+}
+
+// saveState persists the widget's ack position with fn's changes.
+func (c *conn) saveState(fn func(*session.Meta)) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.g.cfg.WriteTimeout)
+	defer cancel()
+	ack := c.ackSeq
+	c.g.store.Update(ctx, c.sid, func(m *session.Meta) error {
+		if ack > m.AckSeq && ack <= m.LastSeq {
+			m.AckSeq = ack
+		}
+		fn(m)
+		return nil
+	})
+}
+
+// tokenBucket is a per-connection rate limiter (owned by the reader).
+type tokenBucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func (b *tokenBucket) allow(now time.Time) bool {
+	if !b.last.IsZero() {
+		b.tokens += now.Sub(b.last).Seconds() * b.rate
+		if b.tokens > b.burst {
+			b.tokens = b.burst
+		}
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

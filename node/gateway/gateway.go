@@ -1,0 +1,203 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
+
+	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/session"
+)
+
+// ErrShuttingDown is returned by Shutdown's wait when connections did not
+// close in time.
+var ErrShuttingDown = errors.New("gateway: connections still open at shutdown deadline")
+
+// Options configures a Gateway.
+type Options struct {
+	Config config.Gateway
+	// Verifier checks widget tokens; nil accepts anonymous widgets.
+	Verifier *auth.Verifier
+	Store    *session.Store
+	Logger   *slog.Logger
+	Metrics  *Metrics
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Gateway serves widget WebSockets.
+type Gateway struct {
+	cfg      config.Gateway
+	verifier *auth.Verifier
+	store    *session.Store
+	log      *slog.Logger
+	m        *Metrics
+	now      func() time.Time
+	up       websocket.FastHTTPUpgrader
+	origins  map[string]bool // nil: any origin
+
+	nextID   atomic.Uint64
+	count    atomic.Int64
+	draining atomic.Bool
+	wg       sync.WaitGroup
+	connsMu  sync.Mutex
+	conns    map[*conn]struct{}
+}
+
+// New returns a Gateway. It panics on a nil Store.
+func New(o Options) *Gateway {
+	if o.Store == nil {
+		panic("gateway: nil Store")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	g := &Gateway{
+		cfg:      o.Config,
+		verifier: o.Verifier,
+		store:    o.Store,
+		log:      o.Logger,
+		m:        o.Metrics,
+		now:      o.Now,
+		conns:    make(map[*conn]struct{}),
+	}
+	for _, origin := range o.Config.AllowedOrigins {
+		if origin == "*" {
+			g.origins = nil
+			break
+		}
+		if g.origins == nil {
+			g.origins = map[string]bool{}
+		}
+		g.origins[strings.ToLower(strings.TrimSuffix(origin, "/"))] = true
+	}
+	g.up = websocket.FastHTTPUpgrader{
+		ReadBufferSize:  o.Config.ReadBufferBytes,
+		WriteBufferPool: &sync.Pool{}, // a write buffer only while writing
+		CheckOrigin:     g.checkOrigin,
+		Error: func(ctx *fasthttp.RequestCtx, status int, reason error) {
+			g.m.rejected(reasonForStatus(status))
+			ctx.Error(reason.Error(), status)
+		},
+	}
+	return g
+}
+
+func reasonForStatus(status int) string {
+	switch status {
+	case fasthttp.StatusForbidden:
+		return "origin"
+	case fasthttp.StatusMethodNotAllowed, fasthttp.StatusBadRequest:
+		return "handshake"
+	}
+	return "other"
+}
+
+func (g *Gateway) checkOrigin(ctx *fasthttp.RequestCtx) bool {
+	if g.origins == nil {
+		return true
+	}
+	o := ctx.Request.Header.Peek("Origin")
+	if len(o) == 0 {
+		return true // not a browser: tokens, not origins, protect the node
+	}
+	return g.origins[strings.ToLower(string(o))]
+}
+
+// Connections returns the number of open widget connections.
+func (g *Gateway) Connections() int64 { return g.count.Load() }
+
+// ServeWS is the fasthttp handler for GET /v1/ws.
+func (g *Gateway) ServeWS(ctx *fasthttp.RequestCtx) {
+	if g.draining.Load() {
+		g.m.rejected("shutdown")
+		ctx.Error("node shutting down", fasthttp.StatusServiceUnavailable)
+		return
+	}
+	if !websocket.FastHTTPIsWebSocketUpgrade(ctx) {
+		g.m.rejected("handshake")
+		ctx.Error("expected a WebSocket upgrade (widget protocol v1)", fasthttp.StatusBadRequest)
+		return
+	}
+	if n := g.count.Add(1); n > int64(g.cfg.MaxConnections) {
+		g.count.Add(-1)
+		g.m.rejected("capacity")
+		ctx.Response.Header.Set("Retry-After", "5")
+		ctx.Error("connection limit reached", fasthttp.StatusServiceUnavailable)
+		return
+	}
+	g.wg.Add(1)
+	err := g.up.Upgrade(ctx, func(ws *websocket.Conn) {
+		defer g.wg.Done()
+		defer g.count.Add(-1)
+		c := newConn(g, ws)
+		if !g.track(c) {
+			c.closeWith(CloseGoingAway, "node shutting down")
+			return
+		}
+		defer g.untrack(c)
+		c.serve()
+	})
+	if err != nil {
+		g.count.Add(-1)
+		g.wg.Done()
+	}
+}
+
+func (g *Gateway) track(c *conn) bool {
+	g.connsMu.Lock()
+	defer g.connsMu.Unlock()
+	if g.draining.Load() {
+		return false
+	}
+	g.conns[c] = struct{}{}
+	g.m.Connections.Inc()
+	g.m.Accepted.Inc()
+	return true
+}
+
+func (g *Gateway) untrack(c *conn) {
+	g.connsMu.Lock()
+	delete(g.conns, c)
+	g.connsMu.Unlock()
+	g.m.Connections.Dec()
+}
+
+// Shutdown stops accepting connections, closes every open one with 1001
+// (going away), and waits until their handlers returned or ctx is done.
+// It is idempotent.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.draining.Store(true)
+	g.connsMu.Lock()
+	open := make([]*conn, 0, len(g.conns))
+	for c := range g.conns {
+		open = append(open, c)
+	}
+	g.connsMu.Unlock()
+	for _, c := range open {
+		c.closeWith(CloseGoingAway, "node shutting down")
+	}
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ErrShuttingDown
+	}
+}

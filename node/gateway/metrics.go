@@ -1,0 +1,69 @@
+package gateway
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the gateway's Prometheus metrics.
+type Metrics struct {
+	Connections prometheus.Gauge
+	Accepted    prometheus.Counter
+	Rejected    *prometheus.CounterVec
+	FramesIn    *prometheus.CounterVec
+	MessagesIn  prometheus.Counter
+	MessagesOut *prometheus.CounterVec
+	BytesIn     prometheus.Counter
+	BytesOut    prometheus.Counter
+	Errors      *prometheus.CounterVec
+	Closes      *prometheus.CounterVec
+	Receipt     prometheus.Histogram
+
+	mu     sync.Mutex
+	cached map[string]prometheus.Counter
+}
+
+// NewMetrics creates the gateway's metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "edgedesk_ws_connections", Help: "Open widget WebSocket connections."}),
+		Accepted:    prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_ws_connections_total", Help: "Widget WebSocket connections accepted."}),
+		Rejected:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "edgedesk_ws_rejected_total", Help: "Upgrades refused, by reason."}, []string{"reason"}),
+		FramesIn:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "edgedesk_ws_frames_in_total", Help: "Client frames received, by type."}, []string{"type"}),
+		MessagesIn:  prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_messages_in_total", Help: "Customer messages stored (duplicates excluded)."}),
+		MessagesOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "edgedesk_messages_out_total", Help: "Messages pushed to widgets, by author."}, []string{"from"}),
+		BytesIn:     prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_ws_bytes_in_total", Help: "Payload bytes received from widgets."}),
+		BytesOut:    prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_ws_bytes_out_total", Help: "Payload bytes sent to widgets."}),
+		Errors:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "edgedesk_ws_errors_total", Help: "Error frames sent, by code."}, []string{"code"}),
+		Closes:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "edgedesk_ws_closes_total", Help: "Connections closed by the node, by close code."}, []string{"code"}),
+		Receipt: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "edgedesk_receipt_seconds",
+			Help:    "From a customer message read to its receipt queued (includes the durable commit).",
+			Buckets: []float64{.0001, .00025, .0005, .001, .002, .005, .01, .025, .05, .1},
+		}),
+		cached: map[string]prometheus.Counter{},
+	}
+	reg.MustRegister(m.Connections, m.Accepted, m.Rejected, m.FramesIn, m.MessagesIn, m.MessagesOut, m.BytesIn, m.BytesOut, m.Errors, m.Closes, m.Receipt)
+	return m
+}
+
+// counter returns vec's child for label, cached so the hot path does not
+// hash label values on every frame.
+func (m *Metrics) counter(vec *prometheus.CounterVec, name, label string) prometheus.Counter {
+	key := name + "\x00" + label
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.cached[key]
+	if !ok {
+		c = vec.WithLabelValues(label)
+		m.cached[key] = c
+	}
+	return c
+}
+
+func (m *Metrics) rejected(reason string) { m.counter(m.Rejected, "rej", reason).Inc() }
+func (m *Metrics) frameIn(typ string)     { m.counter(m.FramesIn, "in", typ).Inc() }
+func (m *Metrics) msgOut(from string)     { m.counter(m.MessagesOut, "out", from).Inc() }
+func (m *Metrics) errorSent(code string)  { m.counter(m.Errors, "err", code).Inc() }
+func (m *Metrics) closed(code string)     { m.counter(m.Closes, "close", code).Inc() }

@@ -1,0 +1,227 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/gateway"
+	"github.com/edgedesk/edgedesk/node/session"
+)
+
+// Version is set at build time (-ldflags "-X .../node.Version=...").
+var Version = "dev"
+
+// StoreFile is the session store's file name inside the data directory.
+const StoreFile = "sessions.db"
+
+// Node is one edgedesk node.
+type Node struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	store   *session.Store
+	gw      *gateway.Gateway
+	srv     *fasthttp.Server
+	ln      net.Listener
+	ready   atomic.Bool
+	stopped chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New opens the node's store and builds its components. It does not listen.
+func New(cfg *config.Config, log *slog.Logger) (*Node, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	store, err := session.Open(session.Options{
+		Path:     filepath.Join(cfg.DataDir, StoreFile),
+		MaxBatch: cfg.Store.MaxBatch,
+		Logger:   log.With("component", "store"),
+		Metrics:  session.NewMetrics(reg),
+	})
+	if err != nil {
+		return nil, err
+	}
+	var verifier *auth.Verifier
+	if cfg.Auth.WidgetSecret != "" {
+		verifier = auth.NewVerifier(cfg.Auth.WidgetSecret, cfg.Auth.ClockSkew, nil)
+	} else {
+		log.Warn("auth.widget_secret is empty: accepting anonymous widgets; set it (or EDGEDESK_AUTH_WIDGET_SECRET) in production")
+	}
+	n := &Node{
+		cfg:     cfg,
+		log:     log,
+		reg:     reg,
+		store:   store,
+		stopped: make(chan struct{}),
+	}
+	n.gw = gateway.New(gateway.Options{
+		Config:   cfg.Gateway,
+		Verifier: verifier,
+		Store:    store,
+		Logger:   log.With("component", "gateway"),
+		Metrics:  gateway.NewMetrics(reg),
+	})
+	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	n.srv = &fasthttp.Server{
+		Name:                  "edgedesk",
+		Handler:               n.route(metrics),
+		ReadTimeout:           10 * time.Second,
+		WriteTimeout:          10 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		MaxRequestBodySize:    1 << 20,
+		ReadBufferSize:        8 << 10, // room for browsers' upgrade headers and cookies
+		ReduceMemoryUsage:     true,    // no idle buffers held for hijacked WebSockets
+		Concurrency:           cfg.Gateway.MaxConnections + 1024,
+		NoDefaultServerHeader: true,
+		Logger:                fasthttpLogger{log},
+	}
+	return n, nil
+}
+
+func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		switch string(ctx.Path()) {
+		case "/v1/ws":
+			n.gw.ServeWS(ctx)
+		case "/healthz":
+			ctx.SetContentType("text/plain; charset=utf-8")
+			ctx.WriteString("ok\n")
+		case "/readyz":
+			ctx.SetContentType("text/plain; charset=utf-8")
+			if n.ready.Load() {
+				ctx.WriteString("ready\n")
+				return
+			}
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+			ctx.WriteString("not ready\n")
+		case "/metrics":
+			metrics(ctx)
+		default:
+			ctx.Error("not found: this node serves /v1/ws, /healthz, /readyz, /metrics", fasthttp.StatusNotFound)
+		}
+	}
+}
+
+// Store is the internal API to sessions: components that write to customers
+// (the bot, agents, system notices) Post through it.
+func (n *Node) Store() *session.Store { return n.store }
+
+// Registry is the node's Prometheus registry, for components wired later.
+func (n *Node) Registry() *prometheus.Registry { return n.reg }
+
+// Listen binds the configured address. Run calls it if it was not called.
+func (n *Node) Listen() error {
+	if n.ln != nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", n.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("node: listen %s: %w", n.cfg.Listen, err)
+	}
+	n.ln = ln
+	return nil
+}
+
+// Addr is the bound address (after Listen).
+func (n *Node) Addr() net.Addr {
+	if n.ln == nil {
+		return nil
+	}
+	return n.ln.Addr()
+}
+
+// Run serves until ctx is done, then shuts down in order. It returns nil
+// after a clean shutdown.
+func (n *Node) Run(ctx context.Context) error {
+	if err := n.Listen(); err != nil {
+		return err
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- n.srv.Serve(n.ln) }()
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	defer stopSweep()
+	go n.store.RunSweeper(sweepCtx, n.cfg.Store.Retention, n.cfg.Store.SweepInterval, n.cfg.Store.SweepBatch)
+	n.ready.Store(true)
+	n.log.Info("edgedesk node ready", "addr", n.ln.Addr().String(), "data_dir", n.cfg.DataDir, "version", Version, "sessions", n.store.Sessions())
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("node: serve: %w", err)
+	}
+	stopSweep()
+	sctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
+	defer cancel()
+	if cerr := n.Close(sctx); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Close shuts the node down in order: stop accepting, close widget
+// connections with 1001, close remaining HTTP connections, commit queued
+// writes and close the store. It is idempotent.
+func (n *Node) Close(ctx context.Context) error {
+	n.closeOnce.Do(func() {
+		n.ready.Store(false)
+		start := time.Now()
+		var errs []error
+		// fasthttp closes its listener at once (stop accepting), then waits
+		// for open HTTP connections while the gateway closes widgets.
+		httpDone := make(chan error, 1)
+		go func() { httpDone <- n.srv.ShutdownWithContext(ctx) }()
+		if err := n.gw.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := <-httpDone; err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, fmt.Errorf("node: http shutdown: %w", err))
+		}
+		if err := n.store.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		n.closeErr = errors.Join(errs...)
+		n.log.Info("edgedesk node stopped", "took", time.Since(start).Round(time.Millisecond), "err", n.closeErr)
+		close(n.stopped)
+	})
+	<-n.stopped
+	return n.closeErr
+}
+
+// NewLogger returns the node's logger writing to w.
+func NewLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+type fasthttpLogger struct{ log *slog.Logger }
+
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	l.log.Debug(fmt.Sprintf(format, args...), "component", "http")
+}

@@ -1,0 +1,13 @@
+package session
+
+import "errors"
+
+var (
+	// ErrNoSession is returned when a session id is unknown (never created,
+	// or expired by the sweeper).
+	ErrNoSession = errors.New("session: no such session")
+	// ErrClosed is returned for requests made after Close began.
+	ErrClosed = errors.New("session: store closed")
+	// ErrInvalid is returned when a message or session id is malformed.
+	ErrInvalid = errors.New("session: invalid")
+)

@@ -1,0 +1,37 @@
+package session
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the store's Prometheus metrics.
+type Metrics struct {
+	CommitSeconds prometheus.Histogram
+	BatchSize     prometheus.Histogram
+	Sessions      prometheus.Gauge
+	Expired       prometheus.Counter
+}
+
+// NewMetrics creates the store's metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		CommitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "edgedesk_store_commit_seconds",
+			Help:    "Time to commit (and fsync) one group of session writes.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .5},
+		}),
+		BatchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "edgedesk_store_batch_size",
+			Help:    "Writes merged into one commit.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 7),
+		}),
+		Sessions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "edgedesk_sessions",
+			Help: "Sessions in the store.",
+		}),
+		Expired: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "edgedesk_sessions_expired_total",
+			Help: "Sessions deleted by the retention sweeper.",
+		}),
+	}
+	reg.MustRegister(m.CommitSeconds, m.BatchSize, m.Sessions, m.Expired)
+	return m
+}

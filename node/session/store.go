@@ -1,0 +1,571 @@
+package session
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Layout. One bucket holds every session's keys clustered under the session
+// id, so a message dirties about one leaf page per commit (its message, its
+// cid entry and the session's metadata sit side by side) instead of one page
+// per index: with fsync'd group commits, the pages written per commit are
+// what costs. 0x00 separates the id, which ValidID keeps free of 0x00.
+//
+//	sessions: sid 0x00 0x01 seq(8, big endian) → Message (JSON)
+//	          sid 0x00 0x02 cid               → seq(8)
+//	          sid 0x00 0xff                   → Meta (JSON)
+//	idle:     bucket(8, unix ns) sid          → nil
+//
+// The idle index is the sweeper's: its time is LastActive truncated to
+// idleGranularity, so it moves only when a session's activity crosses into a
+// new granule rather than on every message.
+var (
+	bucketSessions = []byte("sessions")
+	bucketIdle     = []byte("idle")
+)
+
+const (
+	tagMsg  = 0x01
+	tagCID  = 0x02
+	tagMeta = 0xff
+)
+
+// idleGranularity is the resolution of the expiry index.
+const idleGranularity = 10 * time.Minute
+
+// Options configures a Store. Zero values take the documented defaults.
+type Options struct {
+	// Path of the bbolt file. Required.
+	Path string
+	// MaxBatch bounds the requests merged into one commit (default 2000).
+	MaxBatch int
+	// Logger receives store events (default: discard).
+	Logger *slog.Logger
+	// Metrics, if set, is updated by the store.
+	Metrics *Metrics
+	// Now is the clock (default time.Now); tests replace it.
+	Now func() time.Time
+	// OpenTimeout bounds waiting for the file lock another process holds
+	// (default 5s).
+	OpenTimeout time.Duration
+}
+
+// Result is what a write came to.
+type Result struct {
+	Msg Message
+	// Meta is the session's metadata after a Create or Update.
+	Meta Meta
+	// Duplicate is set when the message's cid was already stored: Msg is
+	// then the stored original and nothing new was written.
+	Duplicate bool
+	Err       error
+}
+
+// Observer sees every new message once it is durable, in commit order.
+// OnMessage runs on the committing goroutine: it must return quickly and
+// must not call back into the Store synchronously.
+type Observer interface {
+	OnMessage(m *Message)
+}
+
+type opKind uint8
+
+const (
+	opAppend opKind = iota
+	opCreate
+	opUpdate
+)
+
+type op struct {
+	kind   opKind
+	msg    Message
+	meta   Meta
+	update func(*Meta) error
+	origin uint64
+	done   func(Result)
+}
+
+// Store is the durable session store and the hub of live subscribers.
+type Store struct {
+	db      *bolt.DB
+	opts    Options
+	log     *slog.Logger
+	hub     hub
+	ops     chan *op
+	stopped chan struct{} // closed when the committer exits
+	closing atomic.Bool
+	mu      sync.RWMutex // held for reading by senders on ops; Close takes it to close ops
+	closeMu sync.Mutex
+	count   atomic.Int64 // sessions in the store
+	obs     atomic.Pointer[[]Observer]
+	closed  bool
+}
+
+// Open opens (creating if needed) the store at opts.Path and starts its
+// committer.
+func Open(opts Options) (*Store, error) {
+	if opts.Path == "" {
+		return nil, fmt.Errorf("%w: empty store path", ErrInvalid)
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 2000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.OpenTimeout <= 0 {
+		opts.OpenTimeout = 5 * time.Second
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o700); err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	db, err := bolt.Open(opts.Path, 0o600, &bolt.Options{
+		Timeout:        opts.OpenTimeout,
+		NoFreelistSync: true, // rebuilt on open; saves a page write per commit
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("session: open %s: %w", opts.Path, err)
+	}
+	s := &Store{
+		db:      db,
+		opts:    opts,
+		log:     opts.Logger,
+		ops:     make(chan *op, 4*opts.MaxBatch),
+		stopped: make(chan struct{}),
+	}
+	s.hub.init()
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketSessions, bucketIdle} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		s.count.Store(int64(tx.Bucket(bucketIdle).Stats().KeyN))
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("session: init %s: %w", opts.Path, err)
+	}
+	if m := opts.Metrics; m != nil {
+		m.Sessions.Set(float64(s.count.Load()))
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+// AddObserver registers o to see every new durable message.
+func (s *Store) AddObserver(o Observer) {
+	for {
+		old := s.obs.Load()
+		var list []Observer
+		if old != nil {
+			list = append(list, *old...)
+		}
+		list = append(list, o)
+		if s.obs.CompareAndSwap(old, &list) {
+			return
+		}
+	}
+}
+
+// Sessions returns the number of sessions in the store.
+func (s *Store) Sessions() int64 { return s.count.Load() }
+
+// submit hands o to the committer. It blocks while the queue is full
+// (backpressure) and fails with ErrClosed once Close began.
+func (s *Store) submit(ctx context.Context, o *op) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	select {
+	case s.ops <- o:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// wait submits o and waits for its result.
+func (s *Store) wait(ctx context.Context, o *op) Result {
+	ch := make(chan Result, 1)
+	o.done = func(r Result) { ch <- r }
+	if err := s.submit(ctx, o); err != nil {
+		return Result{Err: err}
+	}
+	// Once queued the op is committed or failed by the committer (Close
+	// drains the queue), so waiting here always ends; ctx only bounds the
+	// time the caller is willing to wait for the answer.
+	select {
+	case r := <-ch:
+		return r
+	case <-ctx.Done():
+		return Result{Err: ctx.Err()}
+	}
+}
+
+// Create stores a new session and returns its metadata. m.ID may be empty
+// (a new id is generated) or an id chosen by the caller.
+func (s *Store) Create(ctx context.Context, m Meta) (Meta, error) {
+	if m.ID == "" {
+		m.ID = NewID()
+	} else if !ValidID(m.ID) {
+		return Meta{}, fmt.Errorf("%w: session id %q", ErrInvalid, m.ID)
+	}
+	r := s.wait(ctx, &op{kind: opCreate, meta: m})
+	return r.metaOrErr()
+}
+
+// Update applies fn to the session's metadata in one transaction. fn must
+// not change ID or LastSeq.
+func (s *Store) Update(ctx context.Context, id string, fn func(*Meta) error) (Meta, error) {
+	r := s.wait(ctx, &op{kind: opUpdate, meta: Meta{ID: id}, update: fn})
+	return r.metaOrErr()
+}
+
+func (r Result) metaOrErr() (Meta, error) {
+	return r.Meta, r.Err
+}
+
+// Submit queues a message for storage without waiting: done is called (on
+// the committing goroutine; it must not block) once the message is durable
+// and handed to the subscribers other than origin, was found to be a
+// duplicate, or failed. Submit blocks only while the commit
+// queue is full. A zero origin excludes no subscriber.
+func (s *Store) Submit(ctx context.Context, m Message, origin uint64, done func(Result)) error {
+	if err := m.Check(); err != nil {
+		return err
+	}
+	return s.submit(ctx, &op{kind: opAppend, msg: m, origin: origin, done: done})
+}
+
+// Post stores a message and waits until it is durable and handed to the
+// session's subscribers: the internal API through which the bot, agents and
+// system notices write to a session.
+func (s *Store) Post(ctx context.Context, m Message) (Message, error) {
+	if err := m.Check(); err != nil {
+		return Message{}, err
+	}
+	r := s.wait(ctx, &op{kind: opAppend, msg: m})
+	return r.Msg, r.Err
+}
+
+// Get returns a session's metadata.
+func (s *Store) Get(id string) (Meta, error) {
+	var m Meta
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketSessions).Get(metaKey(id))
+		if v == nil {
+			return ErrNoSession
+		}
+		return json.Unmarshal(v, &m)
+	})
+	return m, err
+}
+
+// Messages returns up to limit messages of session id with seq > after, in
+// seq order (limit <= 0: all).
+func (s *Store) Messages(id string, after uint64, limit int) ([]Message, error) {
+	var out []Message
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		if b.Get(metaKey(id)) == nil {
+			return ErrNoSession
+		}
+		prefix := append(sidPrefix(id), tagMsg)
+		c := b.Cursor()
+		for k, v := c.Seek(msgKey(id, after+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("session: corrupt message %q: %w", k, err)
+			}
+			out = append(out, m)
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Close stops accepting writes, commits everything already queued, and
+// closes the database. It is idempotent; ctx bounds the wait for the queue
+// to drain (the database is closed regardless).
+func (s *Store) Close(ctx context.Context) error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closing.Swap(true) {
+		return nil
+	}
+	s.mu.Lock()
+	s.closed = true
+	close(s.ops)
+	s.mu.Unlock()
+	var err error
+	select {
+	case <-s.stopped:
+	case <-ctx.Done():
+		err = fmt.Errorf("session: close: queue not drained: %w", ctx.Err())
+		<-s.stopped // the committer finishes its current transaction; bounded by disk
+	}
+	if cerr := s.db.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("session: close: %w", cerr)
+	}
+	return err
+}
+
+func (s *Store) commitLoop() {
+	defer close(s.stopped)
+	batch := make([]*op, 0, s.opts.MaxBatch)
+	results := make([]Result, 0, s.opts.MaxBatch)
+	for first := range s.ops {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < s.opts.MaxBatch {
+			select {
+			case o, ok := <-s.ops:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		results = s.commit(batch, results[:0])
+		s.deliver(batch, results)
+		clear(batch) // drop references for the GC
+	}
+}
+
+// commit applies a batch in one transaction. A failing op gets its own
+// error without failing the others; a failing transaction fails them all.
+func (s *Store) commit(batch []*op, results []Result) []Result {
+	start := time.Now()
+	now := s.opts.Now().UTC()
+	created := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		results = results[:0]
+		created = 0
+		b := buckets{sessions: tx.Bucket(bucketSessions), idle: tx.Bucket(bucketIdle)}
+		for _, o := range batch {
+			var r Result
+			switch o.kind {
+			case opAppend:
+				r = b.append(o, now)
+			case opCreate:
+				r = b.create(o, now)
+				if r.Err == nil {
+					created++
+				}
+			case opUpdate:
+				r = b.updateMeta(o, now)
+			}
+			if r.Err != nil && !isOpError(r.Err) {
+				return r.Err // a bbolt failure: abort the whole transaction
+			}
+			results = append(results, r)
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Error("session store commit failed", "err", err, "batch", len(batch))
+		results = results[:0]
+		for range batch {
+			results = append(results, Result{Err: fmt.Errorf("session: commit: %w", err)})
+		}
+		return results
+	}
+	if created > 0 {
+		s.count.Add(int64(created))
+	}
+	if m := s.opts.Metrics; m != nil {
+		m.CommitSeconds.Observe(time.Since(start).Seconds())
+		m.BatchSize.Observe(float64(len(batch)))
+		if created > 0 {
+			m.Sessions.Set(float64(s.count.Load()))
+		}
+	}
+	return results
+}
+
+// isOpError reports whether err concerns one op only (bad input, unknown
+// session) rather than the transaction.
+func isOpError(err error) bool {
+	return errors.Is(err, ErrNoSession) || errors.Is(err, ErrInvalid) || errors.Is(err, errUpdate)
+}
+
+var errUpdate = errors.New("session: update refused")
+
+func (s *Store) deliver(batch []*op, results []Result) {
+	var obs []Observer
+	if p := s.obs.Load(); p != nil {
+		obs = *p
+	}
+	for i, o := range batch {
+		r := &results[i]
+		if o.kind == opAppend && r.Err == nil && !r.Duplicate {
+			m := &r.Msg
+			s.hub.publish(m, o.origin)
+			for _, ob := range obs {
+				ob.OnMessage(m)
+			}
+		}
+		if o.done != nil {
+			o.done(*r)
+		}
+	}
+}
+
+type buckets struct{ sessions, idle *bolt.Bucket }
+
+func (b buckets) getMeta(id string) (Meta, error) {
+	var m Meta
+	v := b.sessions.Get(metaKey(id))
+	if v == nil {
+		return m, ErrNoSession
+	}
+	err := json.Unmarshal(v, &m)
+	return m, err
+}
+
+// putMeta writes m and moves its expiry index entry from prevActive.
+func (b buckets) putMeta(m *Meta, prevActive time.Time) error {
+	v, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := b.sessions.Put(metaKey(m.ID), v); err != nil {
+		return err
+	}
+	newIdle := idleKey(m.LastActive, m.ID)
+	if !prevActive.IsZero() {
+		old := idleKey(prevActive, m.ID)
+		if bytes.Equal(old, newIdle) {
+			return nil
+		}
+		if err := b.idle.Delete(old); err != nil {
+			return err
+		}
+	}
+	return b.idle.Put(newIdle, nil)
+}
+
+func (b buckets) create(o *op, now time.Time) Result {
+	m := o.meta
+	if b.sessions.Get(metaKey(m.ID)) != nil {
+		return Result{Err: fmt.Errorf("%w: session %q exists", ErrInvalid, m.ID)}
+	}
+	m.Created, m.LastActive, m.LastSeq = now, now, 0
+	if err := b.putMeta(&m, time.Time{}); err != nil {
+		return Result{Err: err}
+	}
+	return metaResult(&m)
+}
+
+func (b buckets) updateMeta(o *op, now time.Time) Result {
+	m, err := b.getMeta(o.meta.ID)
+	if err != nil {
+		return Result{Err: err}
+	}
+	id, seq, prev := m.ID, m.LastSeq, m.LastActive
+	if err := o.update(&m); err != nil {
+		return Result{Err: fmt.Errorf("%w: %w", errUpdate, err)}
+	}
+	m.ID, m.LastSeq, m.LastActive = id, seq, now
+	if err := b.putMeta(&m, prev); err != nil {
+		return Result{Err: err}
+	}
+	return metaResult(&m)
+}
+
+func metaResult(m *Meta) Result {
+	return Result{Meta: *m, Msg: Message{Session: m.ID}}
+}
+
+func (b buckets) append(o *op, now time.Time) Result {
+	msg := o.msg
+	meta, err := b.getMeta(msg.Session)
+	if err != nil {
+		return Result{Err: err}
+	}
+	if msg.CID != "" {
+		if v := b.sessions.Get(cidKey(msg.Session, msg.CID)); v != nil {
+			orig := b.sessions.Get(msgKey(msg.Session, binary.BigEndian.Uint64(v)))
+			var m Message
+			if orig == nil {
+				return Result{Err: fmt.Errorf("session: cid %q points at a missing message", msg.CID)}
+			}
+			if err := json.Unmarshal(orig, &m); err != nil {
+				return Result{Err: err}
+			}
+			return Result{Msg: m, Duplicate: true}
+		}
+	}
+	prev := meta.LastActive
+	meta.LastSeq++
+	meta.LastActive = now
+	if msg.From == FromCustomer {
+		meta.ClosedAt = time.Time{}
+	}
+	msg.Seq = meta.LastSeq
+	msg.TS = now
+	v, err := json.Marshal(&msg)
+	if err != nil {
+		return Result{Err: err}
+	}
+	if err := b.sessions.Put(msgKey(msg.Session, msg.Seq), v); err != nil {
+		return Result{Err: err}
+	}
+	if msg.CID != "" {
+		var seq [8]byte
+		binary.BigEndian.PutUint64(seq[:], msg.Seq)
+		if err := b.sessions.Put(cidKey(msg.Session, msg.CID), seq[:]); err != nil {
+			return Result{Err: err}
+		}
+	}
+	if err := b.putMeta(&meta, prev); err != nil {
+		return Result{Err: err}
+	}
+	return Result{Msg: msg}
+}
+
+func sidPrefix(id string) []byte {
+	k := make([]byte, 0, len(id)+10)
+	return append(append(k, id...), 0)
+}
+
+func metaKey(id string) []byte { return append(sidPrefix(id), tagMeta) }
+
+func msgKey(id string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(sidPrefix(id), tagMsg), seq)
+}
+
+func cidKey(id, cid string) []byte {
+	return append(append(sidPrefix(id), tagCID), cid...)
+}
+
+func idleKey(t time.Time, id string) []byte {
+	k := make([]byte, 8, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(t.Truncate(idleGranularity).UnixNano()))
+	return append(k, id...)
+}
