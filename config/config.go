@@ -226,8 +226,8 @@ func (c *Config) Validate() error {
 	if g.RateBurst < 1 {
 		bad("gateway.rate_burst", g.RateBurst, "must be at least 1")
 	}
-	if g.SendQueue < 8 {
-		bad("gateway.send_queue", g.SendQueue, "must be at least 8")
+	if g.SendQueue < 128 {
+		bad("gateway.send_queue", g.SendQueue, "must be at least 128 (twice the 64 unreceipted messages a connection may have)")
 	}
 	for i, o := range g.AllowedOrigins {
 		if o == "*" {

@@ -169,7 +169,9 @@ func (n *Node) Run(ctx context.Context) error {
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
-		err = fmt.Errorf("node: serve: %w", err)
+		if err != nil { // nil: Close was called directly
+			err = fmt.Errorf("node: serve: %w", err)
+		}
 	}
 	stopSweep()
 	sctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)

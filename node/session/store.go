@@ -75,7 +75,8 @@ type Result struct {
 
 // Observer sees every new message once it is durable, in commit order.
 // OnMessage runs on the committing goroutine: it must return quickly and
-// must not call back into the Store synchronously.
+// must not call back into the Store synchronously. m may be kept but must
+// not be modified (it is shared with subscribers).
 type Observer interface {
 	OnMessage(m *Message)
 }
@@ -424,7 +425,11 @@ func (s *Store) deliver(batch []*op, results []Result) {
 	for i, o := range batch {
 		r := &results[i]
 		if o.kind == opAppend && r.Err == nil && !r.Duplicate {
-			m := &r.Msg
+			// Subscribers and observers may hold the message after this
+			// batch (results is reused): give them their own copy, shared
+			// and immutable.
+			m := new(Message)
+			*m = r.Msg
 			s.hub.publish(m, o.origin)
 			for _, ob := range obs {
 				ob.OnMessage(m)

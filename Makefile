@@ -1,0 +1,43 @@
+# edgedesk — the two commands: `make run` (a complete node) and `make test`.
+GO       ?= go
+ORT_LIB  := .cache/ort/libonnxruntime.so.1
+export EDGEDESK_ORT_LIB ?= $(CURDIR)/$(ORT_LIB)
+
+.PHONY: run test build lint fuzz bench load-idle load-rate clean
+
+## run: a complete node on 127.0.0.1:8080 (data in ./data)
+run: $(ORT_LIB)
+	$(GO) run . serve
+
+## test: vet, formatting and every test with the race detector
+test: $(ORT_LIB)
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -race -shuffle=on -count=1 -timeout 20m ./...
+
+build:
+	$(GO) build -trimpath -o bin/edgedesk .
+
+$(ORT_LIB):
+	scripts/fetch-ort.sh >/dev/null
+
+## fuzz: each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME) ./node/gateway
+	$(GO) test -run '^$$' -fuzz FuzzAppendString -fuzztime $(FUZZTIME) ./node/gateway
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./config
+
+## bench: Go benchmarks (compare runs with benchstat)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./node/... ./model/...
+
+## load-idle / load-rate: loopback load tests (docs/LOAD.md)
+load-idle:
+	scripts/load.sh node-idle
+load-rate:
+	scripts/load.sh node-rate 10000
+
+clean:
+	rm -rf bin .cache

@@ -1,0 +1,176 @@
+package model
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func testFeaturizer(t testing.TB) *Featurizer {
+	t.Helper()
+	f, err := NewFeaturizer(DefaultFeaturizerConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestNormalizeText(t *testing.T) {
+	f := testFeaturizer(t)
+	tests := []struct {
+		name, in, want string
+	}{
+		{"ascii lower", "Where IS my Order?", "where is my order"},
+		{"fullwidth NFKC", "ＷＨＥＲＥ　ｉｓ", "where is"},
+		{"case fold sharp s", "STRASSE Straße", "strasse strasse"},
+		{"digits to zero", "order #12345 on 3/4", "order 00000 on 0 0"},
+		{"arabic-indic digits", "طلب ١٢٣", "طلب 000"},
+		{"han runes are tokens", "我的订单到哪了？", "我的订单到哪了"},
+		{"japanese", "注文はどこ?", "注文はどこ"},
+		{"collapse separators", "  hi!!!   there ...  ", "hi there"},
+		{"only punctuation", "?!...", ""},
+		{"empty", "", ""},
+		{"accents kept", "¿Dónde está?", "dónde está"},
+		{"greek final sigma folds", "ΟΔΟΣ", "οδοσ"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := f.NormalizeText(tt.in); got != tt.want {
+				t.Errorf("NormalizeText(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFeaturizeProperties(t *testing.T) {
+	f := testFeaturizer(t)
+	cfg := f.Config()
+	a := f.Featurize("Where is my order?")
+	b := f.Featurize("where is my ORDER")
+	if !equalInt32(a.IDs, b.IDs) || !equalInt32(a.LangIDs, b.LangIDs) {
+		t.Errorf("case and punctuation changed the features")
+	}
+	// 4 words -> 4 unigrams + 3 bigrams; " where is my order " has 19 runes
+	// -> n-grams of length 2..5: 18+17+16+15.
+	if want := 4 + 3 + 18 + 17 + 16 + 15; len(a.IDs) != want {
+		t.Errorf("len(IDs) = %d, want %d", len(a.IDs), want)
+	}
+	for _, id := range a.IDs {
+		if id < 0 || int(id) >= cfg.Buckets {
+			t.Fatalf("id %d out of range", id)
+		}
+	}
+	c := f.Featurize("where is my refund")
+	if equalInt32(a.IDs, c.IDs) {
+		t.Errorf("different texts hashed identically")
+	}
+	other := cfg
+	other.Seed++
+	g, _ := NewFeaturizer(other)
+	if equalInt32(g.Featurize("where is my order").IDs, a.IDs) {
+		t.Errorf("seed does not change the hashes")
+	}
+	if e := f.Featurize("?!"); len(e.IDs) != 0 {
+		t.Errorf("punctuation only gave %d features", len(e.IDs))
+	}
+}
+
+func TestFeaturizeBoundsLongInput(t *testing.T) {
+	f := testFeaturizer(t)
+	for _, unit := range []string{"abc ", "我", "ﷺ", "a", "\xff"} {
+		long := strings.Repeat(unit, 200_000)
+		got := f.Featurize(long)
+		if len(got.IDs) > f.MaxFeatures() || len(got.LangIDs) > f.MaxLangFeatures() {
+			t.Errorf("%q x 200000: %d/%d features, bounds %d/%d", unit, len(got.IDs), len(got.LangIDs), f.MaxFeatures(), f.MaxLangFeatures())
+		}
+		if n := utf8.RuneCountInString(f.NormalizeText(long)); n > f.Config().MaxRunes {
+			t.Errorf("%q: normalised to %d runes, MaxRunes %d", unit, n, f.Config().MaxRunes)
+		}
+	}
+}
+
+func TestFeaturizeAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
+	f := testFeaturizer(t)
+	var ft Features
+	f.AppendFeatures(&ft, "warm up the scratch pool with a long enough sentence")
+	allocs := testing.AllocsPerRun(200, func() {
+		ft.Reset()
+		f.AppendFeatures(&ft, "I have been waiting over a week. Is the card still coming?")
+	})
+	if allocs > 0 {
+		t.Errorf("AppendFeatures on ASCII allocated %.1f times per call", allocs)
+	}
+}
+
+func TestFeaturizerConfigValidate(t *testing.T) {
+	base := DefaultFeaturizerConfig()
+	tests := []struct {
+		name   string
+		mutate func(*FeaturizerConfig)
+	}{
+		{"zero buckets", func(c *FeaturizerConfig) { c.Buckets = 0 }},
+		{"huge buckets", func(c *FeaturizerConfig) { c.Buckets = 1 << 25 }},
+		{"char max below min", func(c *FeaturizerConfig) { c.CharMin, c.CharMax = 4, 3 }},
+		{"no features", func(c *FeaturizerConfig) { c.WordNgrams, c.CharMax = 0, 0 }},
+		{"bad lang range", func(c *FeaturizerConfig) { c.LangCharMin = 0 }},
+		{"zero max runes", func(c *FeaturizerConfig) { c.MaxRunes = 0 }},
+	}
+	if err := base.Validate(); err != nil {
+		t.Fatalf("default config invalid: %v", err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := base
+			tt.mutate(&c)
+			if _, err := NewFeaturizer(c); !isErr(err, ErrBadConfig) {
+				t.Errorf("got %v, want ErrBadConfig", err)
+			}
+		})
+	}
+}
+
+func FuzzFeaturize(f *testing.F) {
+	for _, s := range []string{"", "where is my order?", "我的订单到哪了", "¿Dónde está mi pedido?", "طلبي لم يصل", "สวัสดีครับ", "\xff\xfe", "ﷺ ﷺ", strings.Repeat("x", 3000)} {
+		f.Add(s)
+	}
+	feat, err := NewFeaturizer(DefaultFeaturizerConfig())
+	if err != nil {
+		f.Fatal(err)
+	}
+	cfg := feat.Config()
+	f.Fuzz(func(t *testing.T, s string) {
+		got := feat.Featurize(s)
+		if len(got.IDs) > feat.MaxFeatures() || len(got.LangIDs) > feat.MaxLangFeatures() {
+			t.Fatalf("too many features: %d/%d", len(got.IDs), len(got.LangIDs))
+		}
+		for _, id := range got.IDs {
+			if id < 0 || int(id) >= cfg.Buckets {
+				t.Fatalf("id %d out of range", id)
+			}
+		}
+		for _, id := range got.LangIDs {
+			if id < 0 || int(id) >= cfg.LangBuckets {
+				t.Fatalf("lang id %d out of range", id)
+			}
+		}
+		again := feat.Featurize(s)
+		if !equalInt32(got.IDs, again.IDs) {
+			t.Fatalf("not deterministic")
+		}
+	})
+}
+
+func equalInt32(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,134 @@
+package node
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/session"
+)
+
+func startNode(t *testing.T) (*Node, string, context.CancelFunc) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	n, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	base := "http://" + n.Addr().String()
+	for i := 0; ; i++ {
+		if code, _ := get(t, base+"/readyz"); code == 200 {
+			break
+		}
+		if i > 200 {
+			t.Fatal("never ready")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return n, base, cancel
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestEndpoints(t *testing.T) {
+	n, base, _ := startNode(t)
+	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
+		t.Fatalf("healthz = %d %q", code, body)
+	}
+	if code, body := get(t, base+"/nope"); code != 404 || !strings.Contains(body, "/v1/ws") {
+		t.Fatalf("404 = %d %q", code, body)
+	}
+	if code, body := get(t, base+"/v1/ws"); code != 400 || !strings.Contains(body, "WebSocket") {
+		t.Fatalf("plain GET /v1/ws = %d %q", code, body)
+	}
+
+	// A widget session; a system message through the internal API reaches it.
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteJSON(map[string]any{"type": "hello", "v": 1})
+	var welcome struct{ Session string }
+	ws.ReadJSON(&welcome)
+	ws.WriteJSON(map[string]any{"type": "msg", "cid": "1", "text": "hi"})
+	var receipt struct{ Type string }
+	ws.ReadJSON(&receipt)
+	if _, err := n.Store().Post(context.Background(), session.Message{Session: welcome.Session, From: session.FromSystem, Text: "An agent will join shortly"}); err != nil {
+		t.Fatal(err)
+	}
+	var pushed struct {
+		Type, From, Text string
+		Seq              uint64
+	}
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.ReadJSON(&pushed); err != nil || pushed.From != "system" || pushed.Seq != 2 {
+		t.Fatalf("pushed = %+v %v", pushed, err)
+	}
+
+	code, body := get(t, base+"/metrics")
+	if code != 200 {
+		t.Fatalf("metrics %d", code)
+	}
+	for _, want := range []string{
+		"edgedesk_ws_connections 1",
+		"edgedesk_messages_in_total 1",
+		`edgedesk_messages_out_total{from="system"} 1`,
+		"edgedesk_sessions 1",
+		"edgedesk_store_commit_seconds_count",
+		"edgedesk_receipt_seconds_bucket",
+		`edgedesk_ws_frames_in_total{type="hello"} 1`,
+		"edgedesk_ws_bytes_in_total",
+		"go_memstats_heap_inuse_bytes",
+		"process_resident_memory_bytes",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestNotReadyAfterClose(t *testing.T) {
+	n, base, cancel := startNode(t)
+	cancel()
+	ctx, c2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer c2()
+	if err := n.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Close(ctx); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if code, _ := get(t, base+"/readyz"); code == 200 {
+		t.Fatal("ready after Close")
+	}
+}
