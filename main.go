@@ -2,6 +2,8 @@
 //
 //	edgedesk [serve] [-config FILE]   run the node (the default)
 //	edgedesk check-config -config FILE
+//	edgedesk train -data train.jsonl [-dev dev.jsonl] -out model.onnx
+//	edgedesk eval -model model.onnx -data test.jsonl [-json]
 //	edgedesk version
 package main
 
@@ -16,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/model"
 	"github.com/edgedesk/edgedesk/node"
 )
 
@@ -51,6 +54,8 @@ const usage = `usage: edgedesk <command> [flags]
 commands:
   serve         run the node (default)
   check-config  print the effective configuration, or its errors
+  train         train an intent model and write it as ONNX
+  eval          evaluate a model on labelled data
   version       print the version
 Run 'edgedesk <command> -h' for a command's flags.`
 
@@ -64,6 +69,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "check-config":
 		return checkConfig(args, stdout, stderr)
+	case "train":
+		return modelErr(model.TrainCommand(ctx, args, stdout, stderr))
+	case "eval":
+		return modelErr(model.EvalCommand(ctx, args, stdout, stderr))
 	case "version":
 		fmt.Fprintln(stdout, "edgedesk", node.Version)
 		return nil
@@ -72,6 +81,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	return usageError{fmt.Errorf("unknown command %q\n%s", cmd, usage)}
+}
+
+// modelErr marks the model commands' usage and data errors for exit 2.
+func modelErr(err error) error {
+	if err != nil && model.IsUsageError(err) {
+		return usageError{err}
+	}
+	return err
 }
 
 // loadConfig parses -config (default $EDGEDESK_CONFIG) and loads it.
@@ -115,5 +132,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// SIGHUP swaps in the model file again, without dropping connections.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for range hup {
+			if err := n.ReloadModel(); err != nil {
+				log.Error("model reload failed; the running model stays", "err", err)
+			}
+		}
+	}()
 	return n.Run(ctx)
 }

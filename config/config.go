@@ -31,6 +31,29 @@ type Config struct {
 	Gateway Gateway `yaml:"gateway"`
 	Auth    Auth    `yaml:"auth"`
 	Store   Store   `yaml:"store"`
+	Model   Model   `yaml:"model"`
+}
+
+// Model configures the intent and language model served through ONNX
+// Runtime.
+type Model struct {
+	// Path of a model trained by `edgedesk train`. Empty: the default model
+	// built into the binary (e-commerce intents in English, Chinese, Spanish).
+	Path string `yaml:"path"`
+	// ORTLib is the ONNX Runtime 1.29 shared library. Empty: $EDGEDESK_ORT_LIB,
+	// then .cache/ort/libonnxruntime.so.1 in the working directory or a
+	// parent (scripts/fetch-ort.sh puts it there), then beside the binary.
+	ORTLib string `yaml:"ort_lib"`
+	// Languages restricts language detection to these BCP 47 languages;
+	// empty allows every language the model knows.
+	Languages []string `yaml:"languages"`
+	// MaxBatch is the most messages classified in one ONNX Runtime call.
+	MaxBatch int `yaml:"max_batch"`
+	// BatchWindow is how long a batch that already has company waits for more.
+	BatchWindow time.Duration `yaml:"batch_window"`
+	// Timeout bounds classifying one message; past it the message is stored
+	// without intent and language rather than delayed.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Gateway configures the widget WebSocket endpoint (GET /v1/ws).
@@ -109,6 +132,11 @@ func Default() *Config {
 			SweepInterval: time.Minute,
 			SweepBatch:    500,
 			MaxBatch:      2000,
+		},
+		Model: Model{
+			MaxBatch:    32,
+			BatchWindow: 200 * time.Microsecond,
+			Timeout:     50 * time.Millisecond,
 		},
 	}
 }
@@ -257,6 +285,19 @@ func (c *Config) Validate() error {
 	if s.MaxBatch < 1 || s.MaxBatch > 100000 {
 		bad("store.max_batch", s.MaxBatch, "want 1 to 100000")
 	}
+	m := &c.Model
+	if m.MaxBatch < 1 || m.MaxBatch > 1024 {
+		bad("model.max_batch", m.MaxBatch, "want 1 to 1024")
+	}
+	if m.BatchWindow < 0 || m.BatchWindow > 100*time.Millisecond {
+		bad("model.batch_window", m.BatchWindow, "want 0 to 100ms")
+	}
+	positive("model.timeout", m.Timeout)
+	for i, l := range m.Languages {
+		if len(l) < 2 || len(l) > 35 {
+			bad(fmt.Sprintf("model.languages[%d]", i), l, "want a BCP 47 tag such as en or zh-CN")
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -264,6 +305,7 @@ func (c *Config) Validate() error {
 func (c *Config) Redacted() *Config {
 	r := *c
 	r.Gateway.AllowedOrigins = append([]string(nil), c.Gateway.AllowedOrigins...)
+	r.Model.Languages = append([]string(nil), c.Model.Languages...)
 	if r.Auth.WidgetSecret != "" {
 		r.Auth.WidgetSecret = "(redacted)"
 	}

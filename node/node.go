@@ -19,6 +19,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/model"
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/gateway"
 	"github.com/edgedesk/edgedesk/node/session"
@@ -36,6 +37,7 @@ type Node struct {
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	store   *session.Store
+	model   *classifier
 	gw      *gateway.Gateway
 	srv     *fasthttp.Server
 	ln      net.Listener
@@ -53,13 +55,19 @@ func New(cfg *config.Config, log *slog.Logger) (*Node, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	clf, err := openClassifier(cfg, log.With("component", "model"), reg)
+	if err != nil {
+		return nil, err
+	}
 	store, err := session.Open(session.Options{
 		Path:     filepath.Join(cfg.DataDir, StoreFile),
 		MaxBatch: cfg.Store.MaxBatch,
 		Logger:   log.With("component", "store"),
 		Metrics:  session.NewMetrics(reg),
+		Enrich:   clf.enrich,
 	})
 	if err != nil {
+		clf.close()
 		return nil, err
 	}
 	var verifier *auth.Verifier
@@ -73,6 +81,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Node, error) {
 		log:     log,
 		reg:     reg,
 		store:   store,
+		model:   clf,
 		stopped: make(chan struct{}),
 	}
 	n.gw = gateway.New(gateway.Options{
@@ -126,6 +135,14 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 // Store is the internal API to sessions: components that write to customers
 // (the bot, agents, system notices) Post through it.
 func (n *Node) Store() *session.Store { return n.store }
+
+// ReloadModel swaps in the model file again (after it was replaced on disk)
+// without dropping connections or failing in-flight classifications; on
+// error the running model stays.
+func (n *Node) ReloadModel() error { return n.model.reload() }
+
+// Model describes the running model.
+func (n *Node) Model() model.ModelInfo { return n.model.svc.Info() }
 
 // Registry is the node's Prometheus registry, for components wired later.
 func (n *Node) Registry() *prometheus.Registry { return n.reg }
@@ -201,6 +218,9 @@ func (n *Node) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("node: http shutdown: %w", err))
 		}
 		if err := n.store.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := n.model.close(); err != nil {
 			errs = append(errs, err)
 		}
 		n.closeErr = errors.Join(errs...)

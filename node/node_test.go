@@ -2,8 +2,10 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ func startNode(t *testing.T) (*Node, string, context.CancelFunc) {
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
+	cfg.Gateway.RateLimit, cfg.Gateway.RateBurst = 1000, 1000
 	n, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -130,5 +133,96 @@ func TestNotReadyAfterClose(t *testing.T) {
 	}
 	if code, _ := get(t, base+"/readyz"); code == 200 {
 		t.Fatal("ready after Close")
+	}
+}
+
+func TestCustomerMessagesAreClassified(t *testing.T) {
+	n, base, _ := startNode(t)
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteJSON(map[string]any{"type": "hello", "v": 1, "locale": "es-MX"})
+	var welcome struct{ Session string }
+	ws.ReadJSON(&welcome)
+	cases := []struct{ text, intent, lang string }{
+		{"where is my order #12345?", "track_order", "en"},
+		{"我的订单到哪里了", "track_order", "zh"},
+		{"quiero cancelar mi pedido", "cancel_order", "es"},
+		{"I want to talk to a human agent", "talk_to_human", "en"},
+	}
+	for i, c := range cases {
+		ws.WriteJSON(map[string]any{"type": "msg", "cid": fmt.Sprint(i), "text": c.text})
+		var r struct{ Type string }
+		if err := ws.ReadJSON(&r); err != nil || r.Type != "receipt" {
+			t.Fatalf("receipt: %+v %v", r, err)
+		}
+	}
+	msgs, err := n.Store().Messages(welcome.Session, 0, 0)
+	if err != nil || len(msgs) != len(cases) {
+		t.Fatalf("messages %d %v", len(msgs), err)
+	}
+	for i, c := range cases {
+		m := msgs[i]
+		if m.Intent != c.intent || m.Lang != c.lang || m.Confidence <= 0 {
+			t.Errorf("%q stored as intent=%q lang=%q conf=%.2f, want %s/%s", c.text, m.Intent, m.Lang, m.Confidence, c.intent, c.lang)
+		}
+	}
+	_, body := get(t, base+"/metrics")
+	if !strings.Contains(body, "edgedesk_classify_seconds_count 4") {
+		t.Errorf("classify metric missing:\n%s", body)
+	}
+}
+
+func TestModelReloadKeepsConnections(t *testing.T) {
+	n, base, _ := startNode(t)
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteJSON(map[string]any{"type": "hello", "v": 1})
+	var welcome struct{ Session string }
+	ws.ReadJSON(&welcome)
+	before := n.Model().LoadedAt
+	done := make(chan error, 1)
+	go func() { // messages keep flowing while the model is swapped
+		for i := 0; i < 50; i++ {
+			ws.WriteJSON(map[string]any{"type": "msg", "cid": fmt.Sprint(i), "text": "refund please"})
+			var r struct{ Type string }
+			if err := ws.ReadJSON(&r); err != nil || r.Type != "receipt" {
+				done <- fmt.Errorf("message %d: %+v %v", i, r, err)
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < 3; i++ {
+		if err := n.ReloadModel(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !n.Model().LoadedAt.After(before) {
+		t.Fatal("model not reloaded")
+	}
+	msgs, _ := n.Store().Messages(welcome.Session, 0, 0)
+	for _, m := range msgs {
+		if m.Intent == "" {
+			t.Fatalf("message %d stored unclassified during the swap", m.Seq)
+		}
+	}
+}
+
+func TestMissingRuntimeFailsClearly(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.Model.ORTLib = filepath.Join(t.TempDir(), "libonnxruntime.so.1")
+	_, err := New(cfg, nil)
+	if err == nil || !strings.Contains(err.Error(), "libonnxruntime.so.1") {
+		t.Fatalf("New with a missing ORT library: %v", err)
 	}
 }

@@ -60,6 +60,11 @@ type Options struct {
 	// OpenTimeout bounds waiting for the file lock another process holds
 	// (default 5s).
 	OpenTimeout time.Duration
+	// Enrich, if set, runs on the caller's goroutine for every customer
+	// message before it is queued, to fill in what the node understands of
+	// it (intent, confidence, language). It must respect ctx and leave the
+	// message storable; it cannot refuse it.
+	Enrich func(ctx context.Context, m *Message)
 }
 
 // Result is what a write came to.
@@ -255,7 +260,14 @@ func (s *Store) Submit(ctx context.Context, m Message, origin uint64, done func(
 	if err := m.Check(); err != nil {
 		return err
 	}
+	s.enrich(ctx, &m)
 	return s.submit(ctx, &op{kind: opAppend, msg: m, origin: origin, done: done})
+}
+
+func (s *Store) enrich(ctx context.Context, m *Message) {
+	if s.opts.Enrich != nil && m.From == FromCustomer {
+		s.opts.Enrich(ctx, m)
+	}
 }
 
 // Post stores a message and waits until it is durable and handed to the
@@ -265,6 +277,7 @@ func (s *Store) Post(ctx context.Context, m Message) (Message, error) {
 	if err := m.Check(); err != nil {
 		return Message{}, err
 	}
+	s.enrich(ctx, &m)
 	r := s.wait(ctx, &op{kind: opAppend, msg: m})
 	return r.Msg, r.Err
 }
