@@ -26,7 +26,7 @@ $(ORT_LIB):
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME) ./node/gateway
-	$(GO) test -run '^$$' -fuzz FuzzAppendString -fuzztime $(FUZZTIME) ./node/gateway
+	$(GO) test -run '^$$' -fuzz FuzzString -fuzztime $(FUZZTIME) ./node/internal/jsonw
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./config
 
 ## bench: Go benchmarks (compare runs with benchstat)

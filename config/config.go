@@ -37,6 +37,9 @@ type Config struct {
 // Model configures the intent and language model served through ONNX
 // Runtime.
 type Model struct {
+	// Enabled classifies every customer message (intent, language) before
+	// it is stored. A relay-only node may turn it off.
+	Enabled bool `yaml:"enabled"`
 	// Path of a model trained by `edgedesk train`. Empty: the default model
 	// built into the binary (e-commerce intents in English, Chinese, Spanish).
 	Path string `yaml:"path"`
@@ -134,6 +137,7 @@ func Default() *Config {
 			MaxBatch:      2000,
 		},
 		Model: Model{
+			Enabled:     true,
 			MaxBatch:    32,
 			BatchWindow: 200 * time.Microsecond,
 			Timeout:     50 * time.Millisecond,

@@ -110,7 +110,12 @@ func (c *classifier) reload() error {
 	return nil
 }
 
-func (c *classifier) close() error { return c.svc.Close() }
+func (c *classifier) close() error {
+	if c == nil {
+		return nil
+	}
+	return c.svc.Close()
+}
 
 // writeIfChanged writes data to path atomically unless it already holds it.
 func writeIfChanged(path string, data []byte) error {

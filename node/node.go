@@ -55,16 +55,21 @@ func New(cfg *config.Config, log *slog.Logger) (*Node, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	clf, err := openClassifier(cfg, log.With("component", "model"), reg)
-	if err != nil {
-		return nil, err
+	var clf *classifier
+	var enrich func(context.Context, *session.Message)
+	if cfg.Model.Enabled {
+		var err error
+		if clf, err = openClassifier(cfg, log.With("component", "model"), reg); err != nil {
+			return nil, err
+		}
+		enrich = clf.enrich
 	}
 	store, err := session.Open(session.Options{
 		Path:     filepath.Join(cfg.DataDir, StoreFile),
 		MaxBatch: cfg.Store.MaxBatch,
 		Logger:   log.With("component", "store"),
 		Metrics:  session.NewMetrics(reg),
-		Enrich:   clf.enrich,
+		Enrich:   enrich,
 	})
 	if err != nil {
 		clf.close()
@@ -139,10 +144,23 @@ func (n *Node) Store() *session.Store { return n.store }
 // ReloadModel swaps in the model file again (after it was replaced on disk)
 // without dropping connections or failing in-flight classifications; on
 // error the running model stays.
-func (n *Node) ReloadModel() error { return n.model.reload() }
+func (n *Node) ReloadModel() error {
+	if n.model == nil {
+		return ErrModelDisabled
+	}
+	return n.model.reload()
+}
 
-// Model describes the running model.
-func (n *Node) Model() model.ModelInfo { return n.model.svc.Info() }
+// ErrModelDisabled is returned by ReloadModel when model.enabled is false.
+var ErrModelDisabled = errors.New("node: model disabled (model.enabled: false)")
+
+// Model describes the running model (zero when disabled).
+func (n *Node) Model() model.ModelInfo {
+	if n.model == nil {
+		return model.ModelInfo{}
+	}
+	return n.model.svc.Info()
+}
 
 // Registry is the node's Prometheus registry, for components wired later.
 func (n *Node) Registry() *prometheus.Registry { return n.reg }

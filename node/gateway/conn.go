@@ -318,10 +318,7 @@ func (c *conn) hello(f *frame) bool {
 	c.mu.Unlock()
 	g.store.Subscribe(c.sid, c)
 
-	var after uint64
-	if f.LastSeq != nil {
-		after = *f.LastSeq
-	}
+	after := f.LastSeq
 	if !resumed {
 		after = meta.LastSeq
 	}
@@ -390,11 +387,9 @@ func (c *conn) msg(f *frame, cid string) bool {
 		Channel:     c.channel,
 		CustomerID:  c.customerID,
 		Attachments: f.Attachments,
+		Text:        f.Text,
 		Locale:      c.locale,
 		TZ:          c.tz,
-	}
-	if f.Text != nil {
-		m.Text = *f.Text
 	}
 	c.inflight <- struct{}{} // blocks the reader at maxInflight
 	start := time.Now()

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/edgedesk/edgedesk/node/internal/jsonw"
 	"github.com/edgedesk/edgedesk/node/session"
 )
 
@@ -44,13 +45,13 @@ type frame struct {
 	V           *int                 `json:"v"`
 	Token       string               `json:"token"`
 	Session     string               `json:"session"`
-	LastSeq     *uint64              `json:"last_seq"`
+	LastSeq     uint64               `json:"last_seq"`
 	Locale      string               `json:"locale"`
 	TZ          string               `json:"tz"`
 	Channel     string               `json:"channel"`
 	Customer    *session.Customer    `json:"customer"`
-	CID         *string              `json:"cid"`
-	Text        *string              `json:"text"`
+	CID         string               `json:"cid"`
+	Text        string               `json:"text"`
 	Attachments []session.Attachment `json:"attachments"`
 	Seq         *uint64              `json:"seq"`
 	On          *bool                `json:"on"`
@@ -81,11 +82,8 @@ func decodeFrame(data []byte, f *frame) (cid string, err error) {
 		}
 		return "", badFrame("not a JSON object")
 	}
-	if f.CID != nil {
-		cid = *f.CID
-		if !session.ValidCID(cid) {
-			cid = "" // never echo an unchecked cid
-		}
+	if session.ValidCID(f.CID) {
+		cid = f.CID // never echo an unchecked cid
 	}
 	switch f.Type {
 	case "":
@@ -112,16 +110,16 @@ func decodeFrame(data []byte, f *frame) (cid string, err error) {
 			return "", badFrame("customer field too long")
 		}
 	case "msg":
-		if f.CID == nil || *f.CID == "" {
+		if f.CID == "" {
 			return "", badFrame("msg needs cid")
 		}
 		if cid == "" {
 			return "", badFrame("cid must be 1-128 characters of [A-Za-z0-9_.:-]")
 		}
-		if (f.Text == nil || *f.Text == "") && len(f.Attachments) == 0 {
+		if f.Text == "" && len(f.Attachments) == 0 {
 			return cid, badFrame("msg needs text or attachments")
 		}
-		if f.Text != nil && len(*f.Text) > session.MaxTextBytes {
+		if len(f.Text) > session.MaxTextBytes {
 			return cid, &protoError{Code: CodeTooLarge, Message: "text over " + strconv.Itoa(session.MaxTextBytes) + " bytes"}
 		}
 		if len(f.Attachments) > session.MaxAttachments {
@@ -154,7 +152,7 @@ func decodeFrame(data []byte, f *frame) (cid string, err error) {
 
 func appendWelcome(dst []byte, sid string, seq uint64, resumed bool, now time.Time) []byte {
 	dst = append(dst, `{"type":"welcome","session":`...)
-	dst = appendString(dst, sid)
+	dst = jsonw.String(dst, sid)
 	dst = append(dst, `,"seq":`...)
 	dst = strconv.AppendUint(dst, seq, 10)
 	dst = append(dst, `,"resumed":`...)
@@ -166,7 +164,7 @@ func appendWelcome(dst []byte, sid string, seq uint64, resumed bool, now time.Ti
 
 func appendReceipt(dst []byte, cid string, seq uint64) []byte {
 	dst = append(dst, `{"type":"receipt","cid":`...)
-	dst = appendString(dst, cid)
+	dst = jsonw.String(dst, cid)
 	dst = append(dst, `,"seq":`...)
 	dst = strconv.AppendUint(dst, seq, 10)
 	return append(dst, '}')
@@ -174,19 +172,19 @@ func appendReceipt(dst []byte, cid string, seq uint64) []byte {
 
 func appendError(dst []byte, code, msg, cid string) []byte {
 	dst = append(dst, `{"type":"error","code":`...)
-	dst = appendString(dst, code)
+	dst = jsonw.String(dst, code)
 	dst = append(dst, `,"message":`...)
-	dst = appendString(dst, msg)
+	dst = jsonw.String(dst, msg)
 	if cid != "" {
 		dst = append(dst, `,"cid":`...)
-		dst = appendString(dst, cid)
+		dst = jsonw.String(dst, cid)
 	}
 	return append(dst, '}')
 }
 
 func appendTyping(dst []byte, from session.From, on bool) []byte {
 	dst = append(dst, `{"type":"typing","from":`...)
-	dst = appendString(dst, string(from))
+	dst = jsonw.String(dst, string(from))
 	dst = append(dst, `,"on":`...)
 	dst = strconv.AppendBool(dst, on)
 	return append(dst, '}')
@@ -198,7 +196,7 @@ func appendQueue(dst []byte, position, etaSec int, group string) []byte {
 	dst = append(dst, `,"eta_s":`...)
 	dst = strconv.AppendInt(dst, int64(etaSec), 10)
 	dst = append(dst, `,"group":`...)
-	dst = appendString(dst, group)
+	dst = jsonw.String(dst, group)
 	return append(dst, '}')
 }
 
@@ -206,15 +204,15 @@ func appendMsg(dst []byte, m *session.Message) []byte {
 	dst = append(dst, `{"type":"msg","seq":`...)
 	dst = strconv.AppendUint(dst, m.Seq, 10)
 	dst = append(dst, `,"from":`...)
-	dst = appendString(dst, string(m.From))
+	dst = jsonw.String(dst, string(m.From))
 	dst = append(dst, `,"text":`...)
-	dst = appendString(dst, m.Text)
+	dst = jsonw.String(dst, m.Text)
 	dst = append(dst, `,"ts":"`...)
 	dst = m.TS.UTC().AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, '"')
 	if m.CID != "" {
 		dst = append(dst, `,"cid":`...)
-		dst = appendString(dst, m.CID)
+		dst = jsonw.String(dst, m.CID)
 	}
 	if len(m.Attachments) > 0 {
 		dst = append(dst, `,"attachments":[`...)
@@ -223,11 +221,11 @@ func appendMsg(dst []byte, m *session.Message) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"url":`...)
-			dst = appendString(dst, a.URL)
+			dst = jsonw.String(dst, a.URL)
 			dst = append(dst, `,"mime":`...)
-			dst = appendString(dst, a.MIME)
+			dst = jsonw.String(dst, a.MIME)
 			dst = append(dst, `,"name":`...)
-			dst = appendString(dst, a.Name)
+			dst = jsonw.String(dst, a.Name)
 			dst = append(dst, `,"size":`...)
 			dst = strconv.AppendInt(dst, a.Size, 10)
 			dst = append(dst, '}')
@@ -236,13 +234,13 @@ func appendMsg(dst []byte, m *session.Message) []byte {
 	}
 	if m.From == session.FromBot || m.Intent != "" {
 		dst = append(dst, `,"intent":`...)
-		dst = appendString(dst, m.Intent)
+		dst = jsonw.String(dst, m.Intent)
 		dst = append(dst, `,"confidence":`...)
 		dst = strconv.AppendFloat(dst, float64(m.Confidence), 'f', -1, 32)
 	}
 	if m.Lang != "" {
 		dst = append(dst, `,"lang":`...)
-		dst = appendString(dst, m.Lang)
+		dst = jsonw.String(dst, m.Lang)
 	}
 	if len(m.QuickReplies) > 0 {
 		dst = append(dst, `,"quick_replies":[`...)
@@ -250,70 +248,18 @@ func appendMsg(dst []byte, m *session.Message) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, q)
+			dst = jsonw.String(dst, q)
 		}
 		dst = append(dst, ']')
 	}
 	if m.Agent != nil {
 		dst = append(dst, `,"agent":{"id":`...)
-		dst = appendString(dst, m.Agent.ID)
+		dst = jsonw.String(dst, m.Agent.ID)
 		dst = append(dst, `,"name":`...)
-		dst = appendString(dst, m.Agent.Name)
+		dst = jsonw.String(dst, m.Agent.Name)
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD;
-// U+2028 and U+2029 are escaped so the output is also valid JavaScript.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // tzCache remembers time zone names that loaded: time.LoadLocation reads the

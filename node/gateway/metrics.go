@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"sync"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -20,8 +18,10 @@ type Metrics struct {
 	Closes      *prometheus.CounterVec
 	Receipt     prometheus.Histogram
 
-	mu     sync.Mutex
-	cached map[string]prometheus.Counter
+	// Children of the vectors for every label value the gateway uses,
+	// resolved once: read-only maps, so the hot path neither locks nor
+	// hashes label values into the vectors.
+	children map[*prometheus.CounterVec]map[string]prometheus.Counter
 }
 
 // NewMetrics creates the gateway's metrics and registers them with reg.
@@ -42,28 +42,34 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "From a customer message read to its receipt queued (includes the durable commit).",
 			Buckets: []float64{.0001, .00025, .0005, .001, .002, .005, .01, .025, .05, .1},
 		}),
-		cached: map[string]prometheus.Counter{},
+	}
+	m.children = map[*prometheus.CounterVec]map[string]prometheus.Counter{}
+	for vec, labels := range map[*prometheus.CounterVec][]string{
+		m.Rejected:    {"origin", "handshake", "capacity", "shutdown", "other"},
+		m.FramesIn:    {"hello", "msg", "ack", "typing", "bye", "invalid"},
+		m.MessagesOut: {"customer", "bot", "agent", "system"},
+		m.Errors:      {CodeBadFrame, CodeUnknownType, CodeTooLarge, CodeUnauthorized, CodeRateLimited, CodeNoSession, CodeHelloTimeout, CodeUnsupported, CodeUnavailable},
+		m.Closes:      {"1000", "1001", "1007", "1008", "1009", "1011"},
+	} {
+		m.children[vec] = map[string]prometheus.Counter{}
+		for _, l := range labels {
+			m.children[vec][l] = vec.WithLabelValues(l)
+		}
 	}
 	reg.MustRegister(m.Connections, m.Accepted, m.Rejected, m.FramesIn, m.MessagesIn, m.MessagesOut, m.BytesIn, m.BytesOut, m.Errors, m.Closes, m.Receipt)
 	return m
 }
 
-// counter returns vec's child for label, cached so the hot path does not
-// hash label values on every frame.
-func (m *Metrics) counter(vec *prometheus.CounterVec, name, label string) prometheus.Counter {
-	key := name + "\x00" + label
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.cached[key]
-	if !ok {
-		c = vec.WithLabelValues(label)
-		m.cached[key] = c
+// counter returns vec's child for label.
+func (m *Metrics) counter(vec *prometheus.CounterVec, label string) prometheus.Counter {
+	if c, ok := m.children[vec][label]; ok {
+		return c
 	}
-	return c
+	return vec.WithLabelValues(label)
 }
 
-func (m *Metrics) rejected(reason string) { m.counter(m.Rejected, "rej", reason).Inc() }
-func (m *Metrics) frameIn(typ string)     { m.counter(m.FramesIn, "in", typ).Inc() }
-func (m *Metrics) msgOut(from string)     { m.counter(m.MessagesOut, "out", from).Inc() }
-func (m *Metrics) errorSent(code string)  { m.counter(m.Errors, "err", code).Inc() }
-func (m *Metrics) closed(code string)     { m.counter(m.Closes, "close", code).Inc() }
+func (m *Metrics) rejected(reason string) { m.counter(m.Rejected, reason).Inc() }
+func (m *Metrics) frameIn(typ string)     { m.counter(m.FramesIn, typ).Inc() }
+func (m *Metrics) msgOut(from string)     { m.counter(m.MessagesOut, from).Inc() }
+func (m *Metrics) errorSent(code string)  { m.counter(m.Errors, code).Inc() }
+func (m *Metrics) closed(code string)     { m.counter(m.Closes, code).Inc() }

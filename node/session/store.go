@@ -72,6 +72,8 @@ type Result struct {
 	Msg Message
 	// Meta is the session's metadata after a Create or Update.
 	Meta Meta
+	// Count is what an opSweep deleted.
+	Count int
 	// Duplicate is set when the message's cid was already stored: Msg is
 	// then the stored original and nothing new was written.
 	Duplicate bool
@@ -92,6 +94,7 @@ const (
 	opAppend opKind = iota
 	opCreate
 	opUpdate
+	opSweep
 )
 
 type op struct {
@@ -101,6 +104,9 @@ type op struct {
 	update func(*Meta) error
 	origin uint64
 	done   func(Result)
+	// opSweep
+	cutoff time.Time
+	limit  int
 }
 
 // Store is the durable session store and the hub of live subscribers.
@@ -115,6 +121,10 @@ type Store struct {
 	mu      sync.RWMutex // held for reading by senders on ops; Close takes it to close ops
 	closeMu sync.Mutex
 	count   atomic.Int64 // sessions in the store
+	// states caches each session's metadata for the committer, its only
+	// writer, so a message costs no metadata decode and, mostly, no
+	// metadata write. Owned by the committing goroutine.
+	states map[string]*sessState
 	obs     atomic.Pointer[[]Observer]
 	closed  bool
 }
@@ -154,6 +164,7 @@ func Open(opts Options) (*Store, error) {
 		log:     opts.Logger,
 		ops:     make(chan *op, 4*opts.MaxBatch),
 		stopped: make(chan struct{}),
+		states:  make(map[string]*sessState),
 	}
 	s.hub.init()
 	err = db.Update(func(tx *bolt.Tx) error {
@@ -286,13 +297,39 @@ func (s *Store) Post(ctx context.Context, m Message) (Message, error) {
 func (s *Store) Get(id string) (Meta, error) {
 	var m Meta
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSessions).Get(metaKey(id))
-		if v == nil {
-			return ErrNoSession
-		}
-		return json.Unmarshal(v, &m)
+		var err error
+		m, err = loadMeta(tx.Bucket(bucketSessions), id)
+		return err
 	})
 	return m, err
+}
+
+// loadMeta reads a session's metadata with its exact LastSeq, which the
+// stored record may lag (the committer does not rewrite it per message):
+// the session's last message key is the truth.
+func loadMeta(b *bolt.Bucket, id string) (Meta, error) {
+	var m Meta
+	v := b.Get(metaKey(id))
+	if v == nil {
+		return m, ErrNoSession
+	}
+	if err := json.Unmarshal(v, &m); err != nil {
+		return m, fmt.Errorf("session: corrupt metadata of %q: %w", id, err)
+	}
+	c := b.Cursor()
+	k, _ := c.Seek(append(sidPrefix(id), tagMsg+1)) // first key after the messages
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	prefix := append(sidPrefix(id), tagMsg)
+	if k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8 {
+		if seq := binary.BigEndian.Uint64(k[len(prefix):]); seq > m.LastSeq {
+			m.LastSeq = seq
+		}
+	}
+	return m, nil
 }
 
 // Messages returns up to limit messages of session id with seq > after, in
@@ -376,23 +413,26 @@ func (s *Store) commitLoop() {
 func (s *Store) commit(batch []*op, results []Result) []Result {
 	start := time.Now()
 	now := s.opts.Now().UTC()
-	created := 0
+	created, swept := 0, 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		results = results[:0]
-		created = 0
-		b := buckets{sessions: tx.Bucket(bucketSessions), idle: tx.Bucket(bucketIdle)}
+		created, swept = 0, 0
+		w := writer{s: s, b: tx.Bucket(bucketSessions), idle: tx.Bucket(bucketIdle), now: now}
 		for _, o := range batch {
 			var r Result
 			switch o.kind {
 			case opAppend:
-				r = b.append(o, now)
+				r = w.append(o)
 			case opCreate:
-				r = b.create(o, now)
+				r = w.create(o)
 				if r.Err == nil {
 					created++
 				}
 			case opUpdate:
-				r = b.updateMeta(o, now)
+				r = w.updateMeta(o)
+			case opSweep:
+				r = w.sweep(o)
+				swept += r.Count
 			}
 			if r.Err != nil && !isOpError(r.Err) {
 				return r.Err // a bbolt failure: abort the whole transaction
@@ -403,23 +443,44 @@ func (s *Store) commit(batch []*op, results []Result) []Result {
 	})
 	if err != nil {
 		s.log.Error("session store commit failed", "err", err, "batch", len(batch))
+		clear(s.states) // the cache may hold what was rolled back
 		results = results[:0]
 		for range batch {
 			results = append(results, Result{Err: fmt.Errorf("session: commit: %w", err)})
 		}
 		return results
 	}
-	if created > 0 {
-		s.count.Add(int64(created))
+	if len(s.states) > maxCachedStates {
+		clear(s.states) // bounded: reloaded from disk on next use
+	}
+	if created > 0 || swept > 0 {
+		s.count.Add(int64(created - swept))
 	}
 	if m := s.opts.Metrics; m != nil {
 		m.CommitSeconds.Observe(time.Since(start).Seconds())
 		m.BatchSize.Observe(float64(len(batch)))
-		if created > 0 {
+		if swept > 0 {
+			m.Expired.Add(float64(swept))
+		}
+		if created > 0 || swept > 0 {
 			m.Sessions.Set(float64(s.count.Load()))
 		}
 	}
 	return results
+}
+
+// maxCachedStates bounds the committer's session cache.
+const maxCachedStates = 200_000
+
+// sessState is the committer's view of a session.
+type sessState struct {
+	meta Meta // LastSeq and LastActive are current
+	// storedActive is LastActive as last written to disk; the metadata is
+	// rewritten when LastActive moves to another idle granule.
+	storedActive time.Time
+	// dirty is set when a field other than LastSeq/LastActive changed and
+	// must be written with the next message.
+	dirty bool
 }
 
 // isOpError reports whether err concerns one op only (bad input, unknown
@@ -454,81 +515,94 @@ func (s *Store) deliver(batch []*op, results []Result) {
 	}
 }
 
-type buckets struct{ sessions, idle *bolt.Bucket }
-
-func (b buckets) getMeta(id string) (Meta, error) {
-	var m Meta
-	v := b.sessions.Get(metaKey(id))
-	if v == nil {
-		return m, ErrNoSession
-	}
-	err := json.Unmarshal(v, &m)
-	return m, err
+// writer applies ops inside one write transaction.
+type writer struct {
+	s    *Store
+	b    *bolt.Bucket // sessions
+	idle *bolt.Bucket
+	now  time.Time
+	buf  []byte
 }
 
-// putMeta writes m and moves its expiry index entry from prevActive.
-func (b buckets) putMeta(m *Meta, prevActive time.Time) error {
-	v, err := json.Marshal(m)
+// state returns the cached state of session id, loading it on a miss.
+func (w *writer) state(id string) (*sessState, error) {
+	if st, ok := w.s.states[id]; ok {
+		return st, nil
+	}
+	m, err := loadMeta(w.b, id)
+	if err != nil {
+		return nil, err
+	}
+	st := &sessState{meta: m, storedActive: m.LastActive}
+	w.s.states[id] = st
+	return st, nil
+}
+
+// putMeta writes st's metadata and moves its idle index entry.
+func (w *writer) putMeta(st *sessState) error {
+	v, err := json.Marshal(&st.meta)
 	if err != nil {
 		return err
 	}
-	if err := b.sessions.Put(metaKey(m.ID), v); err != nil {
+	if err := w.b.Put(metaKey(st.meta.ID), v); err != nil {
 		return err
 	}
-	newIdle := idleKey(m.LastActive, m.ID)
-	if !prevActive.IsZero() {
-		old := idleKey(prevActive, m.ID)
-		if bytes.Equal(old, newIdle) {
-			return nil
-		}
-		if err := b.idle.Delete(old); err != nil {
-			return err
+	newIdle := idleKey(st.meta.LastActive, st.meta.ID)
+	if !st.storedActive.IsZero() {
+		old := idleKey(st.storedActive, st.meta.ID)
+		if !bytes.Equal(old, newIdle) {
+			if err := w.idle.Delete(old); err != nil {
+				return err
+			}
 		}
 	}
-	return b.idle.Put(newIdle, nil)
+	if err := w.idle.Put(newIdle, nil); err != nil {
+		return err
+	}
+	st.storedActive, st.dirty = st.meta.LastActive, false
+	return nil
 }
 
-func (b buckets) create(o *op, now time.Time) Result {
+func (w *writer) create(o *op) Result {
 	m := o.meta
-	if b.sessions.Get(metaKey(m.ID)) != nil {
+	if w.b.Get(metaKey(m.ID)) != nil {
 		return Result{Err: fmt.Errorf("%w: session %q exists", ErrInvalid, m.ID)}
 	}
-	m.Created, m.LastActive, m.LastSeq = now, now, 0
-	if err := b.putMeta(&m, time.Time{}); err != nil {
+	m.Created, m.LastActive, m.LastSeq = w.now, w.now, 0
+	st := &sessState{meta: m}
+	if err := w.putMeta(st); err != nil {
 		return Result{Err: err}
 	}
-	return metaResult(&m)
+	w.s.states[m.ID] = st
+	return Result{Meta: m, Msg: Message{Session: m.ID}}
 }
 
-func (b buckets) updateMeta(o *op, now time.Time) Result {
-	m, err := b.getMeta(o.meta.ID)
+func (w *writer) updateMeta(o *op) Result {
+	st, err := w.state(o.meta.ID)
 	if err != nil {
 		return Result{Err: err}
 	}
-	id, seq, prev := m.ID, m.LastSeq, m.LastActive
+	m := st.meta
 	if err := o.update(&m); err != nil {
 		return Result{Err: fmt.Errorf("%w: %w", errUpdate, err)}
 	}
-	m.ID, m.LastSeq, m.LastActive = id, seq, now
-	if err := b.putMeta(&m, prev); err != nil {
+	m.ID, m.LastSeq, m.Created, m.LastActive = st.meta.ID, st.meta.LastSeq, st.meta.Created, w.now
+	st.meta = m
+	if err := w.putMeta(st); err != nil {
 		return Result{Err: err}
 	}
-	return metaResult(&m)
+	return Result{Meta: m, Msg: Message{Session: m.ID}}
 }
 
-func metaResult(m *Meta) Result {
-	return Result{Meta: *m, Msg: Message{Session: m.ID}}
-}
-
-func (b buckets) append(o *op, now time.Time) Result {
+func (w *writer) append(o *op) Result {
 	msg := o.msg
-	meta, err := b.getMeta(msg.Session)
+	st, err := w.state(msg.Session)
 	if err != nil {
 		return Result{Err: err}
 	}
 	if msg.CID != "" {
-		if v := b.sessions.Get(cidKey(msg.Session, msg.CID)); v != nil {
-			orig := b.sessions.Get(msgKey(msg.Session, binary.BigEndian.Uint64(v)))
+		if v := w.b.Get(cidKey(msg.Session, msg.CID)); v != nil {
+			orig := w.b.Get(msgKey(msg.Session, binary.BigEndian.Uint64(v)))
 			var m Message
 			if orig == nil {
 				return Result{Err: fmt.Errorf("session: cid %q points at a missing message", msg.CID)}
@@ -539,32 +613,67 @@ func (b buckets) append(o *op, now time.Time) Result {
 			return Result{Msg: m, Duplicate: true}
 		}
 	}
-	prev := meta.LastActive
-	meta.LastSeq++
-	meta.LastActive = now
-	if msg.From == FromCustomer {
-		meta.ClosedAt = time.Time{}
-	}
-	msg.Seq = meta.LastSeq
-	msg.TS = now
-	v, err := json.Marshal(&msg)
-	if err != nil {
-		return Result{Err: err}
-	}
-	if err := b.sessions.Put(msgKey(msg.Session, msg.Seq), v); err != nil {
+	msg.Seq = st.meta.LastSeq + 1
+	msg.TS = w.now
+	w.buf = appendRecord(w.buf[:0], &msg)
+	// bbolt keeps the value slice until commit: it must not be reused.
+	if err := w.b.Put(msgKey(msg.Session, msg.Seq), bytes.Clone(w.buf)); err != nil {
 		return Result{Err: err}
 	}
 	if msg.CID != "" {
 		var seq [8]byte
 		binary.BigEndian.PutUint64(seq[:], msg.Seq)
-		if err := b.sessions.Put(cidKey(msg.Session, msg.CID), seq[:]); err != nil {
+		if err := w.b.Put(cidKey(msg.Session, msg.CID), seq[:]); err != nil {
 			return Result{Err: err}
 		}
 	}
-	if err := b.putMeta(&meta, prev); err != nil {
-		return Result{Err: err}
+	st.meta.LastSeq = msg.Seq
+	st.meta.LastActive = w.now
+	if msg.From == FromCustomer && !st.meta.ClosedAt.IsZero() {
+		st.meta.ClosedAt, st.dirty = time.Time{}, true
+	}
+	// The metadata record is rewritten only when something other than
+	// LastSeq changed or activity moved to another idle granule: LastSeq
+	// is derived from the message keys on load (loadMeta).
+	if st.dirty || !bytes.Equal(idleKey(st.storedActive, msg.Session), idleKey(w.now, msg.Session)) {
+		if err := w.putMeta(st); err != nil {
+			return Result{Err: err}
+		}
 	}
 	return Result{Msg: msg}
+}
+
+// sweep deletes up to o.limit sessions idle since before o.cutoff,
+// skipping sessions with a live subscriber.
+func (w *writer) sweep(o *op) Result {
+	c := w.idle.Cursor()
+	var doomed [][]byte
+	for k, _ := c.First(); k != nil && len(doomed) < o.limit; k, _ = c.Next() {
+		// The index is coarse (idleGranularity): it finds candidates, and
+		// each one's exact LastActive decides.
+		if len(k) < 8 || time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).After(o.cutoff) {
+			break
+		}
+		id := string(k[8:])
+		if w.s.Connected(id) {
+			continue
+		}
+		if st, err := w.state(id); err == nil && st.meta.LastActive.After(o.cutoff) {
+			continue
+		}
+		doomed = append(doomed, bytes.Clone(k))
+	}
+	for _, k := range doomed {
+		id := string(k[8:])
+		if err := w.idle.Delete(k); err != nil {
+			return Result{Err: err}
+		}
+		if err := deletePrefix(w.b, sidPrefix(id)); err != nil {
+			return Result{Err: err}
+		}
+		delete(w.s.states, id)
+	}
+	return Result{Count: len(doomed)}
 }
 
 func sidPrefix(id string) []byte {

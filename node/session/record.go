@@ -1,0 +1,75 @@
+package session
+
+import (
+	"strconv"
+
+	"github.com/edgedesk/edgedesk/node/internal/jsonw"
+)
+
+// appendRecord appends m's stored form: the JSON encoding/json would write
+// for Message (same keys, same omitempty rules), without reflection. It is
+// read back with encoding/json; TestRecordMatchesEncodingJSON keeps the two
+// in step.
+func appendRecord(dst []byte, m *Message) []byte {
+	dst = append(dst, `{"session":`...)
+	dst = jsonw.String(dst, m.Session)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendUint(dst, m.Seq, 10)
+	dst = append(dst, `,"from":`...)
+	dst = jsonw.String(dst, string(m.From))
+	str := func(key, v string) {
+		if v != "" {
+			dst = append(dst, key...)
+			dst = jsonw.String(dst, v)
+		}
+	}
+	str(`,"cid":`, m.CID)
+	str(`,"channel":`, m.Channel)
+	str(`,"customer_id":`, m.CustomerID)
+	str(`,"text":`, m.Text)
+	if len(m.Attachments) > 0 {
+		dst = append(dst, `,"attachments":[`...)
+		for i, a := range m.Attachments {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"url":`...)
+			dst = jsonw.String(dst, a.URL)
+			str(`,"mime":`, a.MIME)
+			str(`,"name":`, a.Name)
+			if a.Size != 0 {
+				dst = append(dst, `,"size":`...)
+				dst = strconv.AppendInt(dst, a.Size, 10)
+			}
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	str(`,"locale":`, m.Locale)
+	str(`,"tz":`, m.TZ)
+	str(`,"lang":`, m.Lang)
+	str(`,"intent":`, m.Intent)
+	if m.Confidence != 0 {
+		dst = append(dst, `,"confidence":`...)
+		dst = jsonw.Float32(dst, m.Confidence)
+	}
+	if len(m.QuickReplies) > 0 {
+		dst = append(dst, `,"quick_replies":[`...)
+		for i, q := range m.QuickReplies {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = jsonw.String(dst, q)
+		}
+		dst = append(dst, ']')
+	}
+	if m.Agent != nil {
+		dst = append(dst, `,"agent":{"id":`...)
+		dst = jsonw.String(dst, m.Agent.ID)
+		str(`,"name":`, m.Agent.Name)
+		dst = append(dst, '}')
+	}
+	dst = append(dst, `,"ts":`...)
+	dst = jsonw.Time(dst, m.TS)
+	return append(dst, '}')
+}

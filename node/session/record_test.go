@@ -1,0 +1,40 @@
+package session
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestRecordMatchesEncodingJSON(t *testing.T) {
+	ts := time.Date(2026, 11, 21, 10, 0, 0, 5, time.UTC)
+	for _, m := range []Message{
+		{Session: "s_1", Seq: 1, From: FromCustomer, CID: "c", Text: "hi", TS: ts},
+		{Session: "s_1", Seq: 2, From: FromBot, Text: "Hola \"Ana\" \u2028", Intent: "greeting", Confidence: 0.8125, Lang: "es", QuickReplies: []string{"Sí"}, TS: ts},
+		{Session: "s_1", Seq: 3, From: FromAgent, Text: "x", Agent: &AgentRef{ID: "a1", Name: "Bo"}, Channel: "web", CustomerID: "cu", Locale: "es-MX", TZ: "America/Mexico_City", TS: ts},
+		{Session: "s_1", Seq: 4, From: FromCustomer, CID: "d", Attachments: []Attachment{{URL: "https://x/y"}, {URL: "https://x/z", MIME: "image/png", Name: "z.png", Size: 9}}, TS: ts},
+		{Session: "s_1", Seq: 5, From: FromAgent, Text: "no name", Agent: &AgentRef{ID: "a2"}, TS: ts},
+	} {
+		got := appendRecord(nil, &m)
+		want, _ := json.Marshal(&m)
+		if string(got) != string(want) {
+			t.Errorf("record\n got %s\nwant %s", got, want)
+		}
+		var back Message
+		if err := json.Unmarshal(got, &back); err != nil || !reflect.DeepEqual(back, m) {
+			t.Errorf("round trip: %+v %v", back, err)
+		}
+	}
+}
+
+func FuzzRecord(f *testing.F) {
+	f.Add("s_1", "hello", "c1", "en", float32(0.5))
+	f.Fuzz(func(t *testing.T, sid, text, cid, lang string, conf float32) {
+		m := Message{Session: sid, Seq: 7, From: FromBot, Text: text, CID: cid, Lang: lang, Confidence: conf, TS: time.Unix(0, 0).UTC()}
+		got := appendRecord(nil, &m)
+		if !json.Valid(got) {
+			t.Fatalf("invalid record %q", got)
+		}
+	})
+}
