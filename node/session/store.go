@@ -125,8 +125,8 @@ type Store struct {
 	// writer, so a message costs no metadata decode and, mostly, no
 	// metadata write. Owned by the committing goroutine.
 	states map[string]*sessState
-	obs     atomic.Pointer[[]Observer]
-	closed  bool
+	obs    atomic.Pointer[[]Observer]
+	closed bool
 }
 
 // Open opens (creating if needed) the store at opts.Path and starts its
