@@ -67,6 +67,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Node, error) {
 	store, err := session.Open(session.Options{
 		Path:     filepath.Join(cfg.DataDir, StoreFile),
 		MaxBatch: cfg.Store.MaxBatch,
+		Shards:   cfg.Store.Shards,
 		Logger:   log.With("component", "store"),
 		Metrics:  session.NewMetrics(reg),
 		Enrich:   enrich,

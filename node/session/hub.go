@@ -66,7 +66,7 @@ func (h *hub) shard(id string) int {
 }
 
 // Subscribe adds sub to session id's subscribers.
-func (s *Store) Subscribe(id string, sub Subscriber) {
+func (s *shard) Subscribe(id string, sub Subscriber) {
 	sh := &s.hub.shards[s.hub.shard(id)]
 	sh.mu.Lock()
 	sh.subs[id] = append(sh.subs[id], sub)
@@ -74,7 +74,7 @@ func (s *Store) Subscribe(id string, sub Subscriber) {
 }
 
 // Unsubscribe removes sub from session id's subscribers.
-func (s *Store) Unsubscribe(id string, sub Subscriber) {
+func (s *shard) Unsubscribe(id string, sub Subscriber) {
 	sh := &s.hub.shards[s.hub.shard(id)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -93,7 +93,7 @@ func (s *Store) Unsubscribe(id string, sub Subscriber) {
 }
 
 // Connected reports whether session id has a live subscriber.
-func (s *Store) Connected(id string) bool {
+func (s *shard) Connected(id string) bool {
 	sh := &s.hub.shards[s.hub.shard(id)]
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
@@ -102,7 +102,7 @@ func (s *Store) Connected(id string) bool {
 
 // Signal sends a transient event (typing, queue position) to the session's
 // subscribers other than origin. It is not stored.
-func (s *Store) Signal(id string, ev *Event, origin uint64) {
+func (s *shard) Signal(id string, ev *Event, origin uint64) {
 	s.hub.send(id, ev, origin)
 }
 

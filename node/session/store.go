@@ -47,8 +47,14 @@ const idleGranularity = 10 * time.Minute
 
 // Options configures a Store. Zero values take the documented defaults.
 type Options struct {
-	// Path of the bbolt file. Required.
+	// Path of the bbolt file. Required. With Shards > 1 each shard is a
+	// file beside it: sessions.db becomes sessions-0-of-4.db, ….
 	Path string
+	// Shards spreads sessions over this many bbolt files, each with its
+	// own committer, so commits run in parallel (default 1). A session
+	// always lives in the same shard (FNV-1a of its id), so the count must
+	// not change once data exists; Open refuses a mismatch.
+	Shards int
 	// MaxBatch bounds the requests merged into one commit (default 2000).
 	MaxBatch int
 	// Logger receives store events (default: discard).
@@ -109,8 +115,9 @@ type op struct {
 	limit  int
 }
 
-// Store is the durable session store and the hub of live subscribers.
-type Store struct {
+// shard is one bbolt file with its committer, cache and hub: a Store
+// routes each session to one shard.
+type shard struct {
 	db      *bolt.DB
 	opts    Options
 	log     *slog.Logger
@@ -120,18 +127,18 @@ type Store struct {
 	closing atomic.Bool
 	mu      sync.RWMutex // held for reading by senders on ops; Close takes it to close ops
 	closeMu sync.Mutex
-	count   atomic.Int64 // sessions in the store
+	count   *atomic.Int64 // sessions in the whole store (shared by shards)
 	// states caches each session's metadata for the committer, its only
 	// writer, so a message costs no metadata decode and, mostly, no
 	// metadata write. Owned by the committing goroutine.
 	states map[string]*sessState
-	obs    atomic.Pointer[[]Observer]
+	obs    *atomic.Pointer[[]Observer] // shared by shards
 	closed bool
 }
 
-// Open opens (creating if needed) the store at opts.Path and starts its
-// committer.
-func Open(opts Options) (*Store, error) {
+// openShard opens (creating if needed) the bbolt file at opts.Path and
+// starts its committer.
+func openShard(opts Options, count *atomic.Int64, obs *atomic.Pointer[[]Observer]) (*shard, error) {
 	if opts.Path == "" {
 		return nil, fmt.Errorf("%w: empty store path", ErrInvalid)
 	}
@@ -158,7 +165,9 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session: open %s: %w", opts.Path, err)
 	}
-	s := &Store{
+	s := &shard{
+		count:   count,
+		obs:     obs,
 		db:      db,
 		opts:    opts,
 		log:     opts.Logger,
@@ -173,41 +182,20 @@ func Open(opts Options) (*Store, error) {
 				return err
 			}
 		}
-		s.count.Store(int64(tx.Bucket(bucketIdle).Stats().KeyN))
+		s.count.Add(int64(tx.Bucket(bucketIdle).Stats().KeyN))
 		return nil
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("session: init %s: %w", opts.Path, err)
 	}
-	if m := opts.Metrics; m != nil {
-		m.Sessions.Set(float64(s.count.Load()))
-	}
 	go s.commitLoop()
 	return s, nil
 }
 
-// AddObserver registers o to see every new durable message.
-func (s *Store) AddObserver(o Observer) {
-	for {
-		old := s.obs.Load()
-		var list []Observer
-		if old != nil {
-			list = append(list, *old...)
-		}
-		list = append(list, o)
-		if s.obs.CompareAndSwap(old, &list) {
-			return
-		}
-	}
-}
-
-// Sessions returns the number of sessions in the store.
-func (s *Store) Sessions() int64 { return s.count.Load() }
-
 // submit hands o to the committer. It blocks while the queue is full
 // (backpressure) and fails with ErrClosed once Close began.
-func (s *Store) submit(ctx context.Context, o *op) error {
+func (s *shard) submit(ctx context.Context, o *op) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
@@ -222,7 +210,7 @@ func (s *Store) submit(ctx context.Context, o *op) error {
 }
 
 // wait submits o and waits for its result.
-func (s *Store) wait(ctx context.Context, o *op) Result {
+func (s *shard) wait(ctx context.Context, o *op) Result {
 	ch := make(chan Result, 1)
 	o.done = func(r Result) { ch <- r }
 	if err := s.submit(ctx, o); err != nil {
@@ -241,7 +229,7 @@ func (s *Store) wait(ctx context.Context, o *op) Result {
 
 // Create stores a new session and returns its metadata. m.ID may be empty
 // (a new id is generated) or an id chosen by the caller.
-func (s *Store) Create(ctx context.Context, m Meta) (Meta, error) {
+func (s *shard) Create(ctx context.Context, m Meta) (Meta, error) {
 	if m.ID == "" {
 		m.ID = NewID()
 	} else if !ValidID(m.ID) {
@@ -253,7 +241,7 @@ func (s *Store) Create(ctx context.Context, m Meta) (Meta, error) {
 
 // Update applies fn to the session's metadata in one transaction. fn must
 // not change ID or LastSeq.
-func (s *Store) Update(ctx context.Context, id string, fn func(*Meta) error) (Meta, error) {
+func (s *shard) Update(ctx context.Context, id string, fn func(*Meta) error) (Meta, error) {
 	r := s.wait(ctx, &op{kind: opUpdate, meta: Meta{ID: id}, update: fn})
 	return r.metaOrErr()
 }
@@ -267,7 +255,7 @@ func (r Result) metaOrErr() (Meta, error) {
 // and handed to the subscribers other than origin, was found to be a
 // duplicate, or failed. Submit blocks only while the commit
 // queue is full. A zero origin excludes no subscriber.
-func (s *Store) Submit(ctx context.Context, m Message, origin uint64, done func(Result)) error {
+func (s *shard) Submit(ctx context.Context, m Message, origin uint64, done func(Result)) error {
 	if err := m.Check(); err != nil {
 		return err
 	}
@@ -275,7 +263,7 @@ func (s *Store) Submit(ctx context.Context, m Message, origin uint64, done func(
 	return s.submit(ctx, &op{kind: opAppend, msg: m, origin: origin, done: done})
 }
 
-func (s *Store) enrich(ctx context.Context, m *Message) {
+func (s *shard) enrich(ctx context.Context, m *Message) {
 	if s.opts.Enrich != nil && m.From == FromCustomer {
 		s.opts.Enrich(ctx, m)
 	}
@@ -284,7 +272,7 @@ func (s *Store) enrich(ctx context.Context, m *Message) {
 // Post stores a message and waits until it is durable and handed to the
 // session's subscribers: the internal API through which the bot, agents and
 // system notices write to a session.
-func (s *Store) Post(ctx context.Context, m Message) (Message, error) {
+func (s *shard) Post(ctx context.Context, m Message) (Message, error) {
 	if err := m.Check(); err != nil {
 		return Message{}, err
 	}
@@ -294,7 +282,7 @@ func (s *Store) Post(ctx context.Context, m Message) (Message, error) {
 }
 
 // Get returns a session's metadata.
-func (s *Store) Get(id string) (Meta, error) {
+func (s *shard) Get(id string) (Meta, error) {
 	var m Meta
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
@@ -334,7 +322,7 @@ func loadMeta(b *bolt.Bucket, id string) (Meta, error) {
 
 // Messages returns up to limit messages of session id with seq > after, in
 // seq order (limit <= 0: all).
-func (s *Store) Messages(id string, after uint64, limit int) ([]Message, error) {
+func (s *shard) Messages(id string, after uint64, limit int) ([]Message, error) {
 	var out []Message
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
@@ -361,7 +349,7 @@ func (s *Store) Messages(id string, after uint64, limit int) ([]Message, error) 
 // Close stops accepting writes, commits everything already queued, and
 // closes the database. It is idempotent; ctx bounds the wait for the queue
 // to drain (the database is closed regardless).
-func (s *Store) Close(ctx context.Context) error {
+func (s *shard) Close(ctx context.Context) error {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	if s.closing.Swap(true) {
@@ -384,7 +372,7 @@ func (s *Store) Close(ctx context.Context) error {
 	return err
 }
 
-func (s *Store) commitLoop() {
+func (s *shard) commitLoop() {
 	defer close(s.stopped)
 	batch := make([]*op, 0, s.opts.MaxBatch)
 	results := make([]Result, 0, s.opts.MaxBatch)
@@ -410,7 +398,7 @@ func (s *Store) commitLoop() {
 
 // commit applies a batch in one transaction. A failing op gets its own
 // error without failing the others; a failing transaction fails them all.
-func (s *Store) commit(batch []*op, results []Result) []Result {
+func (s *shard) commit(batch []*op, results []Result) []Result {
 	start := time.Now()
 	now := s.opts.Now().UTC()
 	created, swept := 0, 0
@@ -491,7 +479,7 @@ func isOpError(err error) bool {
 
 var errUpdate = errors.New("session: update refused")
 
-func (s *Store) deliver(batch []*op, results []Result) {
+func (s *shard) deliver(batch []*op, results []Result) {
 	var obs []Observer
 	if p := s.obs.Load(); p != nil {
 		obs = *p
@@ -517,7 +505,7 @@ func (s *Store) deliver(batch []*op, results []Result) {
 
 // writer applies ops inside one write transaction.
 type writer struct {
-	s    *Store
+	s    *shard
 	b    *bolt.Bucket // sessions
 	idle *bolt.Bucket
 	now  time.Time
@@ -695,4 +683,9 @@ func idleKey(t time.Time, id string) []byte {
 	k := make([]byte, 8, 8+len(id))
 	binary.BigEndian.PutUint64(k, uint64(t.Truncate(idleGranularity).UnixNano()))
 	return append(k, id...)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -41,7 +41,7 @@ func customerMsg(sid, cid, text string) Message {
 }
 
 func TestSeqNoGapsUnderConcurrency(t *testing.T) {
-	s := openTest(t, Options{MaxBatch: 64})
+	s := openTest(t, Options{MaxBatch: 64, Shards: 3})
 	ctx := context.Background()
 	const sessions, perSession = 8, 200
 	ids := make([]string, sessions)
@@ -366,4 +366,59 @@ func BenchmarkSubmitParallel(b *testing.B) {
 	h := m.GetHistogram()
 	b.ReportMetric(h.GetSampleSum()/float64(h.GetSampleCount())*1e6, "µs/commit")
 	b.ReportMetric(float64(b.N)/float64(h.GetSampleCount()), "msgs/commit")
+}
+
+func TestShards(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sessions.db")
+	s, err := Open(Options{Path: path, Shards: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var ids []string
+	for i := 0; i < 40; i++ {
+		id := mustCreate(t, s).ID
+		ids = append(ids, id)
+		for j := 0; j < 3; j++ {
+			if _, err := s.Post(ctx, customerMsg(id, fmt.Sprint(j), "x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if s.Sessions() != 40 {
+		t.Fatalf("Sessions() = %d", s.Sessions())
+	}
+	used := map[*shard]bool{}
+	for _, id := range ids {
+		used[s.pick(id)] = true
+	}
+	if len(used) != 4 {
+		t.Fatalf("sessions landed in %d of 4 shards", len(used))
+	}
+	s.Close(ctx)
+	files, _ := filepath.Glob(filepath.Join(dir, "sessions-*-of-4.db"))
+	if len(files) != 4 {
+		t.Fatalf("shard files: %v", files)
+	}
+	if _, err := Open(Options{Path: path, Shards: 2}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("reopen with another shard count: %v", err)
+	}
+	if _, err := Open(Options{Path: path}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("reopen unsharded: %v", err)
+	}
+	s2 := openTest(t, Options{Path: path, Shards: 4})
+	if s2.Sessions() != 40 {
+		t.Fatalf("after reopen Sessions() = %d", s2.Sessions())
+	}
+	for _, id := range ids {
+		msgs, err := s2.Messages(id, 0, 0)
+		if err != nil || len(msgs) != 3 {
+			t.Fatalf("%s: %d messages, %v", id, len(msgs), err)
+		}
+	}
+	n, err := s2.Sweep(time.Now().Add(time.Hour), 100)
+	if err != nil || n != 40 || s2.Sessions() != 0 {
+		t.Fatalf("sweep all: %d %v, left %d", n, err, s2.Sessions())
+	}
 }
