@@ -8,6 +8,8 @@ type Metrics struct {
 	BatchSize     prometheus.Histogram
 	Sessions      prometheus.Gauge
 	Expired       prometheus.Counter
+	// CompactSeconds times moving log entries to the per-session layout.
+	CompactSeconds prometheus.Histogram
 }
 
 // NewMetrics creates the store's metrics and registers them with reg.
@@ -27,11 +29,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "edgedesk_sessions",
 			Help: "Sessions in the store.",
 		}),
+		CompactSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "edgedesk_store_compact_seconds",
+			Help:    "Time to move one chunk of the write log into the per-session layout.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25},
+		}),
 		Expired: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "edgedesk_sessions_expired_total",
 			Help: "Sessions deleted by the retention sweeper.",
 		}),
 	}
-	reg.MustRegister(m.CommitSeconds, m.BatchSize, m.Sessions, m.Expired)
+	reg.MustRegister(m.CommitSeconds, m.BatchSize, m.Sessions, m.Expired, m.CompactSeconds)
 	return m
 }

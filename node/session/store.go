@@ -66,6 +66,10 @@ type Options struct {
 	// OpenTimeout bounds waiting for the file lock another process holds
 	// (default 5s).
 	OpenTimeout time.Duration
+	// CompactAt is the number of log entries (per shard) past which the
+	// committer moves the oldest into the per-session layout (default
+	// 8192); CompactChunk is how many one compaction moves (default 2048).
+	CompactAt, CompactChunk int
 	// Enrich, if set, runs on the caller's goroutine for every customer
 	// message before it is queued, to fill in what the node understands of
 	// it (intent, confidence, language). It must respect ctx and leave the
@@ -132,6 +136,8 @@ type shard struct {
 	// writer, so a message costs no metadata decode and, mostly, no
 	// metadata write. Owned by the committing goroutine.
 	states map[string]*sessState
+	// tail indexes the messages still in the log (log.go).
+	tail   tail
 	obs    *atomic.Pointer[[]Observer] // shared by shards
 	closed bool
 }
@@ -154,6 +160,12 @@ func openShard(opts Options, count *atomic.Int64, obs *atomic.Pointer[[]Observer
 	if opts.OpenTimeout <= 0 {
 		opts.OpenTimeout = 5 * time.Second
 	}
+	if opts.CompactAt <= 0 {
+		opts.CompactAt = 8192
+	}
+	if opts.CompactChunk <= 0 {
+		opts.CompactChunk = 2048
+	}
 	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("session: %w", err)
 	}
@@ -175,15 +187,16 @@ func openShard(opts Options, count *atomic.Int64, obs *atomic.Pointer[[]Observer
 		stopped: make(chan struct{}),
 		states:  make(map[string]*sessState),
 	}
+	s.tail.compactAt, s.tail.chunk = opts.CompactAt, opts.CompactChunk
 	s.hub.init()
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketSessions, bucketIdle} {
+		for _, name := range [][]byte{bucketSessions, bucketIdle, bucketLog} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		s.count.Add(int64(tx.Bucket(bucketIdle).Stats().KeyN))
-		return nil
+		return s.rebuildTail(tx)
 	})
 	if err != nil {
 		db.Close()
@@ -284,9 +297,14 @@ func (s *shard) Post(ctx context.Context, m Message) (Message, error) {
 // Get returns a session's metadata.
 func (s *shard) Get(id string) (Meta, error) {
 	var m Meta
+	s.tail.mu.RLock()
+	defer s.tail.mu.RUnlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
 		m, err = loadMeta(tx.Bucket(bucketSessions), id)
+		if seq := s.tail.lastSeq(id); seq > m.LastSeq {
+			m.LastSeq = seq
+		}
 		return err
 	})
 	return m, err
@@ -324,22 +342,46 @@ func loadMeta(b *bolt.Bucket, id string) (Meta, error) {
 // seq order (limit <= 0: all).
 func (s *shard) Messages(id string, after uint64, limit int) ([]Message, error) {
 	var out []Message
+	s.tail.mu.RLock()
+	defer s.tail.mu.RUnlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		if b.Get(metaKey(id)) == nil {
 			return ErrNoSession
 		}
+		decode := func(k, v []byte) error {
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("session: corrupt message %x: %w", k, err)
+			}
+			out = append(out, m)
+			return nil
+		}
+		// Compacted messages first (lower seqs), then the log's.
 		prefix := append(sidPrefix(id), tagMsg)
 		c := b.Cursor()
 		for k, v := c.Seek(msgKey(id, after+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var m Message
-			if err := json.Unmarshal(v, &m); err != nil {
-				return fmt.Errorf("session: corrupt message %q: %w", k, err)
+			if err := decode(k, v); err != nil {
+				return err
 			}
-			out = append(out, m)
-			if limit > 0 && len(out) >= limit {
-				break
+		}
+		if ts := s.tail.sessions[id]; ts != nil {
+			lb := tx.Bucket(bucketLog)
+			var key [8]byte
+			for _, e := range ts.entries {
+				if e.seq <= after || (len(out) > 0 && e.seq <= out[len(out)-1].Seq) {
+					continue // compacted after the tail was read: already above
+				}
+				binary.BigEndian.PutUint64(key[:], e.lsn)
+				if v := lb.Get(key[:]); v != nil {
+					if err := decode(key[:], v); err != nil {
+						return err
+					}
+				}
 			}
+		}
+		if limit > 0 && len(out) > limit {
+			out = out[:limit]
 		}
 		return nil
 	})
@@ -393,6 +435,9 @@ func (s *shard) commitLoop() {
 		results = s.commit(batch, results[:0])
 		s.deliver(batch, results)
 		clear(batch) // drop references for the GC
+		if err := s.compact(); err != nil {
+			s.log.Error("session log compaction failed", "err", err)
+		}
 	}
 }
 
@@ -402,10 +447,12 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 	start := time.Now()
 	now := s.opts.Now().UTC()
 	created, swept := 0, 0
+	var w writer
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		results = results[:0]
 		created, swept = 0, 0
-		w := writer{s: s, b: tx.Bucket(bucketSessions), idle: tx.Bucket(bucketIdle), now: now}
+		w = writer{s: s, b: tx.Bucket(bucketSessions), idle: tx.Bucket(bucketIdle), log: tx.Bucket(bucketLog), now: now, lsn: s.tail.nextLSN}
+		w.log.FillPercent = 1.0 // append-only: keep pages full
 		for _, o := range batch {
 			var r Result
 			switch o.kind {
@@ -438,6 +485,14 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 		}
 		return results
 	}
+	// The log entries are durable: make them visible to readers.
+	s.tail.mu.Lock()
+	for _, id := range w.dropped {
+		s.tail.drop(id)
+	}
+	s.tail.add(w.staged)
+	s.tail.nextLSN = w.lsn
+	s.tail.mu.Unlock()
 	if len(s.states) > maxCachedStates {
 		clear(s.states) // bounded: reloaded from disk on next use
 	}
@@ -508,8 +563,17 @@ type writer struct {
 	s    *shard
 	b    *bolt.Bucket // sessions
 	idle *bolt.Bucket
+	log  *bolt.Bucket
 	now  time.Time
+	lsn  uint64 // next log key
 	buf  []byte
+	// staged are this transaction's log entries, stagedCID their cids
+	// (sid 0x00 cid → index in staged); dropped are swept sessions. All
+	// reach the tail only after the commit.
+	staged    []staged
+	stagedMsg []Message
+	stagedCID map[string]int
+	dropped   []string
 }
 
 // state returns the cached state of session id, loading it on a miss.
@@ -520,6 +584,9 @@ func (w *writer) state(id string) (*sessState, error) {
 	m, err := loadMeta(w.b, id)
 	if err != nil {
 		return nil, err
+	}
+	if seq := w.s.tail.lastSeq(id); seq > m.LastSeq {
+		m.LastSeq = seq
 	}
 	st := &sessState{meta: m, storedActive: m.LastActive}
 	w.s.states[id] = st
@@ -589,32 +656,30 @@ func (w *writer) append(o *op) Result {
 		return Result{Err: err}
 	}
 	if msg.CID != "" {
-		if v := w.b.Get(cidKey(msg.Session, msg.CID)); v != nil {
-			orig := w.b.Get(msgKey(msg.Session, binary.BigEndian.Uint64(v)))
-			var m Message
-			if orig == nil {
-				return Result{Err: fmt.Errorf("session: cid %q points at a missing message", msg.CID)}
-			}
-			if err := json.Unmarshal(orig, &m); err != nil {
-				return Result{Err: err}
-			}
-			return Result{Msg: m, Duplicate: true}
+		if orig, ok, err := w.findCID(msg.Session, msg.CID); err != nil {
+			return Result{Err: err}
+		} else if ok {
+			return Result{Msg: orig, Duplicate: true}
 		}
 	}
 	msg.Seq = st.meta.LastSeq + 1
 	msg.TS = w.now
 	w.buf = appendRecord(w.buf[:0], &msg)
-	// bbolt keeps the value slice until commit: it must not be reused.
-	if err := w.b.Put(msgKey(msg.Session, msg.Seq), bytes.Clone(w.buf)); err != nil {
+	var key [8]byte
+	binary.BigEndian.PutUint64(key[:], w.lsn)
+	// bbolt keeps key and value until commit: they must not be reused.
+	if err := w.log.Put(bytes.Clone(key[:]), bytes.Clone(w.buf)); err != nil {
 		return Result{Err: err}
 	}
+	w.staged = append(w.staged, staged{sid: msg.Session, cid: msg.CID, seq: msg.Seq, lsn: w.lsn})
+	w.stagedMsg = append(w.stagedMsg, msg)
 	if msg.CID != "" {
-		var seq [8]byte
-		binary.BigEndian.PutUint64(seq[:], msg.Seq)
-		if err := w.b.Put(cidKey(msg.Session, msg.CID), seq[:]); err != nil {
-			return Result{Err: err}
+		if w.stagedCID == nil {
+			w.stagedCID = make(map[string]int)
 		}
+		w.stagedCID[msg.Session+"\x00"+msg.CID] = len(w.staged) - 1
 	}
+	w.lsn++
 	st.meta.LastSeq = msg.Seq
 	st.meta.LastActive = w.now
 	if msg.From == FromCustomer && !st.meta.ClosedAt.IsZero() {
@@ -629,6 +694,31 @@ func (w *writer) append(o *op) Result {
 		}
 	}
 	return Result{Msg: msg}
+}
+
+// findCID looks cid up in this transaction's entries, the tail and the
+// clustered index, and returns the stored message.
+func (w *writer) findCID(id, cid string) (Message, bool, error) {
+	if i, ok := w.stagedCID[id+"\x00"+cid]; ok {
+		return w.stagedMsg[i], true, nil
+	}
+	var raw []byte
+	if seq, ok := w.s.tail.cidSeq(id, cid); ok {
+		lsn, _ := w.s.tail.lsnOf(id, seq)
+		var key [8]byte
+		binary.BigEndian.PutUint64(key[:], lsn)
+		raw = w.log.Get(key[:])
+	} else if v := w.b.Get(cidKey(id, cid)); v != nil {
+		raw = w.b.Get(msgKey(id, binary.BigEndian.Uint64(v)))
+	} else {
+		return Message{}, false, nil
+	}
+	var m Message
+	if raw == nil {
+		return m, false, fmt.Errorf("session: cid %q points at a missing message", cid)
+	}
+	err := json.Unmarshal(raw, &m)
+	return m, err == nil, err
 }
 
 // sweep deletes up to o.limit sessions idle since before o.cutoff,
@@ -659,6 +749,16 @@ func (w *writer) sweep(o *op) Result {
 		if err := deletePrefix(w.b, sidPrefix(id)); err != nil {
 			return Result{Err: err}
 		}
+		if ts := w.s.tail.sessions[id]; ts != nil {
+			var key [8]byte
+			for _, e := range ts.entries {
+				binary.BigEndian.PutUint64(key[:], e.lsn)
+				if err := w.log.Delete(key[:]); err != nil {
+					return Result{Err: err}
+				}
+			}
+		}
+		w.dropped = append(w.dropped, id)
 		delete(w.s.states, id)
 	}
 	return Result{Count: len(doomed)}

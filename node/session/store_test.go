@@ -19,6 +19,10 @@ func openTest(t testing.TB, opts Options) *Store {
 	if opts.Path == "" {
 		opts.Path = filepath.Join(t.TempDir(), "sessions.db")
 	}
+	if _, isTest := t.(*testing.T); isTest && opts.CompactAt == 0 {
+		// Tests compact often, so every read merges log and compacted data.
+		opts.CompactAt, opts.CompactChunk = 16, 6
+	}
 	s, err := Open(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -420,5 +424,108 @@ func TestShards(t *testing.T) {
 	n, err := s2.Sweep(time.Now().Add(time.Hour), 100)
 	if err != nil || n != 40 || s2.Sessions() != 0 {
 		t.Fatalf("sweep all: %d %v, left %d", n, err, s2.Sessions())
+	}
+}
+
+// TestLogCompaction drives the log-structured write path with tiny
+// compaction thresholds, so reads merge compacted and logged messages.
+func TestLogCompaction(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	opts := Options{Path: path, CompactAt: 8, CompactChunk: 5, MaxBatch: 7}
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ids := []string{mustCreate(t, s).ID, mustCreate(t, s).ID, mustCreate(t, s).ID}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var readErr atomic.Value
+	wg.Add(1)
+	go func() { // concurrent readers always see a gapless prefix
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for _, id := range ids {
+				msgs, err := s.Messages(id, 0, 0)
+				if err != nil {
+					readErr.Store(err)
+					return
+				}
+				for i, m := range msgs {
+					if m.Seq != uint64(i+1) {
+						readErr.Store(fmt.Errorf("%s: read seq %d at %d", id, m.Seq, i))
+						return
+					}
+				}
+			}
+		}
+	}()
+	const per = 40
+	for i := 0; i < per; i++ {
+		for _, id := range ids {
+			var done sync.WaitGroup
+			done.Add(2)
+			cid := fmt.Sprint("c", i)
+			for k := 0; k < 2; k++ { // the same cid twice in flight
+				s.Submit(ctx, customerMsg(id, cid, fmt.Sprint(i)), 0, func(Result) { done.Done() })
+			}
+			done.Wait()
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if err := readErr.Load(); err != nil {
+		t.Fatal(err)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		for _, id := range ids {
+			msgs, err := s.Messages(id, 0, 0)
+			if err != nil || len(msgs) != per {
+				t.Fatalf("%s: %d messages, %v", id, len(msgs), err)
+			}
+			for i, m := range msgs {
+				if m.Seq != uint64(i+1) || m.CID != fmt.Sprint("c", i) {
+					t.Fatalf("%s: message %d = seq %d cid %s", id, i, m.Seq, m.CID)
+				}
+			}
+			if tail, _ := s.Messages(id, per-3, 2); len(tail) != 2 || tail[0].Seq != per-2 {
+				t.Fatalf("Messages(after, limit) = %+v", tail)
+			}
+			meta, _ := s.Get(id)
+			if meta.LastSeq != per {
+				t.Fatalf("LastSeq %d", meta.LastSeq)
+			}
+			// Old (compacted) and recent (logged) cids are both duplicates.
+			for _, cid := range []string{"c0", fmt.Sprint("c", per-1)} {
+				r, err := s.Post(ctx, customerMsg(id, cid, "again"))
+				if err != nil || r.Text == "again" {
+					t.Fatalf("resend %s: %+v %v", cid, r, err)
+				}
+			}
+		}
+	}
+	check(s)
+	sh := s.shards[0]
+	if sh.tail.n >= 8+7 {
+		t.Fatalf("log not compacted: %d entries", sh.tail.n)
+	}
+	s.Close(ctx)
+	s2 := openTest(t, opts)
+	check(s2)
+	if r, _ := s2.Post(ctx, customerMsg(ids[0], "new", "x")); r.Seq != per+1 {
+		t.Fatalf("seq after reopen %d", r.Seq)
+	}
+	// Sweeping removes logged and compacted messages alike.
+	if n, err := s2.Sweep(time.Now().Add(time.Hour), 10); err != nil || n != 3 {
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	if s2.shards[0].tail.n != 0 {
+		t.Fatalf("tail keeps %d entries of swept sessions", s2.shards[0].tail.n)
 	}
 }

@@ -1,0 +1,210 @@
+package session
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The write path is log-structured. A commit appends its messages to the
+// log bucket under increasing LSNs, so however many sessions a batch
+// touches, it dirties about one page per dozen messages instead of one page
+// per session. The committer later moves the oldest log entries into each
+// session's clustered key range (compaction), in chunks large enough that
+// a session's page is rewritten once for several messages.
+//
+// The tail is the in-memory index of what is still in the log: per session,
+// its entries (seq → LSN) and cids. The committer changes it only after the
+// transaction that wrote the log committed, under tail.mu; readers take
+// tail.mu for reading before opening their read transaction, so what they
+// see of the tail is never newer than their snapshot. (It may be older: an
+// entry compacted after the snapshot is still found in the log; one
+// compacted before it is found in the clustered range and its log key is
+// gone, so readers skip missing log keys and merge by seq.)
+//
+// On open the tail is rebuilt by scanning the log, which compaction keeps
+// short (Options.CompactAt entries).
+
+var bucketLog = []byte("log") // lsn(8, big endian) → Message (JSON)
+
+type tailEntry struct{ seq, lsn uint64 }
+
+type tailSession struct {
+	entries []tailEntry       // ascending seq (and lsn)
+	cids    map[string]uint64 // cid → seq
+}
+
+type tail struct {
+	mu        sync.RWMutex
+	sessions  map[string]*tailSession
+	n         int // entries
+	nextLSN   uint64
+	compactAt int
+	chunk     int
+}
+
+func (t *tail) lastSeq(id string) uint64 {
+	if ts := t.sessions[id]; ts != nil && len(ts.entries) > 0 {
+		return ts.entries[len(ts.entries)-1].seq
+	}
+	return 0
+}
+
+func (t *tail) cidSeq(id, cid string) (uint64, bool) {
+	if ts := t.sessions[id]; ts != nil {
+		seq, ok := ts.cids[cid]
+		return seq, ok
+	}
+	return 0, false
+}
+
+// lsnOf returns the log key of session id's message seq, if in the tail.
+func (t *tail) lsnOf(id string, seq uint64) (uint64, bool) {
+	ts := t.sessions[id]
+	if ts == nil {
+		return 0, false
+	}
+	i := sort.Search(len(ts.entries), func(i int) bool { return ts.entries[i].seq >= seq })
+	if i < len(ts.entries) && ts.entries[i].seq == seq {
+		return ts.entries[i].lsn, true
+	}
+	return 0, false
+}
+
+// add records committed log entries. Caller holds mu.
+func (t *tail) add(staged []staged) {
+	for _, e := range staged {
+		ts := t.sessions[e.sid]
+		if ts == nil {
+			ts = &tailSession{}
+			t.sessions[e.sid] = ts
+		}
+		ts.entries = append(ts.entries, tailEntry{seq: e.seq, lsn: e.lsn})
+		if e.cid != "" {
+			if ts.cids == nil {
+				ts.cids = make(map[string]uint64)
+			}
+			ts.cids[e.cid] = e.seq
+		}
+		t.n++
+	}
+}
+
+// drop forgets session id's entries (it was swept). Caller holds mu.
+func (t *tail) drop(id string) {
+	if ts := t.sessions[id]; ts != nil {
+		t.n -= len(ts.entries)
+		delete(t.sessions, id)
+	}
+}
+
+// compacted forgets entries moved to the clustered layout: for each
+// session, a prefix of its entries. Caller holds mu.
+func (t *tail) compacted(moved []staged) {
+	for _, e := range moved {
+		ts := t.sessions[e.sid]
+		if ts == nil || len(ts.entries) == 0 || ts.entries[0].lsn != e.lsn {
+			continue // swept meanwhile
+		}
+		ts.entries = ts.entries[1:]
+		if e.cid != "" {
+			delete(ts.cids, e.cid)
+		}
+		t.n--
+		if len(ts.entries) == 0 {
+			delete(t.sessions, e.sid)
+		}
+	}
+}
+
+// staged is a log entry written by the current transaction, applied to the
+// tail once it commits.
+type staged struct {
+	sid, cid string
+	seq, lsn uint64
+}
+
+// logHeader is what the tail needs of a log record.
+type logHeader struct {
+	Session string `json:"session"`
+	Seq     uint64 `json:"seq"`
+	CID     string `json:"cid"`
+}
+
+// rebuildTail scans the log (at open).
+func (s *shard) rebuildTail(tx *bolt.Tx) error {
+	t := &s.tail
+	t.sessions = make(map[string]*tailSession)
+	t.n, t.nextLSN = 0, 1
+	c := tx.Bucket(bucketLog).Cursor()
+	var entries []staged
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		var h logHeader
+		if len(k) != 8 || json.Unmarshal(v, &h) != nil || !ValidID(h.Session) {
+			return fmt.Errorf("session: corrupt log entry %x", k)
+		}
+		lsn := binary.BigEndian.Uint64(k)
+		entries = append(entries, staged{sid: h.Session, cid: h.CID, seq: h.Seq, lsn: lsn})
+		t.nextLSN = lsn + 1
+	}
+	t.add(entries)
+	return nil
+}
+
+// compact moves up to tail.chunk of the oldest log entries into their
+// sessions' clustered ranges, in one transaction, once the log holds
+// tail.compactAt entries. It runs on the committer between batches.
+func (s *shard) compact() error {
+	t := &s.tail
+	if t.n < t.compactAt {
+		return nil
+	}
+	start := time.Now()
+	var moved []staged
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		moved = moved[:0]
+		lb, sb := tx.Bucket(bucketLog), tx.Bucket(bucketSessions)
+		var keys [][]byte
+		c := lb.Cursor()
+		for k, v := c.First(); k != nil && len(keys) < t.chunk; k, v = c.Next() {
+			var h logHeader
+			if err := json.Unmarshal(v, &h); err != nil {
+				return fmt.Errorf("session: corrupt log entry %x: %w", k, err)
+			}
+			if err := sb.Put(msgKey(h.Session, h.Seq), bytes.Clone(v)); err != nil {
+				return err
+			}
+			if h.CID != "" {
+				var seq [8]byte
+				binary.BigEndian.PutUint64(seq[:], h.Seq)
+				if err := sb.Put(cidKey(h.Session, h.CID), seq[:]); err != nil {
+					return err
+				}
+			}
+			keys = append(keys, bytes.Clone(k))
+			moved = append(moved, staged{sid: h.Session, cid: h.CID, seq: h.Seq, lsn: binary.BigEndian.Uint64(k)})
+		}
+		for _, k := range keys {
+			if err := lb.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.compacted(moved)
+	t.mu.Unlock()
+	if m := s.opts.Metrics; m != nil {
+		m.CompactSeconds.Observe(time.Since(start).Seconds())
+	}
+	return nil
+}
