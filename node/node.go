@@ -68,6 +68,7 @@ func New(cfg *config.Config, log *slog.Logger) (*Node, error) {
 		Path:     filepath.Join(cfg.DataDir, StoreFile),
 		MaxBatch: cfg.Store.MaxBatch,
 		Shards:   cfg.Store.Shards,
+		Linger:   cfg.Store.CommitLinger,
 		Logger:   log.With("component", "store"),
 		Metrics:  session.NewMetrics(reg),
 		Enrich:   enrich,

@@ -57,6 +57,12 @@ type Options struct {
 	Shards int
 	// MaxBatch bounds the requests merged into one commit (default 2000).
 	MaxBatch int
+	// Linger is how long the committer keeps collecting writes after the
+	// first one arrives before it commits them together (default 0: commit
+	// what is queued at once). A commit's fixed cost — two fdatasyncs, the
+	// meta page — is about 300 µs of CPU here; lingering 1 ms turns one
+	// commit per message at moderate load into one per dozen.
+	Linger time.Duration
 	// Logger receives store events (default: discard).
 	Logger *slog.Logger
 	// Metrics, if set, is updated by the store.
@@ -418,18 +424,40 @@ func (s *shard) commitLoop() {
 	defer close(s.stopped)
 	batch := make([]*op, 0, s.opts.MaxBatch)
 	results := make([]Result, 0, s.opts.MaxBatch)
+	var linger *time.Timer
+	if s.opts.Linger > 0 {
+		linger = time.NewTimer(s.opts.Linger)
+		linger.Stop()
+	}
 	for first := range s.ops {
 		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case o, ok := <-s.ops:
-				if !ok {
-					break fill
+		if linger != nil {
+			linger.Reset(s.opts.Linger)
+		collect:
+			for len(batch) < s.opts.MaxBatch {
+				select {
+				case o, ok := <-s.ops:
+					if !ok {
+						break collect
+					}
+					batch = append(batch, o)
+				case <-linger.C:
+					break collect
 				}
-				batch = append(batch, o)
-			default:
-				break fill
+			}
+			linger.Stop()
+		} else {
+		drain:
+			for len(batch) < s.opts.MaxBatch {
+				select {
+				case o, ok := <-s.ops:
+					if !ok {
+						break drain
+					}
+					batch = append(batch, o)
+				default:
+					break drain
+				}
 			}
 		}
 		results = s.commit(batch, results[:0])
