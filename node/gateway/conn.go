@@ -35,7 +35,7 @@ var frameBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return
 
 // conn is one widget connection. The reader goroutine owns everything but
 // the fields under mu; writes happen under wmu, from the reader (replay,
-// close) or from a short-lived flusher.
+// close) or from the flusher, a job on a worker or a short-lived goroutine.
 type conn struct {
 	g   *Gateway
 	ws  *websocket.Conn
@@ -128,12 +128,14 @@ func (c *conn) serve() {
 		if c.helloed {
 			c.extendRead()
 		}
-		// Frames are handled on a short-lived goroutine while the reader
-		// waits: JSON decoding and store calls grow a stack to 8 KiB, and a
-		// reader's grown stack would stay that size for as long as its
-		// session idles. The reader itself only ever blocks in a read, so
-		// an idle session keeps a minimal stack (measured: -8 KiB per idle
-		// session; docs/LOAD.md). The cost is one goroutine per frame.
+		// Frames are handled on another goroutine while the reader waits:
+		// decoding and store calls grow a stack to 8 KiB, and a reader's
+		// grown stack would stay that size for as long as its session
+		// idles. The reader itself only ever blocks in a read, so an idle
+		// session keeps a minimal stack (measured: -8 KiB per idle session;
+		// docs/LOAD.md). The other goroutine is one of the gateway's
+		// long-lived workers, whose stacks are already grown, or a new one
+		// when all are busy.
 		var keep bool
 		if typ != websocket.TextMessage {
 			keep = c.refuse(badFrame("binary frames are not supported; send JSON text"), "")
@@ -176,19 +178,35 @@ func (c *conn) readFailed(err error) {
 	}
 }
 
-// handleOffStack runs handle on a new goroutine and waits for it.
+// handoff carries one frame from the reader to the goroutine that handles
+// it, and the answer back.
+type handoff struct {
+	c    *conn
+	data []byte
+	keep bool
+	done chan struct{}
+}
+
+var handoffPool = sync.Pool{New: func() any { return &handoff{done: make(chan struct{}, 1)} }}
+
+func (h *handoff) run() {
+	f := framePool.Get().(*frame)
+	h.keep = h.c.handle(h.data, f)
+	*f = frame{} // drop the strings
+	framePool.Put(f)
+	h.done <- struct{}{}
+}
+
+// handleOffStack runs handle on a worker (or a new goroutine) and waits for
+// it.
 func (c *conn) handleOffStack(data []byte) bool {
-	var keep bool
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		f := framePool.Get().(*frame)
-		keep = c.handle(data, f)
-		*f = frame{}
-		framePool.Put(f)
-	}()
-	wg.Wait()
+	h := handoffPool.Get().(*handoff)
+	h.c, h.data = c, data
+	c.g.dispatch(job{h: h})
+	<-h.done
+	keep := h.keep
+	h.c, h.data = nil, nil
+	handoffPool.Put(h)
 	return keep
 }
 
@@ -218,11 +236,11 @@ func (c *conn) handle(data []byte, f *frame) bool {
 	case "msg":
 		return c.msg(f, cid)
 	case "ack":
-		if *f.Seq > c.ackSeq {
-			c.ackSeq = *f.Seq
+		if f.Seq > c.ackSeq {
+			c.ackSeq = f.Seq
 		}
 	case "typing":
-		c.g.store.Signal(c.sid, &session.Event{Kind: session.EventTyping, From: session.FromCustomer, On: *f.On}, c.id)
+		c.g.store.Signal(c.sid, &session.Event{Kind: session.EventTyping, From: session.FromCustomer, On: f.On}, c.id)
 	case "bye":
 		c.saveState(func(m *session.Meta) { m.ClosedAt = c.g.now().UTC() })
 		c.closeWith(CloseNormal, "bye")
@@ -236,7 +254,9 @@ func (c *conn) handle(data []byte, f *frame) bool {
 func (c *conn) refuse(pe *protoError, cid string) bool {
 	c.g.m.errorSent(pe.Code)
 	c.errRun++
-	c.enqueue(appendError(c.frameBuf(), pe.Code, pe.Message, cid))
+	b := frameBuf()
+	*b = appendError(*b, pe.Code, pe.Message, cid)
+	c.enqueue(b)
 	if c.errRun >= maxConsecutiveErrors {
 		c.closeWith(ClosePolicy, "too many refused frames")
 		return false
@@ -248,10 +268,7 @@ func (c *conn) hello(f *frame) bool {
 	g := c.g
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.WriteTimeout)
 	defer cancel()
-	cust := session.Customer{}
-	if f.Customer != nil {
-		cust = *f.Customer
-	}
+	cust := f.Customer // zero without HasCustomer
 	if g.verifier != nil {
 		claims, err := g.verifier.Verify(f.Token)
 		if err != nil {
@@ -332,11 +349,15 @@ func (c *conn) hello(f *frame) bool {
 	if n := len(hist); n > 0 && hist[n-1].Seq > top {
 		top = hist[n-1].Seq
 	}
-	if !c.sendNow(appendWelcome(c.frameBuf(), c.sid, top, resumed, g.now())) {
+	b := frameBuf()
+	defer releaseFrame(b)
+	*b = appendWelcome((*b)[:0], c.sid, top, resumed, g.now())
+	if !c.sendNow(*b) {
 		return false
 	}
 	for i := range hist {
-		if !c.sendNow(appendMsg(c.frameBuf(), &hist[i])) {
+		*b = appendMsg((*b)[:0], &hist[i])
+		if !c.sendNow(*b) {
 			return false
 		}
 		g.m.msgOut(string(hist[i].From))
@@ -376,7 +397,9 @@ func (c *conn) msg(f *frame, cid string) bool {
 		}
 		c.errRun++
 		c.g.m.errorSent(CodeRateLimited)
-		c.enqueue(appendError(c.frameBuf(), CodeRateLimited, "slow down", cid))
+		b := frameBuf()
+		*b = appendError(*b, CodeRateLimited, "slow down", cid)
+		c.enqueue(b)
 		return true
 	}
 	c.errRun = 0
@@ -392,22 +415,54 @@ func (c *conn) msg(f *frame, cid string) bool {
 		TZ:          c.tz,
 	}
 	c.inflight <- struct{}{} // blocks the reader at maxInflight
-	start := time.Now()
-	err := c.g.store.Submit(context.Background(), m, c.id, func(r session.Result) {
-		c.g.m.Receipt.Observe(time.Since(start).Seconds())
-		c.onResult(r)
-		<-c.inflight
-	})
+	p := pendingPool.Get().(*pendingMsg)
+	p.c, p.start = c, time.Now()
+	err := c.g.store.Submit(context.Background(), m, c.id, p.done)
 	if err != nil {
+		p.release()
 		<-c.inflight
 		code := CodeUnavailable
 		if errors.Is(err, session.ErrInvalid) {
 			code = CodeBadFrame
 		}
 		c.g.m.errorSent(code)
-		c.enqueue(appendError(c.frameBuf(), code, "message not stored", cid))
+		b := frameBuf()
+		*b = appendError(*b, code, "message not stored", cid)
+		c.enqueue(b)
 	}
 	return true
+}
+
+// pendingMsg is a customer message submitted to the store. Its done, bound
+// once when the pool makes it, is the Submit callback: a closure per
+// message would cost an allocation.
+type pendingMsg struct {
+	c     *conn
+	start time.Time
+	done  func(session.Result)
+}
+
+var pendingPool sync.Pool
+
+func init() {
+	pendingPool.New = func() any {
+		p := new(pendingMsg)
+		p.done = p.result
+		return p
+	}
+}
+
+func (p *pendingMsg) result(r session.Result) {
+	c := p.c
+	c.g.m.Receipt.Observe(time.Since(p.start).Seconds())
+	p.release() // the store calls done once
+	c.onResult(r)
+	<-c.inflight
+}
+
+func (p *pendingMsg) release() {
+	p.c = nil
+	pendingPool.Put(p)
 }
 
 // result runs on the store's committer once a customer message is durable
@@ -418,13 +473,19 @@ func (c *conn) result(r session.Result) {
 		if !r.Duplicate {
 			c.g.m.MessagesIn.Inc()
 		}
-		c.enqueue(appendReceipt(c.frameBuf(), r.Msg.CID, r.Msg.Seq))
+		b := frameBuf()
+		*b = appendReceipt(*b, r.Msg.CID, r.Msg.Seq)
+		c.enqueue(b)
 	case errors.Is(r.Err, session.ErrNoSession):
 		c.g.m.errorSent(CodeNoSession)
-		c.enqueue(appendError(c.frameBuf(), CodeNoSession, "session expired", r.Msg.CID))
+		b := frameBuf()
+		*b = appendError(*b, CodeNoSession, "session expired", r.Msg.CID)
+		c.enqueue(b)
 	default:
 		c.g.m.errorSent(CodeUnavailable)
-		c.enqueue(appendError(c.frameBuf(), CodeUnavailable, "message not stored; retry with the same cid", r.Msg.CID))
+		b := frameBuf()
+		*b = appendError(*b, CodeUnavailable, "message not stored; retry with the same cid", r.Msg.CID)
+		c.enqueue(b)
 	}
 }
 
@@ -455,15 +516,27 @@ func (c *conn) deliverLocked(ev *session.Event) {
 		}
 		c.cursor = ev.Msg.Seq
 		c.g.m.msgOut(string(ev.Msg.From))
-		c.enqueueLocked(appendMsg(c.frameBuf(), ev.Msg))
+		b := frameBuf()
+		*b = appendMsg(*b, ev.Msg)
+		c.enqueueLocked(b)
 	case session.EventTyping:
-		c.enqueueLocked(appendTyping(c.frameBuf(), ev.From, ev.On))
+		b := frameBuf()
+		*b = appendTyping(*b, ev.From, ev.On)
+		c.enqueueLocked(b)
 	case session.EventQueue:
-		c.enqueueLocked(appendQueue(c.frameBuf(), ev.Position, ev.ETASec, ev.Group))
+		b := frameBuf()
+		*b = appendQueue(*b, ev.Position, ev.ETASec, ev.Group)
+		c.enqueueLocked(b)
 	}
 }
 
-func (c *conn) frameBuf() []byte { return (*frameBufPool.Get().(*[]byte))[:0] }
+// frameBuf returns an empty pooled frame buffer; enqueue or releaseFrame
+// gives it back.
+func frameBuf() *[]byte {
+	b := frameBufPool.Get().(*[]byte)
+	*b = (*b)[:0]
+	return b
+}
 
 func releaseFrame(b *[]byte) {
 	if cap(*b) <= 16<<10 {
@@ -471,7 +544,7 @@ func releaseFrame(b *[]byte) {
 	}
 }
 
-func (c *conn) enqueue(frame []byte) {
+func (c *conn) enqueue(frame *[]byte) {
 	c.mu.Lock()
 	c.enqueueLocked(frame)
 	c.mu.Unlock()
@@ -480,18 +553,20 @@ func (c *conn) enqueue(frame []byte) {
 // enqueueLocked queues a frame and starts a flusher if none runs. A
 // connection whose queue is full is too slow to keep: it is closed (the
 // widget resumes and gets everything from the store).
-func (c *conn) enqueueLocked(frame []byte) {
+func (c *conn) enqueueLocked(frame *[]byte) {
 	if c.closed {
+		releaseFrame(frame)
 		return
 	}
 	if len(c.queue) >= c.g.cfg.SendQueue {
+		releaseFrame(frame)
 		go c.closeWith(ClosePolicy, "too slow")
 		return
 	}
-	c.queue = append(c.queue, &frame)
+	c.queue = append(c.queue, frame)
 	if !c.flushing {
 		c.flushing = true
-		go c.flush()
+		c.g.dispatch(job{c: c})
 	}
 }
 

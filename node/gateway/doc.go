@@ -5,10 +5,11 @@
 //
 // Per connection the gateway keeps one goroutine (the reader, which is the
 // fasthttp hijack handler) and no buffers while idle: frames are read into
-// pooled buffers, written from pooled write buffers, and a short-lived
-// flusher goroutine exists only while frames are queued. Pings are sent from
-// a timer, not a goroutine. This keeps an idle session near the bare stack's
-// footprint.
+// pooled buffers and handled, like the flushing of queued frames, by a small
+// set of long-lived worker goroutines shared by all connections (a new
+// goroutine when all are busy), so the reader's stack stays small. Pings are
+// sent from a timer, not a goroutine. This keeps an idle session near the
+// bare stack's footprint.
 //
 // After the upgrade fasthttp's timeouts no longer apply, so the gateway sets
 // its own: a hello deadline, an idle read deadline refreshed by every frame

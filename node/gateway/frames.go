@@ -1,13 +1,14 @@
 package gateway
 
 import (
-	"encoding/json"
-	"errors"
+	"math"
 	"net/url"
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/edgedesk/edgedesk/node/internal/jsonw"
 	"github.com/edgedesk/edgedesk/node/session"
@@ -39,22 +40,27 @@ const (
 	closeReasonMaxLen = 120
 )
 
-// frame is a client frame. Pointers mark fields whose absence matters.
+// frame is a client frame. The Has fields mark fields whose absence matters;
+// a JSON null counts as absent.
 type frame struct {
-	Type        string               `json:"type"`
-	V           *int                 `json:"v"`
-	Token       string               `json:"token"`
-	Session     string               `json:"session"`
-	LastSeq     uint64               `json:"last_seq"`
-	Locale      string               `json:"locale"`
-	TZ          string               `json:"tz"`
-	Channel     string               `json:"channel"`
-	Customer    *session.Customer    `json:"customer"`
-	CID         string               `json:"cid"`
-	Text        string               `json:"text"`
-	Attachments []session.Attachment `json:"attachments"`
-	Seq         *uint64              `json:"seq"`
-	On          *bool                `json:"on"`
+	Type        string
+	V           int
+	HasV        bool
+	Token       string
+	Session     string
+	LastSeq     uint64
+	Locale      string
+	TZ          string
+	Channel     string
+	Customer    session.Customer
+	HasCustomer bool
+	CID         string
+	Text        string
+	Attachments []session.Attachment
+	Seq         uint64
+	HasSeq      bool
+	On          bool
+	HasOn       bool
 }
 
 // protoError is a refusal with a wire code.
@@ -67,20 +73,25 @@ func (e *protoError) Error() string { return e.Code + ": " + e.Message }
 
 func badFrame(msg string) *protoError { return &protoError{Code: CodeBadFrame, Message: msg} }
 
+var (
+	errInvalidUTF8 = &protoError{Code: CodeBadFrame, Message: "invalid UTF-8"}
+	errNotJSON     = &protoError{Code: CodeBadFrame, Message: "not a JSON object"}
+)
+
 // decodeFrame parses and validates one client frame. It never panics; every
 // refusal is a *protoError with the code to send. The returned cid (possibly
 // empty) lets the error frame name the message it refuses.
+//
+// The parser (parseFrame) accepts exactly what encoding/json accepts, but
+// matches keys case-sensitively, lets the last of duplicate keys win, and
+// treats null as absent.
 func decodeFrame(data []byte, f *frame) (cid string, err error) {
 	*f = frame{}
 	if !utf8.Valid(data) {
-		return "", &protoError{Code: CodeBadFrame, Message: "invalid UTF-8"}
+		return "", errInvalidUTF8
 	}
-	if err := json.Unmarshal(data, f); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return "", badFrame("field " + te.Field + " has the wrong type")
-		}
-		return "", badFrame("not a JSON object")
+	if err := parseFrame(data, f); err != nil {
+		return "", err
 	}
 	if session.ValidCID(f.CID) {
 		cid = f.CID // never echo an unchecked cid
@@ -89,10 +100,10 @@ func decodeFrame(data []byte, f *frame) (cid string, err error) {
 	case "":
 		return cid, badFrame("missing type")
 	case "hello":
-		if f.V == nil {
+		if !f.HasV {
 			return "", badFrame("hello needs v")
 		}
-		if *f.V != 1 {
+		if f.V != 1 {
 			return "", &protoError{Code: CodeUnsupported, Message: "this node speaks protocol v1"}
 		}
 		if f.Session != "" && !session.ValidID(f.Session) {
@@ -106,7 +117,7 @@ func decodeFrame(data []byte, f *frame) (cid string, err error) {
 				return "", badFrame("tz is not an IANA time zone")
 			}
 		}
-		if c := f.Customer; c != nil && (len(c.ID) > 128 || len(c.Name) > 128 || len(c.Email) > 254 || len(c.Tier) > 32) {
+		if c := &f.Customer; f.HasCustomer && (len(c.ID) > 128 || len(c.Name) > 128 || len(c.Email) > 254 || len(c.Tier) > 32) {
 			return "", badFrame("customer field too long")
 		}
 	case "msg":
@@ -132,11 +143,11 @@ func decodeFrame(data []byte, f *frame) (cid string, err error) {
 			}
 		}
 	case "ack":
-		if f.Seq == nil {
+		if !f.HasSeq {
 			return "", badFrame("ack needs seq")
 		}
 	case "typing":
-		if f.On == nil {
+		if !f.HasOn {
 			return "", badFrame("typing needs on")
 		}
 	case "bye":
@@ -144,6 +155,847 @@ func decodeFrame(data []byte, f *frame) (cid string, err error) {
 		return cid, &protoError{Code: CodeUnknownType, Message: "unknown type"}
 	}
 	return cid, nil
+}
+
+// The frame parser. Client frames are flat objects with a handful of known
+// keys, on every message's path: a hand-written parser decodes them with
+// one allocation per string field kept, where encoding/json costs
+// reflection and several allocations per frame. It validates everything it
+// skips, so it accepts exactly the inputs json.Valid accepts (its nesting
+// limit included), and it refuses with the messages encoding/json's errors
+// produced before: "not a JSON object" for a syntax error, "field X has the
+// wrong type" for a known field of the wrong type (the first in the input
+// that a later duplicate did not replace). data must be valid UTF-8.
+
+// maxDepth is encoding/json's nesting limit.
+const maxDepth = 10000
+
+// Known top-level fields, indexes into typeErrs.
+const (
+	fType = iota
+	fV
+	fToken
+	fSession
+	fLastSeq
+	fLocale
+	fTZ
+	fChannel
+	fCustomer
+	fCID
+	fText
+	fAttachments
+	fSeq
+	fOn
+	numFields
+)
+
+// typeErrs tracks known fields holding a value of the wrong type. A later
+// duplicate key replaces an earlier value, its type error included.
+type typeErrs struct {
+	at   [numFields]int32 // 1 + input offset of the wrong value; 0: none
+	path [numFields]string
+}
+
+func (e *typeErrs) set(field, pos int, path string) {
+	e.at[field] = int32(pos) + 1
+	e.path[field] = path
+}
+
+func (e *typeErrs) err() error {
+	first := -1
+	for i, at := range e.at {
+		if at != 0 && (first < 0 || at < e.at[first]) {
+			first = i
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	return badFrame("field " + e.path[first] + " has the wrong type")
+}
+
+type frameParser struct {
+	data []byte
+	pos  int
+	key  [128]byte // unescaped keys
+}
+
+func parseFrame(data []byte, f *frame) error {
+	p := frameParser{data: data}
+	p.ws()
+	if p.peek() != '{' {
+		// Valid JSON that is not an object: encoding/json left the frame
+		// empty for null and reported a type error for the rest.
+		isNull := p.peek() == 'n'
+		if !p.skip(0) || !p.end() {
+			return errNotJSON
+		}
+		if isNull {
+			return nil
+		}
+		return badFrame("field  has the wrong type")
+	}
+	var errs typeErrs
+	empty := p.open()
+	for !empty {
+		key, ok := p.memberKey()
+		if !ok || !p.field(f, key, &errs) {
+			return errNotJSON
+		}
+		if empty, ok = p.memberEnd(); !ok {
+			return errNotJSON
+		}
+	}
+	if !p.end() {
+		return errNotJSON
+	}
+	return errs.err()
+}
+
+// field decodes the value of the top-level member key.
+func (p *frameParser) field(f *frame, key []byte, errs *typeErrs) bool {
+	var id int
+	var path string
+	switch string(key) {
+	case "type":
+		id, path = fType, "type"
+	case "v":
+		id, path = fV, "v"
+	case "token":
+		id, path = fToken, "token"
+	case "session":
+		id, path = fSession, "session"
+	case "last_seq":
+		id, path = fLastSeq, "last_seq"
+	case "locale":
+		id, path = fLocale, "locale"
+	case "tz":
+		id, path = fTZ, "tz"
+	case "channel":
+		id, path = fChannel, "channel"
+	case "customer":
+		id, path = fCustomer, "customer"
+	case "cid":
+		id, path = fCID, "cid"
+	case "text":
+		id, path = fText, "text"
+	case "attachments":
+		id, path = fAttachments, "attachments"
+	case "seq":
+		id, path = fSeq, "seq"
+	case "on":
+		id, path = fOn, "on"
+	default:
+		return p.skip(1)
+	}
+	errs.at[id] = 0
+	start := p.pos
+	if p.peek() == 'n' {
+		if !p.literal("null") {
+			return p.skip(1) // fails: not null, so not valid JSON either
+		}
+		switch id {
+		case fType:
+			f.Type = ""
+		case fV:
+			f.V, f.HasV = 0, false
+		case fToken:
+			f.Token = ""
+		case fSession:
+			f.Session = ""
+		case fLastSeq:
+			f.LastSeq = 0
+		case fLocale:
+			f.Locale = ""
+		case fTZ:
+			f.TZ = ""
+		case fChannel:
+			f.Channel = ""
+		case fCustomer:
+			f.Customer, f.HasCustomer = session.Customer{}, false
+		case fCID:
+			f.CID = ""
+		case fText:
+			f.Text = ""
+		case fAttachments:
+			f.Attachments = nil
+		case fSeq:
+			f.Seq, f.HasSeq = 0, false
+		case fOn:
+			f.On, f.HasOn = false, false
+		}
+		return true
+	}
+	var wrong bool
+	switch id {
+	case fType, fToken, fSession, fLocale, fTZ, fChannel, fCID, fText:
+		s, isStr, ok := p.stringValue(id == fType)
+		if !ok {
+			return false
+		}
+		if !isStr {
+			wrong = true
+			break
+		}
+		switch id {
+		case fType:
+			f.Type = s
+		case fToken:
+			f.Token = s
+		case fSession:
+			f.Session = s
+		case fLocale:
+			f.Locale = s
+		case fTZ:
+			f.TZ = s
+		case fChannel:
+			f.Channel = s
+		case fCID:
+			f.CID = s
+		case fText:
+			f.Text = s
+		}
+	case fV, fLastSeq, fSeq:
+		n, isUint, ok := p.uintValue()
+		if !ok {
+			return false
+		}
+		switch {
+		case !isUint || id == fV && n > math.MaxInt:
+			wrong = true
+		case id == fV:
+			f.V, f.HasV = int(n), true
+		case id == fLastSeq:
+			f.LastSeq = n
+		default:
+			f.Seq, f.HasSeq = n, true
+		}
+	case fOn:
+		switch {
+		case p.peek() == 't' && p.literal("true"):
+			f.On, f.HasOn = true, true
+		case p.peek() == 'f' && p.literal("false"):
+			f.On, f.HasOn = false, true
+		default:
+			wrong = true
+			if !p.skip(1) {
+				return false
+			}
+		}
+	case fCustomer:
+		if p.peek() != '{' {
+			wrong = true
+			if !p.skip(1) {
+				return false
+			}
+			break
+		}
+		var ok bool
+		f.Customer, f.HasCustomer = session.Customer{}, true
+		path, ok = p.customer(&f.Customer)
+		if !ok {
+			return false
+		}
+		wrong = path != ""
+	case fAttachments:
+		if p.peek() != '[' {
+			wrong = true
+			if !p.skip(1) {
+				return false
+			}
+			break
+		}
+		var ok bool
+		f.Attachments, path, ok = p.attachments()
+		if !ok {
+			return false
+		}
+		wrong = path != ""
+	}
+	if wrong {
+		errs.set(id, start, path)
+	}
+	return true
+}
+
+// customer decodes the object at p.pos into c. path names the first field
+// of the wrong type ("" if none).
+func (p *frameParser) customer(c *session.Customer) (path string, ok bool) {
+	var at [4]int // 1 + input offset of a wrong value
+	empty := p.open()
+	for !empty {
+		key, ok := p.memberKey()
+		if !ok {
+			return "", false
+		}
+		var dst *string
+		var i int
+		switch string(key) {
+		case "id":
+			dst, i = &c.ID, 0
+		case "name":
+			dst, i = &c.Name, 1
+		case "email":
+			dst, i = &c.Email, 2
+		case "tier":
+			dst, i = &c.Tier, 3
+		default:
+			if !p.skip(2) {
+				return "", false
+			}
+		}
+		if dst != nil {
+			start := p.pos
+			at[i] = 0
+			if p.peek() == 'n' && p.literal("null") {
+				*dst = ""
+			} else {
+				s, isStr, ok := p.stringValue(false)
+				if !ok {
+					return "", false
+				}
+				if isStr {
+					*dst = s
+				} else {
+					at[i] = start + 1
+				}
+			}
+		}
+		if empty, ok = p.memberEnd(); !ok {
+			return "", false
+		}
+	}
+	first := -1
+	for i, a := range at {
+		if a != 0 && (first < 0 || a < at[first]) {
+			first = i
+		}
+	}
+	if first >= 0 {
+		path = [...]string{"customer.id", "customer.name", "customer.email", "customer.tier"}[first]
+	}
+	return path, true
+}
+
+// attachments decodes the array at p.pos. path names the first value of
+// the wrong type ("" if none).
+func (p *frameParser) attachments() (list []session.Attachment, path string, ok bool) {
+	p.pos++ // [
+	p.ws()
+	if p.peek() == ']' {
+		p.pos++
+		return []session.Attachment{}, "", true
+	}
+	list = make([]session.Attachment, 0, 2)
+	for {
+		p.ws()
+		var a session.Attachment
+		switch p.peek() {
+		case '{':
+			apath, ok := p.attachment(&a)
+			if !ok {
+				return nil, "", false
+			}
+			if path == "" {
+				path = apath
+			}
+		case 'n':
+			if !p.literal("null") {
+				return nil, "", false
+			}
+		default:
+			if !p.skip(2) {
+				return nil, "", false
+			}
+			if path == "" {
+				path = "attachments"
+			}
+		}
+		list = append(list, a)
+		p.ws()
+		switch p.peek() {
+		case ',':
+			p.pos++
+		case ']':
+			p.pos++
+			return list, path, true
+		default:
+			return nil, "", false
+		}
+	}
+}
+
+func (p *frameParser) attachment(a *session.Attachment) (path string, ok bool) {
+	var at [4]int // 1 + input offset of a wrong value
+	empty := p.open()
+	for !empty {
+		key, ok := p.memberKey()
+		if !ok {
+			return "", false
+		}
+		var dst *string
+		i := -1
+		switch string(key) {
+		case "url":
+			dst, i = &a.URL, 0
+		case "mime":
+			dst, i = &a.MIME, 1
+		case "name":
+			dst, i = &a.Name, 2
+		case "size":
+			i = 3
+		default:
+			if !p.skip(3) {
+				return "", false
+			}
+		}
+		if i >= 0 {
+			start := p.pos
+			at[i] = 0
+			switch {
+			case p.peek() == 'n' && p.literal("null"):
+				if dst != nil {
+					*dst = ""
+				} else {
+					a.Size = 0
+				}
+			case dst != nil:
+				s, isStr, ok := p.stringValue(false)
+				if !ok {
+					return "", false
+				}
+				if isStr {
+					*dst = s
+				} else {
+					at[i] = start + 1
+				}
+			default:
+				n, isInt, ok := p.intValue()
+				if !ok {
+					return "", false
+				}
+				if isInt {
+					a.Size = n
+				} else {
+					at[i] = start + 1
+				}
+			}
+		}
+		if empty, ok = p.memberEnd(); !ok {
+			return "", false
+		}
+	}
+	first := -1
+	for i, a := range at {
+		if a != 0 && (first < 0 || a < at[first]) {
+			first = i
+		}
+	}
+	if first >= 0 {
+		path = [...]string{"attachments.url", "attachments.mime", "attachments.name", "attachments.size"}[first]
+	}
+	return path, true
+}
+
+// stringValue decodes a string value at p.pos. If the value is not a
+// string, it is skipped and isStr is false. intern returns the frame types
+// as constants instead of allocating them.
+func (p *frameParser) stringValue(intern bool) (s string, isStr, ok bool) {
+	if p.peek() != '"' {
+		return "", false, p.skip(1)
+	}
+	raw, esc, ok := p.str()
+	if !ok {
+		return "", false, false
+	}
+	if esc {
+		return unescape(raw), true, true
+	}
+	if intern {
+		switch string(raw) {
+		case "msg":
+			return "msg", true, true
+		case "ack":
+			return "ack", true, true
+		case "typing":
+			return "typing", true, true
+		case "hello":
+			return "hello", true, true
+		case "bye":
+			return "bye", true, true
+		}
+	}
+	return string(raw), true, true
+}
+
+// uintValue decodes a number at p.pos; isUint reports whether it is a
+// non-negative integer that fits in a uint64. A value that is not a number
+// is skipped.
+func (p *frameParser) uintValue() (n uint64, isUint, ok bool) {
+	if c := p.peek(); c != '-' && (c < '0' || c > '9') {
+		return 0, false, p.skip(1)
+	}
+	mag, neg, integral, ok := p.number()
+	return mag, ok && integral && !neg, ok
+}
+
+// intValue is uintValue for an int64.
+func (p *frameParser) intValue() (n int64, isInt, ok bool) {
+	if c := p.peek(); c != '-' && (c < '0' || c > '9') {
+		return 0, false, p.skip(1)
+	}
+	mag, neg, integral, ok := p.number()
+	switch {
+	case !ok || !integral:
+		return 0, false, ok
+	case neg && mag <= 1<<63:
+		return int64(-mag), true, true // -(1<<63) wraps to itself: math.MinInt64
+	case !neg && mag <= math.MaxInt64:
+		return int64(mag), true, true
+	}
+	return 0, false, true
+}
+
+func (p *frameParser) peek() byte {
+	if p.pos < len(p.data) {
+		return p.data[p.pos]
+	}
+	return 0
+}
+
+func (p *frameParser) ws() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+// end reports whether only whitespace is left.
+func (p *frameParser) end() bool {
+	p.ws()
+	return p.pos == len(p.data)
+}
+
+// open consumes the '{' at p.pos and reports whether the object is empty
+// (then its '}' is consumed too).
+func (p *frameParser) open() (empty bool) {
+	p.pos++
+	p.ws()
+	if p.peek() == '}' {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+// memberKey reads `"key" :` and leaves p.pos at the value. The key is
+// unescaped; it may alias p.key.
+func (p *frameParser) memberKey() ([]byte, bool) {
+	p.ws()
+	if p.peek() != '"' {
+		return nil, false
+	}
+	key, esc, ok := p.str()
+	if !ok {
+		return nil, false
+	}
+	if esc {
+		if len(key) > len(p.key) {
+			key = nil // too long for a known key (unescaping never lengthens)
+		} else {
+			key = appendUnescaped(p.key[:0], key)
+		}
+	}
+	p.ws()
+	if p.peek() != ':' {
+		return nil, false
+	}
+	p.pos++
+	p.ws()
+	return key, true
+}
+
+// memberEnd consumes the ',' or '}' after an object member.
+func (p *frameParser) memberEnd() (done, ok bool) {
+	p.ws()
+	switch p.peek() {
+	case ',':
+		p.pos++
+		return false, true
+	case '}':
+		p.pos++
+		return true, true
+	}
+	return false, false
+}
+
+// str scans the string at p.pos and returns its raw contents; esc reports
+// backslash escapes in it.
+func (p *frameParser) str() (raw []byte, esc, ok bool) {
+	data := p.data
+	i := p.pos + 1
+	for i < len(data) {
+		if plainStringByte[data[i]] {
+			i++
+			continue
+		}
+		switch c := data[i]; {
+		case c == '"':
+			raw = data[p.pos+1 : i]
+			p.pos = i + 1
+			return raw, esc, true
+		case c == '\\':
+			esc = true
+			if i+1 >= len(data) {
+				return nil, false, false
+			}
+			switch data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(data) || hex4(data[i+2:i+6]) < 0 {
+					return nil, false, false
+				}
+				i += 6
+			default:
+				return nil, false, false
+			}
+		case c < 0x20:
+			return nil, false, false
+		default:
+			i++
+		}
+	}
+	return nil, false, false
+}
+
+// plainStringByte marks the bytes that stand for themselves in a JSON string.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// number scans the number at p.pos. mag is its absolute value when it is
+// integral (no fraction or exponent, and fits in a uint64).
+func (p *frameParser) number() (mag uint64, neg, integral, ok bool) {
+	data := p.data
+	i := p.pos
+	if i < len(data) && data[i] == '-' {
+		neg = true
+		i++
+	}
+	if i >= len(data) {
+		return 0, false, false, false
+	}
+	integral = true
+	switch c := data[i]; {
+	case c == '0':
+		i++
+	case c >= '1' && c <= '9':
+		for ; i < len(data) && data[i] >= '0' && data[i] <= '9'; i++ {
+			d := uint64(data[i] - '0')
+			if mag > (math.MaxUint64-d)/10 {
+				integral = false // overflow
+			}
+			mag = mag*10 + d
+		}
+	default:
+		return 0, false, false, false
+	}
+	if i < len(data) && data[i] == '.' {
+		integral = false
+		i++
+		if i >= len(data) || data[i] < '0' || data[i] > '9' {
+			return 0, false, false, false
+		}
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		integral = false
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		if i >= len(data) || data[i] < '0' || data[i] > '9' {
+			return 0, false, false, false
+		}
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+	}
+	p.pos = i
+	return mag, neg, integral, true
+}
+
+func (p *frameParser) literal(word string) bool {
+	if len(p.data)-p.pos >= len(word) && string(p.data[p.pos:p.pos+len(word)]) == word {
+		p.pos += len(word)
+		return true
+	}
+	return false
+}
+
+// skip validates and skips the value at p.pos, nested depth containers
+// deep. It keeps its own stack of open containers rather than recursing.
+func (p *frameParser) skip(depth int) bool {
+	var stackBuf [32]byte
+	stack := stackBuf[:0] // '{' or '[' per open container
+	for {
+		// A value.
+		p.ws()
+		switch c := p.peek(); {
+		case c == '{' || c == '[':
+			if depth+len(stack)+1 > maxDepth {
+				return false
+			}
+			p.pos++
+			p.ws()
+			if c == '{' && p.peek() == '}' || c == '[' && p.peek() == ']' {
+				p.pos++
+				break
+			}
+			stack = append(stack, c)
+			if c == '{' {
+				if _, ok := p.memberKey(); !ok {
+					return false
+				}
+			}
+			continue
+		case c == '"':
+			if _, _, ok := p.str(); !ok {
+				return false
+			}
+		case c == 't':
+			if !p.literal("true") {
+				return false
+			}
+		case c == 'f':
+			if !p.literal("false") {
+				return false
+			}
+		case c == 'n':
+			if !p.literal("null") {
+				return false
+			}
+		case c == '-' || c >= '0' && c <= '9':
+			if _, _, _, ok := p.number(); !ok {
+				return false
+			}
+		default:
+			return false
+		}
+		// After a value: close containers until one continues.
+		for {
+			if len(stack) == 0 {
+				return true
+			}
+			p.ws()
+			top, c := stack[len(stack)-1], p.peek()
+			if c == ',' {
+				p.pos++
+				if top == '{' {
+					if _, ok := p.memberKey(); !ok {
+						return false
+					}
+				}
+				break
+			}
+			if top == '{' && c == '}' || top == '[' && c == ']' {
+				p.pos++
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			return false
+		}
+	}
+}
+
+// hex4 decodes four hex digits, or returns -1.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+// unescape returns the string a validated raw JSON string stands for, in one
+// allocation.
+func unescape(raw []byte) string {
+	b := appendUnescaped(make([]byte, 0, len(raw)), raw) // unescaping never lengthens
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b)) // b is never written again
+}
+
+// appendUnescaped appends what the validated raw JSON string stands for, as
+// encoding/json decodes it: a lone or mismatched UTF-16 surrogate becomes
+// U+FFFD.
+func appendUnescaped(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			j := i + 1
+			for j < len(raw) && raw[j] != '\\' {
+				j++
+			}
+			dst = append(dst, raw[i:j]...)
+			i = j
+			continue
+		}
+		switch raw[i+1] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := hex4(raw[i+2:])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+					r2 = hex4(raw[i+2:])
+				}
+				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+					r = d
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+			continue
+		default: // '"', '\\', '/'
+			dst = append(dst, raw[i+1])
+		}
+		i += 2
+	}
+	return dst
 }
 
 // The encoders below append one server frame to dst. They write JSON by

@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,14 +26,14 @@ import (
 const testSecret = "test-secret-test-secret-test-secret!"
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	g     *Gateway
 	store *session.Store
 	url   string
 	srv   *fasthttp.Server
 }
 
-func newHarness(t *testing.T, mod func(*config.Gateway), secret string) *harness {
+func newHarness(t testing.TB, mod func(*config.Gateway), secret string) *harness {
 	t.Helper()
 	cfg := config.Default().Gateway
 	cfg.HelloTimeout = 2 * time.Second
@@ -65,7 +67,7 @@ func newHarness(t *testing.T, mod func(*config.Gateway), secret string) *harness
 }
 
 type client struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 }
 
@@ -557,5 +559,84 @@ func TestShutdownCloses1001(t *testing.T) {
 	_, resp, err := websocket.DefaultDialer.Dial(h.url, nil)
 	if err == nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("dial during shutdown: %v %v", err, resp)
+	}
+}
+
+// BenchmarkMsgReceipt sends customer messages over real WebSockets to a
+// gateway with a real store and waits for their receipts. cpu-µs/msg is the
+// process's CPU time (gateway, store and the test's clients) per message.
+func BenchmarkMsgReceipt(b *testing.B) {
+	const clients, window = 8, 16
+	h := newHarness(b, func(c *config.Gateway) { c.RateLimit, c.RateBurst = 1e9, 1e9 }, "")
+	cs := make([]*client, clients)
+	for i := range cs {
+		cs[i] = h.dial(nil)
+		cs[i].hello(nil)
+	}
+	per := b.N/clients + 1
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots := make(chan struct{}, window)
+			go func() {
+				for n := 0; n < per; n++ {
+					slots <- struct{}{}
+					frame := fmt.Sprintf(`{"type":"msg","cid":"c%d-%d","text":"Where is my order #A-12345? It was due yesterday."}`, i, n)
+					if err := c.ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+						return
+					}
+				}
+			}()
+			for n := 0; n < per; n++ {
+				c.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+				_, data, err := c.ws.ReadMessage()
+				if err != nil || !strings.Contains(string(data), `"receipt"`) {
+					b.Errorf("got %q, %v", data, err)
+					return
+				}
+				<-slots
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(per*clients), "cpu-µs/msg")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkIdleSessionStack reports goroutine stack memory per idle session
+// after each session sent a hello and a message: frames are handled off the
+// reader goroutine, so an idle reader's stack must stay small.
+func BenchmarkIdleSessionStack(b *testing.B) {
+	const n = 500
+	for b.Loop() {
+		b.StopTimer()
+		h := newHarness(b, func(c *config.Gateway) { c.MaxConnections = 2 * n }, "")
+		var before runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := range n {
+			c := h.dial(nil)
+			c.hello(nil)
+			if f := c.msg(fmt.Sprintf("c%d", i), "where is my order?"); f.Type != "receipt" {
+				b.Fatalf("got %+v", f)
+			}
+		}
+		var after runtime.MemStats
+		runtime.GC()
+		runtime.GC() // stacks shrink during GC
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/n, "stack-B/session")
+		b.StartTimer()
 	}
 }
