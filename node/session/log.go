@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -31,7 +30,53 @@ import (
 // On open the tail is rebuilt by scanning the log, which compaction keeps
 // short (Options.CompactAt entries).
 
-var bucketLog = []byte("log") // lsn(8, big endian) → Message (JSON)
+var bucketLog = []byte("log") // lsn(8, big endian) → logHeader + Message (JSON)
+
+// A log value starts with a small binary header — version 1, then the
+// session id, seq and cid as uvarint-prefixed fields — so compaction and
+// recovery find where an entry belongs without decoding its JSON.
+const logVersion = 1
+
+func appendLogHeader(dst []byte, sid string, seq uint64, cid string) []byte {
+	dst = append(dst, logVersion)
+	dst = binary.AppendUvarint(dst, uint64(len(sid)))
+	dst = append(dst, sid...)
+	dst = binary.AppendUvarint(dst, seq)
+	dst = binary.AppendUvarint(dst, uint64(len(cid)))
+	return append(dst, cid...)
+}
+
+// parseLogEntry splits a log value into its header fields and the record.
+func parseLogEntry(v []byte) (h logHeader, rec []byte, err error) {
+	bad := fmt.Errorf("session: malformed log entry")
+	if len(v) == 0 || v[0] != logVersion {
+		return h, nil, bad
+	}
+	v = v[1:]
+	field := func() ([]byte, bool) {
+		n, k := binary.Uvarint(v)
+		if k <= 0 || n > uint64(len(v)-k) {
+			return nil, false
+		}
+		f := v[k : k+int(n)]
+		v = v[k+int(n):]
+		return f, true
+	}
+	sid, ok := field()
+	if !ok {
+		return h, nil, bad
+	}
+	seq, k := binary.Uvarint(v)
+	if k <= 0 {
+		return h, nil, bad
+	}
+	v = v[k:]
+	cid, ok := field()
+	if !ok {
+		return h, nil, bad
+	}
+	return logHeader{Session: string(sid), Seq: seq, CID: string(cid)}, v, nil
+}
 
 type tailEntry struct{ seq, lsn uint64 }
 
@@ -130,11 +175,11 @@ type staged struct {
 	seq, lsn uint64
 }
 
-// logHeader is what the tail needs of a log record.
+// logHeader is what the tail needs of a log entry.
 type logHeader struct {
-	Session string `json:"session"`
-	Seq     uint64 `json:"seq"`
-	CID     string `json:"cid"`
+	Session string
+	Seq     uint64
+	CID     string
 }
 
 // rebuildTail scans the log (at open).
@@ -145,8 +190,8 @@ func (s *shard) rebuildTail(tx *bolt.Tx) error {
 	c := tx.Bucket(bucketLog).Cursor()
 	var entries []staged
 	for k, v := c.First(); k != nil; k, v = c.Next() {
-		var h logHeader
-		if len(k) != 8 || json.Unmarshal(v, &h) != nil || !ValidID(h.Session) {
+		h, _, err := parseLogEntry(v)
+		if len(k) != 8 || err != nil || !ValidID(h.Session) {
 			return fmt.Errorf("session: corrupt log entry %x", k)
 		}
 		lsn := binary.BigEndian.Uint64(k)
@@ -173,11 +218,11 @@ func (s *shard) compact() error {
 		var keys [][]byte
 		c := lb.Cursor()
 		for k, v := c.First(); k != nil && len(keys) < t.chunk; k, v = c.Next() {
-			var h logHeader
-			if err := json.Unmarshal(v, &h); err != nil {
+			h, rec, err := parseLogEntry(v)
+			if err != nil {
 				return fmt.Errorf("session: corrupt log entry %x: %w", k, err)
 			}
-			if err := sb.Put(msgKey(h.Session, h.Seq), bytes.Clone(v)); err != nil {
+			if err := sb.Put(msgKey(h.Session, h.Seq), bytes.Clone(rec)); err != nil {
 				return err
 			}
 			if h.CID != "" {

@@ -380,7 +380,11 @@ func (s *shard) Messages(id string, after uint64, limit int) ([]Message, error) 
 				}
 				binary.BigEndian.PutUint64(key[:], e.lsn)
 				if v := lb.Get(key[:]); v != nil {
-					if err := decode(key[:], v); err != nil {
+					_, rec, err := parseLogEntry(v)
+					if err != nil {
+						return err
+					}
+					if err := decode(key[:], rec); err != nil {
 						return err
 					}
 				}
@@ -692,7 +696,7 @@ func (w *writer) append(o *op) Result {
 	}
 	msg.Seq = st.meta.LastSeq + 1
 	msg.TS = w.now
-	w.buf = appendRecord(w.buf[:0], &msg)
+	w.buf = appendRecord(appendLogHeader(w.buf[:0], msg.Session, msg.Seq, msg.CID), &msg)
 	var key [8]byte
 	binary.BigEndian.PutUint64(key[:], w.lsn)
 	// bbolt keeps key and value until commit: they must not be reused.
@@ -735,7 +739,13 @@ func (w *writer) findCID(id, cid string) (Message, bool, error) {
 		lsn, _ := w.s.tail.lsnOf(id, seq)
 		var key [8]byte
 		binary.BigEndian.PutUint64(key[:], lsn)
-		raw = w.log.Get(key[:])
+		if v := w.log.Get(key[:]); v != nil {
+			_, rec, err := parseLogEntry(v)
+			if err != nil {
+				return Message{}, false, err
+			}
+			raw = rec
+		}
 	} else if v := w.b.Get(cidKey(id, cid)); v != nil {
 		raw = w.b.Get(msgKey(id, binary.BigEndian.Uint64(v)))
 	} else {
