@@ -85,6 +85,8 @@ type tailSession struct {
 	cids    map[string]uint64 // cid → seq
 }
 
+func (ts *tailSession) n() int { return len(ts.entries) }
+
 type tail struct {
 	mu        sync.RWMutex
 	sessions  map[string]*tailSession
@@ -149,8 +151,8 @@ func (t *tail) drop(id string) {
 	}
 }
 
-// compacted forgets entries moved to the clustered layout: for each
-// session, a prefix of its entries. Caller holds mu.
+// compacted forgets entries moved to the clustered layout (for each
+// session, a prefix of its entries, in order). Caller holds mu.
 func (t *tail) compacted(moved []staged) {
 	for _, e := range moved {
 		ts := t.sessions[e.sid]
@@ -202,42 +204,49 @@ func (s *shard) rebuildTail(tx *bolt.Tx) error {
 	return nil
 }
 
-// compact moves up to tail.chunk of the oldest log entries into their
-// sessions' clustered ranges, in one transaction, once the log holds
-// tail.compactAt entries. It runs on the committer between batches.
+// compact runs on the committer between batches once the log holds
+// tail.compactAt entries. It moves whole sessions' log entries into their
+// clustered ranges — the sessions with the most entries, so one rewritten
+// page carries many messages, plus the session holding the oldest entry, so
+// the head of the log always advances — about tail.chunk entries per
+// transaction, which bounds the pause it adds to the shard's commits.
 func (s *shard) compact() error {
 	t := &s.tail
 	if t.n < t.compactAt {
 		return nil
 	}
 	start := time.Now()
+	picked := s.pickCompaction()
 	var moved []staged
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		moved = moved[:0]
 		lb, sb := tx.Bucket(bucketLog), tx.Bucket(bucketSessions)
-		var keys [][]byte
-		c := lb.Cursor()
-		for k, v := c.First(); k != nil && len(keys) < t.chunk; k, v = c.Next() {
-			h, rec, err := parseLogEntry(v)
-			if err != nil {
-				return fmt.Errorf("session: corrupt log entry %x: %w", k, err)
-			}
-			if err := sb.Put(msgKey(h.Session, h.Seq), bytes.Clone(rec)); err != nil {
-				return err
-			}
-			if h.CID != "" {
-				var seq [8]byte
-				binary.BigEndian.PutUint64(seq[:], h.Seq)
-				if err := sb.Put(cidKey(h.Session, h.CID), seq[:]); err != nil {
+		var key [8]byte
+		for _, id := range picked {
+			for _, e := range t.sessions[id].entries {
+				binary.BigEndian.PutUint64(key[:], e.lsn)
+				v := lb.Get(key[:])
+				if v == nil {
+					return fmt.Errorf("session: log entry %d of %s missing", e.lsn, id)
+				}
+				h, rec, err := parseLogEntry(v)
+				if err != nil {
+					return fmt.Errorf("session: corrupt log entry %d: %w", e.lsn, err)
+				}
+				if err := sb.Put(msgKey(h.Session, h.Seq), bytes.Clone(rec)); err != nil {
 					return err
 				}
-			}
-			keys = append(keys, bytes.Clone(k))
-			moved = append(moved, staged{sid: h.Session, cid: h.CID, seq: h.Seq, lsn: binary.BigEndian.Uint64(k)})
-		}
-		for _, k := range keys {
-			if err := lb.Delete(k); err != nil {
-				return err
+				if h.CID != "" {
+					var seq [8]byte
+					binary.BigEndian.PutUint64(seq[:], h.Seq)
+					if err := sb.Put(cidKey(h.Session, h.CID), seq[:]); err != nil {
+						return err
+					}
+				}
+				if err := lb.Delete(key[:]); err != nil {
+					return err
+				}
+				moved = append(moved, staged{sid: h.Session, cid: h.CID, seq: h.Seq, lsn: e.lsn})
 			}
 		}
 		return nil
@@ -252,4 +261,35 @@ func (s *shard) compact() error {
 		m.CompactSeconds.Observe(time.Since(start).Seconds())
 	}
 	return nil
+}
+
+// pickCompaction chooses the sessions the next compaction moves.
+func (s *shard) pickCompaction() []string {
+	t := &s.tail
+	type cand struct {
+		id string
+		n  int
+	}
+	var oldest string
+	var oldestLSN uint64
+	cands := make([]cand, 0, len(t.sessions))
+	for id, ts := range t.sessions {
+		cands = append(cands, cand{id, len(ts.entries)})
+		if lsn := ts.entries[0].lsn; oldest == "" || lsn < oldestLSN {
+			oldest, oldestLSN = id, lsn
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].n > cands[j].n })
+	picked := []string{oldest}
+	total := t.sessions[oldest].n()
+	for _, c := range cands {
+		if total >= t.chunk {
+			break
+		}
+		if c.id != oldest {
+			picked = append(picked, c.id)
+			total += c.n
+		}
+	}
+	return picked
 }

@@ -73,8 +73,10 @@ type Options struct {
 	// (default 5s).
 	OpenTimeout time.Duration
 	// CompactAt is the number of log entries (per shard) past which the
-	// committer moves the oldest into the per-session layout (default
-	// 8192); CompactChunk is how many one compaction moves (default 2048).
+	// committer moves entries into the per-session layout (default 32768:
+	// dozens per active session, so a rewritten page carries many
+	// messages); CompactChunk is about how many one compaction moves
+	// (default 1024), which bounds its pause.
 	CompactAt, CompactChunk int
 	// Enrich, if set, runs on the caller's goroutine for every customer
 	// message before it is queued, to fill in what the node understands of
@@ -167,10 +169,10 @@ func openShard(opts Options, count *atomic.Int64, obs *atomic.Pointer[[]Observer
 		opts.OpenTimeout = 5 * time.Second
 	}
 	if opts.CompactAt <= 0 {
-		opts.CompactAt = 8192
+		opts.CompactAt = 32768
 	}
 	if opts.CompactChunk <= 0 {
-		opts.CompactChunk = 2048
+		opts.CompactChunk = 1024
 	}
 	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("session: %w", err)
