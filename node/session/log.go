@@ -27,8 +27,14 @@ import (
 // compacted before it is found in the clustered range and its log key is
 // gone, so readers skip missing log keys and merge by seq.)
 //
-// On open the tail is rebuilt by scanning the log, which compaction keeps
-// short (Options.CompactAt entries).
+// Compaction does not delete the log entries it moved: a session's entries
+// are scattered through the log, so deleting them would dirty a log page
+// per entry. Instead the log is trimmed from its head, in LSN order, up to
+// the oldest entry still in the tail (in compact): contiguous keys, few pages.
+//
+// On open the tail is rebuilt by scanning the log, skipping entries already
+// in the clustered layout (compacted, not yet trimmed) and entries of
+// sessions that were swept. Compaction keeps the log short.
 
 var bucketLog = []byte("log") // lsn(8, big endian) → logHeader + Message (JSON)
 
@@ -190,6 +196,7 @@ func (s *shard) rebuildTail(tx *bolt.Tx) error {
 	t.sessions = make(map[string]*tailSession)
 	t.n, t.nextLSN = 0, 1
 	c := tx.Bucket(bucketLog).Cursor()
+	sb := tx.Bucket(bucketSessions)
 	var entries []staged
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		h, _, err := parseLogEntry(v)
@@ -197,19 +204,23 @@ func (s *shard) rebuildTail(tx *bolt.Tx) error {
 			return fmt.Errorf("session: corrupt log entry %x", k)
 		}
 		lsn := binary.BigEndian.Uint64(k)
-		entries = append(entries, staged{sid: h.Session, cid: h.CID, seq: h.Seq, lsn: lsn})
 		t.nextLSN = lsn + 1
+		if sb.Get(msgKey(h.Session, h.Seq)) != nil || sb.Get(metaKey(h.Session)) == nil {
+			continue // compacted but not yet trimmed, or its session was swept
+		}
+		entries = append(entries, staged{sid: h.Session, cid: h.CID, seq: h.Seq, lsn: lsn})
 	}
 	t.add(entries)
 	return nil
 }
 
-// compact runs on the committer between batches once the log holds
-// tail.compactAt entries. It moves whole sessions' log entries into their
-// clustered ranges — the sessions with the most entries, so one rewritten
-// page carries many messages, plus the session holding the oldest entry, so
-// the head of the log always advances — about tail.chunk entries per
-// transaction, which bounds the pause it adds to the shard's commits.
+// compact runs on the committer between batches once the tail holds
+// tail.compactAt entries. In one transaction it copies whole sessions' log
+// entries into their clustered ranges — the sessions with the most
+// entries, so one rewritten page carries many messages, plus the session
+// holding the oldest entry, so the log's head always advances; about
+// tail.chunk entries, which bounds the pause — and trims the log's head up
+// to the oldest entry still in the tail.
 func (s *shard) compact() error {
 	t := &s.tail
 	if t.n < t.compactAt {
@@ -217,6 +228,16 @@ func (s *shard) compact() error {
 	}
 	start := time.Now()
 	picked := s.pickCompaction()
+	isPicked := make(map[string]bool, len(picked))
+	for _, id := range picked {
+		isPicked[id] = true
+	}
+	watermark := t.nextLSN // entries below it are all compacted or swept
+	for id, ts := range t.sessions {
+		if lsn := ts.entries[0].lsn; !isPicked[id] && lsn < watermark {
+			watermark = lsn
+		}
+	}
 	var moved []staged
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		moved = moved[:0]
@@ -243,10 +264,17 @@ func (s *shard) compact() error {
 						return err
 					}
 				}
-				if err := lb.Delete(key[:]); err != nil {
-					return err
-				}
 				moved = append(moved, staged{sid: h.Session, cid: h.CID, seq: h.Seq, lsn: e.lsn})
+			}
+		}
+		// Trim: contiguous keys at the head, so few pages.
+		c := lb.Cursor()
+		for n, k := 0, []byte(nil); n < 4*t.chunk; n++ {
+			if k, _ = c.First(); k == nil || binary.BigEndian.Uint64(k) >= watermark {
+				break
+			}
+			if err := c.Delete(); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	bolt "go.etcd.io/bbolt"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -514,6 +515,11 @@ func TestLogCompaction(t *testing.T) {
 	sh := s.shards[0]
 	if sh.tail.n >= 8+7 {
 		t.Fatalf("log not compacted: %d entries", sh.tail.n)
+	}
+	var logKeys int
+	sh.db.View(func(tx *bolt.Tx) error { logKeys = tx.Bucket(bucketLog).Stats().KeyN; return nil })
+	if logKeys > 40 {
+		t.Fatalf("log not trimmed: %d keys for %d messages", logKeys, 3*per)
 	}
 	s.Close(ctx)
 	s2 := openTest(t, opts)
