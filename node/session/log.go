@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -214,20 +214,20 @@ func (s *shard) rebuildTail(tx *bolt.Tx) error {
 	return nil
 }
 
-// compact runs on the committer between batches once the tail holds
-// tail.compactAt entries. In one transaction it copies whole sessions' log
-// entries into their clustered ranges — the sessions with the most
-// entries, so one rewritten page carries many messages, plus the session
-// holding the oldest entry, so the log's head always advances; about
-// tail.chunk entries, which bounds the pause — and trims the log's head up
-// to the oldest entry still in the tail.
-func (s *shard) compact() error {
-	t := &s.tail
+// compactSome runs at the end of every commit transaction once the tail
+// holds tail.compactAt entries. It copies whole sessions' log entries into
+// their clustered ranges — the sessions with the most entries, so a
+// rewritten page carries many messages, plus the session holding the
+// oldest entry, so the log's head always advances; about tail.chunk
+// entries, which bounds the work added to one commit — and trims the log's
+// head up to the oldest entry still in the tail. Sharing the commit's
+// transaction costs no extra fsync and adds no pause of its own.
+func (w *writer) compactSome() error {
+	t := &w.s.tail
 	if t.n < t.compactAt {
 		return nil
 	}
-	start := time.Now()
-	picked := s.pickCompaction()
+	picked := w.s.pickCompaction()
 	isPicked := make(map[string]bool, len(picked))
 	for _, id := range picked {
 		isPicked[id] = true
@@ -238,55 +238,47 @@ func (s *shard) compact() error {
 			watermark = lsn
 		}
 	}
-	var moved []staged
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		moved = moved[:0]
-		lb, sb := tx.Bucket(bucketLog), tx.Bucket(bucketSessions)
-		var key [8]byte
-		for _, id := range picked {
-			for _, e := range t.sessions[id].entries {
-				binary.BigEndian.PutUint64(key[:], e.lsn)
-				v := lb.Get(key[:])
-				if v == nil {
-					return fmt.Errorf("session: log entry %d of %s missing", e.lsn, id)
-				}
-				h, rec, err := parseLogEntry(v)
-				if err != nil {
-					return fmt.Errorf("session: corrupt log entry %d: %w", e.lsn, err)
-				}
-				if err := sb.Put(msgKey(h.Session, h.Seq), bytes.Clone(rec)); err != nil {
-					return err
-				}
-				if h.CID != "" {
-					var seq [8]byte
-					binary.BigEndian.PutUint64(seq[:], h.Seq)
-					if err := sb.Put(cidKey(h.Session, h.CID), seq[:]); err != nil {
-						return err
-					}
-				}
-				moved = append(moved, staged{sid: h.Session, cid: h.CID, seq: h.Seq, lsn: e.lsn})
-			}
+	if len(w.staged) > 0 && w.staged[0].lsn < watermark {
+		watermark = w.staged[0].lsn
+	}
+	var key [8]byte
+	for _, id := range picked {
+		if slices.Contains(w.dropped, id) {
+			continue
 		}
-		// Trim: contiguous keys at the head, so few pages.
-		c := lb.Cursor()
-		for n, k := 0, []byte(nil); n < 4*t.chunk; n++ {
-			if k, _ = c.First(); k == nil || binary.BigEndian.Uint64(k) >= watermark {
-				break
+		for _, e := range t.sessions[id].entries {
+			binary.BigEndian.PutUint64(key[:], e.lsn)
+			v := w.log.Get(key[:])
+			if v == nil {
+				return fmt.Errorf("session: log entry %d of %s missing", e.lsn, id)
 			}
-			if err := c.Delete(); err != nil {
+			h, rec, err := parseLogEntry(v)
+			if err != nil {
+				return fmt.Errorf("session: corrupt log entry %d: %w", e.lsn, err)
+			}
+			if err := w.b.Put(msgKey(h.Session, h.Seq), bytes.Clone(rec)); err != nil {
 				return err
 			}
+			if h.CID != "" {
+				var seq [8]byte
+				binary.BigEndian.PutUint64(seq[:], h.Seq)
+				if err := w.b.Put(cidKey(h.Session, h.CID), seq[:]); err != nil {
+					return err
+				}
+			}
+			w.moved = append(w.moved, staged{sid: h.Session, cid: h.CID, seq: h.Seq, lsn: e.lsn})
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
-	t.mu.Lock()
-	t.compacted(moved)
-	t.mu.Unlock()
-	if m := s.opts.Metrics; m != nil {
-		m.CompactSeconds.Observe(time.Since(start).Seconds())
+	// Trim: contiguous keys at the head, so few pages.
+	c := w.log.Cursor()
+	for n := 0; n < 4*t.chunk; n++ {
+		k, _ := c.First()
+		if k == nil || binary.BigEndian.Uint64(k) >= watermark {
+			break
+		}
+		if err := c.Delete(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

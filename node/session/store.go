@@ -72,11 +72,11 @@ type Options struct {
 	// OpenTimeout bounds waiting for the file lock another process holds
 	// (default 5s).
 	OpenTimeout time.Duration
-	// CompactAt is the number of log entries (per shard) past which the
-	// committer moves entries into the per-session layout (default 32768:
+	// CompactAt is the number of log entries (per shard) past which every
+	// commit also moves some into the per-session layout (default 32768:
 	// dozens per active session, so a rewritten page carries many
-	// messages); CompactChunk is about how many one compaction moves
-	// (default 1024), which bounds its pause.
+	// messages); CompactChunk is about how many one commit moves (default
+	// 256), which bounds the work it adds.
 	CompactAt, CompactChunk int
 	// Enrich, if set, runs on the caller's goroutine for every customer
 	// message before it is queued, to fill in what the node understands of
@@ -172,7 +172,7 @@ func openShard(opts Options, count *atomic.Int64, obs *atomic.Pointer[[]Observer
 		opts.CompactAt = 32768
 	}
 	if opts.CompactChunk <= 0 {
-		opts.CompactChunk = 1024
+		opts.CompactChunk = 256
 	}
 	if err := os.MkdirAll(filepath.Dir(opts.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("session: %w", err)
@@ -469,9 +469,6 @@ func (s *shard) commitLoop() {
 		results = s.commit(batch, results[:0])
 		s.deliver(batch, results)
 		clear(batch) // drop references for the GC
-		if err := s.compact(); err != nil {
-			s.log.Error("session log compaction failed", "err", err)
-		}
 	}
 }
 
@@ -508,6 +505,13 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 			}
 			results = append(results, r)
 		}
+		start := time.Now()
+		if err := w.compactSome(); err != nil {
+			return err
+		}
+		if m := s.opts.Metrics; m != nil && len(w.moved) > 0 {
+			m.CompactSeconds.Observe(time.Since(start).Seconds())
+		}
 		return nil
 	})
 	if err != nil {
@@ -524,6 +528,7 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 	for _, id := range w.dropped {
 		s.tail.drop(id)
 	}
+	s.tail.compacted(w.moved) // before add: moved entries are a prefix
 	s.tail.add(w.staged)
 	s.tail.nextLSN = w.lsn
 	s.tail.mu.Unlock()
@@ -608,6 +613,7 @@ type writer struct {
 	stagedMsg []Message
 	stagedCID map[string]int
 	dropped   []string
+	moved     []staged // compacted by this transaction
 }
 
 // state returns the cached state of session id, loading it on a miss.
