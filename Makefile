@@ -22,12 +22,18 @@ build:
 $(ORT_LIB):
 	scripts/fetch-ort.sh >/dev/null
 
-## fuzz: each fuzz target for FUZZTIME (default 30s)
+## fuzz: every fuzz target for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	./node/gateway:FuzzDecodeFrame ./node/gateway:FuzzDecodeFrameMatchesJSON \
+	./node/session:FuzzRecord ./node/session:FuzzParseLogEntry \
+	./node/internal/jsonw:FuzzString ./config:FuzzParse \
+	./model:FuzzFeaturize ./model:FuzzReadJSONL ./model/onnx:FuzzDecode
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime $(FUZZTIME) ./node/gateway
-	$(GO) test -run '^$$' -fuzz FuzzString -fuzztime $(FUZZTIME) ./node/internal/jsonw
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./config
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 ## bench: Go benchmarks (compare runs with benchstat)
 bench:
