@@ -72,8 +72,7 @@ func openClassifier(cfg *config.Config, log *slog.Logger, reg prometheus.Registe
 		swaps:         prometheus.NewCounterVec(prometheus.CounterOpts{Name: "edgedesk_model_swaps_total", Help: "Model reloads, by result."}, []string{"result"}),
 	}
 	reg.MustRegister(c.seconds, c.errors, c.notUnderstood, c.swaps)
-	info := svc.Info()
-	log.Info("model loaded", "path", path, "intents", len(info.Labels), "langs", info.Langs, "threshold", info.Threshold, "fingerprint", info.Fingerprint, "ort", lib)
+	log.Info("classifying customer messages", "ort", lib, "threshold", svc.Info().Threshold)
 	return c, nil
 }
 
