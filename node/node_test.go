@@ -51,6 +51,26 @@ func startNode(t *testing.T) (*Node, string, context.CancelFunc) {
 	return n, base, cancel
 }
 
+// dialWidget connects a widget and completes hello/welcome.
+func dialWidget(t *testing.T, base string, hello map[string]any) (*websocket.Conn, struct{ Session string }) {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	if hello == nil {
+		hello = map[string]any{}
+	}
+	hello["type"], hello["v"] = "hello", 1
+	ws.WriteJSON(hello)
+	var welcome struct{ Session string }
+	if err := ws.ReadJSON(&welcome); err != nil || welcome.Session == "" {
+		t.Fatalf("welcome: %+v %v", welcome, err)
+	}
+	return ws, welcome
+}
+
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -75,14 +95,7 @@ func TestEndpoints(t *testing.T) {
 	}
 
 	// A widget session; a system message through the internal API reaches it.
-	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	ws.WriteJSON(map[string]any{"type": "hello", "v": 1})
-	var welcome struct{ Session string }
-	ws.ReadJSON(&welcome)
+	ws, welcome := dialWidget(t, base, nil)
 	ws.WriteJSON(map[string]any{"type": "msg", "cid": "1", "text": "hi"})
 	var receipt struct{ Type string }
 	ws.ReadJSON(&receipt)
@@ -138,14 +151,7 @@ func TestNotReadyAfterClose(t *testing.T) {
 
 func TestCustomerMessagesAreClassified(t *testing.T) {
 	n, base, _ := startNode(t)
-	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	ws.WriteJSON(map[string]any{"type": "hello", "v": 1, "locale": "es-MX"})
-	var welcome struct{ Session string }
-	ws.ReadJSON(&welcome)
+	ws, welcome := dialWidget(t, base, map[string]any{"locale": "es-MX"})
 	cases := []struct{ text, intent, lang string }{
 		{"where is my order #12345?", "track_order", "en"},
 		{"我的订单到哪里了", "track_order", "zh"},
@@ -177,14 +183,7 @@ func TestCustomerMessagesAreClassified(t *testing.T) {
 
 func TestModelReloadKeepsConnections(t *testing.T) {
 	n, base, _ := startNode(t)
-	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	ws.WriteJSON(map[string]any{"type": "hello", "v": 1})
-	var welcome struct{ Session string }
-	ws.ReadJSON(&welcome)
+	ws, welcome := dialWidget(t, base, nil)
 	before := n.Model().LoadedAt
 	done := make(chan error, 1)
 	go func() { // messages keep flowing while the model is swapped

@@ -1095,14 +1095,8 @@ func appendMsg(dst []byte, m *session.Message) []byte {
 		dst = jsonw.String(dst, m.Lang)
 	}
 	if len(m.QuickReplies) > 0 {
-		dst = append(dst, `,"quick_replies":[`...)
-		for i, q := range m.QuickReplies {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = jsonw.String(dst, q)
-		}
-		dst = append(dst, ']')
+		dst = append(dst, `,"quick_replies":`...)
+		dst = jsonw.Strings(dst, m.QuickReplies)
 	}
 	if m.Agent != nil {
 		dst = append(dst, `,"agent":{"id":`...)

@@ -54,14 +54,8 @@ func appendRecord(dst []byte, m *Message) []byte {
 		dst = jsonw.Float32(dst, m.Confidence)
 	}
 	if len(m.QuickReplies) > 0 {
-		dst = append(dst, `,"quick_replies":[`...)
-		for i, q := range m.QuickReplies {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = jsonw.String(dst, q)
-		}
-		dst = append(dst, ']')
+		dst = append(dst, `,"quick_replies":`...)
+		dst = jsonw.Strings(dst, m.QuickReplies)
 	}
 	if m.Agent != nil {
 		dst = append(dst, `,"agent":{"id":`...)

@@ -439,36 +439,40 @@ func (s *shard) commitLoop() {
 		batch = append(batch[:0], first)
 		if linger != nil {
 			linger.Reset(s.opts.Linger)
-		collect:
-			for len(batch) < s.opts.MaxBatch {
-				select {
-				case o, ok := <-s.ops:
-					if !ok {
-						break collect
-					}
-					batch = append(batch, o)
-				case <-linger.C:
-					break collect
-				}
-			}
+			s.collect(&batch, linger.C)
 			linger.Stop()
 		} else {
-		drain:
-			for len(batch) < s.opts.MaxBatch {
-				select {
-				case o, ok := <-s.ops:
-					if !ok {
-						break drain
-					}
-					batch = append(batch, o)
-				default:
-					break drain
-				}
-			}
+			s.collect(&batch, nil)
 		}
 		results = s.commit(batch, results[:0])
 		s.deliver(batch, results)
 		clear(batch) // drop references for the GC
+	}
+}
+
+// collect adds queued ops to batch until it is full, the queue is closed,
+// or — with a nil timeout, at once when the queue is empty — timeout fires.
+func (s *shard) collect(batch *[]*op, timeout <-chan time.Time) {
+	for len(*batch) < s.opts.MaxBatch {
+		var o *op
+		ok := true
+		if timeout == nil {
+			select {
+			case o, ok = <-s.ops:
+			default:
+				return
+			}
+		} else {
+			select {
+			case o, ok = <-s.ops:
+			case <-timeout:
+				return
+			}
+		}
+		if !ok {
+			return
+		}
+		*batch = append(*batch, o)
 	}
 }
 

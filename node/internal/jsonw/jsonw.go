@@ -73,3 +73,15 @@ func Time(dst []byte, t time.Time) []byte {
 func Float32(dst []byte, f float32) []byte {
 	return strconv.AppendFloat(dst, float64(f), 'f', -1, 32)
 }
+
+// Strings appends list as a JSON array of strings.
+func Strings(dst []byte, list []string) []byte {
+	dst = append(dst, '[')
+	for i, v := range list {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = String(dst, v)
+	}
+	return append(dst, ']')
+}
