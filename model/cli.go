@@ -107,18 +107,12 @@ func TrainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // EvalReport is what `edgedesk eval -json` prints.
 type EvalReport struct {
-	Model           string          `json:"model"`
-	ModelBytes      int64           `json:"model_bytes"`
-	N               int             `json:"n"`
-	Accuracy        float64         `json:"accuracy"`
-	MacroF1         float64         `json:"macro_f1"`
-	InScopeAccuracy *float64        `json:"in_scope_accuracy,omitempty"`
-	OOSRecall       *float64        `json:"oos_recall"`
-	Coverage        float64         `json:"coverage"`
-	LangAccuracy    *float64        `json:"lang_accuracy,omitempty"`
-	P50us           float64         `json:"p50_us"`
-	P99us           float64         `json:"p99_us"`
-	PerIntent       []IntentMetrics `json:"per_intent"`
+	Model      string `json:"model"`
+	ModelBytes int64  `json:"model_bytes"`
+	Metrics
+	LangAccuracy *float64 `json:"lang_accuracy,omitempty"`
+	P50us        float64  `json:"p50_us"`
+	P99us        float64  `json:"p99_us"`
 }
 
 // EvalCommand implements `edgedesk eval`:
@@ -199,11 +193,7 @@ func evaluate(ctx context.Context, svc *Service, exs []Example) (*EvalReport, er
 		}
 	}
 	met := Score(gold, pred, und, info.OOSLabel)
-	rep := &EvalReport{
-		N: met.N, Accuracy: met.Accuracy, MacroF1: met.MacroF1, InScopeAccuracy: met.InScopeAccuracy,
-		OOSRecall: met.OOSRecall, Coverage: met.Coverage, PerIntent: met.PerIntent,
-		P50us: percentile(lat, 50), P99us: percentile(lat, 99),
-	}
+	rep := &EvalReport{Metrics: met, P50us: percentile(lat, 50), P99us: percentile(lat, 99)}
 	if langN > 0 {
 		a := float64(langOK) / float64(langN)
 		rep.LangAccuracy = &a

@@ -465,16 +465,7 @@ func (p *frameParser) customer(c *session.Customer) (path string, ok bool) {
 			return "", false
 		}
 	}
-	first := -1
-	for i, a := range at {
-		if a != 0 && (first < 0 || a < at[first]) {
-			first = i
-		}
-	}
-	if first >= 0 {
-		path = [...]string{"customer.id", "customer.name", "customer.email", "customer.tier"}[first]
-	}
-	return path, true
+	return firstWrong(at[:], "customer.id", "customer.name", "customer.email", "customer.tier"), true
 }
 
 // attachments decodes the array at p.pos. path names the first value of
@@ -585,16 +576,22 @@ func (p *frameParser) attachment(a *session.Attachment) (path string, ok bool) {
 			return "", false
 		}
 	}
+	return firstWrong(at[:], "attachments.url", "attachments.mime", "attachments.name", "attachments.size"), true
+}
+
+// firstWrong names the field whose wrongly typed value came first in the
+// input (at[i] is its position + 1, or 0 when field i was fine), or "".
+func firstWrong(at []int, names ...string) string {
 	first := -1
 	for i, a := range at {
 		if a != 0 && (first < 0 || a < at[first]) {
 			first = i
 		}
 	}
-	if first >= 0 {
-		path = [...]string{"attachments.url", "attachments.mime", "attachments.name", "attachments.size"}[first]
+	if first < 0 {
+		return ""
 	}
-	return path, true
+	return names[first]
 }
 
 // stringValue decodes a string value at p.pos. If the value is not a

@@ -17,11 +17,7 @@ func classify(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	lib, err := model.LocateRuntime()
-	if err != nil {
-		return err
-	}
-	if err := model.InitRuntime(lib); err != nil {
+	if err := initRuntime(); err != nil {
 		return err
 	}
 	svc, err := model.NewService(*path, model.ServiceOptions{})
@@ -44,4 +40,13 @@ func classify(ctx context.Context, args []string) error {
 		}
 	}
 	return nil
+}
+
+// initRuntime finds and loads ONNX Runtime (model.LocateRuntime's order).
+func initRuntime() error {
+	lib, err := model.LocateRuntime()
+	if err != nil {
+		return err
+	}
+	return model.InitRuntime(lib)
 }

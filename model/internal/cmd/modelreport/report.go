@@ -63,11 +63,7 @@ func report(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	lib, err := model.LocateRuntime()
-	if err != nil {
-		return err
-	}
-	if err := model.InitRuntime(lib); err != nil {
+	if err := initRuntime(); err != nil {
 		return err
 	}
 	tmp, err := os.MkdirTemp("", "modelreport-")
