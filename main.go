@@ -2,6 +2,7 @@
 //
 //	edgedesk [serve] [-config FILE]   run the node (the default)
 //	edgedesk check-config -config FILE
+//	edgedesk faq import FILE | faq export [-format csv]
 //	edgedesk train -data train.jsonl [-dev dev.jsonl] -out model.onnx
 //	edgedesk eval -model model.onnx -data test.jsonl [-json]
 //	edgedesk version
@@ -54,6 +55,7 @@ const usage = `usage: edgedesk <command> [flags]
 commands:
   serve         run the node (default)
   check-config  print the effective configuration, or its errors
+  faq           import or export the FAQ (faq import FILE, faq export)
   train         train an intent model and write it as ONNX
   eval          evaluate a model on labelled data
   version       print the version
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, stderr)
+	case "faq":
+		return faqCommand(args, os.Stdin, stdout, stderr)
 	case "check-config":
 		return checkConfig(args, stdout, stderr)
 	case "train":
@@ -144,4 +148,65 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 	return n.Run(ctx)
+}
+
+// faqCommand imports or exports the FAQ store of the configured data_dir
+// (the node must be stopped; a running node takes PUT /v1/admin/faq).
+func faqCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	const faqUsage = "usage: edgedesk faq import [-config FILE] [-format jsonl|csv] FILE|-\n       edgedesk faq export [-config FILE] [-format jsonl|csv] [-o FILE]"
+	if len(args) == 0 || (args[0] != "import" && args[0] != "export") {
+		return usageError{errors.New(faqUsage)}
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("faq "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", os.Getenv("EDGEDESK_CONFIG"), "YAML config `file`")
+	format := fs.String("format", "", "jsonl or csv (default: from the file name, else jsonl)")
+	out := fs.String("o", "", "export to this `file` (default stdout)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{err}
+	}
+	cfg, err := config.Load(*path, os.Environ())
+	if err != nil {
+		return usageError{err}
+	}
+	switch sub {
+	case "import":
+		if fs.NArg() != 1 {
+			return usageError{errors.New(faqUsage)}
+		}
+		name := fs.Arg(0)
+		var r io.Reader = stdin
+		if name != "-" {
+			f, err := os.Open(name)
+			if err != nil {
+				return usageError{err}
+			}
+			defer f.Close()
+			r = f
+		}
+		res, err := node.ImportFAQ(cfg, r, name, *format)
+		if err != nil {
+			if errors.Is(err, node.ErrBadInput) {
+				return usageError{err}
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "imported %d entries from %s as FAQ version %d\n", res.Entries, name, res.Version)
+		return nil
+	default:
+		if fs.NArg() != 0 {
+			return usageError{errors.New(faqUsage)}
+		}
+		w := stdout
+		if *out != "" {
+			f, err := os.Create(*out)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			w = f
+		}
+		return node.ExportFAQ(cfg, w, *out, *format)
+	}
 }

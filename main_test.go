@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/edgedesk/edgedesk/node/faq"
 )
 
 // TestMain lets the test binary run as the edgedesk node, so tests can
@@ -202,6 +204,9 @@ func TestCrashSafety(t *testing.T) {
 			if f.Type != "msg" || f.Seq != seq {
 				t.Fatalf("widget %d: replay frame %+v, want msg seq %d", i, f, seq)
 			}
+			if f.CID == "" { // a bot answer: stored with its question
+				continue
+			}
 			if seen[f.CID] {
 				t.Fatalf("widget %d: cid %s stored twice", i, f.CID)
 			}
@@ -261,8 +266,8 @@ func TestGracefulShutdown(t *testing.T) {
 	startNode(t, dir, addr)
 	ws2, w2 := dialHello(t, addr, map[string]any{"session": w.Session, "last_seq": 0})
 	defer ws2.Close()
-	if w2.Seq != 1 {
-		t.Fatalf("after restart seq = %d", w2.Seq)
+	if w2.Seq != 2 { // the message and the bot's answer
+		t.Fatalf("after restart seq = %d, want 2", w2.Seq)
 	}
 }
 
@@ -288,5 +293,47 @@ func TestCLI(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "listen: 127.0.0.1:8080") {
 		t.Fatalf("check-config printed %q", out.String())
+	}
+}
+
+func TestFAQCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := dir + "/c.yaml"
+	os.WriteFile(cfgPath, []byte("data_dir: "+dir+"/data\nfaq:\n  seed: \"\"\n"), 0o600)
+	ctx := context.Background()
+	var ue usageError
+
+	// A bad file is refused, naming the line and the field; nothing is imported.
+	bad := dir + "/bad.jsonl"
+	os.WriteFile(bad, []byte(`{"intent":"greeting","lang":"en","answer":"Hi"}`+"\n"+`{"intent":"thanks","lang":"en","answer":"You're welcome {{nmae}}"}`+"\n"), 0o600)
+	err := run(ctx, []string{"faq", "import", "-config", cfgPath, bad}, io.Discard, io.Discard)
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), `"answer"`) || !strings.Contains(err.Error(), "nmae") {
+		t.Fatalf("bad import: %v", err)
+	}
+
+	// The demo FAQ, exported as CSV, imported, exported again: identical.
+	demo := dir + "/demo.jsonl"
+	os.WriteFile(demo, faq.Demo, 0o600)
+	var out strings.Builder
+	if err := run(ctx, []string{"faq", "import", "-config", cfgPath, demo}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "version 1") {
+		t.Fatalf("import: %q %v", out.String(), err)
+	}
+	csv1 := dir + "/1.csv"
+	if err := run(ctx, []string{"faq", "export", "-config", cfgPath, "-o", csv1}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"faq", "import", "-config", cfgPath, csv1}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"faq", "export", "-config", cfgPath, "-format", "csv"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := os.ReadFile(csv1)
+	if out.String() != string(first) || !strings.Contains(out.String(), "track_order") {
+		t.Fatal("export → import → export changed the FAQ")
+	}
+	if err := run(ctx, []string{"faq", "frob"}, io.Discard, io.Discard); !errors.As(err, &ue) {
+		t.Fatalf("faq frob: %v", err)
 	}
 }

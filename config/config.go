@@ -32,6 +32,8 @@ type Config struct {
 	Auth    Auth    `yaml:"auth"`
 	Store   Store   `yaml:"store"`
 	Model   Model   `yaml:"model"`
+	Bot     Bot     `yaml:"bot"`
+	FAQ     FAQ     `yaml:"faq"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -92,6 +94,10 @@ type Auth struct {
 	// WidgetSecret is the HS256 key of widget tokens. Empty means anonymous
 	// widgets are accepted (a warning is logged at start).
 	WidgetSecret string `yaml:"widget_secret" secret:"true"`
+	// StaffSecret is the HS256 key of staff tokens (role agent, supervisor
+	// or admin): the admin API (/v1/admin/…) and agents. Empty disables
+	// both.
+	StaffSecret string `yaml:"staff_secret" secret:"true"`
 	// ClockSkew is the leeway allowed on token expiry.
 	ClockSkew time.Duration `yaml:"clock_skew"`
 }
@@ -152,6 +158,8 @@ func Default() *Config {
 			BatchWindow: 200 * time.Microsecond,
 			Timeout:     50 * time.Millisecond,
 		},
+		Bot: defaultBot(),
+		FAQ: FAQ{Seed: "demo"},
 	}
 }
 
@@ -284,6 +292,9 @@ func (c *Config) Validate() error {
 	if c.Auth.WidgetSecret != "" && len(c.Auth.WidgetSecret) < 32 {
 		bad("auth.widget_secret", "(redacted)", "must be at least 32 bytes for HS256")
 	}
+	if c.Auth.StaffSecret != "" && len(c.Auth.StaffSecret) < 32 {
+		bad("auth.staff_secret", "(redacted)", "must be at least 32 bytes for HS256")
+	}
 	if c.Auth.ClockSkew < 0 || c.Auth.ClockSkew > 10*time.Minute {
 		bad("auth.clock_skew", c.Auth.ClockSkew, "want 0 to 10m")
 	}
@@ -318,6 +329,7 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("model.languages[%d]", i), l, "want a BCP 47 tag such as en or zh-CN")
 		}
 	}
+	c.validateBot(bad)
 	return errors.Join(errs...)
 }
 
@@ -328,6 +340,9 @@ func (c *Config) Redacted() *Config {
 	r.Model.Languages = append([]string(nil), c.Model.Languages...)
 	if r.Auth.WidgetSecret != "" {
 		r.Auth.WidgetSecret = "(redacted)"
+	}
+	if r.Auth.StaffSecret != "" {
+		r.Auth.StaffSecret = "(redacted)"
 	}
 	return &r
 }

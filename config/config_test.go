@@ -72,6 +72,11 @@ func TestErrorsNameKeyAndValue(t *testing.T) {
 		{"short secret", "auth:\n  widget_secret: short\n", nil, ErrInvalid, []string{"auth.widget_secret", "32 bytes"}},
 		{"bad origin", "gateway:\n  allowed_origins: [shop.example]\n", nil, ErrInvalid, []string{"allowed_origins[0]", "shop.example"}},
 		{"ping vs idle", "gateway:\n  ping_interval: 2m\n  idle_timeout: 1m\n", nil, ErrInvalid, []string{"gateway.ping_interval"}},
+		{"short staff secret", "auth:\n  staff_secret: short\n", nil, ErrInvalid, []string{"auth.staff_secret", "32 bytes"}},
+		{"bad step kind", "bot:\n  flows:\n    - name: f\n      intents: [x]\n      timeout: 5m\n      max_attempts: 2\n      steps:\n        - {slot: a, kind: number, prompt: {en: hi}}\n      done: {en: ok}\n", nil, ErrInvalid, []string{"bot.flows[0].steps[0].kind", "number"}},
+		{"flow without default language", "bot:\n  default_language: de\n", nil, ErrInvalid, []string{"bot.flows[0].steps[0].prompt", "(de)", "bot.flows[0].done"}},
+		{"duplicate flow intent", "bot:\n  flows:\n    - {name: a, intents: [x], timeout: 5m, max_attempts: 1, steps: [{slot: s, kind: text, prompt: {en: q}}], done: {en: d}}\n    - {name: b, intents: [x], timeout: 5m, max_attempts: 1, steps: [{slot: s, kind: text, prompt: {en: q}}], done: {en: d}}\n", nil, ErrInvalid, []string{"bot.flows[1].intents[0]", "already starts flow a"}},
+		{"bad seed", "faq:\n  seed: faq.txt\n", nil, ErrInvalid, []string{"faq.seed"}},
 		{"all errors at once", "log_level: loud\nlog_format: xml\n", nil, ErrInvalid, []string{"log_level", "loud", "log_format", "xml"}},
 	}
 	for _, tc := range cases {

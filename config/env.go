@@ -66,6 +66,9 @@ func collectEnv(v reflect.Value, prefix string, out map[string]reflect.Value) {
 		}
 		name := prefix + strings.ToUpper(tag)
 		fv := v.Field(i)
+		if k := fv.Kind(); k == reflect.Map || (k == reflect.Slice && fv.Type().Elem().Kind() != reflect.String) {
+			continue // structured values (flows, fallback maps) only come from the file
+		}
 		if fv.Kind() == reflect.Struct && fv.Type() != durationType {
 			collectEnv(fv, name+"_", out)
 			continue

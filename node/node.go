@@ -21,7 +21,11 @@ import (
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/model"
 	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/convo"
+	"github.com/edgedesk/edgedesk/node/extract"
+	"github.com/edgedesk/edgedesk/node/faq"
 	"github.com/edgedesk/edgedesk/node/gateway"
+	"github.com/edgedesk/edgedesk/node/sentiment"
 	"github.com/edgedesk/edgedesk/node/session"
 )
 
@@ -38,6 +42,9 @@ type Node struct {
 	reg     *prometheus.Registry
 	store   *session.Store
 	model   *classifier
+	faq     *faq.Store
+	bot     *convo.Engine
+	staff   *auth.Verifier // staff tokens (admin API); nil when disabled
 	gw      *gateway.Gateway
 	srv     *fasthttp.Server
 	ln      net.Listener
@@ -48,34 +55,69 @@ type Node struct {
 	closeErr  error
 }
 
-// New opens the node's store and builds its components. It does not listen.
-func New(cfg *config.Config, log *slog.Logger) (*Node, error) {
+// New opens the node's stores and builds its components. It does not listen.
+func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var clf *classifier
-	var enrich func(context.Context, *session.Message)
+	n := &Node{cfg: cfg, log: log, reg: reg, stopped: make(chan struct{})}
+	defer func() {
+		if err != nil { // close what was opened, in reverse
+			if n.store != nil {
+				n.store.Close(context.Background())
+			}
+			if n.faq != nil {
+				n.faq.Close()
+			}
+			n.model.close()
+		}
+	}()
 	if cfg.Model.Enabled {
-		var err error
-		if clf, err = openClassifier(cfg, log.With("component", "model"), reg); err != nil {
+		if n.model, err = openClassifier(cfg, log.With("component", "model"), reg); err != nil {
 			return nil, err
 		}
-		enrich = clf.enrich
 	}
-	store, err := session.Open(session.Options{
+	if n.faq, err = openFAQ(cfg, log.With("component", "faq"), 5*time.Second); err != nil {
+		return nil, err
+	}
+	if err = seedFAQ(n.faq, cfg.FAQ.Seed, log.With("component", "faq")); err != nil {
+		return nil, err
+	}
+	var respond func(*session.Turn)
+	switch {
+	case !cfg.Bot.Enabled:
+	case n.model == nil:
+		log.Warn("bot.enabled but model.enabled is false: the bot needs the model, so it is off")
+	default:
+		n.bot, err = convo.New(convo.Options{
+			Bot:        cfg.Bot,
+			FAQ:        n.faq,
+			NegativeAt: sentiment.StrongNegative,
+			Logger:     log.With("component", "bot"),
+			Metrics:    convo.NewMetrics(reg),
+		})
+		if err != nil {
+			return nil, err
+		}
+		respond = n.bot.Respond
+	}
+	n.store, err = session.Open(session.Options{
 		Path:     filepath.Join(cfg.DataDir, StoreFile),
 		MaxBatch: cfg.Store.MaxBatch,
 		Shards:   cfg.Store.Shards,
 		Linger:   cfg.Store.CommitLinger,
 		Logger:   log.With("component", "store"),
 		Metrics:  session.NewMetrics(reg),
-		Enrich:   enrich,
+		Enrich:   n.enrich,
+		Respond:  respond,
 	})
 	if err != nil {
-		clf.close()
 		return nil, err
+	}
+	if n.bot != nil {
+		n.store.AddObserver(n.bot)
 	}
 	var verifier *auth.Verifier
 	if cfg.Auth.WidgetSecret != "" {
@@ -83,18 +125,13 @@ func New(cfg *config.Config, log *slog.Logger) (*Node, error) {
 	} else {
 		log.Warn("auth.widget_secret is empty: accepting anonymous widgets; set it (or EDGEDESK_AUTH_WIDGET_SECRET) in production")
 	}
-	n := &Node{
-		cfg:     cfg,
-		log:     log,
-		reg:     reg,
-		store:   store,
-		model:   clf,
-		stopped: make(chan struct{}),
+	if cfg.Auth.StaffSecret != "" {
+		n.staff = auth.NewVerifier(cfg.Auth.StaffSecret, cfg.Auth.ClockSkew, nil)
 	}
 	n.gw = gateway.New(gateway.Options{
 		Config:   cfg.Gateway,
 		Verifier: verifier,
-		Store:    store,
+		Store:    n.store,
 		Logger:   log.With("component", "gateway"),
 		Metrics:  gateway.NewMetrics(reg),
 	})
@@ -105,9 +142,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Node, error) {
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          10 * time.Second,
 		IdleTimeout:           60 * time.Second,
-		MaxRequestBodySize:    1 << 20,
-		ReadBufferSize:        8 << 10, // room for browsers' upgrade headers and cookies
-		ReduceMemoryUsage:     true,    // no idle buffers held for hijacked WebSockets
+		MaxRequestBodySize:    16 << 20, // FAQ imports (PUT /v1/admin/faq); WebSockets have no body
+		ReadBufferSize:        8 << 10,  // room for browsers' upgrade headers and cookies
+		ReduceMemoryUsage:     true,     // no idle buffers held for hijacked WebSockets
 		Concurrency:           cfg.Gateway.MaxConnections + 1024,
 		NoDefaultServerHeader: true,
 		Logger:                fasthttpLogger{log},
@@ -133,6 +170,8 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			ctx.WriteString("not ready\n")
 		case "/metrics":
 			metrics(ctx)
+		case "/v1/admin/faq":
+			n.serveAdminFAQ(ctx)
 		default:
 			ctx.Error("not found: this node serves /v1/ws, /healthz, /readyz, /metrics", fasthttp.StatusNotFound)
 		}
@@ -240,6 +279,9 @@ func (n *Node) Close(ctx context.Context) error {
 		if err := n.store.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
+		if err := n.faq.Close(); err != nil {
+			errs = append(errs, err)
+		}
 		if err := n.model.close(); err != nil {
 			errs = append(errs, err)
 		}
@@ -266,4 +308,30 @@ type fasthttpLogger struct{ log *slog.Logger }
 
 func (l fasthttpLogger) Printf(format string, args ...any) {
 	l.log.Debug(fmt.Sprintf(format, args...), "component", "http")
+}
+
+// enrich is the session store's Enrich hook, run on the caller's goroutine
+// for every customer message from any channel: intent and language (the
+// model), the values the bot fills answers with (the extractors), and the
+// sentiment signal. The bot's decision then costs the committer only a
+// lookup.
+func (n *Node) enrich(ctx context.Context, m *session.Message) {
+	if m.Text == "" {
+		return
+	}
+	if n.model != nil {
+		n.model.enrich(ctx, m)
+	}
+	var found [4]extract.Entity
+	ents := extract.AppendAll(found[:0], m.Text)
+	if len(ents) > 0 {
+		m.Entities = make([]session.Entity, 0, len(ents))
+		for _, e := range ents {
+			if len(m.Entities) == session.MaxEntities {
+				break
+			}
+			m.Entities = append(m.Entities, session.Entity{Kind: string(e.Kind), Value: e.Value})
+		}
+	}
+	m.Sentiment = sentiment.Analyze(m.Text, m.Lang).Value
 }

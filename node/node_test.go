@@ -16,12 +16,15 @@ import (
 	"github.com/edgedesk/edgedesk/node/session"
 )
 
-func startNode(t *testing.T) (*Node, string, context.CancelFunc) {
+func startNode(t *testing.T, opts ...func(*config.Config)) (*Node, string, context.CancelFunc) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.Gateway.RateLimit, cfg.Gateway.RateBurst = 1000, 1000
+	for _, o := range opts {
+		o(cfg)
+	}
 	n, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +86,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestEndpoints(t *testing.T) {
-	n, base, _ := startNode(t)
+	n, base, _ := startNode(t, noBot)
 	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
 		t.Fatalf("healthz = %d %q", code, body)
 	}
@@ -134,7 +137,7 @@ func TestEndpoints(t *testing.T) {
 }
 
 func TestNotReadyAfterClose(t *testing.T) {
-	n, base, cancel := startNode(t)
+	n, base, cancel := startNode(t, noBot)
 	cancel()
 	ctx, c2 := context.WithTimeout(context.Background(), 5*time.Second)
 	defer c2()
@@ -150,7 +153,7 @@ func TestNotReadyAfterClose(t *testing.T) {
 }
 
 func TestCustomerMessagesAreClassified(t *testing.T) {
-	n, base, _ := startNode(t)
+	n, base, _ := startNode(t, noBot)
 	ws, welcome := dialWidget(t, base, map[string]any{"locale": "es-MX"})
 	cases := []struct{ text, intent, lang string }{
 		{"where is my order #12345?", "track_order", "en"},
@@ -182,7 +185,7 @@ func TestCustomerMessagesAreClassified(t *testing.T) {
 }
 
 func TestModelReloadKeepsConnections(t *testing.T) {
-	n, base, _ := startNode(t)
+	n, base, _ := startNode(t, noBot)
 	ws, welcome := dialWidget(t, base, nil)
 	before := n.Model().LoadedAt
 	done := make(chan error, 1)
@@ -225,3 +228,6 @@ func TestMissingRuntimeFailsClearly(t *testing.T) {
 		t.Fatalf("New with a missing ORT library: %v", err)
 	}
 }
+
+// noBot turns the bot off, for tests about the transport and the model.
+func noBot(c *config.Config) { c.Bot.Enabled = false }

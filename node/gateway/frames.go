@@ -1095,6 +1095,10 @@ func appendMsg(dst []byte, m *session.Message) []byte {
 		dst = append(dst, `,"quick_replies":`...)
 		dst = jsonw.Strings(dst, m.QuickReplies)
 	}
+	if m.ReplyTo != 0 {
+		dst = append(dst, `,"reply_to":`...)
+		dst = strconv.AppendUint(dst, m.ReplyTo, 10)
+	}
 	if m.Agent != nil {
 		dst = append(dst, `,"agent":{"id":`...)
 		dst = jsonw.String(dst, m.Agent.ID)

@@ -3,6 +3,7 @@ package session
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/json"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -71,8 +72,22 @@ type Message struct {
 	// QuickReplies are suggested answers shown as buttons.
 	QuickReplies []string  `json:"quick_replies,omitempty"`
 	Agent        *AgentRef `json:"agent,omitempty"`
+	// ReplyTo is the seq of the customer message a bot answer replies to.
+	ReplyTo uint64 `json:"reply_to,omitempty"`
+	// Entities are the values found in a customer's text (order and
+	// tracking numbers, emails, phones), filled in by the Enrich hook.
+	Entities []Entity `json:"entities,omitempty"`
+	// Sentiment of a customer's text in [-1, 1]; 0 is neutral or unknown.
+	Sentiment float32 `json:"sentiment,omitempty"`
 	// TS is when the node stored the message.
 	TS time.Time `json:"ts"`
+}
+
+// Entity is a value found in a message: Kind is "order_number",
+// "tracking_number", "email", "phone", ….
+type Entity struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
 }
 
 // Meta is a session's metadata.
@@ -89,6 +104,10 @@ type Meta struct {
 	AckSeq uint64 `json:"ack_seq,omitempty"`
 	// ClosedAt is set when the customer said bye; a later message reopens it.
 	ClosedAt time.Time `json:"closed_at,omitzero"`
+	// Conv is the conversation engine's state for the session (flow,
+	// slots, escalation), opaque to the store: it changes in the same
+	// transaction as the message that moved it (see Responder).
+	Conv json.RawMessage `json:"conv,omitempty"`
 }
 
 // Limits on what a message may carry. The gateway enforces a frame size
@@ -99,6 +118,7 @@ const (
 	MaxTextBytes      = 8 << 10
 	MaxAttachments    = 10
 	MaxQuickReplies   = 10
+	MaxEntities       = 32
 	maxAttachmentURL  = 2048
 	maxAttachmentName = 256
 )
@@ -166,6 +186,9 @@ func (m *Message) Check() error {
 	}
 	if len(m.QuickReplies) > MaxQuickReplies {
 		return fmt.Errorf("%w: at most %d quick replies", ErrInvalid, MaxQuickReplies)
+	}
+	if len(m.Entities) > MaxEntities {
+		return fmt.Errorf("%w: at most %d entities", ErrInvalid, MaxEntities)
 	}
 	return nil
 }

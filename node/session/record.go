@@ -63,6 +63,28 @@ func appendRecord(dst []byte, m *Message) []byte {
 		str(`,"name":`, m.Agent.Name)
 		dst = append(dst, '}')
 	}
+	if m.ReplyTo != 0 {
+		dst = append(dst, `,"reply_to":`...)
+		dst = strconv.AppendUint(dst, m.ReplyTo, 10)
+	}
+	if len(m.Entities) > 0 {
+		dst = append(dst, `,"entities":[`...)
+		for i, e := range m.Entities {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"kind":`...)
+			dst = jsonw.String(dst, e.Kind)
+			dst = append(dst, `,"value":`...)
+			dst = jsonw.String(dst, e.Value)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	if m.Sentiment != 0 {
+		dst = append(dst, `,"sentiment":`...)
+		dst = jsonw.Float32(dst, m.Sentiment)
+	}
 	dst = append(dst, `,"ts":`...)
 	dst = jsonw.Time(dst, m.TS)
 	return append(dst, '}')

@@ -15,6 +15,8 @@ func TestRecordMatchesEncodingJSON(t *testing.T) {
 		{Session: "s_1", Seq: 3, From: FromAgent, Text: "x", Agent: &AgentRef{ID: "a1", Name: "Bo"}, Channel: "web", CustomerID: "cu", Locale: "es-MX", TZ: "America/Mexico_City", TS: ts},
 		{Session: "s_1", Seq: 4, From: FromCustomer, CID: "d", Attachments: []Attachment{{URL: "https://x/y"}, {URL: "https://x/z", MIME: "image/png", Name: "z.png", Size: 9}}, TS: ts},
 		{Session: "s_1", Seq: 5, From: FromAgent, Text: "no name", Agent: &AgentRef{ID: "a2"}, TS: ts},
+		{Session: "s_1", Seq: 6, From: FromCustomer, CID: "e", Text: "order #123 is late!", Entities: []Entity{{Kind: "order_number", Value: "123"}, {Kind: "email", Value: "a@b.co"}}, Sentiment: -0.625, TS: ts},
+		{Session: "s_1", Seq: 7, From: FromBot, Text: "sorry", ReplyTo: 6, Intent: "complaint", Confidence: 0.5, TS: ts},
 	} {
 		got := appendRecord(nil, &m)
 		want, _ := json.Marshal(&m)

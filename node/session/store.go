@@ -83,6 +83,10 @@ type Options struct {
 	// it (intent, confidence, language). It must respect ctx and leave the
 	// message storable; it cannot refuse it.
 	Enrich func(ctx context.Context, m *Message)
+	// Respond, if set, answers each new customer message inside the
+	// transaction that stores it (see Turn). It runs on the committing
+	// goroutine, so it must be quick, do no I/O and not call the Store.
+	Respond func(t *Turn)
 }
 
 // Result is what a write came to.
@@ -95,7 +99,10 @@ type Result struct {
 	// Duplicate is set when the message's cid was already stored: Msg is
 	// then the stored original and nothing new was written.
 	Duplicate bool
-	Err       error
+	// Replies are what Options.Respond added after Msg; Notes its events.
+	Replies []Message
+	Notes   []Note
+	Err     error
 }
 
 // Observer sees every new message once it is durable, in commit order.
@@ -598,6 +605,23 @@ func (s *shard) deliver(batch []*op, results []Result) {
 		if o.done != nil {
 			o.done(*r)
 		}
+		// Replies go to every subscriber, the asker included, after its
+		// receipt.
+		for j := range r.Replies {
+			m := new(Message)
+			*m = r.Replies[j]
+			s.hub.publish(m, 0)
+			for _, ob := range obs {
+				ob.OnMessage(m)
+			}
+		}
+		for j := range r.Notes {
+			for _, ob := range obs {
+				if no, ok := ob.(NoteObserver); ok {
+					no.OnNote(&r.Notes[j])
+				}
+			}
+		}
 	}
 }
 
@@ -706,6 +730,23 @@ func (w *writer) append(o *op) Result {
 			return Result{Msg: orig, Duplicate: true}
 		}
 	}
+	reopened := msg.From == FromCustomer && !st.meta.ClosedAt.IsZero()
+	stored, err := w.put(st, msg)
+	if err != nil {
+		return Result{Err: err}
+	}
+	r := Result{Msg: stored}
+	if w.s.opts.Respond != nil && stored.From == FromCustomer {
+		if r.Replies, r.Notes, err = w.respond(st, &stored, reopened); err != nil {
+			return Result{Err: err}
+		}
+	}
+	return r
+}
+
+// put appends msg to the log as the session's next message and moves the
+// session's state along.
+func (w *writer) put(st *sessState, msg Message) (Message, error) {
 	msg.Seq = st.meta.LastSeq + 1
 	msg.TS = w.now
 	w.buf = appendRecord(appendLogHeader(w.buf[:0], msg.Session, msg.Seq, msg.CID), &msg)
@@ -713,7 +754,7 @@ func (w *writer) append(o *op) Result {
 	binary.BigEndian.PutUint64(key[:], w.lsn)
 	// bbolt keeps key and value until commit: they must not be reused.
 	if err := w.log.Put(bytes.Clone(key[:]), bytes.Clone(w.buf)); err != nil {
-		return Result{Err: err}
+		return Message{}, err
 	}
 	w.staged = append(w.staged, staged{sid: msg.Session, cid: msg.CID, seq: msg.Seq, lsn: w.lsn})
 	w.stagedMsg = append(w.stagedMsg, msg)
@@ -734,10 +775,10 @@ func (w *writer) append(o *op) Result {
 	// is derived from the message keys on load (loadMeta).
 	if st.dirty || !bytes.Equal(idleKey(st.storedActive, msg.Session), idleKey(w.now, msg.Session)) {
 		if err := w.putMeta(st); err != nil {
-			return Result{Err: err}
+			return Message{}, err
 		}
 	}
-	return Result{Msg: msg}
+	return msg, nil
 }
 
 // findCID looks cid up in this transaction's entries, the tail and the
