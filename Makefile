@@ -28,6 +28,8 @@ FUZZ_TARGETS := \
 	./node/gateway:FuzzDecodeFrame ./node/gateway:FuzzDecodeFrameMatchesJSON \
 	./node/session:FuzzRecord ./node/session:FuzzParseLogEntry \
 	./node/internal/jsonw:FuzzString ./config:FuzzParse \
+	./node/extract:FuzzAll ./node/sentiment:FuzzAnalyze \
+	./node/faq:FuzzParseTemplate ./node/faq:FuzzParseJSONL ./node/faq:FuzzParseCSV ./node/faq:FuzzChain \
 	./model:FuzzFeaturize ./model:FuzzReadJSONL ./model/onnx:FuzzDecode
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -7,6 +7,8 @@
 #   scripts/load.sh node-idle          the same three against bin/edgedesk serve
 #   scripts/load.sh node-rate RATE
 #   scripts/load.sh node-sweep
+#   scripts/load.sh node-answer [RATE]  receipt and bot answer latency at RATE
+#                                       msgs/s (default 5000), model and bot on
 #
 # Every run starts a fresh server, waits for GET /readyz, runs
 # scripts/loadgen with -pid, and stops the server with SIGTERM. Each run is
@@ -30,6 +32,7 @@
 #                          machine out of the figures); nice: nice -10; none
 #                          Compare targets only under the same PRIO.
 #   TOKEN=                 widget token for hello (node runs)
+#   ANSWER_TEXT="Where is my order #12345?"  node-answer: the message sent
 #   ECHO_ADDR=127.0.0.1:18081  NODE_ADDR=127.0.0.1:18080
 #   OUT=/tmp/edgedesk-load/results-<time>.jsonl
 set -euo pipefail
@@ -49,6 +52,7 @@ SWEEP_P99_MS=${SWEEP_P99_MS:-10}
 POOLED=${POOLED:-0}
 PRIO=${PRIO:-rt}
 TOKEN=${TOKEN:-}
+ANSWER_TEXT=${ANSWER_TEXT:-"Where is my order #12345?"}
 ECHO_ADDR=${ECHO_ADDR:-127.0.0.1:18081}
 NODE_ADDR=${NODE_ADDR:-127.0.0.1:18080}
 WORK=${WORK:-/tmp/edgedesk-load}
@@ -56,6 +60,7 @@ OUT=${OUT:-$WORK/results-$(date +%Y%m%d-%H%M%S).jsonl}
 
 SERVER_PID=
 DATA_DIR=
+NODE_ENV=() # extra environment for the node (node-answer)
 
 log() { printf 'load.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -148,6 +153,7 @@ start_server() {
 			EDGEDESK_GATEWAY_MAX_CONNECTIONS=20000 \
 			EDGEDESK_GATEWAY_RATE_LIMIT=1000 \
 			EDGEDESK_LOG_LEVEL=warn \
+			"${NODE_ENV[@]}" \
 			"${PRIO_CMD[@]}" "$ROOT/bin/edgedesk" serve >"$WORK/server.log" 2>&1 &
 		SERVER_PID=$!
 		wait_ready "$NODE_ADDR"
@@ -198,7 +204,25 @@ repeat() {
 	printf '%s\n' "${runs[@]}" | jq -s -c .
 }
 
-summarize_idle() {
+summarize_summarize_answer() {
+	jq -r "$JQ_MEDIAN"'
+		"runs \(length) at \(.[0].rate) msgs/s over \(.[0].sessions) sessions, text \(.[0].text | tojson): "
+		+ "held \(map(.held) | median), missing receipts \(map(.missing) | median), write errors \(map(.write_errors) | median)\n"
+		+ "  receipts/s median \(map(.receipts_per_s) | median); answers/s median \(map(.answers.per_s) | median)\n"
+		+ "  answers: unanswered \(map(.answers.unanswered) | median), unmatched \(map(.answers.unmatched) | median), "
+		+ "measured messages without an answer \(map(.answers.missing) | median) (medians)\n"
+		+ "  receipt latency ms (median of runs): p50 \(map(.latency.p50_ms) | median)  p99 \(map(.latency.p99_ms) | median)  "
+		+ "p99.9 \(map(.latency.p999_ms) | median)  max \(map(.latency.max_ms) | median)\n"
+		+ "  answer latency ms (median of runs):  p50 \(map(.answers.latency.p50_ms) | median)  p90 \(map(.answers.latency.p90_ms) | median)  "
+		+ "p99 \(map(.answers.latency.p99_ms) | median)  p99.9 \(map(.answers.latency.p999_ms) | median)  max \(map(.answers.latency.max_ms) | median)\n"
+		+ "  answer p99 of each run \(map(.answers.latency.p99_ms))\n"
+		+ "  send lag p99 ms \(map(.send_lag.p99_ms) | median); cpu cores: server \(map(.cpu.server) | median), "
+		+ "loadgen \(map(.cpu.loadgen) | median), other \(map(.cpu.other) | median); "
+		+ "server CPU µs/msg \(map(.server_cpu_us_per_msg) | median)\n"
+		+ "  node msgs \(map(.node_msgs) | add), error frames \(map(.error_frames) | add)"'
+}
+
+idle() {
 	jq -r "$JQ_MEDIAN"'
 		"runs \(length): held \(map(.held) | median) of \(.[0].sessions), failed \(map(.failed) | median), "
 		+ "held at end \(map(.held_end) | median)\n"
@@ -221,6 +245,24 @@ summarize_rate() {
 		+ "  error frames \(map(.error_frames) | add)"'
 }
 
+summarize_answer() {
+	jq -r "$JQ_MEDIAN"'
+		"runs \(length) at \(.[0].rate) msgs/s over \(.[0].sessions) sessions, text \(.[0].text | tojson): "
+		+ "held \(map(.held) | median), missing receipts \(map(.missing) | median), write errors \(map(.write_errors) | median)\n"
+		+ "  receipts/s median \(map(.receipts_per_s) | median); answers/s median \(map(.answers.per_s) | median)\n"
+		+ "  answers: unanswered \(map(.answers.unanswered) | median), unmatched \(map(.answers.unmatched) | median), "
+		+ "measured messages without an answer \(map(.answers.missing) | median) (medians)\n"
+		+ "  receipt latency ms (median of runs): p50 \(map(.latency.p50_ms) | median)  p99 \(map(.latency.p99_ms) | median)  "
+		+ "p99.9 \(map(.latency.p999_ms) | median)  max \(map(.latency.max_ms) | median)\n"
+		+ "  answer latency ms (median of runs):  p50 \(map(.answers.latency.p50_ms) | median)  p90 \(map(.answers.latency.p90_ms) | median)  "
+		+ "p99 \(map(.answers.latency.p99_ms) | median)  p99.9 \(map(.answers.latency.p999_ms) | median)  max \(map(.answers.latency.max_ms) | median)\n"
+		+ "  answer p99 of each run \(map(.answers.latency.p99_ms))\n"
+		+ "  send lag p99 ms \(map(.send_lag.p99_ms) | median); cpu cores: server \(map(.cpu.server) | median), "
+		+ "loadgen \(map(.cpu.loadgen) | median), other \(map(.cpu.other) | median); "
+		+ "server CPU µs/msg \(map(.server_cpu_us_per_msg) | median)\n"
+		+ "  node msgs \(map(.node_msgs) | add), error frames \(map(.error_frames) | add)"'
+}
+
 idle() {
 	local target=$1
 	repeat "$target" -n "$IDLE_N" -duration "$HOLD" -settle "$SETTLE" | summarize_idle
@@ -230,6 +272,18 @@ rate() {
 	local target=$1 r=$2
 	[[ $r =~ ^[0-9]+$ ]] || die "rate $r: want a whole number of msgs/s"
 	repeat "$target" -n "$RATE_N" -rate "$r" -duration "$DURATION" -warmup "$WARMUP" -settle 1s | summarize_rate
+}
+
+# answer measures receipt and bot answer latency at rate $1 against the node
+# with the model and the bot on (whatever EDGEDESK_MODEL_ENABLED or
+# EDGEDESK_BOT_ENABLED say in the environment); the demo FAQ is seeded into
+# each run's fresh data dir.
+answer() {
+	local r=$1
+	[[ $r =~ ^[0-9]+$ ]] || die "rate $r: want a whole number of msgs/s"
+	NODE_ENV=(EDGEDESK_MODEL_ENABLED=true EDGEDESK_BOT_ENABLED=true)
+	repeat node -n "$RATE_N" -rate "$r" -duration "$DURATION" -warmup "$WARMUP" -settle 1s \
+		-answers -text "$ANSWER_TEXT" | summarize_answer
 }
 
 # sweep runs each rate of SWEEP_RATES until the median p99 reaches
@@ -272,7 +326,7 @@ sweep() {
 
 main() {
 	local cmd=${1:-}
-	[[ -n $cmd ]] || die "usage: $0 echo-idle|echo-rate RATE|echo-sweep|node-idle|node-rate RATE|node-sweep"
+	[[ -n $cmd ]] || die "usage: $0 echo-idle|echo-rate RATE|echo-sweep|node-idle|node-rate RATE|node-sweep|node-answer [RATE]"
 	command -v jq >/dev/null || die "jq is required"
 	command -v curl >/dev/null || die "curl is required"
 	set_prio
@@ -290,6 +344,7 @@ main() {
 	node-rate) rate node "${2:?node-rate needs a RATE}" ;;
 	echo-sweep) sweep echo ;;
 	node-sweep) sweep node ;;
+	node-answer) answer "${2:-5000}" ;;
 	*) die "unknown command $cmd" ;;
 	esac
 }

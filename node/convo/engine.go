@@ -295,6 +295,13 @@ func (tu *turn) decide() {
 		}
 	}
 	if !understood {
+		if m.Intent == "" && m.Confidence == 0 {
+			// The model did not run (it failed or ran out of time under
+			// load): the node was busy, the customer was not misunderstood,
+			// so this is no step towards an escalation.
+			tu.say(TextFallback, tu.langs, "unclassified")
+			return
+		}
 		st.Misses++
 		if n := e.bot.EscalateAfterNotUnderstood; n > 0 && st.Misses >= n {
 			tu.escalate(ReasonNotUnderstood, tu.langs)

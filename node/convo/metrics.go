@@ -19,7 +19,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		answers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgedesk_bot_replies_total",
-			Help: "Bot replies by kind: faq (an answer), ask (asked for a value the answer needs), flow, fallback (not understood), handoff, flow_expired; held_for_human counts messages left for people.",
+			Help: "Bot replies by kind: faq (an answer), ask (asked for a value the answer needs), flow, fallback (not understood), unclassified (the model failed or timed out), handoff, flow_expired; held_for_human counts messages left for people.",
 		}, []string{"kind"}),
 		escalations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgedesk_bot_escalations_total",

@@ -24,6 +24,11 @@
 //     each bound explicitly, so that more than one address's ~28k ephemeral
 //     ports are available.
 //
+// With -answers it also measures, the same way, the time to the bot's answer
+// to each message: the msg frame from "bot" whose reply_to is the seq of the
+// message's receipt. -text sets the message sent (JSON-encoded, so any
+// characters work) instead of -size bytes of generated text.
+//
 // Every run is bounded in connections, messages and time, and it refuses any
 // target that is not a loopback address.
 package main

@@ -50,6 +50,9 @@ type config struct {
 	mode             string
 	token            string
 	size             int
+	text             string // -text; used instead of -size when textSet
+	textSet          bool
+	answers          bool
 	json             bool
 	cpuProfile       string
 	nofile           nofile
@@ -138,7 +141,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.metrics, "metrics", "", "Prometheus `URL` to scrape "+heapMetric+" from (optional)")
 	fs.StringVar(&cfg.mode, "mode", modeProtocol, "protocol (hello/welcome, msg/receipt) or echo (baseline echo server)")
 	fs.StringVar(&cfg.token, "token", "", "widget token sent in hello")
-	fs.IntVar(&cfg.size, "size", 64, "message text size in bytes")
+	fs.IntVar(&cfg.size, "size", 64, "message text size in bytes (ignored with -text)")
+	fs.StringVar(&cfg.text, "text", "", "message `text` to send, any characters (default: generated text of -size bytes)")
+	fs.BoolVar(&cfg.answers, "answers", false, "also measure the latency of the bot's answer (msg from bot with reply_to) to each message")
 	fs.BoolVar(&cfg.json, "json", false, "print the report as one JSON line")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write the loadgen's own CPU profile to `file`")
 	if err := fs.Parse(args); err != nil {
@@ -147,6 +152,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	fs.Visit(func(f *flag.Flag) { cfg.textSet = cfg.textSet || f.Name == "text" })
 	u, err := checkLoopbackURL(cfg.url, "ws")
 	if err != nil {
 		return cfg, fmt.Errorf("-url: %w", err)
@@ -187,8 +193,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("-handshake-timeout %s: want (0, 1m]", cfg.handshakeTimeout)
 	case cfg.mode != modeProtocol && cfg.mode != modeEcho:
 		return cfg, fmt.Errorf("-mode %q: want %s or %s", cfg.mode, modeProtocol, modeEcho)
-	case cfg.size < 1 || cfg.size > 16<<10:
+	case !cfg.textSet && (cfg.size < 1 || cfg.size > 16<<10):
 		return cfg, fmt.Errorf("-size %d: want 1..16384", cfg.size)
+	case cfg.textSet && (len(cfg.text) < 1 || len(cfg.text) > 16<<10):
+		return cfg, fmt.Errorf("-text of %d bytes: want 1..16384", len(cfg.text))
+	case cfg.answers && cfg.mode != modeProtocol:
+		return cfg, fmt.Errorf("-answers needs -mode %s", modeProtocol)
 	case cfg.pid < 0:
 		return cfg, fmt.Errorf("-pid %d: want a process id", cfg.pid)
 	}

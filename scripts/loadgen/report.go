@@ -27,6 +27,7 @@ type report struct {
 	WarmupS   float64 `json:"warmup_s"`
 	Ramp      float64 `json:"ramp"`
 	Nofile    nofile  `json:"nofile"`
+	Text      string  `json:"text,omitempty"` // -text, when given
 
 	Attempted  int            `json:"attempted"`
 	Held       int            `json:"held"`
@@ -62,10 +63,23 @@ type report struct {
 	SendLag          latencySummary `json:"send_lag"`
 	CPU              cpuUse         `json:"cpu"`
 	ServerUsPerMsg   float64        `json:"server_cpu_us_per_msg"`
+	Answers          *answerReport  `json:"answers,omitempty"` // with -answers only
 	ErrorFrames      map[string]int `json:"error_frames"`
 	NodeMsgs         int64          `json:"node_msgs"`
 	OtherFrames      int64          `json:"other_frames"`
 	Unparsed         int64          `json:"unparsed"`
+}
+
+// answerReport describes the bot's answers (msg frames from "bot" whose
+// reply_to is the seq of a receipted message) in a run with -answers.
+type answerReport struct {
+	Received         int64          `json:"received"`           // answers matched to a receipted message
+	ReceivedInWindow int64          `json:"received_in_window"` // of those, received inside the window
+	PerSec           float64        `json:"per_s"`              // ReceivedInWindow per second of the window
+	Unmatched        int64          `json:"unmatched"`          // answers whose reply_to matched no receipt
+	Unanswered       int64          `json:"unanswered"`         // receipted messages never answered
+	Missing          int64          `json:"missing"`            // measured messages without a measured answer
+	Latency          latencySummary `json:"latency"`            // from the message's scheduled send time
 }
 
 // writeJSON writes rep as one line of JSON.
@@ -84,6 +98,9 @@ func (rep *report) writeText(w io.Writer) error {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("mode %s, target %s, %d sources, RLIMIT_NOFILE soft %d hard %d (raised by loadgen: %v)",
 		rep.Mode, rep.URL, rep.Sources, rep.Nofile.Soft, rep.Nofile.Hard, rep.Nofile.Raised)
+	if rep.Text != "" {
+		p("message text: %q", rep.Text)
+	}
 	p("connections: attempted %d, held %d, failed %d, held at end %d (connect took %.1fs at ramp %.0f/s)",
 		rep.Attempted, rep.Held, rep.Failed, rep.HeldEnd, rep.ConnectS, rep.Ramp)
 	if len(rep.DialErrors) > 0 {
@@ -104,6 +121,12 @@ func (rep *report) writeText(w io.Writer) error {
 		p("receipts/s: %.1f over %.0fs after %.0fs warmup", rep.ReceiptsPerSec, rep.DurationS, rep.WarmupS)
 		p("latency from %s:", rep.LatencyFrom)
 		p("  %s", formatLatency(rep.Latency))
+		if a := rep.Answers; a != nil {
+			p("bot answers: %d matched (%d in window, %.1f/s), unmatched %d, receipted but unanswered %d, measured messages without an answer %d",
+				a.Received, a.ReceivedInWindow, a.PerSec, a.Unmatched, a.Unanswered, a.Missing)
+			p("answer latency from %s:", rep.LatencyFrom)
+			p("  %s", formatLatency(a.Latency))
+		}
 		p("service latency (from the actual write): %s", formatLatency(rep.Service))
 		p("send lag (write minus due time, loadgen's own delay): %s", formatLatency(rep.SendLag))
 		p("cpu over the window, in cores of %d: machine %.2f = server %.2f + loadgen %.2f + other %.2f",

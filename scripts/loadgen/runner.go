@@ -27,7 +27,7 @@ type runner struct {
 	hello       []byte
 	welcomeType string // frame type that completes the handshake
 	respType    string // frame type that answers a msg
-	text        string
+	text        string // message text as a JSON string literal
 
 	sessions []*session
 	readers  sync.WaitGroup
@@ -39,6 +39,8 @@ type runner struct {
 	dropped  atomic.Int64
 	held     atomic.Int64
 	failed   atomic.Int64
+	answers  atomic.Int64 // bot answers matched (-answers)
+	awaiting atomic.Int64 // receipted messages whose answer has not come (-answers)
 
 	mu         sync.Mutex
 	dialErrors map[string]int
@@ -51,10 +53,13 @@ func newRunner(cfg config, log io.Writer) *runner {
 		cfg:        cfg,
 		log:        log,
 		hello:      helloFrame(cfg.token),
-		text:       messageText(cfg.size),
+		text:       encodeText(messageText(cfg.size)),
 		sessions:   make([]*session, cfg.n),
 		dialErrors: make(map[string]int),
 		errFrames:  make(map[string]int),
+	}
+	if cfg.textSet {
+		r.text = encodeText(cfg.text)
 	}
 	switch cfg.mode {
 	case modeEcho:
@@ -104,6 +109,9 @@ func (r *runner) run(ctx context.Context) (*report, error) {
 		Ramp:        cfg.ramp,
 		Nofile:      cfg.nofile,
 		LatencyFrom: "scheduled send time (open loop; coordinated omission corrected)",
+	}
+	if cfg.textSet {
+		rep.Text = cfg.text
 	}
 	if cfg.pid > 0 {
 		v, err := readRSS(cfg.pid)
@@ -254,7 +262,11 @@ func (r *runner) traffic(ctx context.Context, rep *report) {
 	r.logf("sending %.0f msgs/s over %d sessions (%.3g msgs/s each) for %s warmup + %s",
 		cfg.rate, held, float64(time.Second)/float64(interval), cfg.warmup, cfg.duration)
 	stop := r.progress(func() string {
-		return fmt.Sprintf("sent %d, received %d, dropped sessions %d", r.sent.Load(), r.received.Load(), r.dropped.Load())
+		line := fmt.Sprintf("sent %d, received %d, dropped sessions %d", r.sent.Load(), r.received.Load(), r.dropped.Load())
+		if cfg.answers {
+			line += fmt.Sprintf(", answers %d (awaiting %d)", r.answers.Load(), r.awaiting.Load())
+		}
+		return line
 	})
 	// CPU use over the measurement window, to tell a saturated server from
 	// a busy machine.
@@ -268,8 +280,11 @@ func (r *runner) traffic(ctx context.Context, rep *report) {
 		}
 	}
 	r.senders.Wait()
+	// With -answers, also wait for the answers to receipted messages; a
+	// message the bot does not answer makes the run wait the whole drain.
 	deadline := time.Now().Add(cfg.drain)
-	for r.received.Load() < r.sent.Load() && time.Now().Before(deadline) && ctx.Err() == nil {
+	for (r.received.Load() < r.sent.Load() || (cfg.answers && r.awaiting.Load() > 0)) &&
+		time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
 	stop()
@@ -295,7 +310,8 @@ func (r *runner) closeAll() {
 // collect merges the per-session counters and samples into rep. It must run
 // after the senders and readers have exited.
 func (r *runner) collect(rep *report) {
-	var lat, svc, lag []int64
+	var lat, svc, lag, ansLat []int64
+	var ans answerReport
 	rep.ErrorFrames = maps.Clone(r.errFrames)
 	for _, s := range r.sessions {
 		if s == nil {
@@ -319,6 +335,11 @@ func (r *runner) collect(rep *report) {
 		if s.writeErr != nil {
 			rep.WriteErrors++
 		}
+		ansLat = append(ansLat, s.ansLat...)
+		ans.Received += s.answers
+		ans.ReceivedInWindow += s.answersInWindow
+		ans.Unmatched += s.answersUnmatched
+		ans.Unanswered += int64(len(s.pending)) + s.untracked
 	}
 	if r.cfg.rate > 0 {
 		rep.Latency = summarize(lat)
@@ -329,6 +350,12 @@ func (r *runner) collect(rep *report) {
 		rep.OfferedPerSec = round1(float64(rep.SentMeasured) / r.cfg.duration.Seconds())
 		if rep.ReceiptsPerSec > 0 {
 			rep.ServerUsPerMsg = round1(rep.CPU.Server * 1e6 / rep.ReceiptsPerSec)
+		}
+		if r.cfg.answers {
+			ans.Latency = summarize(ansLat)
+			ans.Missing = rep.SentMeasured - int64(ans.Latency.Count)
+			ans.PerSec = round1(float64(ans.ReceivedInWindow) / r.cfg.duration.Seconds())
+			rep.Answers = &ans
 		}
 	}
 }

@@ -45,6 +45,9 @@ func TestParseFlagsRefusesRemote(t *testing.T) {
 		{"-n", "0"},
 		{"-rate", "1000000", "-duration", "10m"},
 		{"-mode", "other"},
+		{"-answers", "-mode", "echo"},
+		{"-text", ""},
+		{"-size", "0"},
 	} {
 		if _, err := parseFlags(args, discard{}); err == nil {
 			t.Errorf("parseFlags(%q) accepted", args)
@@ -53,6 +56,11 @@ func TestParseFlagsRefusesRemote(t *testing.T) {
 	cfg, err := parseFlags([]string{"-n", "5", "-src", "127.0.0.1-127.0.0.4"}, discard{})
 	if err != nil || cfg.n != 5 || len(cfg.sources) != 4 {
 		t.Errorf("parseFlags = %+v, %v", cfg, err)
+	}
+	// -text replaces -size, which is then not checked.
+	cfg, err = parseFlags([]string{"-answers", "-text", `a "b"`, "-size", "0"}, discard{})
+	if err != nil || !cfg.answers || !cfg.textSet || cfg.text != `a "b"` {
+		t.Errorf("parseFlags -text = %+v, %v", cfg, err)
 	}
 }
 

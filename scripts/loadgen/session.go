@@ -63,6 +63,14 @@ type session struct {
 	errCodes     map[string]int
 	readErr      error
 
+	// Owned by readLoop, with -answers only.
+	pending          map[uint64]int // receipt seq → message k, until the answer comes
+	untracked        int64          // receipts not put in pending because it was full
+	ansLat           []int64        // answer latency from due time, ns
+	answers          int64          // bot answers matched to a receipted message
+	answersInWindow  int64          // of those, received inside the measurement window
+	answersUnmatched int64          // bot answers whose reply_to matched no pending receipt
+
 	// Owned by sendLoop.
 	lag          []int64 // write time minus due time, ns
 	sent         int64
@@ -78,6 +86,10 @@ type stageError struct {
 
 func (e *stageError) Error() string { return e.stage + ": " + e.err.Error() }
 func (e *stageError) Unwrap() error { return e.err }
+
+// maxPending bounds a session's map of receipted messages awaiting the bot's
+// answer.
+const maxPending = 4096
 
 // errRefused is returned when the node answers hello with an error frame.
 var errRefused = errors.New("hello refused")
@@ -151,7 +163,11 @@ func (s *session) readLoop(r *runner) {
 		case !ok:
 			s.unparsed++
 		case f.Type == r.respType:
-			s.onResponse(r, f.CID, now)
+			if k, ok := s.onResponse(r, f.CID, now); ok && r.cfg.answers && f.Seq != 0 {
+				s.track(r, f.Seq, k)
+			}
+		case r.cfg.answers && f.Type == "msg" && f.From == "bot" && f.ReplyTo != 0:
+			s.onAnswer(r, f.ReplyTo, now)
 		case f.Type == "error":
 			if s.errCodes == nil {
 				s.errCodes = make(map[string]int)
@@ -165,13 +181,14 @@ func (s *session) readLoop(r *runner) {
 	}
 }
 
-// onResponse records the response (receipt or echo) for message cid.
-func (s *session) onResponse(r *runner, cid string, now int64) {
+// onResponse records the response (receipt or echo) for message cid. It
+// returns the message number when this is its first response.
+func (s *session) onResponse(r *runner, cid string, now int64) (k int, first bool) {
 	sch := s.sched.Load()
 	sid, k, ok := parseCID(cid)
 	if sch == nil || !ok || sid != s.id || k >= sch.count {
 		s.unknown++
-		return
+		return 0, false
 	}
 	if s.got == nil {
 		s.got = make([]uint64, (sch.count+63)/64)
@@ -179,7 +196,7 @@ func (s *session) onResponse(r *runner, cid string, now int64) {
 	word, bit := k/64, uint64(1)<<(k%64)
 	if s.got[word]&bit != 0 {
 		s.dup++
-		return
+		return 0, false
 	}
 	s.got[word] |= bit
 	s.resp++
@@ -192,6 +209,43 @@ func (s *session) onResponse(r *runner, cid string, now int64) {
 		if w := sch.wrote[k].Load(); w > 0 {
 			s.svc = append(s.svc, now-w)
 		}
+	}
+	return k, true
+}
+
+// track remembers that message k was stored as seq, so that the bot's
+// answer (reply_to seq) can be matched to it.
+func (s *session) track(r *runner, seq uint64, k int) {
+	if s.pending == nil {
+		s.pending = make(map[uint64]int)
+	}
+	if len(s.pending) >= maxPending {
+		s.untracked++
+		return
+	}
+	s.pending[seq] = k
+	r.awaiting.Add(1)
+}
+
+// onAnswer records the bot's answer to the customer message stored as seq:
+// its latency from the due time of that message, with the receipts'
+// measurement window.
+func (s *session) onAnswer(r *runner, seq uint64, now int64) {
+	k, ok := s.pending[seq]
+	if !ok {
+		s.answersUnmatched++
+		return
+	}
+	delete(s.pending, seq)
+	r.awaiting.Add(-1)
+	r.answers.Add(1)
+	s.answers++
+	sch := s.sched.Load() // set: the message was receipted
+	if sch.measured(now) {
+		s.answersInWindow++
+	}
+	if at := sch.at(k); sch.measured(at) {
+		s.ansLat = append(s.ansLat, now-at)
 	}
 }
 
