@@ -25,6 +25,10 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log_format"`
+	// DebugListen serves Go's profiler (net/http/pprof) on this address,
+	// for example 127.0.0.1:6060; empty (the default) serves nothing. Keep
+	// it on loopback: profiles reveal internals.
+	DebugListen string `yaml:"debug_listen"`
 	// ShutdownTimeout bounds a graceful shutdown; past it the node exits anyway.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 
@@ -252,6 +256,11 @@ func (c *Config) Validate() error {
 		}
 	}
 	positive("shutdown_timeout", c.ShutdownTimeout)
+	if c.DebugListen != "" {
+		if _, port, err := net.SplitHostPort(c.DebugListen); err != nil || port == "" {
+			bad("debug_listen", c.DebugListen, "want host:port or empty")
+		}
+	}
 
 	g := &c.Gateway
 	if g.MaxConnections < 1 {

@@ -233,6 +233,11 @@ func (n *Node) Run(ctx context.Context) error {
 	if err := n.Listen(); err != nil {
 		return err
 	}
+	stopDebug, err := n.startDebug()
+	if err != nil {
+		return err
+	}
+	defer stopDebug(context.Background())
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- n.srv.Serve(n.ln) }()
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
@@ -241,7 +246,7 @@ func (n *Node) Run(ctx context.Context) error {
 	n.ready.Store(true)
 	n.log.Info("edgedesk node ready", "addr", n.ln.Addr().String(), "data_dir", n.cfg.DataDir, "version", Version, "sessions", n.store.Sessions())
 
-	var err error
+	err = nil
 	select {
 	case <-ctx.Done():
 	case err = <-serveErr:
