@@ -136,13 +136,20 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// SIGHUP swaps in the model file again, without dropping connections.
+	// SIGHUP re-reads the configuration for what can change live (agent
+	// groups, hours, rules) and swaps in the model file again, without
+	// dropping connections.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go func() {
 		for range hup {
-			if err := n.ReloadModel(); err != nil {
+			if fresh, err := config.Load(cfg.Path, os.Environ()); err != nil {
+				log.Error("configuration reload failed; the running configuration stays", "err", err)
+			} else if err := n.ReloadRouting(fresh.Routing); err != nil {
+				log.Error("routing reload failed; the running routing stays", "err", err)
+			}
+			if err := n.ReloadModel(); err != nil && !errors.Is(err, node.ErrModelDisabled) {
 				log.Error("model reload failed; the running model stays", "err", err)
 			}
 		}

@@ -17,6 +17,8 @@ import (
 // Config is the whole node configuration. Zero values are never used
 // directly: Default fills every field, and the file and environment override.
 type Config struct {
+	// Path is the file Load read ("" for none); SIGHUP reads it again.
+	Path string `yaml:"-"`
 	// Listen is the public address for widgets and the HTTP endpoints.
 	Listen string `yaml:"listen"`
 	// DataDir holds the bbolt session store (and, later, JetStream and models).
@@ -38,6 +40,7 @@ type Config struct {
 	Model   Model   `yaml:"model"`
 	Bot     Bot     `yaml:"bot"`
 	FAQ     FAQ     `yaml:"faq"`
+	Routing Routing `yaml:"routing"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -162,8 +165,9 @@ func Default() *Config {
 			BatchWindow: 200 * time.Microsecond,
 			Timeout:     50 * time.Millisecond,
 		},
-		Bot: defaultBot(),
-		FAQ: FAQ{Seed: "demo"},
+		Bot:     defaultBot(),
+		FAQ:     FAQ{Seed: "demo"},
+		Routing: defaultRouting(),
 	}
 }
 
@@ -175,6 +179,7 @@ const EnvPrefix = "EDGEDESK_"
 // os.Environ()-style "KEY=value" pairs), then Validate.
 func Load(path string, environ []string) (*Config, error) {
 	c := Default()
+	c.Path = path
 	if path != "" {
 		f, err := os.Open(path)
 		if err != nil {
@@ -339,6 +344,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateBot(bad)
+	c.validateRouting(bad)
 	return errors.Join(errs...)
 }
 

@@ -76,6 +76,10 @@ func TestErrorsNameKeyAndValue(t *testing.T) {
 		{"bad step kind", "bot:\n  flows:\n    - name: f\n      intents: [x]\n      timeout: 5m\n      max_attempts: 2\n      steps:\n        - {slot: a, kind: number, prompt: {en: hi}}\n      done: {en: ok}\n", nil, ErrInvalid, []string{"bot.flows[0].steps[0].kind", "number"}},
 		{"flow without default language", "bot:\n  default_language: de\n", nil, ErrInvalid, []string{"bot.flows[0].steps[0].prompt", "(de)", "bot.flows[0].done"}},
 		{"duplicate flow intent", "bot:\n  flows:\n    - {name: a, intents: [x], timeout: 5m, max_attempts: 1, steps: [{slot: s, kind: text, prompt: {en: q}}], done: {en: d}}\n    - {name: b, intents: [x], timeout: 5m, max_attempts: 1, steps: [{slot: s, kind: text, prompt: {en: q}}], done: {en: d}}\n", nil, ErrInvalid, []string{"bot.flows[1].intents[0]", "already starts flow a"}},
+		{"bad group zone", "routing:\n  groups:\n    - {name: a, languages: [en], tz: Mars/Olympus, capacity: 2}\n", nil, ErrInvalid, []string{"routing.groups[0].tz", "Mars/Olympus"}},
+		{"unknown overflow and rule group", "routing:\n  groups:\n    - {name: a, languages: [en], tz: UTC, capacity: 2, overflow: b}\n  rules:\n    - {name: r, keywords: [x], group: c}\n", nil, ErrInvalid, []string{"routing.groups[0].overflow", "routing.rules[0].group"}},
+		{"bad rule regexp", "routing:\n  groups:\n    - {name: a, languages: [en], tz: UTC, capacity: 2}\n  rules:\n    - {name: r, regexp: \"(\", group: a}\n", nil, ErrInvalid, []string{"routing.rules[0].regexp"}},
+		{"bad trust header", "routing:\n  trust_headers: [x-forwarded-for]\n", nil, ErrInvalid, []string{"routing.trust_headers[0]"}},
 		{"bad seed", "faq:\n  seed: faq.txt\n", nil, ErrInvalid, []string{"faq.seed"}},
 		{"all errors at once", "log_level: loud\nlog_format: xml\n", nil, ErrInvalid, []string{"log_level", "loud", "log_format", "xml"}},
 	}

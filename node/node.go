@@ -20,11 +20,13 @@ import (
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/model"
+	"github.com/edgedesk/edgedesk/node/agentws"
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/convo"
 	"github.com/edgedesk/edgedesk/node/extract"
 	"github.com/edgedesk/edgedesk/node/faq"
 	"github.com/edgedesk/edgedesk/node/gateway"
+	"github.com/edgedesk/edgedesk/node/routing"
 	"github.com/edgedesk/edgedesk/node/sentiment"
 	"github.com/edgedesk/edgedesk/node/session"
 )
@@ -44,6 +46,8 @@ type Node struct {
 	model   *classifier
 	faq     *faq.Store
 	bot     *convo.Engine
+	router  *routing.Router
+	agents  *agentws.Server
 	staff   *auth.Verifier // staff tokens (admin API); nil when disabled
 	gw      *gateway.Gateway
 	srv     *fasthttp.Server
@@ -65,6 +69,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	n := &Node{cfg: cfg, log: log, reg: reg, stopped: make(chan struct{})}
 	defer func() {
 		if err != nil { // close what was opened, in reverse
+			if n.router != nil {
+				n.router.Close()
+			}
 			if n.store != nil {
 				n.store.Close(context.Background())
 			}
@@ -116,7 +123,19 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
+	n.router, err = routing.New(routing.Options{
+		Config:          cfg.Routing,
+		Store:           n.store,
+		FAQ:             n.faq,
+		DefaultLanguage: cfg.Bot.DefaultLanguage,
+		Logger:          log.With("component", "routing"),
+		Metrics:         routing.NewMetrics(reg),
+	})
+	if err != nil {
+		return nil, err
+	}
 	if n.bot != nil {
+		n.bot.SetEscalator(n.router)
 		n.store.AddObserver(n.bot)
 	}
 	var verifier *auth.Verifier
@@ -128,12 +147,23 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if cfg.Auth.StaffSecret != "" {
 		n.staff = auth.NewVerifier(cfg.Auth.StaffSecret, cfg.Auth.ClockSkew, nil)
 	}
+	n.agents = agentws.New(agentws.Options{
+		Verifier:     n.staff,
+		Router:       n.router,
+		Store:        n.store,
+		Logger:       log.With("component", "agents"),
+		HelloTimeout: cfg.Gateway.HelloTimeout,
+		IdleTimeout:  cfg.Gateway.IdleTimeout,
+		PingInterval: cfg.Gateway.PingInterval,
+		WriteTimeout: cfg.Gateway.WriteTimeout,
+	})
 	n.gw = gateway.New(gateway.Options{
 		Config:   cfg.Gateway,
 		Verifier: verifier,
 		Store:    n.store,
 		Logger:   log.With("component", "gateway"),
 		Metrics:  gateway.NewMetrics(reg),
+		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
 	})
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	n.srv = &fasthttp.Server{
@@ -170,6 +200,8 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			ctx.WriteString("not ready\n")
 		case "/metrics":
 			metrics(ctx)
+		case "/v1/agent/ws":
+			n.agents.ServeWS(ctx)
 		case "/v1/admin/faq":
 			n.serveAdminFAQ(ctx)
 		default:
@@ -191,6 +223,11 @@ func (n *Node) ReloadModel() error {
 	}
 	return n.model.reload()
 }
+
+// ReloadRouting swaps in new agent groups, hours and rules; chats already
+// assigned or queued stay where they are. On error the running routing
+// stays.
+func (n *Node) ReloadRouting(c config.Routing) error { return n.router.Reload(c) }
 
 // ErrModelDisabled is returned by ReloadModel when model.enabled is false.
 var ErrModelDisabled = errors.New("node: model disabled (model.enabled: false)")
@@ -278,6 +315,8 @@ func (n *Node) Close(ctx context.Context) error {
 		if err := n.gw.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
+		n.agents.Shutdown(ctx)
+		n.router.Close() // its queued work posts to the store: before the store closes
 		if err := <-httpDone; err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, fmt.Errorf("node: http shutdown: %w", err))
 		}

@@ -21,6 +21,8 @@ type Claims struct {
 	Tier string `json:"tier,omitempty"`
 	// Role is set on agent tokens: agent, supervisor or admin.
 	Role string `json:"role,omitempty"`
+	// Groups are the agent groups an agent token's holder works in.
+	Groups []string `json:"groups,omitempty"`
 	jwt.RegisteredClaims
 }
 

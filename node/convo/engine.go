@@ -522,3 +522,7 @@ func (e *Engine) Flows() []string {
 }
 
 func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// SetEscalator sets where escalations go. Call it before customer messages
+// flow (the node wires the router in after the store it needs is open).
+func (e *Engine) SetEscalator(esc Escalator) { e.esc = esc }

@@ -16,6 +16,12 @@ const (
 	VarLocalTime      = "local_time"      // session: "14:05"
 	VarLocalDate      = "local_date"      // session: "2026-11-21"
 	VarLocalWeekday   = "local_weekday"   // session: "Saturday", in the entry's language
+	// Set by routing, for its texts to the customer (_queued,
+	// _team_closed, _agent_joined):
+	VarQueuePosition = "queue_position" // 3
+	VarQueueETA      = "queue_eta"      // minutes, e.g. "4"
+	VarOpensAt       = "opens_at"       // when the team opens, in the customer's time zone: "09:00", or "Mon 09:00" on another day
+	VarAgentName     = "agent_name"     // the agent who joined
 )
 
 // IsExtractedVar reports whether name is a variable extracted from the
@@ -32,7 +38,8 @@ func IsExtractedVar(name string) bool {
 // name, local_time, local_date, local_weekday.
 func IsSessionVar(name string) bool {
 	switch name {
-	case VarName, VarLocalTime, VarLocalDate, VarLocalWeekday:
+	case VarName, VarLocalTime, VarLocalDate, VarLocalWeekday,
+		VarQueuePosition, VarQueueETA, VarOpensAt, VarAgentName:
 		return true
 	}
 	return false

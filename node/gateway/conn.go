@@ -41,6 +41,8 @@ type conn struct {
 	ws  *websocket.Conn
 	raw net.Conn // the TCP conn: fasthttp's hijacked wrapper ignores Close
 	id  uint64
+	// hints from the upgrade's trusted headers, until hello.
+	hints hints
 
 	// Set by hello, read-only afterwards (read by the committer's callbacks).
 	// Only what each message is normalised with is kept, not the whole Meta:
@@ -284,6 +286,14 @@ func (c *conn) hello(f *frame) bool {
 		err     error
 		resumed = f.Session != ""
 	)
+	// What hello leaves out, the trusted edge headers may fill in.
+	if f.Locale == "" {
+		f.Locale = c.hints.locale
+	}
+	if f.TZ == "" {
+		f.TZ = c.hints.tz
+	}
+	c.hints = hints{}
 	if resumed {
 		meta, err = g.store.Get(f.Session)
 		if errors.Is(err, session.ErrNoSession) {

@@ -33,6 +33,9 @@ type Options struct {
 	Metrics  *Metrics
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Trust says which request headers may fill in a customer's locale and
+	// time zone when hello lacks them.
+	Trust Trust
 }
 
 // Gateway serves widget WebSockets.
@@ -43,6 +46,7 @@ type Gateway struct {
 	log      *slog.Logger
 	m        *Metrics
 	now      func() time.Time
+	trust    Trust
 	up       websocket.FastHTTPUpgrader
 	origins  map[string]bool // nil: any origin
 
@@ -77,6 +81,7 @@ func New(o Options) *Gateway {
 		log:      o.Logger,
 		m:        o.Metrics,
 		now:      o.Now,
+		trust:    o.Trust,
 		conns:    make(map[*conn]struct{}),
 		stop:     make(chan struct{}),
 		jobs:     make(chan job),
@@ -228,11 +233,16 @@ func (g *Gateway) ServeWS(ctx *fasthttp.RequestCtx) {
 		ctx.Error("connection limit reached", fasthttp.StatusServiceUnavailable)
 		return
 	}
+	var h hints
+	if g.trust.any() {
+		h = readHints(&ctx.Request.Header, g.trust)
+	}
 	g.wg.Add(1)
 	err := g.up.Upgrade(ctx, func(ws *websocket.Conn) {
 		defer g.wg.Done()
 		defer g.count.Add(-1)
 		c := newConn(g, ws)
+		c.hints = h
 		if !g.track(c) {
 			c.closeWith(CloseGoingAway, "node shutting down")
 			return

@@ -32,7 +32,10 @@ const (
 // and must not be modified.
 type Event struct {
 	Kind EventKind
-	Msg  *Message
+	// Session is the session the event belongs to (for subscribers of
+	// several, such as agents).
+	Session string
+	Msg     *Message
 	// Typing: who and whether.
 	From From
 	On   bool
@@ -103,11 +106,12 @@ func (s *shard) Connected(id string) bool {
 // Signal sends a transient event (typing, queue position) to the session's
 // subscribers other than origin. It is not stored.
 func (s *shard) Signal(id string, ev *Event, origin uint64) {
+	ev.Session = id
 	s.hub.send(id, ev, origin)
 }
 
 func (h *hub) publish(m *Message, origin uint64) {
-	h.send(m.Session, &Event{Kind: EventMessage, Msg: m}, origin)
+	h.send(m.Session, &Event{Kind: EventMessage, Msg: m, Session: m.Session}, origin)
 }
 
 func (h *hub) send(id string, ev *Event, origin uint64) {

@@ -108,6 +108,10 @@ type Meta struct {
 	// slots, escalation), opaque to the store: it changes in the same
 	// transaction as the message that moved it (see Responder).
 	Conv json.RawMessage `json:"conv,omitempty"`
+	// Route is the routing layer's last decision for the session and
+	// why (which rule, language, hours, capacity), so a merchant can answer
+	// "why did this chat go there?".
+	Route json.RawMessage `json:"route,omitempty"`
 }
 
 // Limits on what a message may carry. The gateway enforces a frame size

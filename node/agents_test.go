@@ -1,0 +1,227 @@
+package node
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/auth"
+)
+
+func allWeek() map[string][]string {
+	m := map[string][]string{}
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+		m[d] = []string{"00:00-24:00"}
+	}
+	return m
+}
+
+func withAgents(c *config.Config) {
+	c.Auth.StaffSecret = testStaffSecret
+	c.Routing.AgentGrace = 300 * time.Millisecond
+	c.Routing.Groups = []config.AgentGroup{
+		{Name: "mx-es", Region: "americas", Languages: []string{"es"}, TZ: "America/Mexico_City", Hours: allWeek(), Capacity: 2},
+		{Name: "uk-en", Region: "emea", Languages: []string{"en"}, TZ: "Europe/London", Hours: allWeek(), Capacity: 2},
+	}
+}
+
+// agentFrame is any frame the agent endpoint sends.
+type agentFrame struct {
+	Type     string          `json:"type"`
+	Session  string          `json:"session"`
+	Seq      uint64          `json:"seq"`
+	From     string          `json:"from"`
+	Text     string          `json:"text"`
+	CID      string          `json:"cid"`
+	Lang     string          `json:"lang"`
+	Group    string          `json:"group"`
+	Why      []string        `json:"why"`
+	History  []agentFrame    `json:"history"`
+	Chats    []agentFrame    `json:"chats"`
+	Code     string          `json:"code"`
+	Groups   json.RawMessage `json:"groups"`
+	Customer struct{ ID string }
+}
+
+type agentConn struct {
+	t  *testing.T
+	ws *websocket.Conn
+}
+
+func dialAgent(t *testing.T, base, id, role string, groups ...string) (*agentConn, agentFrame) {
+	t.Helper()
+	tok, err := auth.Sign(testStaffSecret, auth.Claims{Subject: id, Name: strings.ToUpper(id[:1]) + id[1:], Role: role, Groups: groups}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/agent/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	ws.WriteJSON(map[string]any{"type": "hello", "v": 1, "token": tok})
+	a := &agentConn{t: t, ws: ws}
+	w := a.next(func(f agentFrame) bool { return f.Type == "welcome" || f.Type == "error" })
+	if w.Type != "welcome" {
+		t.Fatalf("agent %s: %+v", id, w)
+	}
+	return a, w
+}
+
+// next reads frames until match accepts one.
+func (a *agentConn) next(match func(agentFrame) bool) agentFrame {
+	a.t.Helper()
+	a.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var f agentFrame
+		if err := a.ws.ReadJSON(&f); err != nil {
+			a.t.Fatalf("agent read: %v", err)
+		}
+		if match(f) {
+			return f
+		}
+	}
+}
+
+// widgetNext reads widget frames until match accepts one.
+func widgetNext(t *testing.T, ws *websocket.Conn, match func(map[string]any) bool) map[string]any {
+	t.Helper()
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var f map[string]any
+		if err := ws.ReadJSON(&f); err != nil {
+			t.Fatalf("widget read: %v", err)
+		}
+		if match(f) {
+			return f
+		}
+	}
+}
+
+func TestCustomersReachOpenGroupsAndAgents(t *testing.T) {
+	n, base, _ := startNode(t, withAgents)
+	ana, _ := dialAgent(t, base, "ana", "agent", "mx-es")
+	cy, _ := dialAgent(t, base, "cy", "agent", "uk-en")
+
+	// A Spanish customer in Mexico City and an English one in London ask
+	// for a person at the same moment.
+	es, wes := dialWidget(t, base, map[string]any{"locale": "es-MX", "tz": "America/Mexico_City"})
+	en, wen := dialWidget(t, base, map[string]any{"locale": "en-GB", "tz": "Europe/London"})
+	var wg sync.WaitGroup
+	for _, c := range []struct {
+		ws   *websocket.Conn
+		text string
+	}{{es, "quiero hablar con un agente"}, {en, "I want to talk to a real person"}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.ws.WriteJSON(map[string]any{"type": "msg", "cid": "h1", "text": c.text})
+		}()
+	}
+	wg.Wait()
+
+	asg := ana.next(func(f agentFrame) bool { return f.Type == "assigned" })
+	if asg.Session != wes.Session || asg.Lang != "es" || asg.Group != "mx-es" || len(asg.History) < 2 || len(asg.Why) == 0 {
+		t.Fatalf("ana's assignment %+v", asg)
+	}
+	asgEn := cy.next(func(f agentFrame) bool { return f.Type == "assigned" })
+	if asgEn.Session != wen.Session || asgEn.Lang != "en" || asgEn.Group != "uk-en" {
+		t.Fatalf("cy's assignment %+v", asgEn)
+	}
+	// The customer is told who joined, in Spanish.
+	joined := widgetNext(t, es, func(f map[string]any) bool { return f["type"] == "msg" && f["from"] == "system" })
+	if !strings.Contains(joined["text"].(string), "Ana") || joined["lang"] != "es" {
+		t.Fatalf("joined notice %v", joined)
+	}
+
+	// The agent answers; the customer sees it from the agent.
+	ana.ws.WriteJSON(map[string]any{"type": "msg", "cid": "a1", "session": wes.Session, "text": "¡Hola! Soy Ana, ¿en qué te ayudo?"})
+	rc := ana.next(func(f agentFrame) bool { return f.Type == "receipt" || f.Type == "error" })
+	if rc.Type != "receipt" || rc.Seq == 0 {
+		t.Fatalf("agent receipt %+v", rc)
+	}
+	got := widgetNext(t, es, func(f map[string]any) bool { return f["type"] == "msg" && f["from"] == "agent" })
+	if got["text"] != "¡Hola! Soy Ana, ¿en qué te ayudo?" || uint64(got["seq"].(float64)) != rc.Seq {
+		t.Fatalf("customer got %v", got)
+	}
+	if ag, _ := got["agent"].(map[string]any); ag["name"] != "Ana" {
+		t.Fatalf("agent ref %v", got["agent"])
+	}
+	// The customer's reply reaches the agent; the bot stays out of it.
+	es.WriteJSON(map[string]any{"type": "msg", "cid": "h2", "text": "mi pedido 48213 no llega"})
+	if m := ana.next(func(f agentFrame) bool { return f.Type == "msg" && f.From == "customer" }); m.Text != "mi pedido 48213 no llega" {
+		t.Fatalf("agent got %+v", m)
+	}
+	// Not hers: refused.
+	ana.ws.WriteJSON(map[string]any{"type": "msg", "cid": "a2", "session": wen.Session, "text": "hi"})
+	if e := ana.next(func(f agentFrame) bool { return f.Type == "error" }); e.Code != "not_your_chat" || e.CID != "a2" {
+		t.Fatalf("foreign chat: %+v", e)
+	}
+
+	// Why it went there is stored with the session.
+	meta, _ := n.Store().Get(wes.Session)
+	if !strings.Contains(string(meta.Route), `"group":"mx-es"`) || !strings.Contains(string(meta.Route), "language es") {
+		t.Fatalf("route %s", meta.Route)
+	}
+
+	// Ana's connection drops; after the grace period her chat goes to Bo,
+	// with the history.
+	ana.ws.Close()
+	bo, _ := dialAgent(t, base, "bo", "agent", "mx-es")
+	re := bo.next(func(f agentFrame) bool { return f.Type == "assigned" })
+	if re.Session != wes.Session {
+		t.Fatalf("bo got %+v", re)
+	}
+	var sawAna bool
+	for _, h := range re.History {
+		sawAna = sawAna || h.From == "agent"
+	}
+	if !sawAna {
+		t.Fatal("requeued chat without the earlier agent's message")
+	}
+
+	// A supervisor sees the queues; an agent may not.
+	sup, _ := dialAgent(t, base, "sue", "supervisor")
+	sup.ws.WriteJSON(map[string]any{"type": "queues", "cid": "q1"})
+	if q := sup.next(func(f agentFrame) bool { return f.Type == "queues" }); !strings.Contains(string(q.Groups), `"bo"`) {
+		t.Fatalf("queues %s", q.Groups)
+	}
+	bo.ws.WriteJSON(map[string]any{"type": "queues", "cid": "q2"})
+	if e := bo.next(func(f agentFrame) bool { return f.Type == "error" }); e.Code != "forbidden" {
+		t.Fatalf("agent queues: %+v", e)
+	}
+
+	// Bo closes the chat: the bot answers the customer again.
+	bo.ws.WriteJSON(map[string]any{"type": "close", "cid": "c1", "session": wes.Session})
+	if a := bo.next(func(f agentFrame) bool { return f.Type == "ack" || f.Type == "error" }); a.Type != "ack" {
+		t.Fatalf("close: %+v", a)
+	}
+	if _, answers := ask(t, es, "h3", "¿Dónde está mi pedido 48213?", false); answers[0].Intent != "track_order" {
+		t.Fatalf("after close: %+v", answers)
+	}
+}
+
+func TestAgentEndpointAuth(t *testing.T) {
+	_, base, _ := startNode(t, withAgents)
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/agent/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteJSON(map[string]any{"type": "hello", "v": 1, "token": "forged"})
+	var f agentFrame
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.ReadJSON(&f); err != nil || f.Code != "unauthorized" {
+		t.Fatalf("forged token: %+v %v", f, err)
+	}
+	// Without a staff secret the endpoint is off.
+	_, base2, _ := startNode(t)
+	if code, body := get(t, base2+"/v1/agent/ws"); code != 403 || !strings.Contains(body, "staff_secret") {
+		t.Fatalf("disabled: %d %q", code, body)
+	}
+}

@@ -1,0 +1,430 @@
+package agentws
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/valyala/fasthttp"
+
+	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/routing"
+	"github.com/edgedesk/edgedesk/node/session"
+)
+
+// Options configures the endpoint.
+type Options struct {
+	Verifier *auth.Verifier // staff tokens
+	Router   *routing.Router
+	Store    interface {
+		Subscribe(id string, sub session.Subscriber)
+		Unsubscribe(id string, sub session.Subscriber)
+	}
+	Logger       *slog.Logger
+	HelloTimeout time.Duration
+	IdleTimeout  time.Duration
+	PingInterval time.Duration
+	WriteTimeout time.Duration
+	// SendQueue bounds the frames queued to one agent; past it the agent is
+	// disconnected (it reconnects and gets its chats again).
+	SendQueue int
+}
+
+// Server serves agent connections.
+type Server struct {
+	o    Options
+	up   websocket.FastHTTPUpgrader
+	ids  atomic.Uint64
+	mu   sync.Mutex
+	live map[*conn]struct{}
+	shut bool
+}
+
+// New returns the agent endpoint.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.SendQueue <= 0 {
+		o.SendQueue = 1024
+	}
+	s := &Server{o: o, live: map[*conn]struct{}{}}
+	s.up = websocket.FastHTTPUpgrader{
+		ReadBufferSize: 4096,
+		// Agent consoles are served by the merchant: origin checks are the
+		// token's job here.
+		CheckOrigin: func(*fasthttp.RequestCtx) bool { return true },
+		Error: func(ctx *fasthttp.RequestCtx, status int, reason error) {
+			ctx.Error(reason.Error(), status)
+		},
+	}
+	return s
+}
+
+// Frame codes of agent errors.
+const (
+	CodeBadFrame     = "bad_frame"
+	CodeUnauthorized = "unauthorized"
+	CodeForbidden    = "forbidden"
+	CodeNotYours     = "not_your_chat"
+	CodeNoAgent      = "no_agent"
+	CodeNoRoom       = "no_room"
+	CodeNoGroup      = "no_group"
+	CodeUnavailable  = "unavailable"
+	CodeUnknownType  = "unknown_type"
+)
+
+// ServeWS upgrades GET /v1/agent/ws.
+func (s *Server) ServeWS(ctx *fasthttp.RequestCtx) {
+	if s.o.Verifier == nil || s.o.Router == nil {
+		ctx.Error("agent endpoint disabled: set auth.staff_secret (EDGEDESK_AUTH_STAFF_SECRET)\n", fasthttp.StatusForbidden)
+		return
+	}
+	bearer, _ := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer ")
+	err := s.up.Upgrade(ctx, func(ws *websocket.Conn) {
+		c := &conn{s: s, ws: ws, id: s.ids.Add(1), out: make(chan []byte, s.o.SendQueue), subs: map[string]bool{}, quit: make(chan struct{})}
+		c.run(bearer)
+	})
+	if err != nil {
+		s.o.Logger.Debug("agent upgrade failed", "err", err)
+	}
+}
+
+// Shutdown closes every agent connection with 1001.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shut = true
+	conns := make([]*conn, 0, len(s.live))
+	for c := range s.live {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.close(websocket.CloseGoingAway, "node shutting down")
+	}
+	return nil
+}
+
+type conn struct {
+	s     *Server
+	ws    *websocket.Conn
+	id    uint64
+	out   chan []byte
+	quit  chan struct{}
+	once  sync.Once
+	agent *routing.Agent
+	role  string
+
+	mu   sync.Mutex
+	subs map[string]bool // sessions subscribed to
+}
+
+// inFrame is any frame an agent sends.
+type inFrame struct {
+	Type    string `json:"type"`
+	V       int    `json:"v"`
+	Token   string `json:"token"`
+	CID     string `json:"cid"`
+	Session string `json:"session"`
+	Text    string `json:"text"`
+	On      bool   `json:"on"`
+	Agent   string `json:"agent"`
+	Group   string `json:"group"`
+}
+
+func (c *conn) run(bearer string) {
+	s := c.s
+	defer c.close(websocket.CloseNormalClosure, "")
+	c.ws.SetReadLimit(64 << 10)
+	c.ws.SetReadDeadline(time.Now().Add(s.o.HelloTimeout))
+	var hello inFrame
+	if err := c.ws.ReadJSON(&hello); err != nil || hello.Type != "hello" {
+		c.writeDirect(errFrame("", CodeBadFrame, "the first frame must be hello"))
+		return
+	}
+	token := hello.Token
+	if token == "" {
+		token = bearer
+	}
+	claims, err := s.o.Verifier.Verify(token)
+	if err != nil {
+		c.writeDirect(errFrame("", CodeUnauthorized, "invalid staff token"))
+		c.closeWith(websocket.ClosePolicyViolation, "unauthorized")
+		return
+	}
+	switch claims.Role {
+	case "agent", "supervisor", "admin":
+	default:
+		c.writeDirect(errFrame("", CodeForbidden, "role "+claims.Role+" may not take chats"))
+		c.closeWith(websocket.ClosePolicyViolation, "forbidden")
+		return
+	}
+	s.mu.Lock()
+	if s.shut {
+		s.mu.Unlock()
+		c.writeDirect(errFrame("", CodeUnavailable, "node shutting down"))
+		return
+	}
+	s.live[c] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.live, c)
+		s.mu.Unlock()
+	}()
+	go c.writeLoop()
+	c.role = claims.Role
+	name := claims.Name
+	if name == "" {
+		name = claims.Subject
+	}
+	agent, held := s.o.Router.Connect(claims.Subject, name, claims.Role, claims.Groups, c)
+	c.agent = agent
+	defer s.o.Router.Disconnect(agent)
+	chats := make([]map[string]any, 0, len(held))
+	for _, h := range held {
+		c.subscribe(h.Session)
+		chats = append(chats, assignedFrame(h))
+	}
+	c.send(map[string]any{"type": "welcome", "agent": claims.Subject, "name": name, "role": claims.Role, "groups": claims.Groups,
+		"chats": chats, "server_time": time.Now().UTC().Format(time.RFC3339Nano)})
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(s.o.IdleTimeout)) })
+	go c.pingLoop()
+	for {
+		c.ws.SetReadDeadline(time.Now().Add(s.o.IdleTimeout))
+		var f inFrame
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		if err := json.Unmarshal(data, &f); err != nil {
+			c.send(errFrame("", CodeBadFrame, "not a JSON object: "+err.Error()))
+			continue
+		}
+		c.handle(f)
+	}
+}
+
+func (c *conn) handle(f inFrame) {
+	r := c.s.o.Router
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	switch f.Type {
+	case "heartbeat":
+		c.send(map[string]any{"type": "ack", "cid": f.CID})
+	case "msg":
+		if f.Text == "" || f.Session == "" {
+			c.send(errFrame(f.CID, CodeBadFrame, "msg needs session and text"))
+			return
+		}
+		m, err := r.Reply(ctx, c.agent, f.Session, f.CID, f.Text)
+		if err != nil {
+			c.send(opError(f.CID, err))
+			return
+		}
+		c.send(map[string]any{"type": "receipt", "cid": f.CID, "session": f.Session, "seq": m.Seq})
+	case "typing":
+		if err := r.Typing(c.agent, f.Session, f.On); err != nil {
+			c.send(opError(f.CID, err))
+		}
+	case "transfer":
+		if err := r.Transfer(ctx, c.agent, f.Session, f.Agent, f.Group); err != nil {
+			c.send(opError(f.CID, err))
+			return
+		}
+		c.send(map[string]any{"type": "ack", "cid": f.CID})
+	case "close":
+		if err := r.CloseChat(ctx, c.agent, f.Session); err != nil {
+			c.send(opError(f.CID, err))
+			return
+		}
+		c.unsubscribe(f.Session)
+		c.send(map[string]any{"type": "ack", "cid": f.CID})
+	case "queues":
+		if c.role != "supervisor" && c.role != "admin" {
+			c.send(errFrame(f.CID, CodeForbidden, "queues is for supervisors"))
+			return
+		}
+		c.send(map[string]any{"type": "queues", "cid": f.CID, "groups": r.Overview()})
+	default:
+		c.send(errFrame(f.CID, CodeUnknownType, "unknown frame type "+f.Type))
+	}
+}
+
+func opError(cid string, err error) map[string]any {
+	code := CodeUnavailable
+	switch {
+	case errors.Is(err, routing.ErrNotYours):
+		code = CodeNotYours
+	case errors.Is(err, routing.ErrNoAgent):
+		code = CodeNoAgent
+	case errors.Is(err, routing.ErrNoRoom):
+		code = CodeNoRoom
+	case errors.Is(err, routing.ErrNoGroup):
+		code = CodeNoGroup
+	case errors.Is(err, session.ErrInvalid):
+		code = CodeBadFrame
+	}
+	return errFrame(cid, code, err.Error())
+}
+
+func errFrame(cid, code, msg string) map[string]any {
+	f := map[string]any{"type": "error", "code": code, "message": msg}
+	if cid != "" {
+		f["cid"] = cid
+	}
+	return f
+}
+
+func assignedFrame(a routing.Assignment) map[string]any {
+	hist := make([]map[string]any, 0, len(a.History))
+	for i := range a.History {
+		hist = append(hist, msgFrame(&a.History[i]))
+	}
+	return map[string]any{"type": "assigned", "session": a.Session, "customer": a.Customer, "lang": a.Lang,
+		"needs_translation": a.Decision.NeedsTranslation, "group": a.Decision.Group, "why": a.Decision.Why, "history": hist}
+}
+
+func msgFrame(m *session.Message) map[string]any {
+	f := map[string]any{"type": "msg", "session": m.Session, "seq": m.Seq, "from": m.From, "text": m.Text, "ts": m.TS}
+	if m.CID != "" {
+		f["cid"] = m.CID
+	}
+	if m.Lang != "" {
+		f["lang"] = m.Lang
+	}
+	if m.Intent != "" {
+		f["intent"] = m.Intent
+	}
+	if len(m.Attachments) > 0 {
+		f["attachments"] = m.Attachments
+	}
+	if m.Agent != nil {
+		f["agent"] = m.Agent
+	}
+	return f
+}
+
+// Assigned implements routing.Sink.
+func (c *conn) Assigned(a routing.Assignment) {
+	c.subscribe(a.Session)
+	c.send(assignedFrame(a))
+}
+
+// Unassigned implements routing.Sink.
+func (c *conn) Unassigned(sessionID, reason string) {
+	c.unsubscribe(sessionID)
+	c.send(map[string]any{"type": "unassigned", "session": sessionID, "reason": reason})
+}
+
+// ID implements session.Subscriber.
+func (c *conn) ID() uint64 { return 1<<63 | c.id }
+
+// Deliver implements session.Subscriber: the chats' messages and typing.
+func (c *conn) Deliver(ev *session.Event) {
+	switch ev.Kind {
+	case session.EventMessage:
+		c.send(msgFrame(ev.Msg))
+	case session.EventTyping:
+		if ev.From == session.FromCustomer {
+			c.send(map[string]any{"type": "typing", "session": ev.Session, "from": ev.From, "on": ev.On})
+		}
+	}
+}
+
+func (c *conn) subscribe(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.subs[id] {
+		c.subs[id] = true
+		c.s.o.Store.Subscribe(id, c)
+	}
+}
+
+func (c *conn) unsubscribe(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.subs[id] {
+		delete(c.subs, id)
+		c.s.o.Store.Unsubscribe(id, c)
+	}
+}
+
+// send queues a frame; a full queue drops the connection (the agent
+// reconnects within the grace period and gets its chats again).
+func (c *conn) send(v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	select {
+	case <-c.quit:
+	case c.out <- b:
+	default:
+		go c.close(websocket.ClosePolicyViolation, "too slow")
+	}
+}
+
+func (c *conn) writeLoop() {
+	for {
+		select {
+		case <-c.quit:
+			return
+		case b := <-c.out:
+			c.ws.SetWriteDeadline(time.Now().Add(c.s.o.WriteTimeout))
+			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				c.close(websocket.CloseAbnormalClosure, "")
+				return
+			}
+		}
+	}
+}
+
+func (c *conn) pingLoop() {
+	t := time.NewTicker(c.s.o.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.quit:
+			return
+		case <-t.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.o.WriteTimeout)); err != nil {
+				c.close(websocket.CloseAbnormalClosure, "")
+				return
+			}
+		}
+	}
+}
+
+// writeDirect writes before the writer runs (hello errors).
+func (c *conn) writeDirect(v any) {
+	b, _ := json.Marshal(v)
+	c.ws.SetWriteDeadline(time.Now().Add(c.s.o.WriteTimeout))
+	c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+func (c *conn) closeWith(code int, reason string) {
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+}
+
+func (c *conn) close(code int, reason string) {
+	c.once.Do(func() {
+		close(c.quit)
+		if code != websocket.CloseAbnormalClosure {
+			c.closeWith(code, reason)
+		}
+		c.ws.Close()
+		c.mu.Lock()
+		for id := range c.subs {
+			c.s.o.Store.Unsubscribe(id, c)
+		}
+		c.subs = map[string]bool{}
+		c.mu.Unlock()
+	})
+}

@@ -1,0 +1,105 @@
+package gateway
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+)
+
+// hints are what the edge's request headers say about the customer, used
+// when hello does not say it: each source only when the operator trusts it
+// (routing.trust_headers), since a header is whatever the client or the CDN
+// in front wrote.
+type hints struct {
+	locale, tz string
+}
+
+// Trust names the header sources a Gateway may read.
+type Trust struct {
+	AcceptLanguage bool // Accept-Language → locale
+	CloudFront     bool // CloudFront-Viewer-Time-Zone, CloudFront-Viewer-Country
+	Cloudflare     bool // CF-IPCountry
+}
+
+// ParseTrust turns routing.trust_headers into a Trust.
+func ParseTrust(names []string) Trust {
+	var t Trust
+	for _, n := range names {
+		switch n {
+		case "accept-language":
+			t.AcceptLanguage = true
+		case "cloudfront":
+			t.CloudFront = true
+		case "cloudflare":
+			t.Cloudflare = true
+		}
+	}
+	return t
+}
+
+func (t Trust) any() bool { return t.AcceptLanguage || t.CloudFront || t.Cloudflare }
+
+// readHints reads the trusted headers of an upgrade request.
+func readHints(h *fasthttp.RequestHeader, t Trust) hints {
+	var out hints
+	if t.AcceptLanguage {
+		out.locale = bestLanguage(string(h.Peek("Accept-Language")))
+	}
+	country := ""
+	if t.CloudFront {
+		if tz := string(h.Peek("CloudFront-Viewer-Time-Zone")); validTZ(tz) {
+			out.tz = tz
+		}
+		country = string(h.Peek("CloudFront-Viewer-Country"))
+	}
+	if country == "" && t.Cloudflare {
+		country = string(h.Peek("CF-IPCountry"))
+	}
+	// A bare language and a country make a regional locale: es + MX → es-MX.
+	if len(country) == 2 && isAlpha(country) && out.locale != "" && !strings.Contains(out.locale, "-") {
+		out.locale += "-" + strings.ToUpper(country)
+	}
+	return out
+}
+
+// bestLanguage returns the Accept-Language tag with the highest q ("" for
+// none or "*").
+func bestLanguage(v string) string {
+	best, bestQ := "", -1.0
+	for part := range strings.SplitSeq(v, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		tag = strings.TrimSpace(tag)
+		q := 1.0
+		if p, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if f, err := strconv.ParseFloat(p, 64); err == nil {
+				q = f
+			}
+		}
+		if tag == "" || tag == "*" || len(tag) > 35 || !validTag(tag) || q <= bestQ {
+			continue
+		}
+		best, bestQ = tag, q
+	}
+	return best
+}
+
+func validTag(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return len(s) >= 2
+}
+
+func isAlpha(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,408 @@
+package routing
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/faq"
+	"github.com/edgedesk/edgedesk/node/routing/hours"
+)
+
+// Outcome is what a routing decision came to.
+type Outcome string
+
+// The outcomes of a decision.
+const (
+	Assigned Outcome = "assigned" // an agent has the chat
+	Queued   Outcome = "queued"   // waiting for an agent of Group
+	Message  Outcome = "message"  // nobody opens soon: the customer leaves a message
+)
+
+// Request is what routing knows of a chat that needs a person.
+type Request struct {
+	Session string
+	Lang    string // the customer's language (BCP 47)
+	Intent  string
+	Text    string // the customer's last message, for the merchant's rules
+	Tier    string // customer tier (vip, …) from the widget token
+	Reason  string // why the bot handed over
+}
+
+// Decision is a routing decision and why it was taken. It is stored with
+// the session (session.Meta.Route).
+type Decision struct {
+	Outcome Outcome `json:"outcome"`
+	Group   string  `json:"group,omitempty"`
+	Agent   string  `json:"agent,omitempty"`
+	// Position in the queue (1 is next) and the estimated wait.
+	Position   int `json:"position,omitempty"`
+	ETASeconds int `json:"eta_seconds,omitempty"`
+	// OpensAt is when the chosen (or soonest) group opens, when it is closed.
+	OpensAt          time.Time `json:"opens_at,omitzero"`
+	NeedsTranslation bool      `json:"needs_translation,omitempty"`
+	// Why lists the steps that decided it, in order.
+	Why []string  `json:"why"`
+	At  time.Time `json:"at"`
+}
+
+// plan is a compiled config.Routing; immutable, swapped whole on reload.
+type plan struct {
+	groups    []*group
+	byName    map[string]*group
+	bySkill   map[string][]*group
+	byLang    map[string][]*group // canonical tag → groups speaking it
+	byBase    map[string][]*group // base language → groups
+	rules     []rule
+	skills    map[string]string
+	fallback  string
+	region    string
+	opensSoon time.Duration
+	handle    time.Duration
+	grace     time.Duration
+	tiers     map[string]int
+}
+
+type group struct {
+	name     string
+	region   string
+	langs    []string // canonical tags, as configured
+	bases    []string // their base languages
+	skills   map[string]bool
+	sched    *hours.Schedule
+	capacity int
+	overflow string
+}
+
+type rule struct {
+	name     string
+	re       *regexp.Regexp
+	keywords []string // lower-case
+	group    string
+}
+
+// ErrConfig wraps a routing configuration that cannot be used.
+var ErrConfig = errors.New("routing: bad configuration")
+
+func compile(c config.Routing) (*plan, error) {
+	p := &plan{
+		byName: map[string]*group{}, bySkill: map[string][]*group{}, byLang: map[string][]*group{}, byBase: map[string][]*group{}, skills: c.IntentSkills, region: c.Region,
+		opensSoon: c.OpensSoon, handle: c.HandleTime, grace: c.AgentGrace, tiers: c.TierPriority,
+	}
+	if c.FallbackLanguage != "" {
+		p.fallback = canon(c.FallbackLanguage)
+	}
+	var errs []error
+	for i, gc := range c.Groups {
+		sched, err := hours.Compile(hours.Spec{TZ: gc.TZ, Weekly: gc.Hours, Holidays: gc.Holidays, Overrides: gc.Overrides})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("routing.groups[%d] (%s): %w", i, gc.Name, err))
+			continue
+		}
+		g := &group{name: gc.Name, region: gc.Region, sched: sched, capacity: gc.Capacity, overflow: gc.Overflow, skills: map[string]bool{}}
+		for _, l := range gc.Languages {
+			t := canon(l)
+			g.langs = append(g.langs, t)
+			g.bases = append(g.bases, base(t))
+			if !containsGroup(p.byLang[t], g) {
+				p.byLang[t] = append(p.byLang[t], g)
+			}
+			if b := base(t); !containsGroup(p.byBase[b], g) {
+				p.byBase[b] = append(p.byBase[b], g)
+			}
+		}
+		for _, s := range gc.Skills {
+			if !g.skills[s] {
+				g.skills[s] = true
+				p.bySkill[s] = append(p.bySkill[s], g)
+			}
+		}
+		p.groups = append(p.groups, g)
+		p.byName[g.name] = g
+	}
+	for i, rc := range c.Rules {
+		r := rule{name: rc.Name, group: rc.Group}
+		if rc.Name == "" {
+			r.name = fmt.Sprintf("rules[%d]", i)
+		}
+		if rc.Regexp != "" {
+			re, err := regexp.Compile(rc.Regexp)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("routing.rules[%d].regexp: %w", i, err))
+				continue
+			}
+			r.re = re
+		}
+		for _, k := range rc.Keywords {
+			r.keywords = append(r.keywords, strings.ToLower(k))
+		}
+		p.rules = append(p.rules, r)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return p, nil
+}
+
+// canons caches canonical tags: parsing one costs microseconds, and a node
+// sees few distinct tags. Bounded: past canonMax it stops caching.
+var (
+	canons   sync.Map
+	canonLen atomic.Int64
+)
+
+const canonMax = 4096
+
+// canon returns the canonical form of a BCP 47 tag ("" when invalid).
+func canon(tag string) string {
+	if v, ok := canons.Load(tag); ok {
+		return v.(string)
+	}
+	c, err := faq.CanonicalLang(tag)
+	if err != nil {
+		c = ""
+	}
+	if canonLen.Add(1) <= canonMax {
+		canons.Store(tag, c)
+	}
+	return c
+}
+
+func base(tag string) string {
+	if i := strings.IndexByte(tag, '-'); i > 0 {
+		return tag[:i]
+	}
+	return tag
+}
+
+// lookahead bounds the search for a closed group's next opening.
+const lookahead = 8 * 24 * time.Hour
+
+// decide routes req at now. It reads the agents' load, so the Router
+// calls it under its lock; it changes nothing.
+func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, *Agent) {
+	d := Decision{At: now}
+	why := make([]string, 0, 6)
+	cands := p.groups
+	if rl, ok := p.matchRule(req.Text); ok {
+		if g := p.byName[rl.group]; g != nil {
+			cands = []*group{g}
+			why = append(why, "rule "+rl.name+" → group "+g.name)
+		}
+	} else if len(p.rules) > 0 {
+		why = append(why, "no rule matched")
+	}
+	if skill := p.skills[req.Intent]; skill != "" {
+		var f []*group
+		if len(cands) == len(p.groups) {
+			f = p.bySkill[skill] // no rule narrowed the groups: the index has them
+		} else {
+			for _, g := range cands {
+				if g.skills[skill] {
+					f = append(f, g)
+				}
+			}
+		}
+		if len(f) == 0 {
+			why = append(why, "intent "+req.Intent+" needs skill "+skill+": no group has it, ignored")
+		} else {
+			cands = f
+			why = append(why, "intent "+req.Intent+" needs skill "+skill)
+		}
+	}
+	lang := canon(req.Lang)
+	all := len(cands) == len(p.groups)
+	speaks, how := p.filterLang(cands, all, lang)
+	if len(speaks) == 0 && p.fallback != "" && base(p.fallback) != base(lang) {
+		if speaks, _ = p.filterLang(cands, all, p.fallback); len(speaks) > 0 {
+			how = "no group speaks " + orNone(lang) + ": fallback " + p.fallback + ", needs translation"
+			d.NeedsTranslation = true
+		}
+	}
+	why = append(why, how)
+	if len(speaks) == 0 {
+		d.Outcome, d.Why = Message, append(why, "no group to route to")
+		return d, nil, nil
+	}
+	// Open now: this node's region first, then follow the sun.
+	open := make([]*group, 0, len(speaks))
+	for pass := 0; pass < 2; pass++ {
+		for _, g := range speaks {
+			if (g.region == p.region) == (pass == 0) && g.sched.OpenAt(now) {
+				open = append(open, g)
+			}
+		}
+	}
+	if len(open) > 0 {
+		for _, g := range open {
+			if a := r.freeAgent(g); a != nil {
+				d.Outcome, d.Group, d.Agent = Assigned, g.name, a.ID
+				d.Why = append(why, openWhy(g, now, p.region), loadWhy(a, g.capacity))
+				return d, g, a
+			}
+		}
+		g := open[0]
+		if ov := p.byName[g.overflow]; ov != nil && ov.sched.OpenAt(now) {
+			if a := r.freeAgent(ov); a != nil {
+				d.Outcome, d.Group, d.Agent = Assigned, ov.name, a.ID
+				d.Why = append(why, openWhy(g, now, p.region), "no free agent in "+g.name+": overflow to "+ov.name,
+					loadWhy(a, ov.capacity))
+				return d, ov, a
+			}
+		}
+		// Wait in the queue of the first open group with anyone online.
+		for _, g := range open {
+			if r.online(g) {
+				d.Outcome, d.Group = Queued, g.name
+				d.Why = append(why, openWhy(g, now, p.region), "no free agent: queued")
+				return d, g, nil
+			}
+		}
+		why = append(why, "open groups have nobody online")
+	}
+	// Nobody open (or nobody there): the soonest opening decides between
+	// waiting and a message.
+	var soonest *group
+	var at time.Time
+	for _, g := range speaks {
+		if g.sched.OpenAt(now) {
+			continue // open but nobody online: not worth waiting for
+		}
+		if t, ok := g.sched.NextOpen(now, lookahead); ok && (soonest == nil || t.Before(at)) {
+			soonest, at = g, t
+		}
+	}
+	if soonest == nil {
+		d.Outcome, d.Why = Message, append(why, "no matching group opens within 8 days")
+		return d, nil, nil
+	}
+	d.OpensAt, d.Group = at, soonest.name
+	local := at.In(soonest.sched.Location()).Format("Mon 15:04 MST")
+	if at.Sub(now) <= p.opensSoon {
+		d.Outcome = Queued
+		d.Why = append(why, "all closed; "+soonest.name+" opens "+local+", within routing.opens_soon: queued")
+		return d, soonest, nil
+	}
+	d.Outcome = Message
+	d.Why = append(why, "all closed; soonest "+soonest.name+" opens "+local+": take a message")
+	return d, soonest, nil
+}
+
+func loadWhy(a *Agent, capacity int) string {
+	return "agent " + a.ID + " has " + strconv.Itoa(len(a.chats)) + " of " + strconv.Itoa(capacity) + " chats"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+func openWhy(g *group, now time.Time, region string) string {
+	s := "group " + g.name + " open (" + now.In(g.sched.Location()).Format("Mon 15:04 MST") + ")"
+	if g.region != "" && g.region != region {
+		s += ", region " + g.region + " (follow the sun)"
+	}
+	return s
+}
+
+// filterLang keeps the groups speaking lang exactly, else its base
+// language, appending them to buf.
+func (p *plan) filterLang(cands []*group, all bool, lang string) ([]*group, string) {
+	if lang == "" {
+		return nil, "customer language unknown"
+	}
+	if all { // every group is a candidate: the indexes answer
+		if gs := p.byLang[lang]; len(gs) > 0 {
+			return gs, "language " + lang + ": exact"
+		}
+		if gs := p.byBase[base(lang)]; len(gs) > 0 {
+			return gs, "language " + lang + ": base " + base(lang)
+		}
+		return nil, "no group speaks " + lang
+	}
+	var out []*group
+	for _, g := range cands {
+		for _, l := range g.langs {
+			if l == lang {
+				out = append(out, g)
+				break
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out, "language " + lang + ": exact"
+	}
+	b := base(lang)
+	for _, g := range cands {
+		for _, gb := range g.bases {
+			if gb == b {
+				out = append(out, g)
+				break
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out, "language " + lang + ": base " + b
+	}
+	return out, "no group speaks " + lang
+}
+
+func (p *plan) matchRule(text string) (rule, bool) {
+	if len(p.rules) == 0 || text == "" {
+		return rule{}, false
+	}
+	lower := strings.ToLower(text)
+	for _, rl := range p.rules {
+		if rl.re != nil && rl.re.MatchString(text) {
+			return rl, true
+		}
+		for _, k := range rl.keywords {
+			if strings.Contains(lower, k) {
+				return rl, true
+			}
+		}
+	}
+	return rule{}, false
+}
+
+func containsGroup(list []*group, g *group) bool {
+	for _, x := range list {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+// online reports whether any agent of g is online. Caller holds r.mu.
+func (r *Router) online(g *group) bool {
+	for _, a := range r.members[g.name] {
+		if a.online {
+			return true
+		}
+	}
+	return false
+}
+
+// freeAgent returns g's online agent with room and the fewest chats; among
+// equals the one assigned least recently (round robin). Caller holds r.mu.
+func (r *Router) freeAgent(g *group) *Agent {
+	var best *Agent
+	for _, a := range r.members[g.name] {
+		if !a.online || len(a.chats) >= g.capacity {
+			continue
+		}
+		if best == nil || len(a.chats) < len(best.chats) || (len(a.chats) == len(best.chats) && a.stamp < best.stamp) {
+			best = a
+		}
+	}
+	return best
+}
