@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -223,5 +224,27 @@ func TestAgentEndpointAuth(t *testing.T) {
 	_, base2, _ := startNode(t)
 	if code, body := get(t, base2+"/v1/agent/ws"); code != 403 || !strings.Contains(body, "staff_secret") {
 		t.Fatalf("disabled: %d %q", code, body)
+	}
+}
+
+func TestTrustedHeadersFillHello(t *testing.T) {
+	n, base, _ := startNode(t, func(c *config.Config) { c.Routing.TrustHeaders = []string{"accept-language", "cloudfront"} })
+	h := http.Header{}
+	h.Set("Accept-Language", "es;q=0.9, en;q=0.5")
+	h.Set("CloudFront-Viewer-Country", "MX")
+	h.Set("CloudFront-Viewer-Time-Zone", "America/Mexico_City")
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/ws", h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteJSON(map[string]any{"type": "hello", "v": 1})
+	var w struct{ Session string }
+	if err := ws.ReadJSON(&w); err != nil {
+		t.Fatal(err)
+	}
+	meta, _ := n.Store().Get(w.Session)
+	if meta.Locale != "es-MX" || meta.TZ != "America/Mexico_City" {
+		t.Fatalf("locale %q tz %q", meta.Locale, meta.TZ)
 	}
 }
