@@ -456,3 +456,27 @@ func TestTransfer(t *testing.T) {
 		t.Fatalf("route %s", meta.Route)
 	}
 }
+
+func TestReload(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	r, st := newRouter(t, testRouting(), clk)
+	s := &sink{}
+	r.Connect("ana", "Ana", "agent", []string{"mx-es"}, s)
+	first := escalate(t, r, st, "es", "ayuda")
+	// Mexico City closes for the day by a new configuration; the chat
+	// already assigned stays.
+	c := testRouting()
+	c.Groups[0].Overrides = map[string][]string{"2026-11-23": {}}
+	if err := r.Reload(c); err != nil {
+		t.Fatal(err)
+	}
+	escalate(t, r, st, "es", "ayuda")
+	if s.count() != 1 || !r.Owns(r.agent("ana"), first) {
+		t.Fatalf("after reload: %d assignments", s.count())
+	}
+	bad := testRouting()
+	bad.Groups[0].Hours = map[string][]string{"mon": {"25:00-26:00"}}
+	if err := r.Reload(bad); err == nil || !strings.Contains(err.Error(), "mon") {
+		t.Fatalf("bad reload: %v", err)
+	}
+}
