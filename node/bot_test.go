@@ -3,7 +3,6 @@ package node
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -172,25 +171,7 @@ func (r *noteRecorder) wait(t *testing.T, kind string) session.Note {
 func TestRefundFlowAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
 	open := func() (*Node, string, func()) {
-		cfg := config.Default()
-		cfg.Listen, cfg.DataDir = "127.0.0.1:0", dir
-		n, err := New(cfg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Listen(); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- n.Run(ctx) }()
-		waitReady(t, "http://"+n.Addr().String())
-		return n, "http://" + n.Addr().String(), func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		}
+		return startNode(t, func(c *config.Config) { c.DataDir = dir })
 	}
 	_, base, stop := open()
 	ws, welcome := dialWidget(t, base, map[string]any{"locale": "es-ES"})

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +17,10 @@ import (
 	"github.com/edgedesk/edgedesk/node/session"
 )
 
-func startNode(t *testing.T, opts ...func(*config.Config)) (*Node, string, context.CancelFunc) {
+// startNode runs a node on a fresh data directory (an option may set
+// another) and returns it, its base URL and a stop function that shuts it
+// down and waits (also run at the test's end).
+func startNode(t *testing.T, opts ...func(*config.Config)) (*Node, string, func()) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
@@ -35,23 +39,19 @@ func startNode(t *testing.T, opts ...func(*config.Config)) (*Node, string, conte
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	base := "http://" + n.Addr().String()
-	for i := 0; ; i++ {
-		if code, _ := get(t, base+"/readyz"); code == 200 {
-			break
-		}
-		if i > 200 {
-			t.Fatal("never ready")
-		}
-		time.Sleep(10 * time.Millisecond)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
 	}
-	return n, base, cancel
+	t.Cleanup(stop)
+	base := "http://" + n.Addr().String()
+	waitReady(t, base)
+	return n, base, stop
 }
 
 // dialWidget connects a widget and completes hello/welcome.

@@ -3,6 +3,7 @@ package faq
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,7 +108,7 @@ func expand(s string) *expansion {
 	}
 	e := &expansion{base: ti.base.String()}
 	add := func(t string) {
-		if !containsString(e.tags, t) {
+		if !slices.Contains(e.tags, t) {
 			e.tags = append(e.tags, t)
 		}
 	}
@@ -198,7 +199,7 @@ func AppendChain(dst []string, locale, detected, defaultLang string, extra map[s
 }
 
 func appendUnique(dst []string, start int, t string) []string {
-	if containsString(dst[start:], t) {
+	if slices.Contains(dst[start:], t) {
 		return dst
 	}
 	return append(dst, t)

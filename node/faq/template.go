@@ -1,6 +1,7 @@
 package faq
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -99,7 +100,7 @@ func ParseTemplate(s string) (*Template, error) {
 			t.parts = append(t.parts, part{lit: s[i:open], off: i})
 		}
 		t.parts = append(t.parts, part{name: name, def: def, hasDef: hasDef, off: open})
-		if !containsString(t.vars, name) {
+		if !slices.Contains(t.vars, name) {
 			t.vars = append(t.vars, name)
 		}
 		i = open + 2 + end + 2
@@ -132,15 +133,6 @@ func validName(s string, max int) bool {
 		}
 	}
 	return true
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // String returns the template's source.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,10 +111,10 @@ func compile(c config.Routing) (*plan, error) {
 			t := canon(l)
 			g.langs = append(g.langs, t)
 			g.bases = append(g.bases, base(t))
-			if !containsGroup(p.byLang[t], g) {
+			if !slices.Contains(p.byLang[t], g) {
 				p.byLang[t] = append(p.byLang[t], g)
 			}
-			if b := base(t); !containsGroup(p.byBase[b], g) {
+			if b := base(t); !slices.Contains(p.byBase[b], g) {
 				p.byBase[b] = append(p.byBase[b], g)
 			}
 		}
@@ -371,15 +372,6 @@ func (p *plan) matchRule(text string) (rule, bool) {
 		}
 	}
 	return rule{}, false
-}
-
-func containsGroup(list []*group, g *group) bool {
-	for _, x := range list {
-		if x == g {
-			return true
-		}
-	}
-	return false
 }
 
 // online reports whether any agent of g is online. Caller holds r.mu.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -597,7 +598,7 @@ func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toG
 			return ErrNoAgent
 		}
 		gname := c.group
-		if !contains(target.Groups, gname) && len(target.Groups) > 0 {
+		if !slices.Contains(target.Groups, gname) && len(target.Groups) > 0 {
 			gname = target.Groups[0]
 		}
 		g = r.plan.byName[gname]
@@ -639,15 +640,6 @@ func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toG
 	}
 	r.pull(a)
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Reply posts an agent's message to the customer: durable, then delivered
