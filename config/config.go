@@ -41,6 +41,7 @@ type Config struct {
 	Bot     Bot     `yaml:"bot"`
 	FAQ     FAQ     `yaml:"faq"`
 	Routing Routing `yaml:"routing"`
+	NATS    NATS    `yaml:"nats"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -168,6 +169,7 @@ func Default() *Config {
 		Bot:     defaultBot(),
 		FAQ:     FAQ{Seed: "demo"},
 		Routing: defaultRouting(),
+		NATS:    defaultNATS(),
 	}
 }
 
@@ -345,6 +347,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateBot(bad)
 	c.validateRouting(bad)
+	c.validateNATS(bad)
 	return errors.Join(errs...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -90,6 +91,10 @@ func (w *writer) respond(st *sessState, msg *Message, reopened bool) ([]Message,
 	for i := range t.Notes {
 		n := &t.Notes[i]
 		n.Session, n.Seq, n.TS = msg.Session, msg.Seq, w.now
+		id := msg.Session + "." + strconv.FormatUint(msg.Seq, 10) + ".note." + strconv.Itoa(i)
+		if err := w.outboxPut(OutboxNote, msg.Session, msg.Seq, id, n); err != nil {
+			return nil, nil, err
+		}
 	}
 	return replies, t.Notes, nil
 }

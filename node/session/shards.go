@@ -19,6 +19,8 @@ type Store struct {
 	count  atomic.Int64
 	obs    atomic.Pointer[[]Observer]
 	opts   Options
+	// outboxReady is signalled after a commit added outbox events.
+	outboxReady chan struct{}
 }
 
 // Open opens (creating if needed) the store's shards and starts their
@@ -36,11 +38,11 @@ func Open(opts Options) (*Store, error) {
 	if err := checkShardFiles(opts.Path, opts.Shards); err != nil {
 		return nil, err
 	}
-	s := &Store{opts: opts}
+	s := &Store{opts: opts, outboxReady: make(chan struct{}, 1)}
 	for i := 0; i < opts.Shards; i++ {
 		o := opts
 		o.Path = shardPath(opts.Path, i, opts.Shards)
-		sh, err := openShard(o, &s.count, &s.obs)
+		sh, err := openShard(o, i, s.outboxReady, &s.count, &s.obs)
 		if err != nil {
 			for _, open := range s.shards {
 				open.Close(context.Background())

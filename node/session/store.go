@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,9 @@ type Options struct {
 	// it (intent, confidence, language). It must respect ctx and leave the
 	// message storable; it cannot refuse it.
 	Enrich func(ctx context.Context, m *Message)
+	// Outbox keeps every session event in an outbox bucket, written in the
+	// transaction of the change, for a publisher to ship (outbox.go).
+	Outbox bool
 	// Respond, if set, answers each new customer message inside the
 	// transaction that stores it (see Turn). It runs on the committing
 	// goroutine, so it must be quick, do no I/O and not call the Store.
@@ -120,6 +124,7 @@ const (
 	opCreate
 	opUpdate
 	opSweep
+	opOutboxDone
 )
 
 type op struct {
@@ -132,6 +137,8 @@ type op struct {
 	// opSweep
 	cutoff time.Time
 	limit  int
+	// opOutboxDone
+	keys []uint64
 }
 
 // shard is one bbolt file with its committer, cache and hub: a Store
@@ -155,11 +162,16 @@ type shard struct {
 	tail   tail
 	obs    *atomic.Pointer[[]Observer] // shared by shards
 	closed bool
+	// index is the shard's number; outboxLen counts its outbox entries;
+	// ready is the Store's outbox signal.
+	index     int
+	outboxLen atomic.Int64
+	ready     chan struct{}
 }
 
 // openShard opens (creating if needed) the bbolt file at opts.Path and
 // starts its committer.
-func openShard(opts Options, count *atomic.Int64, obs *atomic.Pointer[[]Observer]) (*shard, error) {
+func openShard(opts Options, index int, ready chan struct{}, count *atomic.Int64, obs *atomic.Pointer[[]Observer]) (*shard, error) {
 	if opts.Path == "" {
 		return nil, fmt.Errorf("%w: empty store path", ErrInvalid)
 	}
@@ -201,6 +213,8 @@ func openShard(opts Options, count *atomic.Int64, obs *atomic.Pointer[[]Observer
 		ops:     make(chan *op, 4*opts.MaxBatch),
 		stopped: make(chan struct{}),
 		states:  make(map[string]*sessState),
+		index:   index,
+		ready:   ready,
 	}
 	s.tail.compactAt, s.tail.chunk = opts.CompactAt, opts.CompactChunk
 	s.hub.init()
@@ -211,6 +225,13 @@ func openShard(opts Options, count *atomic.Int64, obs *atomic.Pointer[[]Observer
 			}
 		}
 		s.count.Add(int64(tx.Bucket(bucketIdle).Stats().KeyN))
+		if opts.Outbox {
+			b, err := tx.CreateBucketIfNotExists(bucketOutbox)
+			if err != nil {
+				return err
+			}
+			s.outboxLen.Store(int64(b.Stats().KeyN))
+		}
 		return s.rebuildTail(tx)
 	})
 	if err != nil {
@@ -493,7 +514,7 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		results = results[:0]
 		created, swept = 0, 0
-		w = writer{s: s, b: tx.Bucket(bucketSessions), idle: tx.Bucket(bucketIdle), log: tx.Bucket(bucketLog), now: now, lsn: s.tail.nextLSN}
+		w = writer{s: s, tx: tx, b: tx.Bucket(bucketSessions), idle: tx.Bucket(bucketIdle), log: tx.Bucket(bucketLog), now: now, lsn: s.tail.nextLSN}
 		w.log.FillPercent = 1.0 // append-only: keep pages full
 		for _, o := range batch {
 			var r Result
@@ -510,6 +531,8 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 			case opSweep:
 				r = w.sweep(o)
 				swept += r.Count
+			case opOutboxDone:
+				r = w.outboxDone(o)
 			}
 			if r.Err != nil && !isOpError(r.Err) {
 				return r.Err // a bbolt failure: abort the whole transaction
@@ -543,6 +566,15 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 	s.tail.add(w.staged)
 	s.tail.nextLSN = w.lsn
 	s.tail.mu.Unlock()
+	if w.outboxAdded != 0 || w.outboxRemoved != 0 {
+		s.outboxLen.Add(int64(w.outboxAdded - w.outboxRemoved))
+	}
+	if w.outboxAdded > 0 && s.ready != nil {
+		select {
+		case s.ready <- struct{}{}:
+		default:
+		}
+	}
 	if len(s.states) > maxCachedStates {
 		clear(s.states) // bounded: reloaded from disk on next use
 	}
@@ -627,13 +659,16 @@ func (s *shard) deliver(batch []*op, results []Result) {
 
 // writer applies ops inside one write transaction.
 type writer struct {
-	s    *shard
-	b    *bolt.Bucket // sessions
-	idle *bolt.Bucket
-	log  *bolt.Bucket
-	now  time.Time
-	lsn  uint64 // next log key
-	buf  []byte
+	s  *shard
+	tx *bolt.Tx
+	// outboxAdded and outboxRemoved count this transaction's outbox changes.
+	outboxAdded, outboxRemoved int
+	b                          *bolt.Bucket // sessions
+	idle                       *bolt.Bucket
+	log                        *bolt.Bucket
+	now                        time.Time
+	lsn                        uint64 // next log key
+	buf                        []byte
 	// staged are this transaction's log entries, stagedCID their cids
 	// (sid 0x00 cid → index in staged); dropped are swept sessions. All
 	// reach the tail only after the commit.
@@ -696,6 +731,9 @@ func (w *writer) create(o *op) Result {
 	if err := w.putMeta(st); err != nil {
 		return Result{Err: err}
 	}
+	if err := w.outboxPut(OutboxMeta, m.ID, 0, "", &m); err != nil {
+		return Result{Err: err}
+	}
 	w.s.states[m.ID] = st
 	return Result{Meta: m, Msg: Message{Session: m.ID}}
 }
@@ -712,6 +750,9 @@ func (w *writer) updateMeta(o *op) Result {
 	m.ID, m.LastSeq, m.Created, m.LastActive = st.meta.ID, st.meta.LastSeq, st.meta.Created, w.now
 	st.meta = m
 	if err := w.putMeta(st); err != nil {
+		return Result{Err: err}
+	}
+	if err := w.outboxPut(OutboxMeta, m.ID, 0, "", &m); err != nil {
 		return Result{Err: err}
 	}
 	return Result{Meta: m, Msg: Message{Session: m.ID}}
@@ -754,6 +795,9 @@ func (w *writer) put(st *sessState, msg Message) (Message, error) {
 	binary.BigEndian.PutUint64(key[:], w.lsn)
 	// bbolt keeps key and value until commit: they must not be reused.
 	if err := w.log.Put(bytes.Clone(key[:]), bytes.Clone(w.buf)); err != nil {
+		return Message{}, err
+	}
+	if err := w.outboxPut(OutboxMessage, msg.Session, msg.Seq, msg.Session+"."+strconv.FormatUint(msg.Seq, 10), &msg); err != nil {
 		return Message{}, err
 	}
 	w.staged = append(w.staged, staged{sid: msg.Session, cid: msg.CID, seq: msg.Seq, lsn: w.lsn})
@@ -848,6 +892,9 @@ func (w *writer) sweep(o *op) Result {
 					return Result{Err: err}
 				}
 			}
+		}
+		if err := w.outboxPut(OutboxExpire, id, 0, "", nil); err != nil {
+			return Result{Err: err}
 		}
 		w.dropped = append(w.dropped, id)
 		delete(w.s.states, id)
