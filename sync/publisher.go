@@ -54,16 +54,16 @@ type PublisherOptions struct {
 // order, and the de-duplication window makes a retry of a stored event a
 // no-op.
 type Publisher struct {
-	o         PublisherOptions
+	o PublisherOptions
 	// suspect holds the ids of events whose publish may have been stored
 	// though no acknowledgement came; they are checked against the stream
 	// before they are sent again, so that a retry after the de-duplication
 	// window (a long outage) still stores them once. Every event is
 	// suspect in a shard's first batch after start: a crash may have come
 	// between the acknowledgement and the outbox delete.
-	mu      sync.Mutex
-	suspect map[string]bool
-	stream  jetstream.Stream
+	mu        sync.Mutex
+	suspect   map[string]bool
+	stream    jetstream.Stream
 	log       *slog.Logger
 	published prometheus.Counter
 	failed    prometheus.Counter
