@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,8 +17,11 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/edgedesk/edgedesk/node/faq"
+	edgesync "github.com/edgedesk/edgedesk/sync"
 )
 
 // TestMain lets the test binary run as the edgedesk node, so tests can
@@ -51,7 +55,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startNode(t *testing.T, dataDir, addr string) *nodeProc {
+func startNode(t *testing.T, dataDir, addr string, env ...string) *nodeProc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
@@ -62,6 +66,7 @@ func startNode(t *testing.T, dataDir, addr string) *nodeProc {
 		"EDGEDESK_GATEWAY_RATE_LIMIT=10000",
 		"EDGEDESK_GATEWAY_RATE_BURST=10000",
 	)
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -335,5 +340,107 @@ func TestFAQCommand(t *testing.T) {
 	}
 	if err := run(ctx, []string{"faq", "frob"}, io.Discard, io.Discard); !errors.As(err, &ue) {
 		t.Fatalf("faq frob: %v", err)
+	}
+}
+
+// TestKillWithOutbox: the core is down, the node has receipted messages
+// waiting in its outbox, and it is SIGKILLed. After both come back, the
+// core holds every receipted message exactly once, in order per session.
+func TestKillWithOutbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts node processes")
+	}
+	dir := t.TempDir()
+	coreAddr, addr := freeAddr(t), freeAddr(t)
+	core, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: dir + "/core", Listen: coreAddr, SyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"EDGEDESK_NATS_URL=nats://" + coreAddr, "EDGEDESK_NATS_NODE=edge1", "EDGEDESK_BOT_ENABLED=false"}
+	p := startNode(t, dir+"/edge", addr, env...)
+	const widgets = 10
+	type widget struct {
+		ws  *websocket.Conn
+		sid string
+	}
+	ws := make([]widget, widgets)
+	for i := range ws {
+		c, w := dialHello(t, addr, map[string]any{})
+		ws[i] = widget{c, w.Session}
+	}
+	receipted := map[string]int{}
+	send := func(round int) {
+		for i, w := range ws {
+			cid := fmt.Sprintf("r%d-w%d", round, i)
+			w.ws.WriteJSON(map[string]any{"type": "msg", "cid": cid, "text": "hello " + cid})
+			var r wire
+			w.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if err := w.ws.ReadJSON(&r); err != nil || r.Type != "receipt" {
+				t.Fatalf("receipt for %s: %+v %v", cid, r, err)
+			}
+			receipted[w.sid]++
+		}
+	}
+	for round := 0; round < 20; round++ {
+		send(round)
+	}
+	core.Shutdown() // the core goes away; the edge keeps receipting
+	core.WaitForShutdown()
+	for round := 20; round < 50; round++ {
+		send(round)
+	}
+	p.cmd.Process.Kill() // with a non-empty outbox
+	<-p.done
+	core, err = edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: dir + "/core", Listen: coreAddr, SyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Shutdown()
+	startNode(t, dir+"/edge", addr, env...)
+
+	nc, err := nats.Connect("nats://" + coreAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	want := widgets * 50
+	seen := map[string][]uint64{}
+	for n := 0; n < want; {
+		st, err := js.Stream(ctx, edgesync.Stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{edgesync.SubjectPrefix + "edge1.*.msg"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen, n = map[string][]uint64{}, 0
+		for {
+			m, err := cons.Next(jetstream.FetchMaxWait(2 * time.Second))
+			if err != nil {
+				break
+			}
+			seq, _ := strconv.ParseUint(m.Headers().Get("Edgedesk-Seq"), 10, 64)
+			sid := m.Headers().Get("Edgedesk-Session")
+			seen[sid] = append(seen[sid], seq)
+			n++
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the core has %d of %d messages", n, want)
+		}
+	}
+	for _, w := range ws {
+		seqs := seen[w.sid]
+		if len(seqs) != receipted[w.sid] {
+			t.Fatalf("session %s: %d at the core, %d receipted", w.sid, len(seqs), receipted[w.sid])
+		}
+		for i, s := range seqs {
+			if s != uint64(i+1) {
+				t.Fatalf("session %s: position %d has seq %d (lost, duplicated or reordered)", w.sid, i, s)
+			}
+		}
 	}
 }

@@ -48,6 +48,7 @@ type Node struct {
 	bot     *convo.Engine
 	router  *routing.Router
 	agents  *agentws.Server
+	sync    *syncer
 	staff   *auth.Verifier // staff tokens (admin API); nil when disabled
 	gw      *gateway.Gateway
 	srv     *fasthttp.Server
@@ -69,6 +70,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	n := &Node{cfg: cfg, log: log, reg: reg, stopped: make(chan struct{})}
 	defer func() {
 		if err != nil { // close what was opened, in reverse
+			n.sync.close()
 			if n.router != nil {
 				n.router.Close()
 			}
@@ -119,8 +121,12 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Metrics:  session.NewMetrics(reg),
 		Enrich:   n.enrich,
 		Respond:  respond,
+		Outbox:   true,
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err = n.openSync(); err != nil {
 		return nil, err
 	}
 	n.router, err = routing.New(routing.Options{
@@ -279,6 +285,7 @@ func (n *Node) Run(ctx context.Context) error {
 	go func() { serveErr <- n.srv.Serve(n.ln) }()
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	defer stopSweep()
+	n.sync.run()
 	go n.store.RunSweeper(sweepCtx, n.cfg.Store.Retention, n.cfg.Store.SweepInterval, n.cfg.Store.SweepBatch)
 	n.ready.Store(true)
 	n.log.Info("edgedesk node ready", "addr", n.ln.Addr().String(), "data_dir", n.cfg.DataDir, "version", Version, "sessions", n.store.Sessions())
@@ -317,6 +324,7 @@ func (n *Node) Close(ctx context.Context) error {
 		}
 		n.agents.Shutdown(ctx)
 		n.router.Close() // its queued work posts to the store: before the store closes
+		n.sync.close()   // the publisher reads the store
 		if err := <-httpDone; err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, fmt.Errorf("node: http shutdown: %w", err))
 		}

@@ -124,8 +124,25 @@ func Subject(node string, ev *session.OutboxEvent) string {
 	return SubjectPrefix + node + "." + ev.Session + "." + ev.Kind
 }
 
-// Run publishes until ctx is done.
+// Run publishes until ctx is done. It first makes sure the stream exists,
+// retrying while the core is unreachable (the outbox keeps filling).
 func (p *Publisher) Run(ctx context.Context) error {
+	for backoff := time.Duration(0); ; {
+		err := EnsureStream(ctx, p.o.JS)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		backoff = nextBackoff(backoff)
+		p.log.Warn("core unreachable; the outbox keeps the events", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+	}
 	var wg sync.WaitGroup
 	for shard := range p.o.Outbox.OutboxShards() {
 		wg.Add(1)

@@ -1,0 +1,102 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	edgesync "github.com/edgedesk/edgedesk/sync"
+)
+
+// syncer is the node's link to the core: an embedded nats-server (when no
+// nats.url is set) or a client connection, and the outbox publisher.
+type syncer struct {
+	srv  *server.Server // nil when connected to a core
+	nc   *nats.Conn
+	pub  *edgesync.Publisher
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// openSync starts the embedded server or connects to the core. A core that
+// is unreachable does not stop the node: the connection retries and the
+// outbox keeps every event meanwhile.
+func (n *Node) openSync() error {
+	c := n.cfg.NATS
+	s := &syncer{}
+	opts := []nats.Option{
+		nats.Name("edgedesk " + c.NodeName()),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+	}
+	url := c.URL
+	if url == "" {
+		srv, err := edgesync.StartServer(edgesync.ServerOptions{
+			Name: c.NodeName(), StoreDir: filepath.Join(n.cfg.DataDir, "nats"), Listen: c.Listen, SyncAlways: c.SyncAlways,
+		})
+		if err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
+		s.srv = srv
+		opts = append(opts, nats.InProcessServer(srv))
+	} else if c.Creds != "" {
+		opts = append(opts, nats.UserCredentials(c.Creds))
+	}
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		if s.srv != nil {
+			s.srv.Shutdown()
+		}
+		return fmt.Errorf("node: nats: %w", err)
+	}
+	s.nc = nc
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		s.close()
+		return fmt.Errorf("node: jetstream: %w", err)
+	}
+	s.pub = edgesync.NewPublisher(edgesync.PublisherOptions{
+		Outbox: n.store, JS: js, Node: c.NodeName(), Logger: n.log.With("component", "sync"), Registry: n.reg,
+	})
+	n.sync = s
+	where := url
+	if where == "" {
+		where = "embedded (" + filepath.Join(n.cfg.DataDir, "nats") + ")"
+	}
+	n.log.Info("syncing sessions over NATS JetStream", "core", where, "node", c.NodeName(), "stream", edgesync.Stream)
+	return nil
+}
+
+// run starts the publisher.
+func (s *syncer) run() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop, s.done = cancel, make(chan struct{})
+	go func() {
+		defer close(s.done)
+		s.pub.Run(ctx)
+	}()
+}
+
+// close stops the publisher, then the connection, then the embedded server.
+func (s *syncer) close() {
+	if s == nil {
+		return
+	}
+	if s.stop != nil {
+		s.stop()
+		<-s.done
+	}
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	if s.srv != nil {
+		s.srv.Shutdown()
+		s.srv.WaitForShutdown()
+	}
+}
