@@ -11,6 +11,9 @@ import (
 
 // NATS configures the sync to the core over NATS JetStream.
 type NATS struct {
+	// Enabled keeps every session event in a bbolt outbox and ships it
+	// over NATS JetStream. false: a standalone node, no outbox, no NATS.
+	Enabled bool `yaml:"enabled"`
 	// URL of the core's NATS cluster (nats://host:4222, comma-separated
 	// for several). Empty: the node runs an embedded nats-server with
 	// JetStream under data_dir/nats, and publishes there.
@@ -31,7 +34,7 @@ type NATS struct {
 	SyncAlways bool `yaml:"sync_always"`
 }
 
-func defaultNATS() NATS { return NATS{SyncAlways: true} }
+func defaultNATS() NATS { return NATS{Enabled: true, SyncAlways: true} }
 
 var nodeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 

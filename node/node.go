@@ -121,13 +121,15 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Metrics:  session.NewMetrics(reg),
 		Enrich:   n.enrich,
 		Respond:  respond,
-		Outbox:   true,
+		Outbox:   cfg.NATS.Enabled,
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err = n.openSync(); err != nil {
-		return nil, err
+	if cfg.NATS.Enabled {
+		if err = n.openSync(); err != nil {
+			return nil, err
+		}
 	}
 	n.router, err = routing.New(routing.Options{
 		Config:          cfg.Routing,

@@ -75,6 +75,9 @@ func (n *Node) openSync() error {
 
 // run starts the publisher.
 func (s *syncer) run() {
+	if s == nil {
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop, s.done = cancel, make(chan struct{})
 	go func() {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/edgedesk/edgedesk/node/internal/jsonw"
 )
 
 // The outbox (Options.Outbox) holds every session event — a stored
@@ -47,8 +49,9 @@ type OutboxEvent struct {
 	Data    json.RawMessage `json:"data,omitempty"`
 }
 
-// outboxPut stages an event in this transaction.
-func (w *writer) outboxPut(kind, sid string, seq uint64, id string, data any) error {
+// outboxPut stages an event in this transaction. raw is the event's data
+// already encoded as JSON; when nil, data is encoded.
+func (w *writer) outboxPut(kind, sid string, seq uint64, id string, raw []byte, data any) error {
 	if !w.s.opts.Outbox {
 		return nil
 	}
@@ -60,18 +63,32 @@ func (w *writer) outboxPut(kind, sid string, seq uint64, id string, data any) er
 	if id == "" {
 		id = sid + "." + kind + "." + strconv.FormatUint(k, 10) + "." + strconv.Itoa(w.s.index)
 	}
-	ev := OutboxEvent{ID: id, Session: sid, Seq: seq, Kind: kind, TS: w.now}
-	if data != nil {
-		if ev.Data, err = json.Marshal(data); err != nil {
+	if raw == nil && data != nil {
+		if raw, err = json.Marshal(data); err != nil {
 			return err
 		}
 	}
-	j, err := json.Marshal(&ev)
-	if err != nil {
-		return err
+	// The value is built by hand (it is on every message's commit): the
+	// session id in front, then the event as encoding/json would write it.
+	v := make([]byte, 0, 96+2*len(sid)+len(id)+len(raw))
+	v = append(append(v, byte(len(sid))), sid...)
+	v = append(v, `{"id":`...)
+	v = jsonw.String(v, id)
+	v = append(v, `,"session":`...)
+	v = jsonw.String(v, sid)
+	if seq != 0 {
+		v = append(v, `,"seq":`...)
+		v = strconv.AppendUint(v, seq, 10)
 	}
-	v := make([]byte, 0, 1+len(sid)+len(j))
-	v = append(append(append(v, byte(len(sid))), sid...), j...)
+	v = append(v, `,"kind":`...)
+	v = jsonw.String(v, kind)
+	v = append(v, `,"ts":`...)
+	v = jsonw.Time(v, w.now)
+	if len(raw) > 0 {
+		v = append(v, `,"data":`...)
+		v = append(v, raw...)
+	}
+	v = append(v, '}')
 	var key [8]byte
 	binary.BigEndian.PutUint64(key[:], k)
 	if err := b.Put(key[:], v); err != nil {

@@ -92,7 +92,7 @@ func (w *writer) respond(st *sessState, msg *Message, reopened bool) ([]Message,
 		n := &t.Notes[i]
 		n.Session, n.Seq, n.TS = msg.Session, msg.Seq, w.now
 		id := msg.Session + "." + strconv.FormatUint(msg.Seq, 10) + ".note." + strconv.Itoa(i)
-		if err := w.outboxPut(OutboxNote, msg.Session, msg.Seq, id, n); err != nil {
+		if err := w.outboxPut(OutboxNote, msg.Session, msg.Seq, id, nil, n); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -731,7 +731,7 @@ func (w *writer) create(o *op) Result {
 	if err := w.putMeta(st); err != nil {
 		return Result{Err: err}
 	}
-	if err := w.outboxPut(OutboxMeta, m.ID, 0, "", &m); err != nil {
+	if err := w.outboxPut(OutboxMeta, m.ID, 0, "", nil, &m); err != nil {
 		return Result{Err: err}
 	}
 	w.s.states[m.ID] = st
@@ -752,7 +752,7 @@ func (w *writer) updateMeta(o *op) Result {
 	if err := w.putMeta(st); err != nil {
 		return Result{Err: err}
 	}
-	if err := w.outboxPut(OutboxMeta, m.ID, 0, "", &m); err != nil {
+	if err := w.outboxPut(OutboxMeta, m.ID, 0, "", nil, &m); err != nil {
 		return Result{Err: err}
 	}
 	return Result{Meta: m, Msg: Message{Session: m.ID}}
@@ -790,14 +790,16 @@ func (w *writer) append(o *op) Result {
 func (w *writer) put(st *sessState, msg Message) (Message, error) {
 	msg.Seq = st.meta.LastSeq + 1
 	msg.TS = w.now
-	w.buf = appendRecord(appendLogHeader(w.buf[:0], msg.Session, msg.Seq, msg.CID), &msg)
+	w.buf = appendLogHeader(w.buf[:0], msg.Session, msg.Seq, msg.CID)
+	hdr := len(w.buf)
+	w.buf = appendRecord(w.buf, &msg)
 	var key [8]byte
 	binary.BigEndian.PutUint64(key[:], w.lsn)
 	// bbolt keeps key and value until commit: they must not be reused.
 	if err := w.log.Put(bytes.Clone(key[:]), bytes.Clone(w.buf)); err != nil {
 		return Message{}, err
 	}
-	if err := w.outboxPut(OutboxMessage, msg.Session, msg.Seq, msg.Session+"."+strconv.FormatUint(msg.Seq, 10), &msg); err != nil {
+	if err := w.outboxPut(OutboxMessage, msg.Session, msg.Seq, msg.Session+"."+strconv.FormatUint(msg.Seq, 10), w.buf[hdr:], nil); err != nil {
 		return Message{}, err
 	}
 	w.staged = append(w.staged, staged{sid: msg.Session, cid: msg.CID, seq: msg.Seq, lsn: w.lsn})
@@ -893,7 +895,7 @@ func (w *writer) sweep(o *op) Result {
 				}
 			}
 		}
-		if err := w.outboxPut(OutboxExpire, id, 0, "", nil); err != nil {
+		if err := w.outboxPut(OutboxExpire, id, 0, "", nil, nil); err != nil {
 			return Result{Err: err}
 		}
 		w.dropped = append(w.dropped, id)
