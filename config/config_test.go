@@ -149,3 +149,16 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseRouting(t *testing.T) {
+	r, err := ParseRouting([]byte("groups:\n  - {name: a, languages: [en], tz: Europe/London, hours: {mon: [\"09:00-17:00\"]}, capacity: 2}\nopens_soon: 10m\n"))
+	if err != nil || len(r.Groups) != 1 || r.OpensSoon.Minutes() != 10 || r.HandleTime == 0 {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if _, err := ParseRouting([]byte("groups:\n  - {name: a, languages: [en], tz: Nowhere/City, capacity: 2}\n")); err == nil || !strings.Contains(err.Error(), "routing.groups[0].tz") {
+		t.Fatalf("bad zone: %v", err)
+	}
+	if _, err := ParseRouting([]byte("gropus: []\n")); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("unknown key: %v", err)
+	}
+}

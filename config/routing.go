@@ -1,10 +1,15 @@
 package config
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Routing configures how conversations the bot hands over reach people:
@@ -151,4 +156,24 @@ func (c *Config) validateRouting(bad func(key string, v any, reason string)) {
 			bad(fmt.Sprintf("routing.trust_headers[%d]", i), h, fmt.Sprintf("want one of %v", trustable))
 		}
 	}
+}
+
+// ParseRouting decodes a routing section (what follows routing: in the
+// configuration file, as its own YAML document) over the defaults and
+// validates it; the core sends nodes their routing this way.
+func ParseRouting(data []byte) (Routing, error) {
+	c := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c.Routing); err != nil && !errors.Is(err, io.EOF) {
+		return Routing{}, fmt.Errorf("%w: routing: %v", ErrInvalid, err)
+	}
+	var errs []error
+	c.validateRouting(func(key string, v any, reason string) {
+		errs = append(errs, &FieldError{Key: key, Value: v, Reason: reason})
+	})
+	if err := errors.Join(errs...); err != nil {
+		return Routing{}, err
+	}
+	return c.Routing, nil
 }

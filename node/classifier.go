@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,7 +22,8 @@ import (
 // confidence and language.
 type classifier struct {
 	svc     *model.Service
-	path    string // the model file Reload reads
+	mu      sync.Mutex
+	path    string // the model file Reload reads (guarded by mu)
 	timeout time.Duration
 	log     *slog.Logger
 
@@ -99,13 +101,30 @@ func (c *classifier) enrich(ctx context.Context, m *session.Message) {
 
 // reload swaps in the model file at c.path; on error the running model stays.
 func (c *classifier) reload() error {
-	if err := c.svc.Swap(c.path); err != nil {
+	c.mu.Lock()
+	path := c.path
+	c.mu.Unlock()
+	if err := c.svc.Swap(path); err != nil {
 		c.swaps.WithLabelValues("error").Inc()
 		return err
 	}
 	c.swaps.WithLabelValues("ok").Inc()
 	info := c.svc.Info()
-	c.log.Info("model swapped", "path", c.path, "fingerprint", info.Fingerprint)
+	c.log.Info("model swapped", "path", path, "fingerprint", info.Fingerprint)
+	return nil
+}
+
+// swapTo swaps in the model at path and makes it the one reload reads.
+func (c *classifier) swapTo(path string) error {
+	if err := c.svc.Swap(path); err != nil {
+		c.swaps.WithLabelValues("error").Inc()
+		return err
+	}
+	c.swaps.WithLabelValues("ok").Inc()
+	c.mu.Lock()
+	c.path = path
+	c.mu.Unlock()
+	c.log.Info("model swapped", "path", path, "fingerprint", c.svc.Info().Fingerprint)
 	return nil
 }
 

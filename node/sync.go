@@ -1,15 +1,18 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/edgedesk/edgedesk/config"
 	edgesync "github.com/edgedesk/edgedesk/sync"
 )
 
@@ -19,6 +22,7 @@ type syncer struct {
 	srv  *server.Server // nil when connected to a core
 	nc   *nats.Conn
 	pub  *edgesync.Publisher
+	upd  *edgesync.Updates
 	stop context.CancelFunc
 	done chan struct{}
 }
@@ -64,6 +68,7 @@ func (n *Node) openSync() error {
 	s.pub = edgesync.NewPublisher(edgesync.PublisherOptions{
 		Outbox: n.store, JS: js, Node: c.NodeName(), Logger: n.log.With("component", "sync"), Registry: n.reg,
 	})
+	s.upd = &edgesync.Updates{JS: js, Applier: n, Logger: n.log.With("component", "updates")}
 	n.sync = s
 	where := url
 	if where == "" {
@@ -80,9 +85,19 @@ func (s *syncer) run() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop, s.done = cancel, make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(s.done)
+		defer wg.Done()
 		s.pub.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		s.upd.Run(ctx)
+	}()
+	go func() {
+		wg.Wait()
+		close(s.done)
 	}()
 }
 
@@ -102,4 +117,42 @@ func (s *syncer) close() {
 		s.srv.Shutdown()
 		s.srv.WaitForShutdown()
 	}
+}
+
+// ApplyFAQ implements edgesync.Applier: the core's FAQ replaces the local
+// one atomically, as a new version.
+func (n *Node) ApplyFAQ(name string, data []byte) error {
+	f, err := pickFormat(name, "")
+	if err != nil {
+		return err
+	}
+	v, err := n.faq.Import(bytes.NewReader(data), f)
+	if err != nil {
+		return err
+	}
+	n.log.Info("FAQ from the core", "version", v, "entries", n.faq.Len())
+	return nil
+}
+
+// ApplyRouting implements edgesync.Applier.
+func (n *Node) ApplyRouting(data []byte) error {
+	r, err := config.ParseRouting(data)
+	if err != nil {
+		return err
+	}
+	return n.ReloadRouting(r)
+}
+
+// ApplyModel implements edgesync.Applier: the core's model is written to
+// data_dir/models/core.onnx and hot-swapped; connections stay up. A model
+// that does not load leaves the running one.
+func (n *Node) ApplyModel(data []byte) error {
+	if n.model == nil {
+		return ErrModelDisabled
+	}
+	path := filepath.Join(n.cfg.DataDir, "models", "core.onnx")
+	if err := writeIfChanged(path, data); err != nil {
+		return err
+	}
+	return n.model.swapTo(path)
 }
