@@ -23,6 +23,13 @@ type NATS struct {
 	// Node names this node in subjects (edgedesk.sessions.<node>.…).
 	// Empty: the host name.
 	Node string `yaml:"node"`
+	// Leaf is the core's leaf-node URL (nats-leaf://core:7422): the
+	// embedded server joins the core as a leaf node with its own
+	// JetStream domain, so the edge keeps its stream while the link is
+	// down and the core sources from it when the link returns.
+	Leaf string `yaml:"leaf"`
+	// Domain is the embedded JetStream's domain (default edge-<node>).
+	Domain string `yaml:"domain"`
 	// Listen is the embedded server's client address (for the nats CLI or
 	// other nodes); empty: in-process only.
 	Listen string `yaml:"listen"`
@@ -37,6 +44,18 @@ type NATS struct {
 func defaultNATS() NATS { return NATS{Enabled: true, SyncAlways: true} }
 
 var nodeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// JSDomain is the embedded JetStream's domain: n.Domain, else
+// edge-<node> when the node is a leaf, else none.
+func (n NATS) JSDomain() string {
+	if n.Domain != "" {
+		return n.Domain
+	}
+	if n.Leaf != "" {
+		return "edge-" + n.NodeName()
+	}
+	return ""
+}
 
 // NodeName is n.Node, or a subject-safe form of the host name.
 func (n NATS) NodeName() string {
@@ -69,6 +88,18 @@ func (c *Config) validateNATS(bad func(key string, v any, reason string)) {
 	}
 	if n.Node != "" && !nodeRE.MatchString(n.Node) {
 		bad("nats.node", n.Node, "want 1 to 64 of [A-Za-z0-9_-] (a subject token)")
+	}
+	if n.Leaf != "" {
+		if n.URL != "" {
+			bad("nats.leaf", n.Leaf, "a leaf node is the embedded server: leave nats.url empty")
+		}
+		p, err := url.Parse(n.Leaf)
+		if err != nil || (p.Scheme != "nats-leaf" && p.Scheme != "nats" && p.Scheme != "tls") || p.Host == "" {
+			bad("nats.leaf", n.Leaf, "want nats-leaf://host:port")
+		}
+	}
+	if n.Domain != "" && !nodeRE.MatchString(n.Domain) {
+		bad("nats.domain", n.Domain, "want 1 to 64 of [A-Za-z0-9_-]")
 	}
 	if n.Listen != "" {
 		if _, port, err := net.SplitHostPort(n.Listen); err != nil || port == "" {

@@ -43,6 +43,7 @@ func (n *Node) openSync() error {
 	if url == "" {
 		srv, err := edgesync.StartServer(edgesync.ServerOptions{
 			Name: c.NodeName(), StoreDir: filepath.Join(n.cfg.DataDir, "nats"), Listen: c.Listen, SyncAlways: c.SyncAlways,
+			Leaf: c.Leaf, Domain: c.JSDomain(),
 		})
 		if err != nil {
 			return fmt.Errorf("node: %w", err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -99,4 +100,117 @@ func freeTCP(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// TestLeafLinkCut: the node's embedded server is a leaf of the core with
+// its own JetStream domain. The link is cut (the core stops) and restored;
+// the edge answered FAQ questions throughout, and afterwards the core's
+// archive holds every message once, in order per session.
+func TestLeafLinkCut(t *testing.T) {
+	dir := t.TempDir()
+	clientAddr, leafAddr := freeTCP(t), freeTCP(t)
+	startCore := func() *server.Server {
+		s, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: filepath.Join(dir, "core"), Listen: clientAddr, LeafListen: leafAddr, SyncAlways: true, Domain: "core"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	core := startCore()
+	n, base, _ := startNode(t, func(c *config.Config) { c.NATS.Leaf = "nats-leaf://" + leafAddr; c.NATS.Node = "edge-l" })
+	archive := func() (jetstream.JetStream, func()) {
+		nc, err := nats.Connect("nats://" + clientAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, _ := jetstream.New(nc)
+		return js, nc.Close
+	}
+	js, closeNC := archive()
+	ctx := context.Background()
+	waitFor(t, "the leaf link", func() bool { return leafCount(core) > 0 })
+	ejs, _ := jetstream.NewWithDomain(js.Conn(), "edge-edge-l")
+	waitFor(t, "the edge's stream, seen from the core", func() bool {
+		_, err := ejs.Stream(ctx, edgesync.Stream)
+		return err == nil
+	})
+	if err := edgesync.EnsureArchive(ctx, js, []string{"edge-edge-l"}); err != nil {
+		t.Fatal(err)
+	}
+	defer closeNC()
+
+	ws, welcome := dialWidget(t, base, map[string]any{"locale": "en"})
+	asked := 0
+	askFAQ := func() {
+		_, a := ask(t, ws, "q"+strconv.Itoa(asked), "Where is my order #"+strconv.Itoa(10000+asked)+"?", false)
+		if a[0].Intent != "track_order" {
+			t.Fatalf("answer %+v", a[0])
+		}
+		asked++
+	}
+	for i := 0; i < 5; i++ {
+		askFAQ()
+	}
+	waitFor(t, "the archive before the cut", func() bool { return len(archivedSeqs(t, js, welcome.Session)) == 2*asked })
+	core.Shutdown() // the link is cut
+	core.WaitForShutdown()
+	for i := 0; i < 5; i++ {
+		askFAQ() // the edge keeps answering
+	}
+	core = startCore()
+	defer core.Shutdown()
+	restored := time.Now()
+	waitFor(t, "the leaf link again", func() bool { return leafCount(core) > 0 })
+	want := 2 * asked // questions and answers
+	var seqs []uint64
+	// nats-server re-creates a source's consumer after a failed attempt
+	// times out (30 s), so the core may take that long to resume.
+	deadline := time.Now().Add(90 * time.Second)
+	for seqs = archivedSeqs(t, js, welcome.Session); len(seqs) < want; seqs = archivedSeqs(t, js, welcome.Session) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the archive holds %d of %d messages", len(seqs), want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("the core caught up %v after the link returned", time.Since(restored).Round(time.Second))
+	for i, s := range seqs {
+		if s != uint64(i+1) {
+			t.Fatalf("archive position %d holds seq %d: %v", i, s, seqs)
+		}
+	}
+	if len(seqs) != want {
+		t.Fatalf("archive holds %d messages, want %d", len(seqs), want)
+	}
+	if d := n.Store().OutboxDepth(); d != 0 {
+		t.Fatalf("edge outbox %d", d)
+	}
+}
+
+func leafCount(s *server.Server) int {
+	l, err := s.Leafz(nil)
+	if err != nil {
+		return 0
+	}
+	return len(l.Leafs)
+}
+
+// archivedSeqs reads the core's archive for one session's messages.
+func archivedSeqs(t *testing.T, js jetstream.JetStream, sid string) []uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cons, err := js.OrderedConsumer(ctx, edgesync.Archive, jetstream.OrderedConsumerConfig{FilterSubjects: []string{edgesync.SubjectPrefix + "*." + sid + ".msg"}})
+	if err != nil {
+		t.Logf("archive consumer: %v", err)
+		return nil
+	}
+	var out []uint64
+	for {
+		m, err := cons.Next(jetstream.FetchMaxWait(500 * time.Millisecond))
+		if err != nil {
+			return out
+		}
+		s, _ := strconv.ParseUint(m.Headers().Get("Edgedesk-Seq"), 10, 64)
+		out = append(out, s)
+	}
 }

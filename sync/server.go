@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -23,6 +24,12 @@ type ServerOptions struct {
 	Listen string
 	// SyncAlways fsyncs every JetStream write before acknowledging it.
 	SyncAlways bool
+	// Leaf is the core's leaf-node URL: the server joins it as a leaf.
+	Leaf string
+	// Domain is the server's JetStream domain (required with Leaf).
+	Domain string
+	// LeafListen accepts leaf nodes on this address (a core; tests).
+	LeafListen string
 }
 
 // StartServer starts an embedded nats-server with JetStream and waits until
@@ -48,6 +55,25 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		opts.Host = host
 		if opts.Port, err = strconv.Atoi(port); err != nil {
 			return nil, fmt.Errorf("%w: listen %q: %w", ErrServer, o.Listen, err)
+		}
+	}
+	opts.JetStreamDomain = o.Domain
+	if o.Leaf != "" {
+		u, err := url.Parse(o.Leaf)
+		if err != nil {
+			return nil, fmt.Errorf("%w: leaf %q: %w", ErrServer, o.Leaf, err)
+		}
+		opts.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: []*url.URL{u}}}
+		opts.LeafNode.ReconnectInterval = 250 * time.Millisecond
+	}
+	if o.LeafListen != "" {
+		host, port, err := net.SplitHostPort(o.LeafListen)
+		if err != nil {
+			return nil, fmt.Errorf("%w: leaf listen %q: %w", ErrServer, o.LeafListen, err)
+		}
+		opts.LeafNode.Host = host
+		if opts.LeafNode.Port, err = strconv.Atoi(port); err != nil {
+			return nil, fmt.Errorf("%w: leaf listen %q: %w", ErrServer, o.LeafListen, err)
 		}
 	}
 	s, err := server.NewServer(opts)
