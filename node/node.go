@@ -155,6 +155,10 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if cfg.Auth.StaffSecret != "" {
 		n.staff = auth.NewVerifier(cfg.Auth.StaffSecret, cfg.Auth.ClockSkew, nil)
 	}
+	var fetch func(context.Context, string) error
+	if n.sync != nil && n.sync.core {
+		fetch = n.fetchSession
+	}
 	n.agents = agentws.New(agentws.Options{
 		Verifier:     n.staff,
 		Router:       n.router,
@@ -172,6 +176,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Logger:   log.With("component", "gateway"),
 		Metrics:  gateway.NewMetrics(reg),
 		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
+		Fetch:    fetch,
 	})
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	n.srv = &fasthttp.Server{

@@ -23,6 +23,8 @@ type syncer struct {
 	nc   *nats.Conn
 	pub  *edgesync.Publisher
 	upd  *edgesync.Updates
+	js   jetstream.JetStream
+	core bool // connected to a core (nats.url), which holds every node's sessions
 	stop context.CancelFunc
 	done chan struct{}
 }
@@ -69,6 +71,7 @@ func (n *Node) openSync() error {
 	s.pub = edgesync.NewPublisher(edgesync.PublisherOptions{
 		Outbox: n.store, JS: js, Node: c.NodeName(), Logger: n.log.With("component", "sync"), Registry: n.reg,
 	})
+	s.js, s.core = js, url != ""
 	s.upd = &edgesync.Updates{JS: js, Applier: n, Logger: n.log.With("component", "updates")}
 	n.sync = s
 	where := url
@@ -118,6 +121,22 @@ func (s *syncer) close() {
 		s.srv.Shutdown()
 		s.srv.WaitForShutdown()
 	}
+}
+
+// fetchSession imports, from the core, a session another node served, so a
+// customer who reconnected here resumes it (gateway.Options.Fetch).
+func (n *Node) fetchSession(ctx context.Context, sid string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	meta, msgs, err := edgesync.FetchHistory(ctx, n.sync.js, edgesync.Stream, sid)
+	if err != nil {
+		return err
+	}
+	if err := n.store.Import(ctx, meta, msgs); err != nil {
+		return err
+	}
+	n.log.Info("session resumed from the core's history", "session", sid, "messages", len(msgs))
+	return nil
 }
 
 // ApplyFAQ implements edgesync.Applier: the core's FAQ replaces the local

@@ -5,9 +5,11 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/fasthttp/websocket"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -212,5 +214,50 @@ func archivedSeqs(t *testing.T, js jetstream.JetStream, sid string) []uint64 {
 		}
 		s, _ := strconv.ParseUint(m.Headers().Get("Edgedesk-Seq"), 10, 64)
 		out = append(out, s)
+	}
+}
+
+// TestResumeOnAnotherNode: a customer served by node A reconnects to node B
+// (both clients of one core); B fetches the history from the core and the
+// session resumes with every message and its seqs.
+func TestResumeOnAnotherNode(t *testing.T) {
+	addr := freeTCP(t)
+	core, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: filepath.Join(t.TempDir(), "core"), Listen: addr, SyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Shutdown()
+	a, baseA, _ := startNode(t, func(c *config.Config) { c.NATS.URL = "nats://" + addr; c.NATS.Node = "edge-a" })
+	_, baseB, _ := startNode(t, func(c *config.Config) { c.NATS.URL = "nats://" + addr; c.NATS.Node = "edge-b" })
+	wsA, welcome := dialWidget(t, baseA, map[string]any{"locale": "es-MX"})
+	ask(t, wsA, "q1", "¿Dónde está mi pedido 48213?", false)
+	waitFor(t, "A's outbox to drain", func() bool { return a.Store().OutboxDepth() == 0 })
+	wsA.Close()
+
+	wsB, _, err := websocket.DefaultDialer.Dial(strings.Replace(baseB, "http", "ws", 1)+"/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wsB.Close()
+	wsB.WriteJSON(map[string]any{"type": "hello", "v": 1, "session": welcome.Session, "last_seq": 0})
+	var w struct {
+		Type, Session string
+		Seq           uint64
+		Resumed       bool
+	}
+	wsB.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := wsB.ReadJSON(&w); err != nil || !w.Resumed || w.Seq != 2 {
+		t.Fatalf("welcome on B: %+v %v", w, err)
+	}
+	for seq := uint64(1); seq <= 2; seq++ {
+		var m frame
+		if err := wsB.ReadJSON(&m); err != nil || m.Seq != seq {
+			t.Fatalf("replay %d: %+v %v", seq, m, err)
+		}
+	}
+	// The conversation carries on at B, seqs continuing.
+	r, answers := ask(t, wsB, "q2", "gracias", false)
+	if r.Seq != 3 || answers[0].Lang != "es" {
+		t.Fatalf("at B: receipt %+v answers %+v", r, answers)
 	}
 }

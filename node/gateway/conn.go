@@ -296,6 +296,14 @@ func (c *conn) hello(f *frame) bool {
 	c.hints = hints{}
 	if resumed {
 		meta, err = g.store.Get(f.Session)
+		if errors.Is(err, session.ErrNoSession) && g.fetch != nil && session.ValidID(f.Session) {
+			// Served by another node: its history comes from the core.
+			if ferr := g.fetch(ctx, f.Session); ferr == nil {
+				meta, err = g.store.Get(f.Session)
+			} else {
+				g.log.Debug("session not fetched from the core", "session", f.Session, "err", ferr)
+			}
+		}
 		if errors.Is(err, session.ErrNoSession) {
 			return c.refuse(&protoError{Code: CodeNoSession, Message: "unknown or expired session; send hello without session to start a new one"}, "")
 		}

@@ -36,6 +36,9 @@ type Options struct {
 	// Trust says which request headers may fill in a customer's locale and
 	// time zone when hello lacks them.
 	Trust Trust
+	// Fetch, if set, brings a session this node does not have (another
+	// node served it) into the store, for a hello that resumes it.
+	Fetch func(ctx context.Context, sid string) error
 }
 
 // Gateway serves widget WebSockets.
@@ -47,6 +50,7 @@ type Gateway struct {
 	m        *Metrics
 	now      func() time.Time
 	trust    Trust
+	fetch    func(ctx context.Context, sid string) error
 	up       websocket.FastHTTPUpgrader
 	origins  map[string]bool // nil: any origin
 
@@ -82,6 +86,7 @@ func New(o Options) *Gateway {
 		m:        o.Metrics,
 		now:      o.Now,
 		trust:    o.Trust,
+		fetch:    o.Fetch,
 		conns:    make(map[*conn]struct{}),
 		stop:     make(chan struct{}),
 		jobs:     make(chan job),

@@ -52,7 +52,7 @@ type OutboxEvent struct {
 // outboxPut stages an event in this transaction. raw is the event's data
 // already encoded as JSON; when nil, data is encoded.
 func (w *writer) outboxPut(kind, sid string, seq uint64, id string, raw []byte, data any) error {
-	if !w.s.opts.Outbox {
+	if !w.s.opts.Outbox || w.importing {
 		return nil
 	}
 	b := w.tx.Bucket(bucketOutbox)

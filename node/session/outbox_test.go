@@ -2,8 +2,10 @@ package session
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestOutbox(t *testing.T) {
@@ -72,5 +74,39 @@ func TestOutbox(t *testing.T) {
 	s = openTest(t, Options{Path: path, Outbox: true})
 	if d := s.OutboxDepth(); d != 2 {
 		t.Fatalf("after reopen depth %d, want 2", d)
+	}
+}
+
+func TestImport(t *testing.T) {
+	s := openTest(t, Options{Outbox: true})
+	ctx := context.Background()
+	ts := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	msgs := []Message{
+		{Session: "s_moved", Seq: 2, From: FromBot, Text: "hello", TS: ts.Add(time.Second)},
+		{Session: "s_moved", Seq: 1, From: FromCustomer, CID: "c1", Text: "hi", TS: ts},
+	}
+	if err := s.Import(ctx, Meta{ID: "s_moved", Locale: "es-MX"}, msgs); err != nil {
+		t.Fatal(err)
+	}
+	if d := s.OutboxDepth(); d != 0 {
+		t.Fatalf("imported history went to the outbox: %d", d)
+	}
+	got, _ := s.Messages("s_moved", 0, 0)
+	if len(got) != 2 || got[0].Text != "hi" || !got[0].TS.Equal(ts) || got[1].Seq != 2 {
+		t.Fatalf("imported %+v", got)
+	}
+	// New messages continue after the imported ones; the cid is known.
+	r := submitWait(t, s, customerMsg("s_moved", "c2", "and now?"))
+	if r.Msg.Seq != 3 {
+		t.Fatalf("next seq %d", r.Msg.Seq)
+	}
+	if r := submitWait(t, s, customerMsg("s_moved", "c1", "hi")); !r.Duplicate {
+		t.Fatal("imported cid not de-duplicated")
+	}
+	if err := s.Import(ctx, Meta{ID: "s_moved"}, nil); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("second import: %v", err)
+	}
+	if err := s.Import(ctx, Meta{ID: "s_gap"}, []Message{{Session: "s_gap", Seq: 2, From: FromBot, Text: "x"}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("gap: %v", err)
 	}
 }

@@ -125,6 +125,7 @@ const (
 	opUpdate
 	opSweep
 	opOutboxDone
+	opImport
 )
 
 type op struct {
@@ -139,6 +140,8 @@ type op struct {
 	limit  int
 	// opOutboxDone
 	keys []uint64
+	// opImport
+	msgs []Message
 }
 
 // shard is one bbolt file with its committer, cache and hub: a Store
@@ -533,6 +536,11 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 				swept += r.Count
 			case opOutboxDone:
 				r = w.outboxDone(o)
+			case opImport:
+				r = w.importSession(o)
+				if r.Err == nil {
+					created++
+				}
 			}
 			if r.Err != nil && !isOpError(r.Err) {
 				return r.Err // a bbolt failure: abort the whole transaction
@@ -663,12 +671,14 @@ type writer struct {
 	tx *bolt.Tx
 	// outboxAdded and outboxRemoved count this transaction's outbox changes.
 	outboxAdded, outboxRemoved int
-	b                          *bolt.Bucket // sessions
-	idle                       *bolt.Bucket
-	log                        *bolt.Bucket
-	now                        time.Time
-	lsn                        uint64 // next log key
-	buf                        []byte
+	// importing keeps messages' times and skips the outbox (opImport).
+	importing bool
+	b         *bolt.Bucket // sessions
+	idle      *bolt.Bucket
+	log       *bolt.Bucket
+	now       time.Time
+	lsn       uint64 // next log key
+	buf       []byte
 	// staged are this transaction's log entries, stagedCID their cids
 	// (sid 0x00 cid → index in staged); dropped are swept sessions. All
 	// reach the tail only after the commit.
@@ -789,7 +799,9 @@ func (w *writer) append(o *op) Result {
 // session's state along.
 func (w *writer) put(st *sessState, msg Message) (Message, error) {
 	msg.Seq = st.meta.LastSeq + 1
-	msg.TS = w.now
+	if !w.importing || msg.TS.IsZero() {
+		msg.TS = w.now
+	}
 	w.buf = appendLogHeader(w.buf[:0], msg.Session, msg.Seq, msg.CID)
 	hdr := len(w.buf)
 	w.buf = appendRecord(w.buf, &msg)
