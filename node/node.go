@@ -143,7 +143,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		return nil, err
 	}
 	if n.bot != nil {
-		n.bot.SetEscalator(n.router)
+		n.bot.SetEscalator(n.router, n.router.Holds)
 		n.store.AddObserver(n.bot)
 	}
 	var verifier *auth.Verifier

@@ -23,7 +23,7 @@ func FetchHistory(ctx context.Context, js jetstream.JetStream, stream, sid strin
 	if !session.ValidID(sid) {
 		return meta, nil, fmt.Errorf("%w: %q", ErrNoHistory, sid)
 	}
-	cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{SubjectPrefix + "*." + sid + ".>"}})
+	cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{SubjectPrefix + "*." + SessionToken(sid) + ".>"}})
 	if err != nil {
 		return meta, nil, err
 	}
@@ -36,7 +36,7 @@ func FetchHistory(ctx context.Context, js jetstream.JetStream, stream, sid strin
 		return meta, nil, ErrNoHistory
 	}
 	bySeq := map[uint64]session.Message{}
-	haveMeta := false
+	haveMeta, expired := false, false
 	for ; pending > 0; pending-- {
 		m, err := cons.Next(jetstream.FetchMaxWait(2 * time.Second))
 		if err != nil {
@@ -44,17 +44,22 @@ func FetchHistory(ctx context.Context, js jetstream.JetStream, stream, sid strin
 		}
 		switch m.Headers().Get("Edgedesk-Kind") {
 		case session.OutboxMeta:
-			if json.Unmarshal(m.Data(), &meta) == nil {
-				haveMeta = true
+			var mt session.Meta
+			if json.Unmarshal(m.Data(), &mt) == nil && mt.ID == sid {
+				meta, haveMeta, expired = mt, true, false
 			}
 		case session.OutboxMessage:
 			var msg session.Message
 			if err := json.Unmarshal(m.Data(), &msg); err == nil && msg.Session == sid {
 				bySeq[msg.Seq] = msg
+				expired = false
 			}
 		case session.OutboxExpire:
-			return meta, nil, ErrNoHistory // expired: not to be resumed
+			expired = true // the last word unless something follows
 		}
+	}
+	if expired {
+		return meta, nil, ErrNoHistory // expired: not to be resumed
 	}
 	if !haveMeta {
 		meta = session.Meta{ID: sid}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -121,8 +122,16 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream) error {
 
 // Subject is the subject of an event of node.
 func Subject(node string, ev *session.OutboxEvent) string {
-	return SubjectPrefix + node + "." + ev.Session + "." + ev.Kind
+	return SubjectPrefix + node + "." + SessionToken(ev.Session) + "." + ev.Kind
 }
+
+// SessionToken is a session id as one subject token: session ids may hold
+// '.', which separates tokens, and never '~', which stands in for it.
+func SessionToken(sid string) string { return strings.ReplaceAll(sid, ".", "~") }
+
+// msgID is an event's de-duplication id at the core: the node's name and
+// the event's id, so that two nodes never share one.
+func (p *Publisher) msgID(ev *session.OutboxEvent) string { return p.o.Node + ":" + ev.ID }
 
 // Run publishes until ctx is done. It first makes sure the stream exists,
 // retrying while the core is unreachable (the outbox keeps filling).
@@ -219,6 +228,9 @@ func (p *Publisher) publish(ctx context.Context, batch []session.OutboxEvent, al
 			have, err := p.inStream(ctx, ev)
 			if err != nil {
 				firstErr = err
+				for _, rest := range batch[i:] {
+					p.markSuspect(rest.ID) // still unchecked: check them next time
+				}
 				break
 			}
 			p.clearSuspect(ev.ID)
@@ -234,9 +246,12 @@ func (p *Publisher) publish(ctx context.Context, batch []session.OutboxEvent, al
 		if ev.Seq > 0 {
 			m.Header.Set("Edgedesk-Seq", fmt.Sprint(ev.Seq))
 		}
-		f, err := p.o.JS.PublishMsgAsync(m, jetstream.WithMsgID(ev.ID))
+		f, err := p.o.JS.PublishMsgAsync(m, jetstream.WithMsgID(p.msgID(ev)))
 		if err != nil {
 			firstErr = err
+			for _, rest := range batch[i:] {
+				p.markSuspect(rest.ID) // may or may not have gone out
+			}
 			break
 		}
 		futures[i] = f
@@ -246,7 +261,7 @@ func (p *Publisher) publish(ctx context.Context, batch []session.OutboxEvent, al
 	defer timeout.Stop()
 	for i, f := range futures {
 		if f == nil {
-			break
+			continue // already in the stream, or never sent
 		}
 		select {
 		case <-f.Ok():
@@ -323,7 +338,7 @@ func (p *Publisher) inStream(ctx context.Context, ev *session.OutboxEvent) (bool
 	if err != nil {
 		return false, err
 	}
-	return m.Header.Get(jetstream.MsgIDHeader) == ev.ID, nil
+	return m.Header.Get(jetstream.MsgIDHeader) == p.msgID(ev), nil
 }
 
 func nextBackoff(d time.Duration) time.Duration {

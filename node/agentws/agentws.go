@@ -121,8 +121,9 @@ type conn struct {
 	agent *routing.Agent
 	role  string
 
-	mu   sync.Mutex
-	subs map[string]bool // sessions subscribed to
+	mu     sync.Mutex
+	subs   map[string]bool // sessions subscribed to
+	closed bool            // no new subscriptions once closed
 }
 
 // inFrame is any frame an agent sends.
@@ -184,9 +185,9 @@ func (c *conn) run(bearer string) {
 	if name == "" {
 		name = claims.Subject
 	}
-	agent, held := s.o.Router.Connect(claims.Subject, name, claims.Role, claims.Groups, c)
+	agent, gen, held := s.o.Router.Connect(claims.Subject, name, claims.Role, claims.Groups, c)
 	c.agent = agent
-	defer s.o.Router.Disconnect(agent)
+	defer s.o.Router.Disconnect(agent, gen)
 	chats := make([]map[string]any, 0, len(held))
 	for _, h := range held {
 		c.subscribe(h.Session)
@@ -194,6 +195,7 @@ func (c *conn) run(bearer string) {
 	}
 	c.send(map[string]any{"type": "welcome", "agent": claims.Subject, "name": name, "role": claims.Role, "groups": claims.Groups,
 		"chats": chats, "server_time": time.Now().UTC().Format(time.RFC3339Nano)})
+	s.o.Router.Ready(agent) // queued chats follow the welcome
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(s.o.IdleTimeout)) })
 	go c.pingLoop()
 	for {
@@ -341,7 +343,7 @@ func (c *conn) Deliver(ev *session.Event) {
 func (c *conn) subscribe(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.subs[id] {
+	if !c.closed && !c.subs[id] {
 		c.subs[id] = true
 		c.s.o.Store.Subscribe(id, c)
 	}
@@ -421,6 +423,7 @@ func (c *conn) close(code int, reason string) {
 		}
 		c.ws.Close()
 		c.mu.Lock()
+		c.closed = true
 		for id := range c.subs {
 			c.s.o.Store.Unsubscribe(id, c)
 		}

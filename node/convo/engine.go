@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -71,8 +70,12 @@ type Options struct {
 	NegativeAt float32
 	// Escalator takes escalations (default: they are logged and counted).
 	Escalator Escalator
-	Logger    *slog.Logger
-	Metrics   *Metrics
+	// Holds, if set, reports whether the routing layer has a session's
+	// chat. A session handed to people that it does not have (it forgot
+	// its chats in a restart) is routed again rather than left silent.
+	Holds   func(sessionID string) bool
+	Logger  *slog.Logger
+	Metrics *Metrics
 }
 
 // Engine is the bot. Respond is its session.Options.Respond hook; it is also
@@ -82,6 +85,7 @@ type Engine struct {
 	faq       *faq.Store
 	negative  float32
 	esc       Escalator
+	holds     func(string) bool
 	log       *slog.Logger
 	met       *Metrics
 	flows     []*flow
@@ -106,7 +110,7 @@ func New(opts Options) (*Engine, error) {
 		opts.Metrics = NewMetrics(nil)
 	}
 	e := &Engine{
-		bot: opts.Bot, faq: opts.FAQ, negative: opts.NegativeAt, esc: opts.Escalator,
+		bot: opts.Bot, faq: opts.FAQ, negative: opts.NegativeAt, esc: opts.Escalator, holds: opts.Holds,
 		log: opts.Logger, met: opts.Metrics,
 		byIntent: map[string]*flow{}, handoff: map[string]bool{},
 		fallbacks: opts.Bot.LanguageFallback,
@@ -248,6 +252,14 @@ func (tu *turn) decide() {
 	e, m, st, now := tu.e, tu.m, &tu.st, tu.t.Now
 	if st.Human != nil {
 		if now.Sub(st.Human.Since) < HumanLapse && !tu.t.Reopened {
+			if e.holds != nil && !e.holds(m.Session) {
+				// Routing lost the chat (a restart): route it again,
+				// quietly; the customer was already told.
+				tu.t.Notes = append(tu.t.Notes, session.Note{Kind: NoteEscalate, Attrs: map[string]string{
+					"reason": string(st.Human.Reason), "intent": m.Intent, "lang": firstOr(tu.langs, ""),
+				}})
+				e.met.escalations.WithLabelValues("rerouted").Inc()
+			}
 			e.met.answers.WithLabelValues("held_for_human").Inc()
 			return
 		}
@@ -521,8 +533,15 @@ func (e *Engine) Flows() []string {
 	return out
 }
 
-func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+func firstOr(list []string, def string) string {
+	if len(list) > 0 {
+		return list[0]
+	}
+	return def
+}
 
-// SetEscalator sets where escalations go. Call it before customer messages
-// flow (the node wires the router in after the store it needs is open).
-func (e *Engine) SetEscalator(esc Escalator) { e.esc = esc }
+// SetEscalator sets where escalations go and how to ask whether the
+// routing layer still has a chat (see Options.Holds). Call it before
+// customer messages flow (the node wires the router in after the store it
+// needs is open).
+func (e *Engine) SetEscalator(esc Escalator, holds func(string) bool) { e.esc, e.holds = esc, holds }

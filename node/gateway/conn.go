@@ -298,11 +298,11 @@ func (c *conn) hello(f *frame) bool {
 		meta, err = g.store.Get(f.Session)
 		if errors.Is(err, session.ErrNoSession) && g.fetch != nil && session.ValidID(f.Session) {
 			// Served by another node: its history comes from the core.
-			if ferr := g.fetch(ctx, f.Session); ferr == nil {
-				meta, err = g.store.Get(f.Session)
-			} else {
+			if ferr := g.fetch(ctx, f.Session); ferr != nil {
 				g.log.Debug("session not fetched from the core", "session", f.Session, "err", ferr)
 			}
+			// Read again either way: a concurrent hello may have imported it.
+			meta, err = g.store.Get(f.Session)
 		}
 		if errors.Is(err, session.ErrNoSession) {
 			return c.refuse(&protoError{Code: CodeNoSession, Message: "unknown or expired session; send hello without session to start a new one"}, "")

@@ -37,11 +37,13 @@ type Sink interface {
 
 // Assignment is a chat given to an agent.
 type Assignment struct {
-	Session  string
-	Customer session.Customer
-	Lang     string
-	Decision Decision
-	History  []session.Message
+	Session string
+	// AgentName is the agent's display name at assignment.
+	AgentName string
+	Customer  session.Customer
+	Lang      string
+	Decision  Decision
+	History   []session.Message
 }
 
 // Agent is a connected (or recently lost) human agent.
@@ -94,7 +96,10 @@ type Router struct {
 	now   func() time.Time
 
 	work chan func()
+	quit chan struct{} // closed by Close: the worker drains and stops
 	done chan struct{}
+	// opening fires drain when the next closed group opens.
+	opening *time.Timer
 
 	mu      sync.Mutex
 	plan    *plan
@@ -102,8 +107,11 @@ type Router struct {
 	members map[string][]*Agent // group → agents
 	chats   map[string]*chat    // session → chat (queued or assigned)
 	queues  map[string][]*chat  // group → waiting chats, in order
-	clock   uint64
-	closed  bool
+	// messaged are chats whose customer was told to leave a message.
+	messaged  map[string]time.Time
+	openingAt time.Time
+	clock     uint64
+	closed    bool
 }
 
 // New compiles the configuration and starts the router's worker.
@@ -123,8 +131,8 @@ func New(opts Options) (*Router, error) {
 	}
 	r := &Router{
 		store: opts.Store, faq: opts.FAQ, def: opts.DefaultLanguage, log: opts.Logger, met: opts.Metrics, now: opts.Now,
-		work: make(chan func(), 4096), done: make(chan struct{}),
-		plan: p, agents: map[string]*Agent{}, members: map[string][]*Agent{}, chats: map[string]*chat{}, queues: map[string][]*chat{},
+		work: make(chan func(), 4096), quit: make(chan struct{}), done: make(chan struct{}),
+		plan: p, agents: map[string]*Agent{}, members: map[string][]*Agent{}, chats: map[string]*chat{}, queues: map[string][]*chat{}, messaged: map[string]time.Time{},
 	}
 	go r.loop()
 	return r, nil
@@ -148,8 +156,20 @@ func (r *Router) Reload(c config.Routing) error {
 // in order.
 func (r *Router) loop() {
 	defer close(r.done)
-	for f := range r.work {
-		f()
+	for {
+		select {
+		case f := <-r.work:
+			f()
+		case <-r.quit:
+			for { // what was queued before Close still runs
+				select {
+				case f := <-r.work:
+					f()
+				default:
+					return
+				}
+			}
+		}
 	}
 }
 
@@ -166,8 +186,11 @@ func (r *Router) Close() {
 			a.lost.Stop()
 		}
 	}
+	if r.opening != nil {
+		r.opening.Stop()
+	}
 	r.mu.Unlock()
-	close(r.work)
+	close(r.quit)
 	<-r.done
 }
 
@@ -183,7 +206,12 @@ func (r *Router) async(f func()) {
 	select {
 	case r.work <- f:
 	default:
-		go func() { r.work <- f }()
+		go func() {
+			select {
+			case r.work <- f:
+			case <-r.quit:
+			}
+		}()
 	}
 }
 
@@ -210,7 +238,7 @@ func (r *Router) route(e convo.Escalation) {
 	req := Request{Session: e.Session, Lang: lang, Intent: e.Intent, Text: text, Tier: meta.Customer.Tier, Reason: string(e.Reason)}
 	now := r.now()
 	r.mu.Lock()
-	if c := r.chats[e.Session]; c != nil { // already with people
+	if _, told := r.messaged[e.Session]; told || r.chats[e.Session] != nil { // already with people
 		r.mu.Unlock()
 		return
 	}
@@ -220,14 +248,25 @@ func (r *Router) route(e convo.Escalation) {
 	r.met.decide.Observe(time.Since(start).Seconds())
 	c := &chat{session: e.Session, req: req, lang: lang, customer: meta.Customer, prio: p.tiers[req.Tier], since: now}
 	var asg *Assignment
+	var sink Sink
 	switch d.Outcome {
 	case Assigned:
-		asg = r.assignLocked(c, g, a, &d)
+		asg, sink = r.assignLocked(c, g, a, &d), a.sink
 	case Queued:
 		r.enqueueLocked(c, g.name)
 		d.Position, d.ETASeconds = r.positionLocked(c)
 		if !d.OpensAt.IsZero() {
 			d.ETASeconds += int(d.OpensAt.Sub(now).Seconds())
+			r.openingLocked(d.OpensAt)
+		}
+	case Message:
+		r.messaged[e.Session] = now
+		if len(r.messaged) > 10000 {
+			for id, at := range r.messaged {
+				if now.Sub(at) > convo.HumanLapse {
+					delete(r.messaged, id)
+				}
+			}
 		}
 	}
 	r.mu.Unlock()
@@ -235,8 +274,35 @@ func (r *Router) route(e convo.Escalation) {
 	r.record(e.Session, d)
 	r.tellCustomer(meta, lang, d, asg)
 	if asg != nil {
-		r.deliver(a, *asg)
+		r.deliver(sink, *asg)
 	}
+}
+
+// openingLocked makes sure the queues are drained when a group opens at t:
+// chats waiting for a closed group get an agent as soon as it opens.
+func (r *Router) openingLocked(t time.Time) {
+	if !r.openingAt.IsZero() && !t.Before(r.openingAt) && r.openingAt.After(r.now()) {
+		return
+	}
+	if r.opening != nil {
+		r.opening.Stop()
+	}
+	r.openingAt = t
+	r.opening = time.AfterFunc(max(t.Sub(r.now()), 0)+100*time.Millisecond, func() { r.async(r.drain) })
+}
+
+// Holds reports whether the router has the chat: queued, assigned, or told
+// to leave a message. The bot asks before it stays quiet on a session
+// handed to people: after a restart the router has forgotten its chats,
+// and such a session is routed again.
+func (r *Router) Holds(sessionID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.chats[sessionID]; ok {
+		return true
+	}
+	_, ok := r.messaged[sessionID]
+	return ok
 }
 
 // assignLocked gives c to agent a of group g.
@@ -246,7 +312,8 @@ func (r *Router) assignLocked(c *chat, g *group, a *Agent, d *Decision) *Assignm
 	c.group, c.agent = g.name, a
 	a.chats[c.session] = c
 	r.chats[c.session] = c
-	return &Assignment{Session: c.session, Customer: c.customer, Lang: c.lang, Decision: *d}
+	delete(r.messaged, c.session)
+	return &Assignment{Session: c.session, AgentName: a.Name, Customer: c.customer, Lang: c.lang, Decision: *d}
 }
 
 func (r *Router) enqueueLocked(c *chat, groupName string) {
@@ -301,8 +368,8 @@ func (r *Router) tellCustomer(meta session.Meta, lang string, d Decision, asg *A
 	switch d.Outcome {
 	case Assigned:
 		intent = "_agent_joined"
-		if a := r.agent(d.Agent); a != nil {
-			vars[faq.VarAgentName] = a.Name
+		if asg != nil {
+			vars[faq.VarAgentName] = asg.AgentName
 		}
 	case Queued:
 		intent = "_queued"
@@ -360,15 +427,16 @@ func (r *Router) agent(id string) *Agent {
 	return r.agents[id]
 }
 
-// deliver hands an assignment, with the conversation so far, to its agent.
-func (r *Router) deliver(a *Agent, asg Assignment) {
+// deliver hands an assignment, with the conversation so far, to the sink
+// of its agent's connection (taken under the lock when it was assigned).
+func (r *Router) deliver(sink Sink, asg Assignment) {
 	hist, err := r.store.Messages(asg.Session, 0, 0)
 	if err != nil {
 		r.log.Warn("history not loaded for an assignment", "session", asg.Session, "err", err)
 	}
 	asg.History = hist
 	r.met.assignments.Inc()
-	a.sink.Assigned(asg)
+	sink.Assigned(asg)
 }
 
 // Errors of agent operations.
@@ -383,7 +451,7 @@ var (
 // Connect registers an agent's connection (or its return within the grace
 // period: its chats are still its own). It returns the agent and the chats
 // it holds.
-func (r *Router) Connect(id, name, role string, groups []string, sink Sink) (*Agent, []Assignment) {
+func (r *Router) Connect(id, name, role string, groups []string, sink Sink) (*Agent, uint64, []Assignment) {
 	r.mu.Lock()
 	a := r.agents[id]
 	if a == nil {
@@ -406,13 +474,17 @@ func (r *Router) Connect(id, name, role string, groups []string, sink Sink) (*Ag
 		held = append(held, Assignment{Session: c.session, Customer: c.customer, Lang: c.lang})
 	}
 	r.met.agents.Set(float64(r.onlineLocked()))
+	gen := a.conn
 	r.mu.Unlock()
 	for i := range held {
 		held[i].History, _ = r.store.Messages(held[i].Session, 0, 0)
 	}
-	r.pull(a)
-	return a, held
+	return a, gen, held
 }
+
+// Ready gives a connected agent queued chats; the transport calls it once
+// the agent has its welcome.
+func (r *Router) Ready(a *Agent) { r.pull(a) }
 
 func (r *Router) leaveGroupsLocked(a *Agent) {
 	for _, g := range a.Groups {
@@ -436,16 +508,17 @@ func (r *Router) onlineLocked() int {
 	return n
 }
 
-// Disconnect marks an agent's connection lost. Unless it reconnects within
-// routing.agent_grace, its chats go back to the front of their queues.
-func (r *Router) Disconnect(a *Agent) {
+// Disconnect marks an agent's connection gen lost (a later connection of
+// the same agent supersedes it: an old tab or a half-open socket closing
+// does nothing). Unless the agent reconnects within routing.agent_grace,
+// its chats go back to the front of their queues.
+func (r *Router) Disconnect(a *Agent, gen uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !a.online {
+	if !a.online || a.conn != gen {
 		return
 	}
 	a.online = false
-	gen := a.conn
 	r.met.agents.Set(float64(r.onlineLocked()))
 	a.lost = time.AfterFunc(r.plan.grace, func() { r.async(func() { r.expire(a, gen) }) })
 }
@@ -517,6 +590,7 @@ func (r *Router) pull(a *Agent) {
 		d := Decision{Outcome: Assigned, Group: pg.name, Agent: a.ID, At: r.now(),
 			Why: []string{"from the queue of " + pg.name, fmt.Sprintf("agent %s has %d of %d chats", a.ID, len(a.chats), pg.capacity)}}
 		asg := r.assignLocked(pick, pg, a, &d)
+		sink := a.sink
 		waiting := r.queues[pg.name]
 		r.mu.Unlock()
 		r.met.decisions.WithLabelValues(string(Assigned), pg.name).Inc()
@@ -524,7 +598,7 @@ func (r *Router) pull(a *Agent) {
 		if meta, err := r.store.Get(pick.session); err == nil {
 			r.tellCustomer(meta, pick.lang, d, asg)
 		}
-		r.deliver(a, *asg)
+		r.deliver(sink, *asg)
 		r.updatePositions(waiting)
 	}
 }
@@ -620,9 +694,11 @@ func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toG
 	delete(a.chats, sessionID)
 	d := Decision{At: r.now(), Group: g.name, Why: []string{"transferred by agent " + a.ID}}
 	var asg *Assignment
+	var targetSink Sink
+	from := a.sink
 	if target != nil {
 		d.Outcome, d.Agent = Assigned, target.ID
-		asg = r.assignLocked(c, g, target, &d)
+		asg, targetSink = r.assignLocked(c, g, target, &d), target.sink
 	} else {
 		d.Outcome = Queued
 		r.enqueueLocked(c, g.name)
@@ -630,13 +706,13 @@ func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toG
 	}
 	r.mu.Unlock()
 	r.met.transfers.Inc()
-	a.sink.Unassigned(sessionID, "transferred")
+	from.Unassigned(sessionID, "transferred")
 	r.record(sessionID, d)
 	if meta, err := r.store.Get(sessionID); err == nil {
 		r.tellCustomer(meta, c.lang, d, asg)
 	}
 	if asg != nil {
-		r.deliver(target, *asg)
+		r.deliver(targetSink, *asg)
 	}
 	r.pull(a)
 	return nil
@@ -645,10 +721,14 @@ func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toG
 // Reply posts an agent's message to the customer: durable, then delivered
 // as a msg frame from agent.
 func (r *Router) Reply(ctx context.Context, a *Agent, sessionID, cid, text string) (session.Message, error) {
-	if !r.Owns(a, sessionID) {
+	r.mu.Lock()
+	_, ok := a.chats[sessionID]
+	name := a.Name
+	r.mu.Unlock()
+	if !ok {
 		return session.Message{}, ErrNotYours
 	}
-	return r.store.Post(ctx, session.Message{Session: sessionID, From: session.FromAgent, CID: cid, Text: text, Agent: &session.AgentRef{ID: a.ID, Name: a.Name}})
+	return r.store.Post(ctx, session.Message{Session: sessionID, From: session.FromAgent, CID: cid, Text: text, Agent: &session.AgentRef{ID: a.ID, Name: name}})
 }
 
 // Typing tells the customer the agent is typing.

@@ -141,10 +141,10 @@ func TestDecide(t *testing.T) {
 			r, _ := newRouter(t, testRouting(), clk)
 			for g, n := range tc.agents {
 				for i := 0; i < n; i++ {
-					r.Connect(fmt.Sprintf("%s-%d", g, i), "A", "agent", []string{g}, &sink{})
+					connectAgent(r, fmt.Sprintf("%s-%d", g, i), "A", "agent", []string{g}, &sink{})
 				}
 				if tc.busy {
-					a, _ := r.Connect(g+"-busy", "A", "agent", []string{g}, &sink{})
+					a, _ := connectAgent(r, g+"-busy", "A", "agent", []string{g}, &sink{})
 					r.mu.Lock()
 					a.chats["x1"], a.chats["x2"], a.chats["x3"] = &chat{}, &chat{}, &chat{}
 					r.mu.Unlock()
@@ -167,10 +167,18 @@ func TestDecide(t *testing.T) {
 	}
 }
 
+// connectAgent connects an agent and gives it queued chats, as the agent
+// transport does after its welcome.
+func connectAgent(r *Router, id, name, role string, groups []string, s Sink) (*Agent, []Assignment) {
+	a, _, held := r.Connect(id, name, role, groups, s)
+	r.Ready(a)
+	return a, held
+}
+
 // busy connects an agent to group g whose chats are full, so the group has
 // someone online but no room.
 func busy(r *Router, g string) {
-	a, _ := r.Connect(g+"-busy", "Busy", "agent", []string{g}, &sink{})
+	a, _ := connectAgent(r, g+"-busy", "Busy", "agent", []string{g}, &sink{})
 	r.mu.Lock()
 	a.chats["x1"], a.chats["x2"], a.chats["x3"] = &chat{}, &chat{}, &chat{}
 	r.mu.Unlock()
@@ -220,7 +228,7 @@ func TestQueueThenAgentPulls(t *testing.T) {
 	plain := escalate(t, r, st, "es", "ayuda")
 	vip := escalate(t, r, st, "es", "ayuda", "vip") // later, but VIP: first
 	s := &sink{}
-	a, _ := r.Connect("ana", "Ana", "agent", []string{"mx-es"}, s)
+	a, _ := connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, s)
 	if s.count() != 2 || s.assigned[0].Session != vip || s.assigned[1].Session != plain {
 		t.Fatalf("assigned %+v", s.assigned)
 	}
@@ -249,21 +257,29 @@ func TestLostAgentRequeuedAfterGrace(t *testing.T) {
 	c.AgentGrace = 50 * time.Millisecond
 	r, st := newRouter(t, c, clk)
 	s1 := &sink{}
-	a1, _ := r.Connect("ana", "Ana", "agent", []string{"mx-es"}, s1)
+	a1, _ := connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, s1)
 	id := escalate(t, r, st, "es", "ayuda")
 	if s1.count() != 1 {
 		t.Fatal("not assigned")
 	}
 	// Back within the grace period: still hers.
-	r.Disconnect(a1)
-	_, held := r.Connect("ana", "Ana", "agent", []string{"mx-es"}, s1)
+	r.Disconnect(a1, a1.conn)
+	_, held := connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, s1)
 	if len(held) != 1 || held[0].Session != id {
 		t.Fatalf("held after a quick reconnect: %+v", held)
 	}
+	// An old connection closing after the new one came does nothing.
+	r.Disconnect(a1, a1.conn-1)
+	r.mu.Lock()
+	online := a1.online
+	r.mu.Unlock()
+	if !online {
+		t.Fatal("a superseded connection's disconnect took the agent offline")
+	}
 	// Lost for longer: the chat goes to another agent.
-	r.Disconnect(a1)
+	r.Disconnect(a1, a1.conn)
 	s2 := &sink{}
-	r.Connect("bo", "Bo", "agent", []string{"mx-es"}, s2)
+	connectAgent(r, "bo", "Bo", "agent", []string{"mx-es"}, s2)
 	deadline := time.Now().Add(5 * time.Second)
 	for s2.count() == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
@@ -284,7 +300,7 @@ func TestConcurrentAssignments(t *testing.T) {
 	as := make([]*Agent, agents)
 	for i := range sinks {
 		sinks[i] = &sink{}
-		as[i], _ = r.Connect(fmt.Sprintf("a%d", i), "A", "agent", []string{"mx-es", "refunds"}, sinks[i])
+		as[i], _ = connectAgent(r, fmt.Sprintf("a%d", i), "A", "agent", []string{"mx-es", "refunds"}, sinks[i])
 	}
 	ids := make([]string, chats)
 	var wg sync.WaitGroup
@@ -381,7 +397,7 @@ func BenchmarkDecide(b *testing.B) {
 	r, _ := newRouter(b, c, clk)
 	for i := 0; i < 1000; i++ {
 		g := fmt.Sprintf("g%d", i%100)
-		r.Connect(fmt.Sprintf("a%d", i), "A", "agent", []string{g}, &sink{})
+		connectAgent(r, fmt.Sprintf("a%d", i), "A", "agent", []string{g}, &sink{})
 	}
 	for _, bc := range []struct {
 		name string
@@ -422,8 +438,8 @@ func TestTransfer(t *testing.T) {
 	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
 	r, st := newRouter(t, testRouting(), clk)
 	s1, s2, s3 := &sink{}, &sink{}, &sink{}
-	ana, _ := r.Connect("ana", "Ana", "agent", []string{"mx-es"}, s1)
-	r.Connect("bo", "Bo", "agent", []string{"mx-es"}, s2)
+	ana, _ := connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, s1)
+	connectAgent(r, "bo", "Bo", "agent", []string{"mx-es"}, s2)
 	id := escalate(t, r, st, "es", "ayuda")
 	holder, other := ana, "bo"
 	if s1.count() == 0 {
@@ -441,7 +457,7 @@ func TestTransfer(t *testing.T) {
 	}
 	bo := r.agent("bo")
 	// To a group: its free agent, else its queue.
-	r.Connect("cy", "Cy", "agent", []string{"uk-en"}, s3)
+	connectAgent(r, "cy", "Cy", "agent", []string{"uk-en"}, s3)
 	if err := r.Transfer(ctx, bo, id, "", "uk-en"); err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +477,7 @@ func TestReload(t *testing.T) {
 	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
 	r, st := newRouter(t, testRouting(), clk)
 	s := &sink{}
-	r.Connect("ana", "Ana", "agent", []string{"mx-es"}, s)
+	connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, s)
 	first := escalate(t, r, st, "es", "ayuda")
 	// Mexico City closes for the day by a new configuration; the chat
 	// already assigned stays.
@@ -478,5 +494,26 @@ func TestReload(t *testing.T) {
 	bad.Groups[0].Hours = map[string][]string{"mon": {"25:00-26:00"}}
 	if err := r.Reload(bad); err == nil || !strings.Contains(err.Error(), "mon") {
 		t.Fatalf("bad reload: %v", err)
+	}
+}
+
+// TestQueuedUntilOpen: a chat queued for a group that opens soon gets the
+// group's idle agent as soon as the group opens.
+func TestQueuedUntilOpen(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 14, 59, 59, 500_000_000, time.UTC)) // 08:59:59.5 in Mexico City
+	r, st := newRouter(t, testRouting(), clk)
+	s := &sink{}
+	connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, s)
+	escalate(t, r, st, "es", "ayuda")
+	if s.count() != 0 {
+		t.Fatal("assigned before the group opened")
+	}
+	clk.set(time.Date(2026, 11, 23, 15, 0, 1, 0, time.UTC))
+	deadline := time.Now().Add(5 * time.Second)
+	for s.count() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.count() != 1 {
+		t.Fatal("the queued chat did not reach the agent when the group opened")
 	}
 }

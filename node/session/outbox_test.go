@@ -16,9 +16,10 @@ func TestOutbox(t *testing.T) {
 	for i, sid := range []string{a, a, b, a} {
 		submitWait(t, s, customerMsg(sid, "c"+string(rune('0'+i)), "hi"))
 	}
-	// 2 creates + 4 messages + 4 echo replies + 1 note (every third turn of a).
-	if d := s.OutboxDepth(); d != 11 {
-		t.Fatalf("depth %d, want 11", d)
+	// 2 creates + 4 messages + 4 echo replies + 4 conversation state
+	// changes (meta) + 1 note (every third turn of a).
+	if d := s.OutboxDepth(); d != 15 {
+		t.Fatalf("depth %d, want 15", d)
 	}
 	if s.OutboxOldest().IsZero() {
 		t.Fatal("no oldest event")
@@ -47,7 +48,7 @@ func TestOutbox(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(got) != 11 || s.OutboxDepth() != 0 {
+	if len(got) != 15 || s.OutboxDepth() != 0 {
 		t.Fatalf("drained %d, depth %d", len(got), s.OutboxDepth())
 	}
 	// Per session: meta first, then messages in seq order, ids unique.
@@ -72,8 +73,8 @@ func TestOutbox(t *testing.T) {
 	submitWait(t, s, customerMsg(b, "z", "again"))
 	s.Close(ctx)
 	s = openTest(t, Options{Path: path, Outbox: true})
-	if d := s.OutboxDepth(); d != 2 {
-		t.Fatalf("after reopen depth %d, want 2", d)
+	if d := s.OutboxDepth(); d != 3 {
+		t.Fatalf("after reopen depth %d, want 3 (message, reply, state)", d)
 	}
 }
 

@@ -88,6 +88,11 @@ func (w *writer) respond(st *sessState, msg *Message, reopened bool) ([]Message,
 			return nil, nil, err
 		}
 	}
+	if !bytes.Equal(meta.Conv, st.meta.Conv) { // the conversation moved: the core hears of it
+		if err := w.outboxPut(OutboxMeta, msg.Session, 0, "", nil, &st.meta); err != nil {
+			return nil, nil, err
+		}
+	}
 	for i := range t.Notes {
 		n := &t.Notes[i]
 		n.Session, n.Seq, n.TS = msg.Session, msg.Seq, w.now
