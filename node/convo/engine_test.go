@@ -404,3 +404,24 @@ func BenchmarkFAQLookup(b *testing.B) {
 		}
 	}
 }
+
+func TestHandedChatRoutedAgainWhenRouterForgot(t *testing.T) {
+	e := newEngine(t, nil)
+	holds := false
+	e.SetEscalator(nil, func(string) bool { return holds })
+	c := newChat(t, e, "en")
+	c.one(msg{text: "agent please", intent: "talk_to_human", conf: 0.9, lang: "en"})
+	c.notes = nil
+	// The router lost the chat (a restart): routed again, quietly.
+	if r := c.send(msg{text: "hello?", intent: "greeting", conf: 0.9, lang: "en"}); len(r) != 0 {
+		t.Fatalf("bot spoke in a handed-over chat: %+v", r)
+	}
+	if len(c.notes) != 1 || c.notes[0].Kind != NoteEscalate || c.notes[0].Attrs["reason"] != "requested" {
+		t.Fatalf("notes %+v", c.notes)
+	}
+	holds, c.notes = true, nil
+	c.send(msg{text: "hello?", intent: "greeting", conf: 0.9, lang: "en"})
+	if len(c.notes) != 0 {
+		t.Fatalf("routed again though the router has it: %+v", c.notes)
+	}
+}
