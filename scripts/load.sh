@@ -204,25 +204,7 @@ repeat() {
 	printf '%s\n' "${runs[@]}" | jq -s -c .
 }
 
-summarize_summarize_answer() {
-	jq -r "$JQ_MEDIAN"'
-		"runs \(length) at \(.[0].rate) msgs/s over \(.[0].sessions) sessions, text \(.[0].text | tojson): "
-		+ "held \(map(.held) | median), missing receipts \(map(.missing) | median), write errors \(map(.write_errors) | median)\n"
-		+ "  receipts/s median \(map(.receipts_per_s) | median); answers/s median \(map(.answers.per_s) | median)\n"
-		+ "  answers: unanswered \(map(.answers.unanswered) | median), unmatched \(map(.answers.unmatched) | median), "
-		+ "measured messages without an answer \(map(.answers.missing) | median) (medians)\n"
-		+ "  receipt latency ms (median of runs): p50 \(map(.latency.p50_ms) | median)  p99 \(map(.latency.p99_ms) | median)  "
-		+ "p99.9 \(map(.latency.p999_ms) | median)  max \(map(.latency.max_ms) | median)\n"
-		+ "  answer latency ms (median of runs):  p50 \(map(.answers.latency.p50_ms) | median)  p90 \(map(.answers.latency.p90_ms) | median)  "
-		+ "p99 \(map(.answers.latency.p99_ms) | median)  p99.9 \(map(.answers.latency.p999_ms) | median)  max \(map(.answers.latency.max_ms) | median)\n"
-		+ "  answer p99 of each run \(map(.answers.latency.p99_ms))\n"
-		+ "  send lag p99 ms \(map(.send_lag.p99_ms) | median); cpu cores: server \(map(.cpu.server) | median), "
-		+ "loadgen \(map(.cpu.loadgen) | median), other \(map(.cpu.other) | median); "
-		+ "server CPU µs/msg \(map(.server_cpu_us_per_msg) | median)\n"
-		+ "  node msgs \(map(.node_msgs) | add), error frames \(map(.error_frames) | add)"'
-}
-
-idle() {
+summarize_idle() {
 	jq -r "$JQ_MEDIAN"'
 		"runs \(length): held \(map(.held) | median) of \(.[0].sessions), failed \(map(.failed) | median), "
 		+ "held at end \(map(.held_end) | median)\n"
