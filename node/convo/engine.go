@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -521,16 +520,6 @@ func (e *Engine) findFlow(name string) *flow {
 		}
 	}
 	return nil
-}
-
-// Flows lists the configured flows' names.
-func (e *Engine) Flows() []string {
-	out := make([]string, 0, len(e.flows))
-	for _, f := range e.flows {
-		out = append(out, f.name)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func firstOr(list []string, def string) string {

@@ -329,31 +329,25 @@ func (p *plan) filterLang(cands []*group, all bool, lang string) ([]*group, stri
 		}
 		return nil, "no group speaks " + lang
 	}
-	var out []*group
-	for _, g := range cands {
-		for _, l := range g.langs {
-			if l == lang {
-				out = append(out, g)
-				break
-			}
-		}
-	}
-	if len(out) > 0 {
-		return out, "language " + lang + ": exact"
+	if gs := speaking(cands, lang, func(g *group) []string { return g.langs }); len(gs) > 0 {
+		return gs, "language " + lang + ": exact"
 	}
 	b := base(lang)
+	if gs := speaking(cands, b, func(g *group) []string { return g.bases }); len(gs) > 0 {
+		return gs, "language " + lang + ": base " + b
+	}
+	return nil, "no group speaks " + lang
+}
+
+// speaking keeps the groups whose tags (langs or bases) include tag.
+func speaking(cands []*group, tag string, tags func(*group) []string) []*group {
+	var out []*group
 	for _, g := range cands {
-		for _, gb := range g.bases {
-			if gb == b {
-				out = append(out, g)
-				break
-			}
+		if slices.Contains(tags(g), tag) {
+			out = append(out, g)
 		}
 	}
-	if len(out) > 0 {
-		return out, "language " + lang + ": base " + b
-	}
-	return out, "no group speaks " + lang
+	return out
 }
 
 func (p *plan) matchRule(text string) (rule, bool) {

@@ -421,12 +421,6 @@ func (r *Router) say(meta session.Meta, lang, intent string, vars map[string]str
 	}
 }
 
-func (r *Router) agent(id string) *Agent {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.agents[id]
-}
-
 // deliver hands an assignment, with the conversation so far, to the sink
 // of its agent's connection (taken under the lock when it was assigned).
 func (r *Router) deliver(sink Sink, asg Assignment) {

@@ -517,3 +517,10 @@ func TestQueuedUntilOpen(t *testing.T) {
 		t.Fatal("the queued chat did not reach the agent when the group opened")
 	}
 }
+
+// agent returns the connected agent id.
+func (r *Router) agent(id string) *Agent {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.agents[id]
+}
