@@ -423,8 +423,8 @@ func TestKillWithOutbox(t *testing.T) {
 			if err != nil {
 				break
 			}
-			seq, _ := strconv.ParseUint(m.Headers().Get("Edgedesk-Seq"), 10, 64)
-			sid := m.Headers().Get("Edgedesk-Session")
+			seq, _ := strconv.ParseUint(m.Headers().Get(edgesync.SeqHeader), 10, 64)
+			_, sid, _, _ := edgesync.ParseSubject(m.Subject())
 			seen[sid] = append(seen[sid], seq)
 			n++
 		}

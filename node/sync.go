@@ -68,8 +68,12 @@ func (n *Node) openSync() error {
 		s.close()
 		return fmt.Errorf("node: jetstream: %w", err)
 	}
+	batch := edgesync.DefaultBatch // what a core takes by default
+	if s.srv != nil {
+		batch = edgesync.EmbeddedBatch
+	}
 	s.pub = edgesync.NewPublisher(edgesync.PublisherOptions{
-		Outbox: n.store, JS: js, Node: c.NodeName(), Logger: n.log.With("component", "sync"), Registry: n.reg,
+		Outbox: n.store, JS: js, Node: c.NodeName(), Logger: n.log.With("component", "sync"), Registry: n.reg, Batch: batch,
 	})
 	s.js, s.core = js, url != ""
 	s.upd = &edgesync.Updates{JS: js, Applier: n, Logger: n.log.With("component", "updates")}

@@ -212,7 +212,7 @@ func archivedSeqs(t *testing.T, js jetstream.JetStream, sid string) []uint64 {
 		if err != nil {
 			return out
 		}
-		s, _ := strconv.ParseUint(m.Headers().Get("Edgedesk-Seq"), 10, 64)
+		s, _ := strconv.ParseUint(m.Headers().Get(edgesync.SeqHeader), 10, 64)
 		out = append(out, s)
 	}
 }

@@ -42,7 +42,8 @@ func FetchHistory(ctx context.Context, js jetstream.JetStream, stream, sid strin
 		if err != nil {
 			return meta, nil, err
 		}
-		switch m.Headers().Get("Edgedesk-Kind") {
+		_, _, kind, _ := ParseSubject(m.Subject())
+		switch kind {
 		case session.OutboxMeta:
 			var mt session.Meta
 			if json.Unmarshal(m.Data(), &mt) == nil && mt.ID == sid {

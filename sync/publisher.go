@@ -2,15 +2,19 @@ package edgesync
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/edgedesk/edgedesk/node/session"
@@ -23,12 +27,12 @@ const Stream = "EDGEDESK_SESSIONS"
 const SubjectPrefix = "edgedesk.sessions."
 
 // Outbox is what the publisher needs of the session store: batches of
-// waiting events (at most one per session, each session's oldest), and a
-// way to drop the published ones.
+// the oldest waiting events in commit order, and a way to drop the
+// published ones.
 type Outbox interface {
 	OutboxShards() int
 	OutboxReady() <-chan struct{}
-	OutboxBatch(shard, limit, scan int) ([]session.OutboxEvent, error)
+	OutboxBatch(shard int, after uint64, limit int) ([]session.OutboxEvent, error)
 	OutboxDone(ctx context.Context, shard int, keys []uint64) error
 	OutboxDepth() int64
 	OutboxOldest() time.Time
@@ -42,31 +46,37 @@ type PublisherOptions struct {
 	Node     string
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
-	// Batch bounds the events in flight per shard (default 1000).
+	// Batch bounds the events of one atomic batch, the events in flight
+	// per shard: at most the server's max_batch_size (default 1000,
+	// JetStream's default limit; EmbeddedBatch for the node's own server).
 	Batch int
 	// Linger is how long a shard's loop waits after new events arrive in
 	// an empty outbox before it publishes them (default 10ms).
 	Linger time.Duration
 }
 
-// Publisher ships the outbox to JetStream: each shard's loop takes a batch
-// (one event per session), publishes it asynchronously with each event's
-// Nats-Msg-Id, waits for every acknowledgement, and deletes the
-// acknowledged events from the outbox. Failed events stay and go out again
-// (after a backoff) in a later batch; because a batch never holds two
-// events of one session, a retry cannot put a session's events out of
-// order, and the de-duplication window makes a retry of a stored event a
-// no-op.
+// Publisher ships the outbox to JetStream. Each shard's loop takes the
+// oldest events of its outbox (up to 1000, in commit order), publishes
+// them as one atomic batch, each with its Nats-Msg-Id, waits for the
+// batch's single acknowledgement, and deletes the batch from the outbox.
+// JetStream stores a batch whole or not at all, in order, with one fsync
+// for the batch (where the server syncs every write); so a session's
+// events reach the stream in order and without gaps, and a failed batch
+// is simply sent again.
+//
+// When a batch's fate is unknown (no acknowledgement, or the node
+// restarted between an acknowledgement and the outbox delete), the next
+// batch is first checked against the stream: for each of its sessions,
+// the stream's last event of that session says how many of the batch's
+// events are already stored. This keeps exactly-once beyond the stream's
+// two-minute de-duplication window, for instance across a long outage.
 type Publisher struct {
 	o PublisherOptions
-	// suspect holds the ids of events whose publish may have been stored
-	// though no acknowledgement came; they are checked against the stream
-	// before they are sent again, so that a retry after the de-duplication
-	// window (a long outage) still stores them once. Every event is
-	// suspect in a shard's first batch after start: a crash may have come
-	// between the acknowledgement and the outbox delete.
+	// suspect is, per shard, whether the next batch must be checked
+	// against the stream first. Every shard starts suspect: a crash may
+	// have come between an acknowledgement and the outbox delete.
 	mu        sync.Mutex
-	suspect   map[string]bool
+	suspect   []bool
 	stream    jetstream.Stream
 	log       *slog.Logger
 	published prometheus.Counter
@@ -81,13 +91,13 @@ func NewPublisher(o PublisherOptions) *Publisher {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Batch <= 0 {
-		o.Batch = 1000
+		o.Batch = DefaultBatch
 	}
 	if o.Linger <= 0 {
 		o.Linger = 10 * time.Millisecond
 	}
 	p := &Publisher{
-		o: o, log: o.Logger, suspect: map[string]bool{},
+		o: o, log: o.Logger, suspect: make([]bool, o.Outbox.OutboxShards()),
 		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_sync_published_total", Help: "Session events acknowledged by JetStream and removed from the outbox."}),
 		failed:    prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_sync_publish_failures_total", Help: "Session event publishes that failed (they are retried)."}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -95,6 +105,9 @@ func NewPublisher(o PublisherOptions) *Publisher {
 			Help:    "Time from an event's commit at the edge to its acknowledgement by JetStream.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .5, 1, 10, 60, 600, 3600},
 		}),
+	}
+	for i := range p.suspect {
+		p.suspect[i] = true
 	}
 	if o.Registry != nil {
 		o.Registry.MustRegister(p.published, p.failed, p.latency,
@@ -119,11 +132,32 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream) error {
 		Subjects:    []string{SubjectPrefix + ">"},
 		Storage:     jetstream.FileStorage,
 		Duplicates:  2 * time.Minute,
+		// The publisher sends atomic batches (nats-server 2.12 or later).
+		AllowAtomicPublish: true,
 	})
 	if err != nil {
 		return fmt.Errorf("edgesync: stream %s: %w", Stream, err)
 	}
 	return nil
+}
+
+// SeqHeader carries a message event's seq (the session's message number).
+// The node, session and kind are the subject's tokens (ParseSubject): the
+// fewer headers, the less JetStream scans per message.
+const SeqHeader = "Edgedesk-Seq"
+
+// ParseSubject splits an event's subject into the node's name, the
+// session id and the event's kind.
+func ParseSubject(subject string) (node, sid, kind string, ok bool) {
+	rest, found := strings.CutPrefix(subject, SubjectPrefix)
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return "", "", "", false
+	}
+	return parts[0], strings.ReplaceAll(parts[1], "~", "."), parts[2], true
 }
 
 // Subject is the subject of an event of node.
@@ -170,9 +204,24 @@ func (p *Publisher) Run(ctx context.Context) error {
 	return nil
 }
 
+// loop publishes shard's outbox. The outbox delete of a published batch
+// overlaps the next batch's publish (a separate goroutine deletes, many
+// batches in one commit when it falls behind); the loop reads past what
+// it has published. A delete lost to a crash only means the events are
+// checked against the stream after the restart.
 func (p *Publisher) loop(ctx context.Context, shard int) {
+	deletes := make(chan []uint64, 64)
+	deleted := make(chan struct{})
+	go func() {
+		defer close(deleted)
+		p.deleter(shard, deletes)
+	}()
+	defer func() {
+		close(deletes)
+		<-deleted
+	}()
+	var after uint64 // the last key published
 	backoff := time.Duration(0)
-	first := true
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for ctx.Err() == nil {
@@ -183,7 +232,7 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 			case <-time.After(backoff):
 			}
 		}
-		batch, err := p.o.Outbox.OutboxBatch(shard, p.o.Batch, 20*p.o.Batch)
+		batch, err := p.o.Outbox.OutboxBatch(shard, after, p.o.Batch)
 		if err != nil {
 			p.log.Error("outbox unreadable", "shard", shard, "err", err)
 			backoff = nextBackoff(backoff)
@@ -202,17 +251,14 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 			}
 			continue
 		}
-		done, err := p.publish(ctx, batch, first)
-		first = false
+		last := batch[len(batch)-1].Key
+		t0 := time.Now()
+		done, err := p.publish(ctx, shard, batch)
+		if debugTiming {
+			println("shard", shard, "n", len(batch), "publish", time.Since(t0).String())
+		}
 		if len(done) > 0 {
-			// A short context: deleting what was acknowledged must finish
-			// even as the node stops, or it is published again (harmless:
-			// de-duplicated within the window).
-			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if derr := p.o.Outbox.OutboxDone(dctx, shard, done); derr != nil && !errors.Is(derr, session.ErrClosed) {
-				p.log.Error("published events not removed from the outbox", "shard", shard, "err", derr)
-			}
-			cancel()
+			deletes <- done
 		}
 		if err != nil {
 			if ctx.Err() == nil {
@@ -221,133 +267,226 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 			backoff = nextBackoff(backoff)
 			continue
 		}
+		after = last
 		backoff = 0
 	}
 }
 
-// publish sends batch and returns the keys JetStream acknowledged (or
-// already held).
-func (p *Publisher) publish(ctx context.Context, batch []session.OutboxEvent, allSuspect bool) ([]uint64, error) {
-	futures := make([]jetstream.PubAckFuture, len(batch))
-	var firstErr error
-	var stored []uint64
+// deleter removes published events from shard's outbox until deletes is
+// closed, joining whatever has queued up into one commit.
+func (p *Publisher) deleter(shard int, deletes <-chan []uint64) {
+	for keys := range deletes {
+	more:
+		for {
+			select {
+			case k, ok := <-deletes:
+				if !ok {
+					break more
+				}
+				keys = append(keys, k...)
+			default:
+				break more
+			}
+		}
+		// A short context of its own: deleting what was acknowledged
+		// should finish even as the node stops (else it is checked
+		// against the stream again after the restart).
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := p.o.Outbox.OutboxDone(ctx, shard, keys); err != nil && !errors.Is(err, session.ErrClosed) {
+			p.log.Error("published events not removed from the outbox", "shard", shard, "err", err)
+		}
+		cancel()
+	}
+}
+
+// DefaultBatch is JetStream's default limit on the messages of one
+// atomic batch (a server's jetstream.limits.max_batch_size).
+const DefaultBatch = 1000
+
+// errDuplicate is JetStream's answer to an atomic batch holding an event
+// it already stored (within the de-duplication window).
+const errDuplicate jetstream.ErrorCode = 10201
+
+// publish stores batch (one shard's oldest events) and returns the keys
+// that are now in the stream.
+func (p *Publisher) publish(ctx context.Context, shard int, batch []session.OutboxEvent) ([]uint64, error) {
+	var done []uint64
+	if p.isSuspect(shard) {
+		stored, err := p.stored(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		p.setSuspect(shard, false)
+		if len(stored) > 0 {
+			rest := batch[:0:0]
+			for i := range batch {
+				if stored[batch[i].Key] {
+					done = append(done, batch[i].Key)
+				} else {
+					rest = append(rest, batch[i])
+				}
+			}
+			batch = rest
+		}
+		if len(batch) == 0 {
+			return done, nil
+		}
+	}
+	t0 := time.Now()
+	err := p.sendBatch(ctx, batch)
+	if debugTiming {
+		println("  send", len(batch), time.Since(t0).String())
+	}
+	if err != nil {
+		// Stored or not, the next batch (the same events, perhaps more)
+		// will tell.
+		p.setSuspect(shard, true)
+		p.failed.Add(float64(len(batch)))
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode == errDuplicate {
+			return done, nil // checked and sent again at once
+		}
+		return done, err
+	}
+	now := time.Now()
+	for i := range batch {
+		done = append(done, batch[i].Key)
+		p.latency.Observe(now.Sub(batch[i].TS).Seconds())
+	}
+	p.published.Add(float64(len(batch)))
+	return done, nil
+}
+
+// sendBatch publishes batch as one JetStream atomic batch: every message
+// but the last without a reply, the last with the commit header, whose
+// acknowledgement covers the batch.
+func (p *Publisher) sendBatch(ctx context.Context, batch []session.OutboxEvent) error {
+	nc := p.o.JS.Conn()
+	id := nuid.Next()
 	for i := range batch {
 		ev := &batch[i]
-		if p.isSuspect(ev.ID, allSuspect) {
-			have, err := p.inStream(ctx, ev)
-			if err != nil {
-				firstErr = err
-				for _, rest := range batch[i:] {
-					p.markSuspect(rest.ID) // still unchecked: check them next time
-				}
-				break
-			}
-			p.clearSuspect(ev.ID)
-			if have {
-				stored = append(stored, ev.Key)
-				continue
-			}
-		}
 		m := nats.NewMsg(Subject(p.o.Node, ev))
 		m.Data = ev.Data
-		m.Header.Set("Edgedesk-Kind", ev.Kind)
-		m.Header.Set("Edgedesk-Session", ev.Session)
+		m.Header.Set(jetstream.MsgIDHeader, p.msgID(ev))
 		if ev.Seq > 0 {
-			m.Header.Set("Edgedesk-Seq", fmt.Sprint(ev.Seq))
+			m.Header.Set(SeqHeader, strconv.FormatUint(ev.Seq, 10))
 		}
-		f, err := p.o.JS.PublishMsgAsync(m, jetstream.WithMsgID(p.msgID(ev)))
-		if err != nil {
-			firstErr = err
-			for _, rest := range batch[i:] {
-				p.markSuspect(rest.ID) // may or may not have gone out
-			}
-			break
+		m.Header.Set("Nats-Batch-Id", id)
+		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		if i == len(batch)-1 {
+			m.Header.Set("Nats-Batch-Commit", "1")
+			return p.commit(ctx, m)
 		}
-		futures[i] = f
-	}
-	done := append(make([]uint64, 0, len(batch)), stored...)
-	timeout := time.NewTimer(10 * time.Second)
-	defer timeout.Stop()
-	for i, f := range futures {
-		if f == nil {
-			continue // already in the stream, or never sent
-		}
-		select {
-		case <-f.Ok():
-			done = append(done, batch[i].Key)
-			p.published.Inc()
-			p.latency.Observe(time.Since(batch[i].TS).Seconds())
-		case err := <-f.Err():
-			p.failed.Inc()
-			p.markSuspect(batch[i].ID)
-			if firstErr == nil {
-				firstErr = err
-			}
-		case <-timeout.C:
-			for _, ev := range batch[i:] {
-				p.markSuspect(ev.ID)
-			}
-			if firstErr == nil {
-				firstErr = errors.New("no acknowledgement within 10s")
-			}
-			return done, firstErr
-		case <-ctx.Done():
-			for _, ev := range batch[i:] {
-				p.markSuspect(ev.ID)
-			}
-			return done, ctx.Err()
+		if err := nc.PublishMsg(m); err != nil {
+			return err
 		}
 	}
-	return done, firstErr
+	return nil
 }
 
-func (p *Publisher) isSuspect(id string, all bool) bool {
-	if all {
-		return true
+// commit sends a batch's last message and waits for the batch's
+// acknowledgement.
+func (p *Publisher) commit(ctx context.Context, m *nats.Msg) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp, err := p.o.JS.Conn().RequestMsgWithContext(ctx, m)
+	if err != nil {
+		return err
 	}
+	var r struct {
+		Error *jetstream.APIError `json:"error,omitempty"`
+	}
+	if err := json.Unmarshal(resp.Data, &r); err != nil {
+		return fmt.Errorf("edgesync: batch acknowledgement: %w", err)
+	}
+	if r.Error != nil {
+		return r.Error
+	}
+	return nil
+}
+
+func (p *Publisher) isSuspect(shard int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.suspect[id]
+	return p.suspect[shard]
 }
 
-func (p *Publisher) markSuspect(id string) {
+func (p *Publisher) setSuspect(shard int, v bool) {
 	p.mu.Lock()
-	p.suspect[id] = true
+	p.suspect[shard] = v
 	p.mu.Unlock()
 }
 
-func (p *Publisher) clearSuspect(id string) {
-	p.mu.Lock()
-	delete(p.suspect, id)
-	p.mu.Unlock()
+// stored returns the keys of batch's events already in the stream.
+// Batches are atomic and each starts where the last acknowledged one
+// ended, so what the stream holds of a shard's outbox is a prefix of it
+// in commit order: a binary search finds its end, each probe asking the
+// stream for the last event of one session (about log2(len(batch))
+// requests).
+func (p *Publisher) stored(ctx context.Context, batch []session.OutboxEvent) (map[uint64]bool, error) {
+	st, err := p.sessionStream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// pos holds, per session, the positions of its events in batch.
+	pos := make(map[string][]int, 16)
+	for i := range batch {
+		pos[batch[i].Session] = append(pos[batch[i].Session], i)
+	}
+	// isStored reports whether batch[i] is in the stream: whether the
+	// stream's last event of its session is batch[i] or a later one.
+	var probeErr error
+	isStored := func(i int) bool {
+		if probeErr != nil {
+			return false
+		}
+		sid := batch[i].Session
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		m, err := st.GetLastMsgForSubject(cctx, SubjectPrefix+p.o.Node+"."+SessionToken(sid)+".*")
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return false
+		}
+		if err != nil {
+			probeErr = err
+			return false
+		}
+		last := m.Header.Get(jetstream.MsgIDHeader)
+		for _, j := range pos[sid] {
+			if j >= i && p.msgID(&batch[j]) == last {
+				return true
+			}
+		}
+		return false
+	}
+	n := sort.Search(len(batch), func(i int) bool { return !isStored(i) })
+	if probeErr != nil {
+		return nil, probeErr
+	}
+	stored := make(map[uint64]bool, n)
+	for _, ev := range batch[:n] {
+		stored[ev.Key] = true
+	}
+	return stored, nil
 }
 
-// inStream reports whether ev is already the last message on its subject:
-// a batch holds one event per session and a session's events go out in
-// order, so if ev was stored, nothing of its session came after it.
-func (p *Publisher) inStream(ctx context.Context, ev *session.OutboxEvent) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
+func (p *Publisher) sessionStream(ctx context.Context) (jetstream.Stream, error) {
 	p.mu.Lock()
 	st := p.stream
 	p.mu.Unlock()
-	if st == nil {
-		var err error
-		if st, err = p.o.JS.Stream(ctx, Stream); err != nil {
-			return false, err
-		}
-		p.mu.Lock()
-		p.stream = st
-		p.mu.Unlock()
+	if st != nil {
+		return st, nil
 	}
-	m, err := st.GetLastMsgForSubject(ctx, Subject(p.o.Node, ev))
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return false, nil
-	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	st, err := p.o.JS.Stream(ctx, Stream)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return m.Header.Get(jetstream.MsgIDHeader) == p.msgID(ev), nil
+	p.mu.Lock()
+	p.stream = st
+	p.mu.Unlock()
+	return st, nil
 }
 
 func nextBackoff(d time.Duration) time.Duration {
@@ -381,3 +520,5 @@ func EnsureArchive(ctx context.Context, js jetstream.JetStream, domains []string
 	}
 	return nil
 }
+
+var debugTiming = false

@@ -3,11 +3,13 @@ package edgesync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -81,8 +83,8 @@ func archive(t testing.TB, js jetstream.JetStream, want int) map[string][]uint64
 		}
 		got := 0
 		for m := range batch.Messages() {
-			seq, _ := strconv.ParseUint(m.Headers().Get("Edgedesk-Seq"), 10, 64)
-			sid := m.Headers().Get("Edgedesk-Session")
+			seq, _ := strconv.ParseUint(m.Headers().Get(SeqHeader), 10, 64)
+			_, sid, _, _ := ParseSubject(m.Subject())
 			out[sid] = append(out[sid], seq)
 			n++
 			got++
@@ -194,7 +196,7 @@ func TestCoreOutage(t *testing.T) {
 func BenchmarkDrain(b *testing.B) {
 	for _, syncAlways := range []bool{true, false} {
 		b.Run(fmt.Sprintf("sync_always=%v", syncAlways), func(b *testing.B) {
-			const sessions, per = 1000, 20
+			const sessions, per = 2000, 50
 			for b.Loop() {
 				b.StopTimer()
 				dir := b.TempDir()
@@ -222,7 +224,7 @@ func BenchmarkDrain(b *testing.B) {
 				}
 				wg.Wait()
 				events := st.OutboxDepth()
-				pub := NewPublisher(PublisherOptions{Outbox: st, JS: js, Node: "bench"})
+				pub := NewPublisher(PublisherOptions{Outbox: st, JS: js, Node: "bench", Batch: EmbeddedBatch})
 				pctx, stop := context.WithCancel(ctx)
 				done := make(chan struct{})
 				b.StartTimer()
@@ -313,4 +315,104 @@ func BenchmarkEdgeToCore(b *testing.B) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+func TestParseSubject(t *testing.T) {
+	ev := session.OutboxEvent{Session: "s.1", Kind: "msg"}
+	node, sid, kind, ok := ParseSubject(Subject("edge1", &ev))
+	if !ok || node != "edge1" || sid != "s.1" || kind != "msg" {
+		t.Fatalf("got %q %q %q %v", node, sid, kind, ok)
+	}
+	for _, bad := range []string{"", "edgedesk.sessions.", "edgedesk.sessions.a.b", "edgedesk.sessions.a..msg", "other.a.b.c", "edgedesk.sessions.a.b.c.d"} {
+		if _, _, _, ok := ParseSubject(bad); ok {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func FuzzParseSubject(f *testing.F) {
+	f.Add("edgedesk.sessions.edge1.s~1.msg")
+	f.Fuzz(func(t *testing.T, subj string) {
+		node, sid, kind, ok := ParseSubject(subj)
+		if !ok {
+			return
+		}
+		ev := session.OutboxEvent{Session: sid, Kind: kind}
+		if sid != "" && !strings.Contains(sid, "~") && Subject(node, &ev) != subj {
+			t.Fatalf("%q → %q %q %q → %q", subj, node, sid, kind, Subject(node, &ev))
+		}
+	})
+}
+
+// TestStoredPrefix: after an acknowledgement was lost (or the node
+// restarted before deleting), the publisher finds exactly which of the
+// outbox's oldest events the stream holds, whatever the de-duplication
+// window: the prefix in commit order, events of several sessions
+// interleaved.
+func TestStoredPrefix(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := StartServer(ServerOptions{Name: "core", StoreDir: filepath.Join(dir, "js")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	nc, err := nats.Connect("", nats.InProcessServer(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	if err := EnsureStream(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, filepath.Join(dir, "edge"))
+	var ids []string
+	for range 4 {
+		m, _ := st.Create(ctx, session.Meta{})
+		ids = append(ids, m.ID)
+	}
+	var wg sync.WaitGroup
+	for k := range 60 {
+		wg.Add(1)
+		st.Submit(ctx, session.Message{Session: ids[k%len(ids)], From: session.FromCustomer, CID: fmt.Sprint(k), Text: "hi"}, 0, func(session.Result) { wg.Done() })
+	}
+	wg.Wait()
+	p := NewPublisher(PublisherOptions{Outbox: st, JS: js, Node: "edge1"})
+	for shard := range st.OutboxShards() {
+		all, err := st.OutboxBatch(shard, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) < 10 {
+			t.Fatalf("shard %d: only %d events", shard, len(all))
+		}
+		sent := 0
+		for _, upto := range []int{0, 1, 2, len(all) / 3, len(all)/3 + 1, len(all) - 1, len(all)} {
+			if upto > sent {
+				if err := p.sendBatch(ctx, all[sent:upto]); err != nil {
+					t.Fatal(err)
+				}
+				sent = upto
+			}
+			got, err := p.stored(ctx, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != sent {
+				t.Fatalf("shard %d: %d of %d events reported stored, %d sent", shard, len(got), len(all), sent)
+			}
+			for _, ev := range all[:sent] {
+				if !got[ev.Key] {
+					t.Fatalf("shard %d: sent event %s not reported stored", shard, ev.ID)
+				}
+			}
+		}
+		// Sending a stored event again in a batch is refused whole.
+		err = p.sendBatch(ctx, all[len(all)-2:])
+		var apiErr *jetstream.APIError
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode != errDuplicate {
+			t.Fatalf("resend: %v, want duplicate", err)
+		}
+	}
 }

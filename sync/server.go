@@ -30,7 +30,16 @@ type ServerOptions struct {
 	Domain string
 	// LeafListen accepts leaf nodes on this address (a core; tests).
 	LeafListen string
+	// MaxBatch is the most messages of one atomic batch the server takes
+	// (default EmbeddedBatch). A batch costs the server a fixed few
+	// milliseconds (a staging store), so the node's own server takes
+	// larger batches than a core's default of 1,000.
+	MaxBatch int
 }
+
+// EmbeddedBatch is the embedded server's default MaxBatch: the batch size
+// the publisher uses towards it.
+const EmbeddedBatch = 5000
 
 // StartServer starts an embedded nats-server with JetStream and waits until
 // it takes connections.
@@ -43,6 +52,10 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		NoLog:      true,
 		DontListen: o.Listen == "",
 	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = EmbeddedBatch
+	}
+	opts.JetStreamLimits.MaxBatchSize = o.MaxBatch
 	if o.SyncAlways {
 		opts.SyncAlways = true
 		opts.SyncInterval = 2 * time.Minute // the value is unused with SyncAlways; set as the config parser does

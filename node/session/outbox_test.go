@@ -24,26 +24,27 @@ func TestOutbox(t *testing.T) {
 	if s.OutboxOldest().IsZero() {
 		t.Fatal("no oldest event")
 	}
-	// Batches hold each session's oldest event only, in order.
+	// Batches hold the oldest events in commit order, at most limit.
 	var got []OutboxEvent
 	for round := 0; ; round++ {
-		batch, err := s.OutboxBatch(0, 100, 1000)
+		batch, err := s.OutboxBatch(0, 0, 4)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(batch) == 0 {
 			break
 		}
-		seen := map[string]bool{}
+		if len(batch) > 4 {
+			t.Fatalf("round %d: %d events, limit 4", round, len(batch))
+		}
 		keys := make([]uint64, 0, len(batch))
 		for _, ev := range batch {
-			if seen[ev.Session] {
-				t.Fatalf("round %d: two events of %s", round, ev.Session)
+			if len(got) > 0 && ev.Key <= got[len(got)-1].Key {
+				t.Fatalf("round %d: key %d after %d", round, ev.Key, got[len(got)-1].Key)
 			}
-			seen[ev.Session] = true
+			got = append(got, ev)
 			keys = append(keys, ev.Key)
 		}
-		got = append(got, batch...)
 		if err := s.OutboxDone(ctx, 0, keys); err != nil {
 			t.Fatal(err)
 		}
@@ -110,4 +111,28 @@ func TestImport(t *testing.T) {
 	if err := s.Import(ctx, Meta{ID: "s_gap"}, []Message{{Session: "s_gap", Seq: 2, From: FromBot, Text: "x"}}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("gap: %v", err)
 	}
+}
+
+// Values in the earlier layout (len(sid) sid JSON) are still read.
+func TestDecodeOutboxEarlierLayout(t *testing.T) {
+	sid := "s1"
+	v := append([]byte{byte(len(sid))}, sid...)
+	v = append(v, `{"id":"s1.3","session":"s1","seq":3,"kind":"msg","ts":"2026-11-21T10:00:00Z","data":{"text":"hi"}}`...)
+	var ev OutboxEvent
+	if err := decodeOutbox(v, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.ID != "s1.3" || ev.Session != sid || ev.Seq != 3 || ev.Kind != "msg" || string(ev.Data) != `{"text":"hi"}` || !ev.TS.Equal(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)) {
+		t.Fatalf("decoded %+v", ev)
+	}
+}
+
+func FuzzDecodeOutbox(f *testing.F) {
+	f.Add([]byte{0, 2, 's', '1', 3, 3, 'm', 's', 'g', 0, 0, 0, 0, 0, 0, 0, 1, 4, 's', '1', '.', '3', '{', '}'})
+	f.Add([]byte{2, 's', '1', '{', '}'})
+	f.Add([]byte{0})
+	f.Fuzz(func(t *testing.T, v []byte) {
+		var ev OutboxEvent
+		_ = decodeOutbox(v, &ev) // must not panic
+	})
 }
