@@ -39,6 +39,11 @@ type NATS struct {
 	// 2025); the outbox deletes an event once acknowledged, so the node
 	// asks for always.
 	SyncAlways bool `yaml:"sync_always"`
+	// CoreDomain is the core's JetStream domain, for a leaf node: where
+	// the presence bucket of every node's agent groups lives. A client of
+	// a core (url) uses the core's JetStream directly. Empty on a leaf:
+	// this node routes to its own agents only.
+	CoreDomain string `yaml:"core_domain"`
 }
 
 func defaultNATS() NATS { return NATS{Enabled: true, SyncAlways: true} }
@@ -100,6 +105,9 @@ func (c *Config) validateNATS(bad func(key string, v any, reason string)) {
 	}
 	if n.Domain != "" && !nodeRE.MatchString(n.Domain) {
 		bad("nats.domain", n.Domain, "want 1 to 64 of [A-Za-z0-9_-]")
+	}
+	if n.CoreDomain != "" && !nodeRE.MatchString(n.CoreDomain) {
+		bad("nats.core_domain", n.CoreDomain, "want 1 to 64 of [A-Za-z0-9_-]")
 	}
 	if n.Listen != "" {
 		if _, port, err := net.SplitHostPort(n.Listen); err != nil || port == "" {

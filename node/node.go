@@ -39,22 +39,24 @@ const StoreFile = "sessions.db"
 
 // Node is one edgedesk node.
 type Node struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	reg     *prometheus.Registry
-	store   *session.Store
-	model   *classifier
-	faq     *faq.Store
-	bot     *convo.Engine
-	router  *routing.Router
-	agents  *agentws.Server
-	sync    *syncer
-	staff   *auth.Verifier // staff tokens (admin API); nil when disabled
-	gw      *gateway.Gateway
-	srv     *fasthttp.Server
-	ln      net.Listener
-	ready   atomic.Bool
-	stopped chan struct{}
+	cfg    *config.Config
+	log    *slog.Logger
+	reg    *prometheus.Registry
+	store  *session.Store
+	model  *classifier
+	faq    *faq.Store
+	bot    *convo.Engine
+	router *routing.Router
+	agents *agentws.Server
+	sync   *syncer
+	// relayPtr is the cross-node relay, once started (nil: this node alone).
+	relayPtr atomic.Pointer[relay]
+	staff    *auth.Verifier // staff tokens (admin API); nil when disabled
+	gw       *gateway.Gateway
+	srv      *fasthttp.Server
+	ln       net.Listener
+	ready    atomic.Bool
+	stopped  chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -133,7 +135,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	}
 	n.router, err = routing.New(routing.Options{
 		Config:          cfg.Routing,
-		Store:           n.store,
+		Store:           routerStore{Store: n.store, relay: &n.relayPtr},
 		FAQ:             n.faq,
 		DefaultLanguage: cfg.Bot.DefaultLanguage,
 		Logger:          log.With("component", "routing"),
@@ -145,6 +147,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if n.bot != nil {
 		n.bot.SetEscalator(n.router, n.router.Holds)
 		n.store.AddObserver(n.bot)
+	}
+	if err := n.startRelay(); err != nil {
+		return nil, err
 	}
 	var verifier *auth.Verifier
 	if cfg.Auth.WidgetSecret != "" {

@@ -25,8 +25,13 @@ type syncer struct {
 	upd  *edgesync.Updates
 	js   jetstream.JetStream
 	core bool // connected to a core (nats.url), which holds every node's sessions
-	stop context.CancelFunc
-	done chan struct{}
+	// coreJS is the JetStream that every node shares (presence): the
+	// core's, when connected to it or a leaf with nats.core_domain; nil
+	// for a node on its own.
+	coreJS jetstream.JetStream
+	relay  *relay
+	stop   context.CancelFunc
+	done   chan struct{}
 }
 
 // openSync starts the embedded server or connects to the core. A core that
@@ -76,6 +81,15 @@ func (n *Node) openSync() error {
 		Outbox: n.store, JS: js, Node: c.NodeName(), Logger: n.log.With("component", "sync"), Registry: n.reg, Batch: batch,
 	})
 	s.js, s.core = js, url != ""
+	switch {
+	case url != "":
+		s.coreJS = js
+	case c.Leaf != "" && c.CoreDomain != "":
+		if s.coreJS, err = jetstream.NewWithDomain(nc, c.CoreDomain); err != nil {
+			s.close()
+			return fmt.Errorf("node: jetstream domain %s: %w", c.CoreDomain, err)
+		}
+	}
 	s.upd = &edgesync.Updates{JS: js, Applier: n, Logger: n.log.With("component", "updates")}
 	n.sync = s
 	where := url
@@ -86,7 +100,31 @@ func (n *Node) openSync() error {
 	return nil
 }
 
-// run starts the publisher.
+// startRelay lets routing reach the agents of other nodes (when there is
+// a core to share presence through).
+func (n *Node) startRelay() error {
+	s := n.sync
+	if s == nil || s.coreJS == nil {
+		return nil
+	}
+	r := newRelay(n)
+	rl, err := edgesync.NewRelay(s.nc, n.cfg.NATS.NodeName(), r, r.log)
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	r.rl = rl
+	// Every second: agents come and go and fill up; a put of a few
+	// hundred bytes a second per node is cheap next to a chat sent to a
+	// node whose agents just left.
+	r.pres = &edgesync.Presence{JS: s.coreJS, Node: n.cfg.NATS.NodeName(), Local: r.local, Update: r.update, Logger: r.log, Every: time.Second}
+	s.relay = r
+	n.relayPtr.Store(r)
+	n.router.SetRemote(r)
+	n.store.AddObserver(r)
+	return nil
+}
+
+// run starts the publisher (and the presence of agents, when shared).
 func (s *syncer) run() {
 	if s == nil {
 		return
@@ -94,6 +132,13 @@ func (s *syncer) run() {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop, s.done = cancel, make(chan struct{})
 	var wg sync.WaitGroup
+	if s.relay != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.relay.pres.Run(ctx)
+		}()
+	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
@@ -117,6 +162,9 @@ func (s *syncer) close() {
 	if s.stop != nil {
 		s.stop()
 		<-s.done
+	}
+	if s.relay != nil {
+		s.relay.rl.Close()
 	}
 	if s.nc != nil {
 		s.nc.Close()

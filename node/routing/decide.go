@@ -24,6 +24,7 @@ const (
 	Assigned Outcome = "assigned" // an agent has the chat
 	Queued   Outcome = "queued"   // waiting for an agent of Group
 	Message  Outcome = "message"  // nobody opens soon: the customer leaves a message
+	Relayed  Outcome = "relayed"  // handed to another node's group (Node)
 )
 
 // Request is what routing knows of a chat that needs a person.
@@ -34,6 +35,9 @@ type Request struct {
 	Text    string // the customer's last message, for the merchant's rules
 	Tier    string // customer tier (vip, …) from the widget token
 	Reason  string // why the bot handed over
+	// Local keeps the chat on this node: it was handed here by another
+	// node, or a handoff failed.
+	Local bool
 }
 
 // Decision is a routing decision and why it was taken. It is stored with
@@ -42,6 +46,8 @@ type Decision struct {
 	Outcome Outcome `json:"outcome"`
 	Group   string  `json:"group,omitempty"`
 	Agent   string  `json:"agent,omitempty"`
+	// Node is the node whose group has the chat (Relayed).
+	Node string `json:"node,omitempty"`
 	// Position in the queue (1 is next) and the estimated wait.
 	Position   int `json:"position,omitempty"`
 	ETASeconds int `json:"eta_seconds,omitempty"`
@@ -199,7 +205,8 @@ func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, 
 	} else if len(p.rules) > 0 {
 		why = append(why, "no rule matched")
 	}
-	if skill := p.skills[req.Intent]; skill != "" {
+	skill := p.skills[req.Intent]
+	if skill != "" {
 		var f []*group
 		if len(cands) == len(p.groups) {
 			f = p.bySkill[skill] // no rule narrowed the groups: the index has them
@@ -227,6 +234,25 @@ func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, 
 		}
 	}
 	why = append(why, how)
+	// relay hands the chat to another node's group, when one is open
+	// with a free agent who speaks the customer's language.
+	relay := func(why []string, reason string) bool {
+		if req.Local {
+			return false
+		}
+		rg, ok := r.remoteGroup(lang, skill)
+		if !ok {
+			return false
+		}
+		d.Outcome, d.Node, d.Group, d.NeedsTranslation = Relayed, rg.Node, rg.Name, false
+		d.Why = append(why, reason, relayWhy(rg))
+		return true
+	}
+	if len(speaks) == 0 || d.NeedsTranslation {
+		if relay(why, "no group here speaks "+orNone(lang)) {
+			return d, nil, nil
+		}
+	}
 	if len(speaks) == 0 {
 		d.Outcome, d.Why = Message, append(why, "no group to route to")
 		return d, nil, nil
@@ -257,6 +283,9 @@ func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, 
 				return d, ov, a
 			}
 		}
+		if relay(why, "no free agent here") {
+			return d, nil, nil
+		}
 		// Wait in the queue of the first open group with anyone online.
 		for _, g := range open {
 			if r.online(g) {
@@ -266,6 +295,9 @@ func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, 
 			}
 		}
 		why = append(why, "open groups have nobody online")
+	}
+	if relay(why, "no group here open with anyone online") {
+		return d, nil, nil
 	}
 	// Nobody open (or nobody there): the soonest opening decides between
 	// waiting and a message.

@@ -12,6 +12,8 @@ type Metrics struct {
 	requeued    prometheus.Counter
 	transfers   prometheus.Counter
 	closed      prometheus.Counter
+	// handoffFailures counts chats another node could not take.
+	handoffFailures prometheus.Counter
 }
 
 // NewMetrics registers the router's metrics with reg (nil: unregistered).
@@ -19,22 +21,23 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgedesk_routing_decisions_total",
-			Help: "Routing decisions by outcome (assigned, queued, message) and group.",
+			Help: "Routing decisions by outcome (assigned, queued, message, relayed) and group.",
 		}, []string{"outcome", "group"}),
 		decide: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "edgedesk_routing_decide_seconds",
 			Help:    "Time to take one routing decision.",
 			Buckets: []float64{1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 1e-3},
 		}),
-		queued:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "edgedesk_routing_queue_length", Help: "Chats waiting for an agent, by group."}, []string{"group"}),
-		agents:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "edgedesk_agents_online", Help: "Agents connected to this node."}),
-		assignments: prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_assignments_total", Help: "Chats handed to an agent."}),
-		requeued:    prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_requeued_total", Help: "Chats put back in the queue because their agent was lost."}),
-		transfers:   prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_transfers_total", Help: "Chats transferred by agents."}),
-		closed:      prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_closed_total", Help: "Chats closed by agents."}),
+		queued:          prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "edgedesk_routing_queue_length", Help: "Chats waiting for an agent, by group."}, []string{"group"}),
+		agents:          prometheus.NewGauge(prometheus.GaugeOpts{Name: "edgedesk_agents_online", Help: "Agents connected to this node."}),
+		assignments:     prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_assignments_total", Help: "Chats handed to an agent."}),
+		requeued:        prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_requeued_total", Help: "Chats put back in the queue because their agent was lost."}),
+		transfers:       prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_transfers_total", Help: "Chats transferred by agents."}),
+		closed:          prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_closed_total", Help: "Chats closed by agents."}),
+		handoffFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_handoff_failures_total", Help: "Chats handed to another node that it could not take (routed here instead)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.decisions, m.decide, m.queued, m.agents, m.assignments, m.requeued, m.transfers, m.closed)
+		reg.MustRegister(m.decisions, m.decide, m.queued, m.agents, m.assignments, m.requeued, m.transfers, m.closed, m.handoffFailures)
 	}
 	return m
 }

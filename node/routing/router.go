@@ -69,6 +69,7 @@ type chat struct {
 	prio     int
 	since    time.Time // queued at
 	seq      uint64    // arrival order
+	remote   string    // the node the chat was handed to (Relayed)
 }
 
 // Options configures a Router.
@@ -112,6 +113,7 @@ type Router struct {
 	openingAt time.Time
 	clock     uint64
 	closed    bool
+	remote    Remote
 }
 
 // New compiles the configuration and starts the router's worker.
@@ -221,7 +223,10 @@ func (r *Router) Escalate(e convo.Escalation) {
 }
 
 // route decides where an escalated chat goes and tells everyone.
-func (r *Router) route(e convo.Escalation) {
+func (r *Router) route(e convo.Escalation) { r.routeWith(e, false) }
+
+// routeWith routes e; local keeps it among this node's groups.
+func (r *Router) routeWith(e convo.Escalation, local bool) {
 	meta, err := r.store.Get(e.Session)
 	if err != nil {
 		r.log.Error("escalated session not found", "session", e.Session, "err", err)
@@ -235,7 +240,8 @@ func (r *Router) route(e convo.Escalation) {
 	if lang == "" {
 		lang = meta.Locale
 	}
-	req := Request{Session: e.Session, Lang: lang, Intent: e.Intent, Text: text, Tier: meta.Customer.Tier, Reason: string(e.Reason)}
+	req := Request{Session: e.Session, Lang: lang, Intent: e.Intent, Text: text, Tier: meta.Customer.Tier, Reason: string(e.Reason),
+		Local: local || meta.Origin != ""} // a chat handed here stays here
 	now := r.now()
 	r.mu.Lock()
 	if _, told := r.messaged[e.Session]; told || r.chats[e.Session] != nil { // already with people
@@ -259,6 +265,9 @@ func (r *Router) route(e convo.Escalation) {
 			d.ETASeconds += int(d.OpensAt.Sub(now).Seconds())
 			r.openingLocked(d.OpensAt)
 		}
+	case Relayed:
+		c.remote, c.group = d.Node, d.Group
+		r.chats[e.Session] = c
 	case Message:
 		r.messaged[e.Session] = now
 		if len(r.messaged) > 10000 {
@@ -269,9 +278,20 @@ func (r *Router) route(e convo.Escalation) {
 			}
 		}
 	}
+	remote := r.remote
 	r.mu.Unlock()
 	r.met.decisions.WithLabelValues(string(d.Outcome), d.Group).Inc()
 	r.record(e.Session, d)
+	if d.Outcome == Relayed {
+		// The other node's router decides among its agents and tells the
+		// customer (through this node); here the chat only waits.
+		go func() {
+			if err := remote.Handoff(d.Node, Handoff{Escalation: e, Group: d.Group}); err != nil {
+				r.async(func() { r.handoffFailed(e, d.Node, err) })
+			}
+		}()
+		return
+	}
 	r.tellCustomer(meta, lang, d, asg)
 	if asg != nil {
 		r.deliver(sink, *asg)

@@ -112,6 +112,9 @@ type Meta struct {
 	// why (which rule, language, hours, capacity), so a merchant can answer
 	// "why did this chat go there?".
 	Route json.RawMessage `json:"route,omitempty"`
+	// Origin, on a mirror (Store.Mirror), names the node that serves the
+	// customer; an agent here answers through it.
+	Origin string `json:"origin,omitempty"`
 }
 
 // Limits on what a message may carry. The gateway enforces a frame size

@@ -136,3 +136,51 @@ func FuzzDecodeOutbox(f *testing.F) {
 		_ = decodeOutbox(v, &ev) // must not panic
 	})
 }
+
+// TestMirror: a mirror takes messages that continue it (keeping seqs and
+// times), skips the ones it has, refuses gaps, reaches subscribers and
+// writes nothing to the outbox.
+func TestMirror(t *testing.T) {
+	s := openTest(t, Options{Path: filepath.Join(t.TempDir(), "m.db"), Outbox: true})
+	ctx := context.Background()
+	sid := NewID()
+	ts := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	msg := func(seq uint64, text string) Message {
+		return Message{Session: sid, Seq: seq, From: FromCustomer, Text: text, TS: ts.Add(time.Duration(seq) * time.Second)}
+	}
+	meta, err := s.Mirror(ctx, Meta{ID: sid, Locale: "es", Origin: "edge-a"}, []Message{msg(1, "hola"), msg(2, "¿hay alguien?")})
+	if err != nil || meta.LastSeq != 2 || meta.Origin != "edge-a" {
+		t.Fatalf("mirror: %+v %v", meta, err)
+	}
+	sub := &chanSub{id: 7, ch: make(chan *Event, 8)}
+	s.Subscribe(sid, sub)
+	defer s.Unsubscribe(sid, sub)
+	// 2 again (skipped), 3 new, 5 is a gap: 3 is kept, the gap reported.
+	meta, err = s.Mirror(ctx, Meta{ID: sid}, []Message{msg(2, "¿hay alguien?"), msg(3, "pedido 48213"), msg(5, "??")})
+	if !errors.Is(err, ErrGap) || meta.LastSeq != 3 {
+		t.Fatalf("gap: %+v %v", meta, err)
+	}
+	select {
+	case ev := <-sub.ch:
+		if ev.Msg == nil || ev.Msg.Seq != 3 || !ev.Msg.TS.Equal(ts.Add(3*time.Second)) {
+			t.Fatalf("delivered %+v", ev)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("mirrored message not delivered")
+	}
+	msgs, _ := s.Messages(sid, 0, 0)
+	if len(msgs) != 3 || msgs[2].Text != "pedido 48213" {
+		t.Fatalf("history %+v", msgs)
+	}
+	if d := s.OutboxDepth(); d != 0 {
+		t.Fatalf("outbox depth %d: mirrors are synced by their origin", d)
+	}
+}
+
+type chanSub struct {
+	id uint64
+	ch chan *Event
+}
+
+func (c *chanSub) ID() uint64        { return c.id }
+func (c *chanSub) Deliver(ev *Event) { c.ch <- ev }

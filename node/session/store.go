@@ -126,6 +126,7 @@ const (
 	opSweep
 	opOutboxDone
 	opImport
+	opMirror
 )
 
 type op struct {
@@ -541,6 +542,12 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 				if r.Err == nil {
 					created++
 				}
+			case opMirror:
+				var made bool
+				r, made = w.mirror(o)
+				if made {
+					created++
+				}
 			}
 			if r.Err != nil && !isOpError(r.Err) {
 				return r.Err // a bbolt failure: abort the whole transaction
@@ -619,7 +626,7 @@ type sessState struct {
 // isOpError reports whether err concerns one op only (bad input, unknown
 // session) rather than the transaction.
 func isOpError(err error) bool {
-	return errors.Is(err, ErrNoSession) || errors.Is(err, ErrInvalid) || errors.Is(err, errUpdate)
+	return errors.Is(err, ErrNoSession) || errors.Is(err, ErrInvalid) || errors.Is(err, errUpdate) || errors.Is(err, ErrGap)
 }
 
 var errUpdate = errors.New("session: update refused")
@@ -631,6 +638,17 @@ func (s *shard) deliver(batch []*op, results []Result) {
 	}
 	for i, o := range batch {
 		r := &results[i]
+		if o.kind == opMirror {
+			for j := range r.Replies { // the mirrored messages: to subscribers only
+				m := new(Message)
+				*m = r.Replies[j]
+				s.hub.publish(m, 0)
+			}
+			if o.done != nil {
+				o.done(*r)
+			}
+			continue
+		}
 		if o.kind == opAppend && r.Err == nil && !r.Duplicate {
 			// Subscribers and observers may hold the message after this
 			// batch (results is reused): give them their own copy, shared
