@@ -36,6 +36,7 @@ type relay struct {
 	nodes  map[string]remoteNode // other nodes' presence, as received
 	handed map[string]string     // session → the node serving its chat
 	groups atomic.Pointer[[]routing.GroupPresence]
+	built  atomic.Int64 // when groups was built (unix nanoseconds)
 }
 
 type remoteNode struct {
@@ -97,10 +98,17 @@ func (r *relay) rebuild() {
 	}
 	r.mu.Unlock()
 	r.groups.Store(&all)
+	r.built.Store(time.Now().UnixNano())
 }
 
-// Groups implements routing.Remote.
-func (r *relay) Groups() []routing.GroupPresence { return *r.groups.Load() }
+// Groups implements routing.Remote. A snapshot not rebuilt for a TTL (the
+// presence watch stopped) is not trusted.
+func (r *relay) Groups() []routing.GroupPresence {
+	if time.Since(time.Unix(0, r.built.Load())) > edgesync.PresenceTTL {
+		return nil
+	}
+	return *r.groups.Load()
+}
 
 // handoffDoc carries a chat to the node that will serve it.
 type handoffDoc struct {
@@ -161,14 +169,38 @@ func (r *relay) OnMessage(m *session.Message) {
 }
 
 // servedBy reports whether from serves sid's chat (requests about a
-// session come only from the node it was handed to).
+// session come only from the node it was handed to). After a restart
+// here the session's stored route says so.
 func (r *relay) servedBy(sid, from string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.handed[sid] != from || from == "" {
-		return fmt.Errorf("session %s is not handed to %s", sid, from)
+	if from == "" {
+		return errors.New("relay request without its node")
 	}
-	return nil
+	r.mu.Lock()
+	node := r.handed[sid]
+	r.mu.Unlock()
+	if node == from {
+		return nil
+	}
+	if node == "" {
+		if meta, err := r.n.store.Get(sid); err == nil && convo.Handed(&meta) && routeNode(meta.Route) == from {
+			r.mu.Lock()
+			r.handed[sid] = from
+			r.mu.Unlock()
+			return nil
+		}
+	}
+	return fmt.Errorf("session %s is not handed to %s", sid, from)
+}
+
+// routeNode is the node a stored routing decision handed the chat to.
+func routeNode(route json.RawMessage) string {
+	var d struct {
+		Node string `json:"node"`
+	}
+	if json.Unmarshal(route, &d) != nil {
+		return ""
+	}
+	return d.Node
 }
 
 type metaDoc struct {
@@ -199,6 +231,12 @@ func (r *relay) HandleRelay(ctx context.Context, from, op string, data []byte) (
 		var h handoffDoc
 		if err := json.Unmarshal(data, &h); err != nil {
 			return nil, err
+		}
+		if from == "" {
+			return nil, errors.New("relay request without its node")
+		}
+		if have, err := r.n.store.Get(h.Meta.ID); err == nil && have.Origin != from {
+			return nil, fmt.Errorf("session %s exists here and is not a mirror of %s", h.Meta.ID, from)
 		}
 		h.Meta.Origin = from
 		if _, err := r.n.store.Mirror(ctx, h.Meta, h.Messages); err != nil && !errors.Is(err, session.ErrGap) {
@@ -245,9 +283,28 @@ func (r *relay) HandleRelay(ctx context.Context, from, op string, data []byte) (
 		if err := r.servedBy(d.Session, from); err != nil {
 			return nil, err
 		}
+		// The serving node's decision, marked with that node (so a restart
+		// here still knows who serves the chat).
+		var route map[string]any
+		if len(d.Route) > 0 {
+			if err := json.Unmarshal(d.Route, &route); err != nil {
+				return nil, fmt.Errorf("route: %w", err)
+			}
+			route["node"] = from
+		}
+		// Nobody there after all (the serving node takes a message): the
+		// chat is no longer held, and the customer's next message is
+		// routed again.
+		if route["outcome"] == string(routing.Message) {
+			r.n.router.Forget(d.Session)
+		}
 		if _, err := r.n.store.Update(ctx, d.Session, func(m *session.Meta) error {
-			if len(d.Route) > 0 {
-				m.Route = d.Route
+			if route != nil {
+				b, err := json.Marshal(route)
+				if err != nil {
+					return err
+				}
+				m.Route = b
 			}
 			if d.Release {
 				return convo.Release(m)
@@ -301,8 +358,8 @@ func (r *relay) mirror(ctx context.Context, from, sid string, msgs []session.Mes
 	if err != nil {
 		return err
 	}
-	if meta.Origin != from {
-		return fmt.Errorf("session %s is not mirrored from %s", sid, from)
+	if from == "" || meta.Origin != from {
+		return fmt.Errorf("session %s is not mirrored from %q", sid, from)
 	}
 	meta, err = r.n.store.Mirror(ctx, session.Meta{ID: sid}, msgs)
 	if !errors.Is(err, session.ErrGap) {
@@ -366,12 +423,17 @@ func (s routerStore) Post(ctx context.Context, m session.Message) (session.Messa
 }
 
 // Update changes the metadata; on a mirror, the routing decision and a
-// release (the chat given back to the bot) go to the customer's node.
+// release (the chat given back to the bot) go to the customer's node
+// first, so a failure leaves both nodes as they were.
 func (s routerStore) Update(ctx context.Context, id string, fn func(*session.Meta) error) (session.Meta, error) {
 	r, origin, before := s.origin(id)
-	after, err := s.Store.Update(ctx, id, fn)
-	if r == nil || err != nil {
-		return after, err
+	if r == nil {
+		return s.Store.Update(ctx, id, fn)
+	}
+	after := before
+	after.Conv, after.Route = slices.Clone(before.Conv), slices.Clone(before.Route)
+	if err := fn(&after); err != nil {
+		return before, err
 	}
 	d := metaDoc{Session: id, Release: convo.Handed(&before) && !convo.Handed(&after)}
 	if !slices.Equal(before.Route, after.Route) {
@@ -379,9 +441,9 @@ func (s routerStore) Update(ctx context.Context, id string, fn func(*session.Met
 	}
 	b, _ := json.Marshal(d)
 	if _, err := r.rl.Request(ctx, origin, "meta", b); err != nil {
-		return after, err
+		return before, err
 	}
-	return after, nil
+	return s.Store.Update(ctx, id, fn)
 }
 
 // Signal sends a transient event; on a mirror, to the customer's node.

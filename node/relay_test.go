@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node/routing"
 	edgesync "github.com/edgedesk/edgedesk/sync"
@@ -104,9 +106,27 @@ func TestCrossRegionChat(t *testing.T) {
 			t.Fatalf("message %d: A %+v, B %+v", i, ha[i], hb[i])
 		}
 	}
-	// Only A syncs the session to the core.
+	// Only A syncs the session to the core: B's mirror is not in B's
+	// outbox.
 	if mb, _ := b.Store().Get(wes.Session); mb.Origin != "edge-a" {
 		t.Fatalf("B's mirror origin %q", mb.Origin)
+	}
+	if d := b.Store().OutboxDepth(); d != 0 {
+		t.Fatalf("B's outbox holds %d events", d)
+	}
+	// A request from a node the chat was not handed to is refused.
+	nc, err := nats.Connect("nats://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c, err := edgesync.NewRelay(nc, "edge-c", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Request(t.Context(), "edge-a", "post", []byte(`{"session":"`+wes.Session+`","from":"agent","text":"x"}`)); err == nil {
+		t.Fatal("edge-a took a post from a node the chat is not handed to")
 	}
 
 	// The agent closes: A's bot answers the customer again.

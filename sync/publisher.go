@@ -141,6 +141,10 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream) error {
 	return nil
 }
 
+// keyHeader carries an event's key in its shard's outbox: the publisher's
+// way to tell, after a restart, how far the stream has a session.
+const keyHeader = "Edgedesk-Key"
+
 // SeqHeader carries a message event's seq (the session's message number).
 // The node, session and kind are the subject's tokens (ParseSubject): the
 // fewer headers, the less JetStream scans per message.
@@ -273,14 +277,26 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 }
 
 // deleter removes published events from shard's outbox until deletes is
-// closed, joining whatever has queued up into one commit.
+// closed, joining whatever has queued up into one commit. A delete that
+// fails is tried again with the next ones (events published but not
+// deleted would be checked against the stream after a restart).
 func (p *Publisher) deleter(shard int, deletes <-chan []uint64) {
-	for keys := range deletes {
+	var keys []uint64
+	open := true
+	for open || len(keys) > 0 {
+		if len(keys) == 0 {
+			k, ok := <-deletes
+			if !ok {
+				return
+			}
+			keys = k
+		}
 	more:
-		for {
+		for open {
 			select {
 			case k, ok := <-deletes:
 				if !ok {
+					open = false
 					break more
 				}
 				keys = append(keys, k...)
@@ -288,20 +304,28 @@ func (p *Publisher) deleter(shard int, deletes <-chan []uint64) {
 				break more
 			}
 		}
-		// A short context of its own: deleting what was acknowledged
-		// should finish even as the node stops (else it is checked
-		// against the stream again after the restart).
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := p.o.Outbox.OutboxDone(ctx, shard, keys); err != nil && !errors.Is(err, session.ErrClosed) {
-			p.log.Error("published events not removed from the outbox", "shard", shard, "err", err)
-		}
+		err := p.o.Outbox.OutboxDone(ctx, shard, keys)
 		cancel()
+		switch {
+		case err == nil, errors.Is(err, session.ErrClosed):
+			keys = nil
+		case !open:
+			p.log.Error("published events not removed from the outbox; they are checked against the stream at the next start", "shard", shard, "events", len(keys), "err", err)
+			return
+		default:
+			p.log.Warn("published events not removed from the outbox yet", "shard", shard, "err", err)
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 }
 
 // DefaultBatch is JetStream's default limit on the messages of one
 // atomic batch (a server's jetstream.limits.max_batch_size).
 const DefaultBatch = 1000
+
+// errStoredMeanwhile says a batch held events stored since the check.
+var errStoredMeanwhile = errors.New("edgesync: part of the batch was stored meanwhile")
 
 // errDuplicate is JetStream's answer to an atomic batch holding an event
 // it already stored (within the de-duplication window).
@@ -344,7 +368,9 @@ func (p *Publisher) publish(ctx context.Context, shard int, batch []session.Outb
 		p.failed.Add(float64(len(batch)))
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && apiErr.ErrorCode == errDuplicate {
-			return done, nil // checked and sent again at once
+			// Stored after the check (a late acknowledgement): check
+			// again and send the rest at once.
+			return done, errStoredMeanwhile
 		}
 		return done, err
 	}
@@ -371,6 +397,7 @@ func (p *Publisher) sendBatch(ctx context.Context, batch []session.OutboxEvent) 
 		if ev.Seq > 0 {
 			m.Header.Set(SeqHeader, strconv.FormatUint(ev.Seq, 10))
 		}
+		m.Header.Set(keyHeader, strconv.FormatUint(ev.Key, 10))
 		m.Header.Set("Nats-Batch-Id", id)
 		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
 		if i == len(batch)-1 {
@@ -418,32 +445,25 @@ func (p *Publisher) setSuspect(shard int, v bool) {
 }
 
 // stored returns the keys of batch's events already in the stream.
-// Batches are atomic and each starts where the last acknowledged one
-// ended, so what the stream holds of a shard's outbox is a prefix of it
-// in commit order: a binary search finds its end, each probe asking the
-// stream for the last event of one session (about log2(len(batch))
-// requests).
+// Batches are atomic, go out in commit order, and each starts where the
+// last acknowledged one ended, so what the stream holds of a shard's
+// outbox is a prefix of it: a session's events up to the key of its last
+// event in the stream (Edgedesk-Key) are stored, and a binary search over
+// the batch finds where the prefix ends (about log2(len(batch)) lookups).
 func (p *Publisher) stored(ctx context.Context, batch []session.OutboxEvent) (map[uint64]bool, error) {
 	st, err := p.sessionStream(ctx)
 	if err != nil {
 		return nil, err
 	}
-	// pos holds, per session, the positions of its events in batch.
-	pos := make(map[string][]int, 16)
-	for i := range batch {
-		pos[batch[i].Session] = append(pos[batch[i].Session], i)
-	}
-	// isStored reports whether batch[i] is in the stream: whether the
-	// stream's last event of its session is batch[i] or a later one.
 	var probeErr error
 	isStored := func(i int) bool {
 		if probeErr != nil {
 			return false
 		}
-		sid := batch[i].Session
+		ev := &batch[i]
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		m, err := st.GetLastMsgForSubject(cctx, SubjectPrefix+p.o.Node+"."+SessionToken(sid)+".*")
+		m, err := st.GetLastMsgForSubject(cctx, SubjectPrefix+p.o.Node+"."+SessionToken(ev.Session)+".*")
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			return false
 		}
@@ -451,13 +471,11 @@ func (p *Publisher) stored(ctx context.Context, batch []session.OutboxEvent) (ma
 			probeErr = err
 			return false
 		}
-		last := m.Header.Get(jetstream.MsgIDHeader)
-		for _, j := range pos[sid] {
-			if j >= i && p.msgID(&batch[j]) == last {
-				return true
-			}
+		if m.Header.Get(jetstream.MsgIDHeader) == p.msgID(ev) {
+			return true
 		}
-		return false
+		k, err := strconv.ParseUint(m.Header.Get(keyHeader), 10, 64)
+		return err == nil && k >= ev.Key
 	}
 	n := sort.Search(len(batch), func(i int) bool { return !isStored(i) })
 	if probeErr != nil {

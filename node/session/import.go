@@ -111,7 +111,7 @@ func (w *writer) mirror(o *op) (Result, bool) {
 		}
 		m, err := w.put(st, msg)
 		if err != nil {
-			return Result{Err: err}, created
+			return Result{Err: err}, created // a bbolt failure: the transaction is rolled back
 		}
 		stored = append(stored, m)
 	}

@@ -58,6 +58,9 @@ func (w *writer) outboxPut(kind, sid string, seq uint64, id string, raw []byte, 
 	if !w.s.opts.Outbox || w.importing {
 		return nil
 	}
+	if st := w.s.states[sid]; st != nil && st.meta.Origin != "" {
+		return nil // a mirror: the node serving its customer syncs it
+	}
 	b := w.tx.Bucket(bucketOutbox)
 	k, err := b.NextSequence()
 	if err != nil {

@@ -910,6 +910,10 @@ func (w *writer) sweep(o *op) Result {
 	}
 	for _, k := range doomed {
 		id := string(k[8:])
+		mirror := false
+		if st, err := w.state(id); err == nil {
+			mirror = st.meta.Origin != ""
+		}
 		if err := w.idle.Delete(k); err != nil {
 			return Result{Err: err}
 		}
@@ -925,8 +929,10 @@ func (w *writer) sweep(o *op) Result {
 				}
 			}
 		}
-		if err := w.outboxPut(OutboxExpire, id, 0, "", nil, nil); err != nil {
-			return Result{Err: err}
+		if !mirror {
+			if err := w.outboxPut(OutboxExpire, id, 0, "", nil, nil); err != nil {
+				return Result{Err: err}
+			}
 		}
 		w.dropped = append(w.dropped, id)
 		delete(w.s.states, id)
