@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,7 +50,7 @@ type PublisherOptions struct {
 	// JetStream's default limit; EmbeddedBatch for the node's own server).
 	Batch int
 	// Linger is how long a shard's loop waits after new events arrive in
-	// an empty outbox before it publishes them (default 10ms).
+	// an empty outbox before it publishes them (default 2ms).
 	Linger time.Duration
 }
 
@@ -94,7 +93,7 @@ func NewPublisher(o PublisherOptions) *Publisher {
 		o.Batch = DefaultBatch
 	}
 	if o.Linger <= 0 {
-		o.Linger = 10 * time.Millisecond
+		o.Linger = 2 * time.Millisecond
 	}
 	p := &Publisher{
 		o: o, log: o.Logger, suspect: make([]bool, o.Outbox.OutboxShards()),
@@ -255,12 +254,11 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 			}
 			continue
 		}
-		last := batch[len(batch)-1].Key
-		t0 := time.Now()
-		done, err := p.publish(ctx, shard, batch)
-		if debugTiming {
-			println("shard", shard, "n", len(batch), "publish", time.Since(t0).String())
+		if len(batch) < atomicMin {
+			batch = distinctPrefix(batch)
 		}
+		last := batch[len(batch)-1].Key
+		done, err := p.publish(ctx, shard, batch)
 		if len(done) > 0 {
 			deletes <- done
 		}
@@ -356,10 +354,17 @@ func (p *Publisher) publish(ctx context.Context, shard int, batch []session.Outb
 			return done, nil
 		}
 	}
-	t0 := time.Now()
-	err := p.sendBatch(ctx, batch)
-	if debugTiming {
-		println("  send", len(batch), time.Since(t0).String())
+	var err error
+	if len(batch) >= atomicMin {
+		err = p.sendBatch(ctx, batch)
+	} else {
+		var sent []uint64
+		sent, err = p.sendEach(ctx, batch)
+		done = append(done, sent...)
+		if err == nil {
+			p.published.Add(float64(len(sent)))
+			return done, nil
+		}
 	}
 	if err != nil {
 		// Stored or not, the next batch (the same events, perhaps more)
@@ -383,6 +388,74 @@ func (p *Publisher) publish(ctx context.Context, shard int, batch []session.Outb
 	return done, nil
 }
 
+// atomicMin is the smallest batch sent as an atomic batch. JetStream
+// stages an atomic batch in a store of its own (a few milliseconds each
+// at the core), which pays off for the thousands of events of a drain but
+// not for the few of a live trickle: those go out as separate messages,
+// at most one per session (so a partial failure cannot reorder a
+// session's events), waiting for each acknowledgement.
+const atomicMin = 64
+
+// distinctPrefix cuts batch before the first event of a session already
+// in it.
+func distinctPrefix(batch []session.OutboxEvent) []session.OutboxEvent {
+	seen := make(map[string]struct{}, len(batch))
+	for i := range batch {
+		if _, ok := seen[batch[i].Session]; ok {
+			return batch[:i]
+		}
+		seen[batch[i].Session] = struct{}{}
+	}
+	return batch
+}
+
+// sendEach publishes batch (one event per session) as separate messages
+// and returns the keys acknowledged.
+func (p *Publisher) sendEach(ctx context.Context, batch []session.OutboxEvent) ([]uint64, error) {
+	futures := make([]jetstream.PubAckFuture, 0, len(batch))
+	var firstErr error
+	for i := range batch {
+		f, err := p.o.JS.PublishMsgAsync(p.eventMsg(&batch[i]), jetstream.WithMsgID(p.msgID(&batch[i])))
+		if err != nil {
+			firstErr = err
+			break
+		}
+		futures = append(futures, f)
+	}
+	done := make([]uint64, 0, len(futures))
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+	now := time.Now()
+	for i, f := range futures {
+		select {
+		case <-f.Ok():
+			done = append(done, batch[i].Key)
+			p.latency.Observe(now.Sub(batch[i].TS).Seconds())
+		case err := <-f.Err():
+			if firstErr == nil {
+				firstErr = err
+			}
+		case <-timeout.C:
+			return done, errors.New("edgesync: no acknowledgement within 10s")
+		case <-ctx.Done():
+			return done, ctx.Err()
+		}
+	}
+	return done, firstErr
+}
+
+// eventMsg is ev as a JetStream message (without batch headers).
+func (p *Publisher) eventMsg(ev *session.OutboxEvent) *nats.Msg {
+	m := nats.NewMsg(Subject(p.o.Node, ev))
+	m.Data = ev.Data
+	m.Header.Set(jetstream.MsgIDHeader, p.msgID(ev))
+	if ev.Seq > 0 {
+		m.Header.Set(SeqHeader, strconv.FormatUint(ev.Seq, 10))
+	}
+	m.Header.Set(keyHeader, strconv.FormatUint(ev.Key, 10))
+	return m
+}
+
 // sendBatch publishes batch as one JetStream atomic batch: every message
 // but the last without a reply, the last with the commit header, whose
 // acknowledgement covers the batch.
@@ -390,14 +463,7 @@ func (p *Publisher) sendBatch(ctx context.Context, batch []session.OutboxEvent) 
 	nc := p.o.JS.Conn()
 	id := nuid.Next()
 	for i := range batch {
-		ev := &batch[i]
-		m := nats.NewMsg(Subject(p.o.Node, ev))
-		m.Data = ev.Data
-		m.Header.Set(jetstream.MsgIDHeader, p.msgID(ev))
-		if ev.Seq > 0 {
-			m.Header.Set(SeqHeader, strconv.FormatUint(ev.Seq, 10))
-		}
-		m.Header.Set(keyHeader, strconv.FormatUint(ev.Key, 10))
+		m := p.eventMsg(&batch[i])
 		m.Header.Set("Nats-Batch-Id", id)
 		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
 		if i == len(batch)-1 {
@@ -444,46 +510,40 @@ func (p *Publisher) setSuspect(shard int, v bool) {
 	p.mu.Unlock()
 }
 
-// stored returns the keys of batch's events already in the stream.
-// Batches are atomic, go out in commit order, and each starts where the
-// last acknowledged one ended, so what the stream holds of a shard's
-// outbox is a prefix of it: a session's events up to the key of its last
-// event in the stream (Edgedesk-Key) are stored, and a binary search over
-// the batch finds where the prefix ends (about log2(len(batch)) lookups).
+// stored returns the keys of batch's events already in the stream. Of
+// each session the stream holds a prefix of its events in the outbox
+// (atomic batches go out in order; separate messages carry at most one
+// event per session per round), up to the outbox key of its last event
+// there (Edgedesk-Key): one lookup per session of the batch. It runs only
+// after a failure or a restart.
 func (p *Publisher) stored(ctx context.Context, batch []session.OutboxEvent) (map[uint64]bool, error) {
 	st, err := p.sessionStream(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var probeErr error
-	isStored := func(i int) bool {
-		if probeErr != nil {
-			return false
-		}
+	upto := map[string]uint64{} // session → key of its last stored event (0: none)
+	stored := map[uint64]bool{}
+	for i := range batch {
 		ev := &batch[i]
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		m, err := st.GetLastMsgForSubject(cctx, SubjectPrefix+p.o.Node+"."+SessionToken(ev.Session)+".*")
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return false
+		k, ok := upto[ev.Session]
+		if !ok {
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			m, err := st.GetLastMsgForSubject(cctx, SubjectPrefix+p.o.Node+"."+SessionToken(ev.Session)+".*")
+			cancel()
+			switch {
+			case errors.Is(err, jetstream.ErrMsgNotFound):
+			case err != nil:
+				return nil, err
+			case m.Header.Get(jetstream.MsgIDHeader) == p.msgID(ev):
+				k = ev.Key
+			default:
+				k, _ = strconv.ParseUint(m.Header.Get(keyHeader), 10, 64)
+			}
+			upto[ev.Session] = k
 		}
-		if err != nil {
-			probeErr = err
-			return false
+		if k >= ev.Key {
+			stored[ev.Key] = true
 		}
-		if m.Header.Get(jetstream.MsgIDHeader) == p.msgID(ev) {
-			return true
-		}
-		k, err := strconv.ParseUint(m.Header.Get(keyHeader), 10, 64)
-		return err == nil && k >= ev.Key
-	}
-	n := sort.Search(len(batch), func(i int) bool { return !isStored(i) })
-	if probeErr != nil {
-		return nil, probeErr
-	}
-	stored := make(map[uint64]bool, n)
-	for _, ev := range batch[:n] {
-		stored[ev.Key] = true
 	}
 	return stored, nil
 }
@@ -538,5 +598,3 @@ func EnsureArchive(ctx context.Context, js jetstream.JetStream, domains []string
 	}
 	return nil
 }
-
-var debugTiming = false
