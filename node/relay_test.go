@@ -157,3 +157,44 @@ func TestCrossRegionChat(t *testing.T) {
 		t.Fatalf("without agents at B: %s", meta2.Route)
 	}
 }
+
+// TestCrossRegionLeaf: the same across two leaf nodes of one core (each
+// with its own JetStream domain; presence in the core's domain).
+func TestCrossRegionLeaf(t *testing.T) {
+	clientAddr, leafAddr := freeTCP(t), freeTCP(t)
+	core, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: filepath.Join(t.TempDir(), "core"), Listen: clientAddr, LeafListen: leafAddr, SyncAlways: true, Domain: "core"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Shutdown()
+	leaf := func(name string, groups func([]config.AgentGroup) []config.AgentGroup) func(*config.Config) {
+		return func(c *config.Config) {
+			c.NATS.Leaf, c.NATS.Node, c.NATS.CoreDomain = "nats-leaf://"+leafAddr, name, "core"
+			withAgents(c)
+			c.Routing.FallbackLanguage = ""
+			c.Routing.Groups = groups(c.Routing.Groups)
+		}
+	}
+	a, baseA, _ := startNode(t, leaf("leaf-a", func(g []config.AgentGroup) []config.AgentGroup { return g[1:] }))
+	_, baseB, _ := startNode(t, leaf("leaf-b", func(g []config.AgentGroup) []config.AgentGroup { return g[:1] }))
+	ana, _ := dialAgent(t, baseB, "ana", "agent", "mx-es")
+	waitFor(t, "A to see B's Spanish agent through the core", func() bool {
+		for _, g := range a.relayPtr.Load().Groups() {
+			if g.Node == "leaf-b" && g.Free > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	es, wes := dialWidget(t, baseA, map[string]any{"locale": "es-MX"})
+	es.WriteJSON(map[string]any{"type": "msg", "cid": "h1", "text": "quiero hablar con un agente"})
+	if asg := ana.next(func(f agentFrame) bool { return f.Type == "assigned" }); asg.Session != wes.Session {
+		t.Fatalf("ana's assignment %+v", asg)
+	}
+	ana.ws.WriteJSON(map[string]any{"type": "msg", "cid": "a1", "session": wes.Session, "text": "Hola, soy Ana."})
+	rc := ana.next(func(f agentFrame) bool { return f.Type == "receipt" || f.Type == "error" })
+	got := widgetNext(t, es, func(f map[string]any) bool { return f["type"] == "msg" && f["from"] == "agent" })
+	if rc.Type != "receipt" || uint64(got["seq"].(float64)) != rc.Seq {
+		t.Fatalf("receipt %+v, customer got %v", rc, got)
+	}
+}
