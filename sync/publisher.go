@@ -55,20 +55,22 @@ type PublisherOptions struct {
 }
 
 // Publisher ships the outbox to JetStream. Each shard's loop takes the
-// oldest events of its outbox (up to 1000, in commit order), publishes
-// them as one atomic batch, each with its Nats-Msg-Id, waits for the
-// batch's single acknowledgement, and deletes the batch from the outbox.
+// oldest events of its outbox in commit order. Live traffic goes out as
+// separate messages, at most one per session per round, each with its
+// Nats-Msg-Id; a backlog goes out as atomic batches (see atomicMin):
 // JetStream stores a batch whole or not at all, in order, with one fsync
-// for the batch (where the server syncs every write); so a session's
-// events reach the stream in order and without gaps, and a failed batch
-// is simply sent again.
+// for the batch (where the server syncs every write). Either way a
+// session's events reach the stream in order and without gaps, and what
+// failed is sent again. Acknowledged events are deleted from the outbox
+// while the next round goes out.
 //
-// When a batch's fate is unknown (no acknowledgement, or the node
+// When a publish's fate is unknown (no acknowledgement, or the node
 // restarted between an acknowledgement and the outbox delete), the next
-// batch is first checked against the stream: for each of its sessions,
-// the stream's last event of that session says how many of the batch's
-// events are already stored. This keeps exactly-once beyond the stream's
-// two-minute de-duplication window, for instance across a long outage.
+// round is first checked against the stream: for each of its sessions,
+// the stream's last event of that session (its outbox key) says how many
+// of the round's events are already stored. This keeps exactly-once
+// beyond the stream's two-minute de-duplication window, for instance
+// across a long outage.
 type Publisher struct {
 	o PublisherOptions
 	// suspect is, per shard, whether the next batch must be checked
@@ -223,7 +225,12 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 		close(deletes)
 		<-deleted
 	}()
-	var after uint64 // the last key published
+	// after is the key up to which everything is published; acked holds
+	// the keys published beyond it (a round of separate messages skips a
+	// session's later events, which go in a later round).
+	var after uint64
+	acked := map[uint64]bool{}
+	draining := false
 	backoff := time.Duration(0)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -235,7 +242,13 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 			case <-time.After(backoff):
 			}
 		}
-		batch, err := p.o.Outbox.OutboxBatch(shard, after, p.o.Batch)
+		// A look at the next few events first: a trickle needs no more
+		// (decoding thousands of events per round would cost more than
+		// publishing the few); a backlog gets a full batch.
+		batch, err := p.o.Outbox.OutboxBatch(shard, after, min(peek, p.o.Batch))
+		if err == nil && len(batch) == peek && p.o.Batch > peek {
+			batch, err = p.o.Outbox.OutboxBatch(shard, after, p.o.Batch)
+		}
 		if err != nil {
 			p.log.Error("outbox unreadable", "shard", shard, "err", err)
 			backoff = nextBackoff(backoff)
@@ -247,30 +260,53 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 			case <-ctx.Done():
 				return
 			case <-p.o.Outbox.OutboxReady():
-				// Let a few commits gather: fewer, fuller batches cost the
-				// node and JetStream far less CPU at a small delay.
+				// Let a few commits gather: fewer, fuller rounds cost the
+				// node and JetStream less CPU at a small delay.
 				time.Sleep(p.o.Linger)
 			case <-tick.C:
 			}
 			continue
 		}
-		if len(batch) < atomicMin {
-			batch = distinctPrefix(batch)
+		pending := make([]session.OutboxEvent, 0, len(batch))
+		for _, ev := range batch {
+			if !acked[ev.Key] {
+				pending = append(pending, ev)
+			}
 		}
-		last := batch[len(batch)-1].Key
-		done, err := p.publish(ctx, shard, batch)
+		// Atomic batches from a backlog of atomicMin until it is down to
+		// atomicEnd; separate messages otherwise.
+		draining = len(pending) >= atomicMin || (draining && len(pending) >= atomicEnd)
+		if len(pending) > 0 && !draining {
+			pending = firstPerSession(pending)
+		}
+		var done []uint64
+		if len(pending) > 0 {
+			done, err = p.publish(ctx, shard, pending)
+		}
 		if len(done) > 0 {
 			deletes <- done
+			for _, k := range done {
+				acked[k] = true
+			}
 		}
-		if err != nil {
+		for _, ev := range batch { // move after over what is published
+			if !acked[ev.Key] {
+				break
+			}
+			after = ev.Key
+			delete(acked, ev.Key)
+		}
+		switch {
+		case errors.Is(err, errStoredMeanwhile):
+			backoff = 0 // checked against the stream first, at once
+		case err != nil:
 			if ctx.Err() == nil {
-				p.log.Warn("publishing to the core failed; events stay in the outbox", "shard", shard, "failed", len(batch)-len(done), "err", err)
+				p.log.Warn("publishing to the core failed; events stay in the outbox", "shard", shard, "failed", len(pending)-len(done), "err", err)
 			}
 			backoff = nextBackoff(backoff)
-			continue
+		default:
+			backoff = 0
 		}
-		after = last
-		backoff = 0
 	}
 }
 
@@ -355,7 +391,7 @@ func (p *Publisher) publish(ctx context.Context, shard int, batch []session.Outb
 		}
 	}
 	var err error
-	if len(batch) >= atomicMin {
+	if !oneEach(batch) {
 		err = p.sendBatch(ctx, batch)
 	} else {
 		var sent []uint64
@@ -388,25 +424,45 @@ func (p *Publisher) publish(ctx context.Context, shard int, batch []session.Outb
 	return done, nil
 }
 
-// atomicMin is the smallest batch sent as an atomic batch. JetStream
-// stages an atomic batch in a store of its own (a few milliseconds each
-// at the core), which pays off for the thousands of events of a drain but
-// not for the few of a live trickle: those go out as separate messages,
-// at most one per session (so a partial failure cannot reorder a
-// session's events), waiting for each acknowledgement.
-const atomicMin = 64
+// A backlog of atomicMin events or more goes out in atomic batches until
+// fewer than atomicEnd wait. An atomic batch costs JetStream a store of
+// its own and about three times the CPU per event of a plain publish,
+// but one fsync for the batch: it pays off for draining a backlog, not
+// for live traffic, which goes out as separate messages, at most one per
+// session per round (so a partial failure cannot reorder a session's
+// events), one fsync each.
+const (
+	atomicMin = 1000
+	atomicEnd = 64
+)
 
-// distinctPrefix cuts batch before the first event of a session already
-// in it.
-func distinctPrefix(batch []session.OutboxEvent) []session.OutboxEvent {
+// oneEach reports whether batch holds at most one event per session (it
+// goes out as separate messages).
+func oneEach(batch []session.OutboxEvent) bool {
 	seen := make(map[string]struct{}, len(batch))
 	for i := range batch {
 		if _, ok := seen[batch[i].Session]; ok {
-			return batch[:i]
+			return false
 		}
 		seen[batch[i].Session] = struct{}{}
 	}
-	return batch
+	return true
+}
+
+// peek is how many events a round reads first.
+const peek = 256
+
+// firstPerSession keeps, of each session, its first event in batch.
+func firstPerSession(batch []session.OutboxEvent) []session.OutboxEvent {
+	seen := make(map[string]struct{}, len(batch))
+	out := batch[:0:0]
+	for i := range batch {
+		if _, ok := seen[batch[i].Session]; !ok {
+			seen[batch[i].Session] = struct{}{}
+			out = append(out, batch[i])
+		}
+	}
+	return out
 }
 
 // sendEach publishes batch (one event per session) as separate messages

@@ -368,12 +368,12 @@ func TestStoredPrefix(t *testing.T) {
 	}
 	st := openStore(t, filepath.Join(dir, "edge"))
 	var ids []string
-	for range 4 {
+	for range 16 { // both shards get some (all in one: 2^-15)
 		m, _ := st.Create(ctx, session.Meta{})
 		ids = append(ids, m.ID)
 	}
 	var wg sync.WaitGroup
-	for k := range 60 {
+	for k := range 160 {
 		wg.Add(1)
 		st.Submit(ctx, session.Message{Session: ids[k%len(ids)], From: session.FromCustomer, CID: fmt.Sprint(k), Text: "hi"}, 0, func(session.Result) { wg.Done() })
 	}
