@@ -181,21 +181,8 @@ func (p *Publisher) msgID(ev *session.OutboxEvent) string { return p.o.Node + ":
 // Run publishes until ctx is done. It first makes sure the stream exists,
 // retrying while the core is unreachable (the outbox keeps filling).
 func (p *Publisher) Run(ctx context.Context) error {
-	for backoff := time.Duration(0); ; {
-		err := EnsureStream(ctx, p.o.JS)
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		backoff = nextBackoff(backoff)
-		p.log.Warn("core unreachable; the outbox keeps the events", "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
+	if !retry(ctx, p.log, "core unreachable; the outbox keeps the events", func() error { return EnsureStream(ctx, p.o.JS) }) {
+		return nil
 	}
 	var wg sync.WaitGroup
 	for shard := range p.o.Outbox.OutboxShards() {
@@ -621,6 +608,27 @@ func (p *Publisher) sessionStream(ctx context.Context) (jetstream.Stream, error)
 	p.stream = st
 	p.mu.Unlock()
 	return st, nil
+}
+
+// retry calls f until it succeeds (true) or ctx is done (false), logging
+// msg and backing off between tries.
+func retry(ctx context.Context, log *slog.Logger, msg string, f func() error) bool {
+	for backoff := time.Duration(0); ; {
+		err := f()
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		backoff = nextBackoff(backoff)
+		log.Warn(msg, "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+	}
 }
 
 func nextBackoff(d time.Duration) time.Duration {

@@ -161,28 +161,21 @@ func (p *Presence) Run(ctx context.Context) error {
 	if p.Every <= 0 {
 		p.Every = PresenceTTL / 3
 	}
-	var kv jetstream.KeyValue
-	for backoff := time.Duration(0); kv == nil; {
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		var err error
-		kv, err = p.JS.CreateOrUpdateKeyValue(cctx, jetstream.KeyValueConfig{
-			Bucket: PresenceBucket, Description: "edgedesk: each node's agent groups, hours and load",
-			History: 1, TTL: PresenceTTL, Storage: jetstream.MemoryStorage,
-		})
-		cancel()
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		backoff = nextBackoff(backoff)
-		p.Logger.Warn("presence bucket unavailable; routing to this node's agents only", "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
+	retry(ctx, p.Logger, "presence unavailable; routing to this node's agents only", func() error { return p.run(ctx) })
+	return nil
+}
+
+// run publishes and watches until ctx is done (nil) or the bucket or its
+// watch fails.
+func (p *Presence) run(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	kv, err := p.JS.CreateOrUpdateKeyValue(cctx, jetstream.KeyValueConfig{
+		Bucket: PresenceBucket, Description: "edgedesk: each node's agent groups, hours and load",
+		History: 1, TTL: PresenceTTL, Storage: jetstream.MemoryStorage,
+	})
+	cancel()
+	if err != nil {
+		return err
 	}
 	p.mu.Lock()
 	p.kv = kv
@@ -203,7 +196,10 @@ func (p *Presence) Run(ctx context.Context) error {
 			p.Publish(ctx)
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil
+				if ctx.Err() != nil {
+					return nil
+				}
+				return errors.New("edgesync: presence watch ended")
 			}
 			if e == nil || e.Key() == p.Node {
 				continue // nil: the initial values are in
