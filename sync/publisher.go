@@ -268,7 +268,7 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 		}
 		var done []uint64
 		if len(pending) > 0 {
-			done, err = p.publish(ctx, shard, pending)
+			done, err = p.publish(ctx, shard, pending, draining)
 		}
 		if len(done) > 0 {
 			deletes <- done
@@ -352,9 +352,10 @@ var errStoredMeanwhile = errors.New("edgesync: part of the batch was stored mean
 // it already stored (within the de-duplication window).
 const errDuplicate jetstream.ErrorCode = 10201
 
-// publish stores batch (one shard's oldest events) and returns the keys
-// that are now in the stream.
-func (p *Publisher) publish(ctx context.Context, shard int, batch []session.OutboxEvent) ([]uint64, error) {
+// publish stores batch (of one shard, in commit order) and returns the
+// keys that are now in the stream: as one atomic batch, or else (batch
+// holds one event per session) as separate messages.
+func (p *Publisher) publish(ctx context.Context, shard int, batch []session.OutboxEvent, atomic bool) ([]uint64, error) {
 	var done []uint64
 	if p.isSuspect(shard) {
 		stored, err := p.stored(ctx, batch)
@@ -378,7 +379,7 @@ func (p *Publisher) publish(ctx context.Context, shard int, batch []session.Outb
 		}
 	}
 	var err error
-	if !oneEach(batch) {
+	if atomic {
 		err = p.sendBatch(ctx, batch)
 	} else {
 		var sent []uint64
@@ -422,19 +423,6 @@ const (
 	atomicMin = 1000
 	atomicEnd = 64
 )
-
-// oneEach reports whether batch holds at most one event per session (it
-// goes out as separate messages).
-func oneEach(batch []session.OutboxEvent) bool {
-	seen := make(map[string]struct{}, len(batch))
-	for i := range batch {
-		if _, ok := seen[batch[i].Session]; ok {
-			return false
-		}
-		seen[batch[i].Session] = struct{}{}
-	}
-	return true
-}
 
 // peek is how many events a round reads first.
 const peek = 256
