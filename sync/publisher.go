@@ -72,13 +72,9 @@ type PublisherOptions struct {
 // beyond the stream's two-minute de-duplication window, for instance
 // across a long outage.
 type Publisher struct {
-	o PublisherOptions
-	// suspect is, per shard, whether the next batch must be checked
-	// against the stream first. Every shard starts suspect: a crash may
-	// have come between an acknowledgement and the outbox delete.
+	o         PublisherOptions
 	mu        sync.Mutex
-	suspect   []bool
-	stream    jetstream.Stream
+	stream    jetstream.Stream // guarded by mu
 	log       *slog.Logger
 	published prometheus.Counter
 	failed    prometheus.Counter
@@ -98,7 +94,7 @@ func NewPublisher(o PublisherOptions) *Publisher {
 		o.Linger = 2 * time.Millisecond
 	}
 	p := &Publisher{
-		o: o, log: o.Logger, suspect: make([]bool, o.Outbox.OutboxShards()),
+		o: o, log: o.Logger,
 		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_sync_published_total", Help: "Session events acknowledged by JetStream and removed from the outbox."}),
 		failed:    prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_sync_publish_failures_total", Help: "Session event publishes that failed (they are retried)."}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -106,9 +102,6 @@ func NewPublisher(o PublisherOptions) *Publisher {
 			Help:    "Time from an event's commit at the edge to its acknowledgement by JetStream.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .5, 1, 10, 60, 600, 3600},
 		}),
-	}
-	for i := range p.suspect {
-		p.suspect[i] = true
 	}
 	if o.Registry != nil {
 		o.Registry.MustRegister(p.published, p.failed, p.latency,
@@ -218,6 +211,10 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 	var after uint64
 	acked := map[uint64]bool{}
 	draining := false
+	// check says the next round must be checked against the stream
+	// first: at start (a crash may have come between an acknowledgement
+	// and the outbox delete) and after any failed round.
+	check := true
 	backoff := time.Duration(0)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -268,7 +265,8 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 		}
 		var done []uint64
 		if len(pending) > 0 {
-			done, err = p.publish(ctx, shard, pending, draining)
+			done, err = p.publish(ctx, pending, draining, check)
+			check = err != nil
 		}
 		if len(done) > 0 {
 			deletes <- done
@@ -354,15 +352,15 @@ const errDuplicate jetstream.ErrorCode = 10201
 
 // publish stores batch (of one shard, in commit order) and returns the
 // keys that are now in the stream: as one atomic batch, or else (batch
-// holds one event per session) as separate messages.
-func (p *Publisher) publish(ctx context.Context, shard int, batch []session.OutboxEvent, atomic bool) ([]uint64, error) {
+// holds one event per session) as separate messages. With check, what the
+// stream already holds of batch is found first and not sent again.
+func (p *Publisher) publish(ctx context.Context, batch []session.OutboxEvent, atomic, check bool) ([]uint64, error) {
 	var done []uint64
-	if p.isSuspect(shard) {
+	if check {
 		stored, err := p.stored(ctx, batch)
 		if err != nil {
 			return nil, err
 		}
-		p.setSuspect(shard, false)
 		if len(stored) > 0 {
 			rest := batch[:0:0]
 			for i := range batch {
@@ -391,9 +389,7 @@ func (p *Publisher) publish(ctx context.Context, shard int, batch []session.Outb
 		}
 	}
 	if err != nil {
-		// Stored or not, the next batch (the same events, perhaps more)
-		// will tell.
-		p.setSuspect(shard, true)
+		// Stored or not, the next round (checked first) will tell.
 		p.failed.Add(float64(len(batch)))
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && apiErr.ErrorCode == errDuplicate {
@@ -527,18 +523,6 @@ func (p *Publisher) commit(ctx context.Context, m *nats.Msg) error {
 		return r.Error
 	}
 	return nil
-}
-
-func (p *Publisher) isSuspect(shard int) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.suspect[shard]
-}
-
-func (p *Publisher) setSuspect(shard int, v bool) {
-	p.mu.Lock()
-	p.suspect[shard] = v
-	p.mu.Unlock()
 }
 
 // stored returns the keys of batch's events already in the stream. Of
