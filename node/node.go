@@ -181,7 +181,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Logger:   log.With("component", "gateway"),
 		Metrics:  gateway.NewMetrics(reg),
 		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
-		Fetch:    fetch,
+		Opener:   &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")},
 	})
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	n.srv = &fasthttp.Server{

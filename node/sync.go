@@ -176,7 +176,7 @@ func (s *syncer) close() {
 }
 
 // fetchSession imports, from the core, a session another node served, so a
-// customer who reconnected here resumes it (gateway.Options.Fetch).
+// customer who reconnected here resumes it (session.Opener.Fetch).
 func (n *Node) fetchSession(ctx context.Context, sid string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
