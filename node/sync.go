@@ -219,12 +219,5 @@ func (n *Node) ApplyRouting(data []byte) error {
 // data_dir/models/core.onnx and hot-swapped; connections stay up. A model
 // that does not load leaves the running one.
 func (n *Node) ApplyModel(data []byte) error {
-	if n.model == nil {
-		return ErrModelDisabled
-	}
-	path := filepath.Join(n.cfg.DataDir, "models", "core.onnx")
-	if err := writeIfChanged(path, data); err != nil {
-		return err
-	}
-	return n.model.swapTo(path)
+	return n.enrich.ApplyModel(data)
 }
