@@ -1,17 +1,21 @@
-// Package node assembles an edgedesk node: the intent and language model
-// (package model, served through ONNX Runtime), the session store, the widget
-// gateway and the HTTP endpoints (/v1/ws, /healthz, /readyz, /metrics) on
-// one fasthttp server, with an ordered lifecycle. Every customer message is
-// classified before it is stored (session.Options.Enrich), whatever channel
-// it came from.
+// Package node is the composition root of an edgedesk node: it builds the
+// components in dependency order, wires them to each other, serves the
+// HTTP routes (/v1/ws, /v1/agent/ws, /v1/admin/faq, /healthz, /readyz,
+// /metrics) on one fasthttp server, and runs and stops them in order. It
+// holds no conversation logic and no protocol: those live in the
+// sub-packages (docs/ARCHITECTURE.md is the map), and nothing but main
+// imports this package.
 //
-// Sub-packages hold the parts: session (the internal message model, the
-// durable store and the delivery hub), gateway (the widget WebSocket
-// transport) and auth (tokens). Conversation logic lives beside session and
-// never imports gateway, so other channels plug in next to the widget.
+// What it owns besides the wiring: the lifecycle, the admin API
+// handlers (admin.go), the FAQ file in the data directory and its CLI
+// (faqfile.go), and applying the core's updates to the components that
+// hold FAQ, routing and model.
 //
-// Lifecycle: New loads the model and opens the store; Listen binds the address; Run serves until
-// its context ends and then shuts down in order — stop accepting, close
-// widgets with 1001, finish queued writes, close the store — within
-// config.ShutdownTimeout. Close is idempotent.
+// Lifecycle: New loads the model and opens the stores; Listen binds the
+// address; Run serves until its context ends, with its long-lived parts
+// under one errgroup (the first to fail stops the node with its error),
+// and then shuts down in order — stop accepting, close widgets with 1001
+// and agents, stop the router, stop the link to the core, close the
+// stores — within config.ShutdownTimeout. Close is idempotent and safe
+// for concurrent use.
 package node
