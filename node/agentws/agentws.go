@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ type Server struct {
 	up   websocket.FastHTTPUpgrader
 	mu   sync.Mutex
 	live map[*conn]struct{}
+	wg   sync.WaitGroup // live connections' handlers
 	shut bool
 }
 
@@ -95,7 +97,9 @@ func (s *Server) ServeWS(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-// Shutdown closes every agent connection with 1001.
+// Shutdown closes every agent connection with 1001 and waits for their
+// handlers to return (each gives its chats back to the router), until ctx
+// is done: then it returns ErrShuttingDown. New connections are refused.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.shut = true
@@ -107,7 +111,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range conns {
 		c.close(websocket.CloseGoingAway, "node shutting down")
 	}
-	return nil
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w (%d)", ErrShuttingDown, len(conns))
+	}
 }
 
 type conn struct {
@@ -172,11 +183,13 @@ func (c *conn) run(bearer string) {
 		return
 	}
 	s.live[c] = struct{}{}
+	s.wg.Add(1) // under mu with shut false: never after Shutdown's Wait began
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.live, c)
 		s.mu.Unlock()
+		s.wg.Done()
 	}()
 	go c.writeLoop()
 	c.role = claims.Role
