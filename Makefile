@@ -22,20 +22,15 @@ build:
 $(ORT_LIB):
 	scripts/fetch-ort.sh >/dev/null
 
-## fuzz: every fuzz target for FUZZTIME each (default 30s)
+## fuzz: every fuzz target (every func Fuzz… in a _test.go file, found
+## anew each time, so none is left out) for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s
-FUZZ_TARGETS := \
-	./node/gateway:FuzzDecodeFrame ./node/gateway:FuzzDecodeFrameMatchesJSON \
-	./node/session:FuzzRecord ./node/session:FuzzParseLogEntry \
-	./node/internal/jsonw:FuzzString ./config:FuzzParse \
-	./node/extract:FuzzAll ./node/sentiment:FuzzAnalyze \
-	./node/faq:FuzzParseTemplate ./node/faq:FuzzParseJSONL ./node/faq:FuzzParseCSV ./node/faq:FuzzChain \
-	./model:FuzzFeaturize ./model:FuzzReadJSONL ./model/onnx:FuzzDecode
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
-	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg)"; \
-	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-	done
+	@git ls-files "*_test.go" | xargs grep -Ho "^func Fuzz[A-Za-z0-9_]*" | sort -u | \
+	  while IFS=: read -r file fn; do \
+	    fn=$${fn#func }; pkg=./$$(dirname $$file); echo "fuzz $$fn ($$pkg)"; \
+	    $(GO) test -run "^\$$" -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg </dev/null || exit 1; \
+	  done
 
 ## bench: Go benchmarks (compare runs with benchstat)
 bench:

@@ -23,7 +23,7 @@ import (
 	"github.com/edgedesk/edgedesk/node/agentws"
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/convo"
-	"github.com/edgedesk/edgedesk/node/extract"
+	"github.com/edgedesk/edgedesk/node/enrich"
 	"github.com/edgedesk/edgedesk/node/faq"
 	"github.com/edgedesk/edgedesk/node/gateway"
 	"github.com/edgedesk/edgedesk/node/routing"
@@ -43,7 +43,7 @@ type Node struct {
 	log    *slog.Logger
 	reg    *prometheus.Registry
 	store  *session.Store
-	model  *classifier
+	enrich *enrich.Stage
 	faq    *faq.Store
 	bot    *convo.Engine
 	router *routing.Router
@@ -82,13 +82,11 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 			if n.faq != nil {
 				n.faq.Close()
 			}
-			n.model.close()
+			n.enrich.Close()
 		}
 	}()
-	if cfg.Model.Enabled {
-		if n.model, err = openClassifier(cfg, log.With("component", "model"), reg); err != nil {
-			return nil, err
-		}
+	if n.enrich, err = enrich.New(enrich.Options{Model: cfg.Model, DataDir: cfg.DataDir, Logger: log.With("component", "model"), Registry: reg}); err != nil {
+		return nil, err
 	}
 	if n.faq, err = openFAQ(cfg, log.With("component", "faq"), 5*time.Second); err != nil {
 		return nil, err
@@ -99,7 +97,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	var respond func(*session.Turn)
 	switch {
 	case !cfg.Bot.Enabled:
-	case n.model == nil:
+	case !n.enrich.HasModel():
 		log.Warn("bot.enabled but model.enabled is false: the bot needs the model, so it is off")
 	default:
 		n.bot, err = convo.New(convo.Options{
@@ -121,7 +119,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Linger:   cfg.Store.CommitLinger,
 		Logger:   log.With("component", "store"),
 		Metrics:  session.NewMetrics(reg),
-		Enrich:   n.enrich,
+		Enrich:   n.enrich.Enrich,
 		Respond:  respond,
 		Outbox:   cfg.NATS.Enabled,
 	})
@@ -181,7 +179,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Logger:   log.With("component", "gateway"),
 		Metrics:  gateway.NewMetrics(reg),
 		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
-		Fetch:    fetch,
+		Opener:   &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")},
 	})
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	n.srv = &fasthttp.Server{
@@ -236,10 +234,7 @@ func (n *Node) Store() *session.Store { return n.store }
 // without dropping connections or failing in-flight classifications; on
 // error the running model stays.
 func (n *Node) ReloadModel() error {
-	if n.model == nil {
-		return ErrModelDisabled
-	}
-	return n.model.reload()
+	return n.enrich.Reload()
 }
 
 // ReloadRouting swaps in new agent groups, hours and rules; chats already
@@ -248,14 +243,11 @@ func (n *Node) ReloadModel() error {
 func (n *Node) ReloadRouting(c config.Routing) error { return n.router.Reload(c) }
 
 // ErrModelDisabled is returned by ReloadModel when model.enabled is false.
-var ErrModelDisabled = errors.New("node: model disabled (model.enabled: false)")
+var ErrModelDisabled = enrich.ErrModelDisabled
 
 // Model describes the running model (zero when disabled).
 func (n *Node) Model() model.ModelInfo {
-	if n.model == nil {
-		return model.ModelInfo{}
-	}
-	return n.model.svc.Info()
+	return n.enrich.Model()
 }
 
 // Registry is the node's Prometheus registry, for components wired later.
@@ -346,7 +338,7 @@ func (n *Node) Close(ctx context.Context) error {
 		if err := n.faq.Close(); err != nil {
 			errs = append(errs, err)
 		}
-		if err := n.model.close(); err != nil {
+		if err := n.enrich.Close(); err != nil {
 			errs = append(errs, err)
 		}
 		n.closeErr = errors.Join(errs...)
@@ -372,30 +364,4 @@ type fasthttpLogger struct{ log *slog.Logger }
 
 func (l fasthttpLogger) Printf(format string, args ...any) {
 	l.log.Debug(fmt.Sprintf(format, args...), "component", "http")
-}
-
-// enrich is the session store's Enrich hook, run on the caller's goroutine
-// for every customer message from any channel: intent and language (the
-// model), the values the bot fills answers with (the extractors), and the
-// sentiment signal. The bot's decision then costs the committer only a
-// lookup.
-func (n *Node) enrich(ctx context.Context, m *session.Message) {
-	if m.Text == "" {
-		return
-	}
-	if n.model != nil {
-		n.model.enrich(ctx, m)
-	}
-	var found [4]extract.Entity
-	ents := extract.AppendAll(found[:0], m.Text)
-	if len(ents) > 0 {
-		m.Entities = make([]session.Entity, 0, len(ents))
-		for _, e := range ents {
-			if len(m.Entities) == session.MaxEntities {
-				break
-			}
-			m.Entities = append(m.Entities, session.Entity{Kind: string(e.Kind), Value: e.Value})
-		}
-	}
-	m.Sentiment = sentiment.Analyze(m.Text, m.Lang).Value
 }

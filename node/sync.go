@@ -176,7 +176,7 @@ func (s *syncer) close() {
 }
 
 // fetchSession imports, from the core, a session another node served, so a
-// customer who reconnected here resumes it (gateway.Options.Fetch).
+// customer who reconnected here resumes it (session.Opener.Fetch).
 func (n *Node) fetchSession(ctx context.Context, sid string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -219,12 +219,5 @@ func (n *Node) ApplyRouting(data []byte) error {
 // data_dir/models/core.onnx and hot-swapped; connections stay up. A model
 // that does not load leaves the running one.
 func (n *Node) ApplyModel(data []byte) error {
-	if n.model == nil {
-		return ErrModelDisabled
-	}
-	path := filepath.Join(n.cfg.DataDir, "models", "core.onnx")
-	if err := writeIfChanged(path, data); err != nil {
-		return err
-	}
-	return n.model.swapTo(path)
+	return n.enrich.ApplyModel(data)
 }

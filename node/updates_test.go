@@ -103,9 +103,7 @@ func TestUpdatesFromCore(t *testing.T) {
 	if err := <-errs; err != nil {
 		t.Fatalf("connection during the swap: %v", err)
 	}
-	c.model.mu.Lock()
-	path := c.model.path
-	c.model.mu.Unlock()
+	path := c.Model().Path
 	if filepath.Base(path) != "core.onnx" {
 		t.Fatalf("model path %s", path)
 	}

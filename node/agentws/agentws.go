@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -25,6 +24,7 @@ type Options struct {
 	Store    interface {
 		Subscribe(id string, sub session.Subscriber)
 		Unsubscribe(id string, sub session.Subscriber)
+		NewSubscriberID() uint64
 	}
 	Logger       *slog.Logger
 	HelloTimeout time.Duration
@@ -40,7 +40,6 @@ type Options struct {
 type Server struct {
 	o    Options
 	up   websocket.FastHTTPUpgrader
-	ids  atomic.Uint64
 	mu   sync.Mutex
 	live map[*conn]struct{}
 	shut bool
@@ -88,7 +87,7 @@ func (s *Server) ServeWS(ctx *fasthttp.RequestCtx) {
 	}
 	bearer, _ := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer ")
 	err := s.up.Upgrade(ctx, func(ws *websocket.Conn) {
-		c := &conn{s: s, ws: ws, id: s.ids.Add(1), out: make(chan []byte, s.o.SendQueue), subs: map[string]bool{}, quit: make(chan struct{})}
+		c := &conn{s: s, ws: ws, id: s.o.Store.NewSubscriberID(), out: make(chan []byte, s.o.SendQueue), subs: map[string]bool{}, quit: make(chan struct{})}
 		c.run(bearer)
 	})
 	if err != nil {
@@ -326,7 +325,7 @@ func (c *conn) Unassigned(sessionID, reason string) {
 }
 
 // ID implements session.Subscriber.
-func (c *conn) ID() uint64 { return 1<<63 | c.id }
+func (c *conn) ID() uint64 { return c.id }
 
 // Deliver implements session.Subscriber: the chats' messages and typing.
 func (c *conn) Deliver(ev *session.Event) {

@@ -79,7 +79,7 @@ type conn struct {
 }
 
 func newConn(g *Gateway, ws *websocket.Conn) *conn {
-	c := &conn{g: g, ws: ws, raw: ws.NetConn(), id: g.nextID.Add(1)}
+	c := &conn{g: g, ws: ws, raw: ws.NetConn(), id: g.store.NewSubscriberID()}
 	if u, ok := c.raw.(interface{ UnsafeConn() net.Conn }); ok {
 		c.raw = u.UnsafeConn()
 	}
@@ -270,7 +270,7 @@ func (c *conn) hello(f *frame) bool {
 	g := c.g
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.WriteTimeout)
 	defer cancel()
-	cust := f.Customer // zero without HasCustomer
+	h := session.Hello{Channel: f.Channel, Customer: f.Customer, Locale: f.Locale, TZ: f.TZ, Session: f.Session}
 	if g.verifier != nil {
 		claims, err := g.verifier.Verify(f.Token)
 		if err != nil {
@@ -279,62 +279,26 @@ func (c *conn) hello(f *frame) bool {
 			c.closeWith(ClosePolicy, "unauthorized")
 			return false
 		}
-		cust = trustedCustomer(claims, cust)
+		h.Customer, h.Verified = trustedCustomer(claims, h.Customer), true
 	}
-	var (
-		meta    session.Meta
-		err     error
-		resumed = f.Session != ""
-	)
 	// What hello leaves out, the trusted edge headers may fill in.
-	if f.Locale == "" {
-		f.Locale = c.hints.locale
+	if h.Locale == "" {
+		h.Locale = c.hints.locale
 	}
-	if f.TZ == "" {
-		f.TZ = c.hints.tz
+	if h.TZ == "" {
+		h.TZ = c.hints.tz
 	}
 	c.hints = hints{}
-	if resumed {
-		meta, err = g.store.Get(f.Session)
-		if errors.Is(err, session.ErrNoSession) && g.fetch != nil && session.ValidID(f.Session) {
-			// Served by another node: its history comes from the core.
-			if ferr := g.fetch(ctx, f.Session); ferr != nil {
-				g.log.Debug("session not fetched from the core", "session", f.Session, "err", ferr)
-			}
-			// Read again either way: a concurrent hello may have imported it.
-			meta, err = g.store.Get(f.Session)
-		}
-		if errors.Is(err, session.ErrNoSession) {
-			return c.refuse(&protoError{Code: CodeNoSession, Message: "unknown or expired session; send hello without session to start a new one"}, "")
-		}
-		if err == nil && meta.Customer.ID != "" && g.verifier != nil && meta.Customer.ID != cust.ID {
-			c.g.m.errorSent(CodeUnauthorized)
-			c.sendNow(appendError(nil, CodeUnauthorized, "session belongs to another customer", ""))
-			c.closeWith(ClosePolicy, "unauthorized")
-			return false
-		}
-		if err == nil && (f.Locale != "" && f.Locale != meta.Locale || f.TZ != "" && f.TZ != meta.TZ || cust.ID != "" && cust != meta.Customer) {
-			meta, err = g.store.Update(ctx, f.Session, func(m *session.Meta) error {
-				if f.Locale != "" {
-					m.Locale = f.Locale
-				}
-				if f.TZ != "" {
-					m.TZ = f.TZ
-				}
-				if cust.ID != "" {
-					m.Customer = cust
-				}
-				return nil
-			})
-		}
-	} else {
-		channel := f.Channel
-		if channel == "" {
-			channel = "web"
-		}
-		meta, err = g.store.Create(ctx, session.Meta{Channel: channel, Customer: cust, Locale: f.Locale, TZ: f.TZ})
-	}
-	if err != nil {
+	meta, resumed, err := g.opener.Open(ctx, h)
+	switch {
+	case errors.Is(err, session.ErrNoSession):
+		return c.refuse(&protoError{Code: CodeNoSession, Message: "unknown or expired session; send hello without session to start a new one"}, "")
+	case errors.Is(err, session.ErrNotOwner):
+		c.g.m.errorSent(CodeUnauthorized)
+		c.sendNow(appendError(nil, CodeUnauthorized, "session belongs to another customer", ""))
+		c.closeWith(ClosePolicy, "unauthorized")
+		return false
+	case err != nil:
 		g.log.Error("hello failed", "err", err)
 		return c.refuse(&protoError{Code: CodeUnavailable, Message: "session store unavailable; retry"}, "")
 	}

@@ -36,9 +36,10 @@ type Options struct {
 	// Trust says which request headers may fill in a customer's locale and
 	// time zone when hello lacks them.
 	Trust Trust
-	// Fetch, if set, brings a session this node does not have (another
-	// node served it) into the store, for a hello that resumes it.
-	Fetch func(ctx context.Context, sid string) error
+	// Opener opens and resumes sessions (default: one on Store that
+	// knows only this node's sessions). The node shares one with every
+	// channel.
+	Opener *session.Opener
 }
 
 // Gateway serves widget WebSockets.
@@ -50,13 +51,12 @@ type Gateway struct {
 	m        *Metrics
 	now      func() time.Time
 	trust    Trust
-	fetch    func(ctx context.Context, sid string) error
+	opener   *session.Opener
 	up       websocket.FastHTTPUpgrader
 	origins  map[string]bool // nil: any origin
 
 	stop     chan struct{} // closed by Shutdown: stops the pinger and the workers
 	jobs     chan job      // to idle workers; unbuffered
-	nextID   atomic.Uint64
 	count    atomic.Int64
 	draining atomic.Bool
 	wg       sync.WaitGroup
@@ -78,6 +78,9 @@ func New(o Options) *Gateway {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Opener == nil {
+		o.Opener = &session.Opener{Store: o.Store, Logger: o.Logger}
+	}
 	g := &Gateway{
 		cfg:      o.Config,
 		verifier: o.Verifier,
@@ -86,7 +89,7 @@ func New(o Options) *Gateway {
 		m:        o.Metrics,
 		now:      o.Now,
 		trust:    o.Trust,
-		fetch:    o.Fetch,
+		opener:   o.Opener,
 		conns:    make(map[*conn]struct{}),
 		stop:     make(chan struct{}),
 		jobs:     make(chan job),

@@ -10,4 +10,7 @@ var (
 	ErrClosed = errors.New("session: store closed")
 	// ErrInvalid is returned when a message or session id is malformed.
 	ErrInvalid = errors.New("session: invalid")
+	// ErrNotOwner is returned by Opener.Open when a verified customer
+	// resumes a session that belongs to another customer.
+	ErrNotOwner = errors.New("session: belongs to another customer")
 )

@@ -9,8 +9,9 @@ import (
 // subscribed to. Deliver is called on the committing goroutine, in seq
 // order: it must not block (queue the frame and return).
 type Subscriber interface {
-	// ID is unique among live subscribers; a Submit with this id as origin
-	// is not delivered back to it (it gets the Done callback instead).
+	// ID is unique among live subscribers (take it from
+	// Store.NewSubscriberID); a Submit with this id as origin is not
+	// delivered back to it (it gets the Done callback instead).
 	ID() uint64
 	Deliver(ev *Event)
 }

@@ -18,6 +18,7 @@ type Store struct {
 	shards []*shard
 	count  atomic.Int64
 	obs    atomic.Pointer[[]Observer]
+	subIDs atomic.Uint64
 	opts   Options
 	// outboxReady is signalled after a commit added outbox events.
 	outboxReady chan struct{}
@@ -153,6 +154,11 @@ func (s *Store) Get(id string) (Meta, error) { return s.pick(id).Get(id) }
 func (s *Store) Messages(id string, after uint64, limit int) ([]Message, error) {
 	return s.pick(id).Messages(id, after, limit)
 }
+
+// NewSubscriberID returns an id no other live Subscriber of this store has
+// (never 0, which means "no origin"). Every transport takes its
+// subscribers' ids here, so ids never collide across transports.
+func (s *Store) NewSubscriberID() uint64 { return s.subIDs.Add(1) }
 
 // Subscribe adds sub to session id's subscribers.
 func (s *Store) Subscribe(id string, sub Subscriber) { s.pick(id).Subscribe(id, sub) }

@@ -1,4 +1,4 @@
-package node
+package enrich
 
 import (
 	"context"
@@ -17,9 +17,9 @@ import (
 	"github.com/edgedesk/edgedesk/node/session"
 )
 
-// classifier puts the model service behind the session store's Enrich hook:
-// every customer message, from any channel, is stored with its intent,
-// confidence and language.
+// classifier runs the model service for the stage: every customer
+// message, from any channel, is stored with its intent, confidence and
+// language.
 type classifier struct {
 	svc     *model.Service
 	mu      sync.Mutex
@@ -35,35 +35,35 @@ type classifier struct {
 
 // openClassifier loads ONNX Runtime and the configured model (or writes the
 // built-in default to dataDir/models/default.onnx and loads that).
-func openClassifier(cfg *config.Config, log *slog.Logger, reg prometheus.Registerer) (*classifier, error) {
-	lib := cfg.Model.ORTLib
+func openClassifier(cfg config.Model, dataDir string, log *slog.Logger, reg prometheus.Registerer) (*classifier, error) {
+	lib := cfg.ORTLib
 	if lib == "" {
 		var err error
 		if lib, err = model.LocateRuntime(); err != nil {
-			return nil, fmt.Errorf("node: %w (run scripts/fetch-ort.sh, or set model.ort_lib / EDGEDESK_ORT_LIB)", err)
+			return nil, fmt.Errorf("enrich: %w (run scripts/fetch-ort.sh, or set model.ort_lib / EDGEDESK_ORT_LIB)", err)
 		}
 	}
 	if err := model.InitRuntime(lib); err != nil {
-		return nil, fmt.Errorf("node: %w", err)
+		return nil, fmt.Errorf("enrich: %w", err)
 	}
-	path := cfg.Model.Path
+	path := cfg.Path
 	if path == "" {
-		path = filepath.Join(cfg.DataDir, "models", "default.onnx")
+		path = filepath.Join(dataDir, "models", "default.onnx")
 		if err := writeIfChanged(path, model.DefaultONNX); err != nil {
-			return nil, fmt.Errorf("node: default model: %w", err)
+			return nil, fmt.Errorf("enrich: default model: %w", err)
 		}
 	}
 	svc, err := model.NewService(path, model.ServiceOptions{
-		MaxBatch:    cfg.Model.MaxBatch,
-		BatchWindow: cfg.Model.BatchWindow,
-		Languages:   cfg.Model.Languages,
+		MaxBatch:    cfg.MaxBatch,
+		BatchWindow: cfg.BatchWindow,
+		Languages:   cfg.Languages,
 		Logger:      log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("node: model %s: %w", path, err)
+		return nil, fmt.Errorf("enrich: model %s: %w", path, err)
 	}
 	c := &classifier{
-		svc: svc, path: path, timeout: cfg.Model.Timeout, log: log,
+		svc: svc, path: path, timeout: cfg.Timeout, log: log,
 		seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "edgedesk_classify_seconds",
 			Help:    "Time to classify one customer message (intent and language), batching included.",
@@ -78,11 +78,9 @@ func openClassifier(cfg *config.Config, log *slog.Logger, reg prometheus.Registe
 	return c, nil
 }
 
-// enrich is the session store's Enrich hook.
-func (c *classifier) enrich(ctx context.Context, m *session.Message) {
-	if m.Text == "" {
-		return
-	}
+// classify fills in m's intent, confidence and language; past the
+// model timeout m stays unclassified.
+func (c *classifier) classify(ctx context.Context, m *session.Message) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	start := time.Now()

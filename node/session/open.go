@@ -1,0 +1,96 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+)
+
+// Hello asks to open a session, whatever the channel: the widget's hello
+// frame, a messaging platform's first webhook, an MQTT client's connect, an
+// email's first message. Every channel opens and resumes sessions through
+// an Opener, so ownership, resuming a session another node served, and the
+// choice between create and update are decided in one place.
+type Hello struct {
+	// Channel is where the customer writes from ("web", "whatsapp",
+	// "email", …); empty means "web". It is kept only when a session is
+	// created: a resumed session keeps its channel.
+	Channel string
+	// Customer is who the customer is, as far as the channel knows.
+	Customer Customer
+	// Verified says Customer.ID comes from a verified credential (a signed
+	// widget token, a platform's signed webhook). Then a session owned by
+	// another customer is refused with ErrNotOwner. Without it any id may
+	// resume any session: anonymous widgets carry their session id as the
+	// only secret.
+	Verified bool
+	// Locale (BCP 47) and TZ (IANA) as the channel declared them; empty
+	// keeps what the session has.
+	Locale, TZ string
+	// Session resumes this session; empty creates one.
+	Session string
+}
+
+// Opener opens and resumes sessions for every channel. It is safe for
+// concurrent use once built.
+type Opener struct {
+	Store *Store
+	// Fetch, if set, brings a session this node does not have (another
+	// node served it) into Store, for a Hello that resumes it. Its error
+	// is logged and the session is looked up again either way: a
+	// concurrent Hello may have imported it.
+	Fetch func(ctx context.Context, id string) error
+	// Logger (default: discard).
+	Logger *slog.Logger
+}
+
+// Open creates the session h asks for, or resumes h.Session, updating its
+// locale, time zone and customer when h brings new ones. It returns the
+// session as stored and whether it was resumed. The errors: ErrNoSession
+// (unknown or expired session), ErrNotOwner (a verified customer resuming
+// another customer's session), or the store's error (ErrClosed, a failed
+// commit), which a channel reports as "unavailable, retry".
+//
+// Open does not subscribe: a channel that delivers live subscribes with
+// its own Subscriber (an id from Store.NewSubscriberID) before it reads
+// the history, so nothing committed in between is missed.
+func (o *Opener) Open(ctx context.Context, h Hello) (Meta, bool, error) {
+	if h.Session == "" {
+		channel := h.Channel
+		if channel == "" {
+			channel = "web"
+		}
+		meta, err := o.Store.Create(ctx, Meta{Channel: channel, Customer: h.Customer, Locale: h.Locale, TZ: h.TZ})
+		return meta, false, err
+	}
+	meta, err := o.Store.Get(h.Session)
+	if errors.Is(err, ErrNoSession) && o.Fetch != nil && ValidID(h.Session) {
+		// Served by another node: its history comes from the core.
+		if ferr := o.Fetch(ctx, h.Session); ferr != nil && o.Logger != nil {
+			o.Logger.Debug("session not fetched from the core", "session", h.Session, "err", ferr)
+		}
+		meta, err = o.Store.Get(h.Session)
+	}
+	if err != nil {
+		return Meta{}, true, err
+	}
+	if h.Verified && meta.Customer.ID != "" && meta.Customer.ID != h.Customer.ID {
+		return Meta{}, true, fmt.Errorf("%w: session %s", ErrNotOwner, h.Session)
+	}
+	if h.Locale != "" && h.Locale != meta.Locale || h.TZ != "" && h.TZ != meta.TZ || h.Customer.ID != "" && h.Customer != meta.Customer {
+		meta, err = o.Store.Update(ctx, h.Session, func(m *Meta) error {
+			if h.Locale != "" {
+				m.Locale = h.Locale
+			}
+			if h.TZ != "" {
+				m.TZ = h.TZ
+			}
+			if h.Customer.ID != "" {
+				m.Customer = h.Customer
+			}
+			return nil
+		})
+	}
+	return meta, true, err
+}
