@@ -3,10 +3,59 @@ package session
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
+
+// Sweep deletes up to batch idle sessions per shard (see shard.Sweep) and
+// returns how many it deleted in all.
+func (s *Store) Sweep(cutoff time.Time, batch int) (int, error) {
+	total := 0
+	for _, sh := range s.shards {
+		n, err := sh.Sweep(cutoff, batch)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// RunSweeper expires sessions idle longer than retention every interval,
+// at most batch per shard transaction, until ctx is done.
+func (s *Store) RunSweeper(ctx context.Context, retention, interval time.Duration, batch int) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	log := s.shards[0].log
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		cutoff := s.shards[0].opts.Now().Add(-retention)
+		for _, sh := range s.shards {
+			for ctx.Err() == nil {
+				n, err := sh.Sweep(cutoff, batch)
+				if err != nil {
+					if !errors.Is(err, ErrClosed) {
+						log.Error("session sweep failed", "err", err)
+					}
+					break
+				}
+				if n > 0 {
+					log.Info("expired idle sessions", "count", n, "idle_since_before", cutoff)
+				}
+				if n < batch {
+					break
+				}
+			}
+		}
+	}
+}
 
 // Sweep deletes up to batch sessions idle since before cutoff, in one
 // transaction of the committer (so it is ordered with writes), skipping
@@ -15,6 +64,58 @@ import (
 func (s *shard) Sweep(cutoff time.Time, batch int) (int, error) {
 	r := s.wait(context.Background(), &op{kind: opSweep, cutoff: cutoff, limit: batch})
 	return r.Count, r.Err
+}
+
+// sweep deletes up to o.limit sessions idle since before o.cutoff,
+// skipping sessions with a live subscriber.
+func (w *writer) sweep(o *op) Result {
+	c := w.idle.Cursor()
+	var doomed [][]byte
+	for k, _ := c.First(); k != nil && len(doomed) < o.limit; k, _ = c.Next() {
+		// The index is coarse (idleGranularity): it finds candidates, and
+		// each one's exact LastActive decides.
+		if len(k) < 8 || time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).After(o.cutoff) {
+			break
+		}
+		id := string(k[8:])
+		if w.s.Connected(id) {
+			continue
+		}
+		if st, err := w.state(id); err == nil && st.meta.LastActive.After(o.cutoff) {
+			continue
+		}
+		doomed = append(doomed, bytes.Clone(k))
+	}
+	for _, k := range doomed {
+		id := string(k[8:])
+		mirror := false
+		if st, err := w.state(id); err == nil {
+			mirror = st.meta.Origin != ""
+		}
+		if err := w.idle.Delete(k); err != nil {
+			return Result{Err: err}
+		}
+		if err := deletePrefix(w.b, sidPrefix(id)); err != nil {
+			return Result{Err: err}
+		}
+		if ts := w.s.tail.sessions[id]; ts != nil {
+			var key [8]byte
+			for _, e := range ts.entries {
+				binary.BigEndian.PutUint64(key[:], e.lsn)
+				if err := w.log.Delete(key[:]); err != nil {
+					return Result{Err: err}
+				}
+			}
+		}
+		if !mirror {
+			if err := w.outboxPut(OutboxExpire, id, 0, "", nil, nil); err != nil {
+				return Result{Err: err}
+			}
+		}
+		w.dropped = append(w.dropped, id)
+		delete(w.s.states, id)
+	}
+	return Result{Count: len(doomed)}
 }
 
 func deletePrefix(b *bolt.Bucket, prefix []byte) error {

@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/edgedesk/edgedesk/node/internal/jsonw"
+	"github.com/edgedesk/edgedesk/node/session"
+)
+
+// The encoders below append one server frame to dst. They write JSON by
+// hand: these frames are on every message's path, and encoding/json would
+// cost reflection and an allocation per frame.
+
+func appendWelcome(dst []byte, sid string, seq uint64, resumed bool, now time.Time) []byte {
+	dst = append(dst, `{"type":"welcome","session":`...)
+	dst = jsonw.String(dst, sid)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	dst = append(dst, `,"resumed":`...)
+	dst = strconv.AppendBool(dst, resumed)
+	dst = append(dst, `,"server_time":"`...)
+	dst = now.UTC().AppendFormat(dst, time.RFC3339Nano)
+	return append(dst, `"}`...)
+}
+
+func appendReceipt(dst []byte, cid string, seq uint64) []byte {
+	dst = append(dst, `{"type":"receipt","cid":`...)
+	dst = jsonw.String(dst, cid)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	return append(dst, '}')
+}
+
+func appendError(dst []byte, code, msg, cid string) []byte {
+	dst = append(dst, `{"type":"error","code":`...)
+	dst = jsonw.String(dst, code)
+	dst = append(dst, `,"message":`...)
+	dst = jsonw.String(dst, msg)
+	if cid != "" {
+		dst = append(dst, `,"cid":`...)
+		dst = jsonw.String(dst, cid)
+	}
+	return append(dst, '}')
+}
+
+func appendTyping(dst []byte, from session.From, on bool) []byte {
+	dst = append(dst, `{"type":"typing","from":`...)
+	dst = jsonw.String(dst, string(from))
+	dst = append(dst, `,"on":`...)
+	dst = strconv.AppendBool(dst, on)
+	return append(dst, '}')
+}
+
+func appendQueue(dst []byte, position, etaSec int, group string) []byte {
+	dst = append(dst, `{"type":"queue","position":`...)
+	dst = strconv.AppendInt(dst, int64(position), 10)
+	dst = append(dst, `,"eta_s":`...)
+	dst = strconv.AppendInt(dst, int64(etaSec), 10)
+	dst = append(dst, `,"group":`...)
+	dst = jsonw.String(dst, group)
+	return append(dst, '}')
+}
+
+func appendMsg(dst []byte, m *session.Message) []byte {
+	dst = append(dst, `{"type":"msg","seq":`...)
+	dst = strconv.AppendUint(dst, m.Seq, 10)
+	dst = append(dst, `,"from":`...)
+	dst = jsonw.String(dst, string(m.From))
+	dst = append(dst, `,"text":`...)
+	dst = jsonw.String(dst, m.Text)
+	dst = append(dst, `,"ts":"`...)
+	dst = m.TS.UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, '"')
+	if m.CID != "" {
+		dst = append(dst, `,"cid":`...)
+		dst = jsonw.String(dst, m.CID)
+	}
+	if len(m.Attachments) > 0 {
+		dst = append(dst, `,"attachments":[`...)
+		for i, a := range m.Attachments {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"url":`...)
+			dst = jsonw.String(dst, a.URL)
+			dst = append(dst, `,"mime":`...)
+			dst = jsonw.String(dst, a.MIME)
+			dst = append(dst, `,"name":`...)
+			dst = jsonw.String(dst, a.Name)
+			dst = append(dst, `,"size":`...)
+			dst = strconv.AppendInt(dst, a.Size, 10)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	if m.From == session.FromBot || m.Intent != "" {
+		dst = append(dst, `,"intent":`...)
+		dst = jsonw.String(dst, m.Intent)
+		dst = append(dst, `,"confidence":`...)
+		dst = strconv.AppendFloat(dst, float64(m.Confidence), 'f', -1, 32)
+	}
+	if m.Lang != "" {
+		dst = append(dst, `,"lang":`...)
+		dst = jsonw.String(dst, m.Lang)
+	}
+	if len(m.QuickReplies) > 0 {
+		dst = append(dst, `,"quick_replies":`...)
+		dst = jsonw.Strings(dst, m.QuickReplies)
+	}
+	if m.ReplyTo != 0 {
+		dst = append(dst, `,"reply_to":`...)
+		dst = strconv.AppendUint(dst, m.ReplyTo, 10)
+	}
+	if m.Agent != nil {
+		dst = append(dst, `,"agent":{"id":`...)
+		dst = jsonw.String(dst, m.Agent.ID)
+		dst = append(dst, `,"name":`...)
+		dst = jsonw.String(dst, m.Agent.Name)
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
+}

@@ -1,0 +1,195 @@
+package routing
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/edgedesk/edgedesk/node/session"
+)
+
+// Sink receives an agent's events from the router. Its methods are called
+// without the router's lock held but must not block for long (queue and
+// return).
+type Sink interface {
+	Assigned(a Assignment)
+	Unassigned(sessionID, reason string)
+}
+
+// Assignment is a chat given to an agent.
+type Assignment struct {
+	Session string
+	// AgentName is the agent's display name at assignment.
+	AgentName string
+	Customer  session.Customer
+	Lang      string
+	Decision  Decision
+	History   []session.Message
+}
+
+// Agent is a connected (or recently lost) human agent.
+type Agent struct {
+	ID, Name, Role string
+	Groups         []string
+
+	sink   Sink
+	online bool
+	chats  map[string]*chat
+	stamp  uint64 // when last assigned, for round robin
+	lost   *time.Timer
+	conn   uint64 // connection generation: a reconnect supersedes a lost one
+}
+
+// Connect registers an agent's connection (or its return within the grace
+// period: its chats are still its own). It returns the agent and the chats
+// it holds.
+func (r *Router) Connect(id, name, role string, groups []string, sink Sink) (*Agent, uint64, []Assignment) {
+	r.mu.Lock()
+	a := r.agents[id]
+	if a == nil {
+		a = &Agent{ID: id, chats: map[string]*chat{}}
+		r.agents[id] = a
+	} else {
+		r.leaveGroupsLocked(a)
+	}
+	if a.lost != nil {
+		a.lost.Stop()
+		a.lost = nil
+	}
+	a.Name, a.Role, a.Groups, a.sink, a.online = name, role, append([]string(nil), groups...), sink, true
+	a.conn++
+	for _, g := range a.Groups {
+		r.members[g] = append(r.members[g], a)
+	}
+	held := make([]Assignment, 0, len(a.chats))
+	for _, c := range a.chats {
+		held = append(held, Assignment{Session: c.session, Customer: c.customer, Lang: c.lang})
+	}
+	r.met.agents.Set(float64(r.onlineLocked()))
+	gen := a.conn
+	r.mu.Unlock()
+	for i := range held {
+		held[i].History, _ = r.store.Messages(held[i].Session, 0, 0)
+	}
+	return a, gen, held
+}
+
+// Ready gives a connected agent queued chats; the transport calls it once
+// the agent has its welcome.
+func (r *Router) Ready(a *Agent) { r.pull(a) }
+
+func (r *Router) leaveGroupsLocked(a *Agent) {
+	for _, g := range a.Groups {
+		list := r.members[g]
+		for i, x := range list {
+			if x == a {
+				r.members[g] = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+func (r *Router) onlineLocked() int {
+	n := 0
+	for _, a := range r.agents {
+		if a.online {
+			n++
+		}
+	}
+	return n
+}
+
+// Disconnect marks an agent's connection gen lost (a later connection of
+// the same agent supersedes it: an old tab or a half-open socket closing
+// does nothing). Unless the agent reconnects within routing.agent_grace,
+// its chats go back to the front of their queues.
+func (r *Router) Disconnect(a *Agent, gen uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !a.online || a.conn != gen {
+		return
+	}
+	a.online = false
+	r.met.agents.Set(float64(r.onlineLocked()))
+	a.lost = time.AfterFunc(r.plan.grace, func() { r.async(func() { r.expire(a, gen) }) })
+}
+
+// expire requeues a lost agent's chats.
+func (r *Router) expire(a *Agent, gen uint64) {
+	r.mu.Lock()
+	if a.online || a.conn != gen {
+		r.mu.Unlock()
+		return
+	}
+	var moved []*chat
+	for id, c := range a.chats {
+		delete(a.chats, id)
+		c.prio += 1 << 20 // back to the front: they already waited
+		r.enqueueLocked(c, c.group)
+		moved = append(moved, c)
+	}
+	r.leaveGroupsLocked(a)
+	delete(r.agents, a.ID)
+	r.mu.Unlock()
+	for _, c := range moved {
+		r.met.requeued.Inc()
+		r.log.Info("agent lost: chat back in the queue", "agent", a.ID, "session", c.session, "group", c.group)
+		r.record(c.session, Decision{Outcome: Queued, Group: c.group, At: r.now(), Why: []string{"agent " + a.ID + " lost for longer than routing.agent_grace: requeued"}})
+	}
+	r.drain()
+}
+
+// drain assigns queued chats to free agents, in every group.
+func (r *Router) drain() {
+	r.mu.Lock()
+	agents := make([]*Agent, 0, len(r.agents))
+	for _, a := range r.agents {
+		if a.online {
+			agents = append(agents, a)
+		}
+	}
+	r.mu.Unlock()
+	for _, a := range agents {
+		r.pull(a)
+	}
+}
+
+// pull gives agent a queued chats of its groups while it has room.
+func (r *Router) pull(a *Agent) {
+	for {
+		r.mu.Lock()
+		var pick *chat
+		var pg *group
+		if a.online {
+			for _, gname := range a.Groups {
+				g := r.plan.byName[gname]
+				q := r.queues[gname]
+				if g == nil || len(q) == 0 || len(a.chats) >= g.capacity || !g.sched.OpenAt(r.now()) {
+					continue
+				}
+				if pick == nil || q[0].prio > pick.prio || (q[0].prio == pick.prio && q[0].seq < pick.seq) {
+					pick, pg = q[0], g
+				}
+			}
+		}
+		if pick == nil {
+			r.mu.Unlock()
+			return
+		}
+		r.queues[pg.name] = r.queues[pg.name][1:]
+		r.met.queued.WithLabelValues(pg.name).Set(float64(len(r.queues[pg.name])))
+		d := Decision{Outcome: Assigned, Group: pg.name, Agent: a.ID, At: r.now(),
+			Why: []string{"from the queue of " + pg.name, fmt.Sprintf("agent %s has %d of %d chats", a.ID, len(a.chats), pg.capacity)}}
+		asg := r.assignLocked(pick, pg, a, &d)
+		sink := a.sink
+		waiting := r.queues[pg.name]
+		r.mu.Unlock()
+		r.met.decisions.WithLabelValues(string(Assigned), pg.name).Inc()
+		r.record(pick.session, d)
+		if meta, err := r.store.Get(pick.session); err == nil {
+			r.tellCustomer(meta, pick.lang, d, asg)
+		}
+		r.deliver(sink, *asg)
+		r.updatePositions(waiting)
+	}
+}

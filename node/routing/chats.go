@@ -1,0 +1,149 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/edgedesk/edgedesk/node/convo"
+	"github.com/edgedesk/edgedesk/node/session"
+)
+
+type chat struct {
+	session  string
+	req      Request
+	lang     string
+	customer session.Customer
+	group    string
+	agent    *Agent
+	prio     int
+	since    time.Time // queued at
+	seq      uint64    // arrival order
+	remote   string    // the node the chat was handed to (Relayed)
+}
+
+// Errors of agent operations.
+var (
+	ErrNotYours     = errors.New("routing: not your chat")
+	ErrNoAgent      = errors.New("routing: no such agent online")
+	ErrNoRoom       = errors.New("routing: the agent has no room")
+	ErrNoGroup      = errors.New("routing: no such group")
+	ErrUnauthorized = errors.New("routing: role may not do this")
+)
+
+// Owns reports whether agent a holds the chat.
+func (r *Router) Owns(a *Agent, sessionID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := a.chats[sessionID]
+	return ok
+}
+
+// Close ends a chat: the agent is done with it, the bot gets the session
+// back, and the agent's freed room takes the next queued chat.
+func (r *Router) CloseChat(ctx context.Context, a *Agent, sessionID string) error {
+	r.mu.Lock()
+	c, ok := a.chats[sessionID]
+	if !ok {
+		r.mu.Unlock()
+		return ErrNotYours
+	}
+	delete(a.chats, sessionID)
+	delete(r.chats, sessionID)
+	_ = c
+	r.mu.Unlock()
+	if _, err := r.store.Update(ctx, sessionID, convo.Release); err != nil {
+		return err
+	}
+	r.met.closed.Inc()
+	r.pull(a)
+	return nil
+}
+
+// Transfer moves a chat from agent a to another agent (toAgent) or to a
+// group's queue or free agent (toGroup).
+func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toGroup string) error {
+	r.mu.Lock()
+	c, ok := a.chats[sessionID]
+	if !ok {
+		r.mu.Unlock()
+		return ErrNotYours
+	}
+	var target *Agent
+	var g *group
+	switch {
+	case toAgent != "":
+		target = r.agents[toAgent]
+		if target == nil || !target.online {
+			r.mu.Unlock()
+			return ErrNoAgent
+		}
+		gname := c.group
+		if !slices.Contains(target.Groups, gname) && len(target.Groups) > 0 {
+			gname = target.Groups[0]
+		}
+		g = r.plan.byName[gname]
+		if g == nil || len(target.chats) >= g.capacity {
+			r.mu.Unlock()
+			return ErrNoRoom
+		}
+	case toGroup != "":
+		g = r.plan.byName[toGroup]
+		if g == nil {
+			r.mu.Unlock()
+			return ErrNoGroup
+		}
+		target = r.freeAgent(g)
+	default:
+		r.mu.Unlock()
+		return ErrNoGroup
+	}
+	delete(a.chats, sessionID)
+	d := Decision{At: r.now(), Group: g.name, Why: []string{"transferred by agent " + a.ID}}
+	var asg *Assignment
+	var targetSink Sink
+	from := a.sink
+	if target != nil {
+		d.Outcome, d.Agent = Assigned, target.ID
+		asg, targetSink = r.assignLocked(c, g, target, &d), target.sink
+	} else {
+		d.Outcome = Queued
+		r.enqueueLocked(c, g.name)
+		d.Position, d.ETASeconds = r.positionLocked(c)
+	}
+	r.mu.Unlock()
+	r.met.transfers.Inc()
+	from.Unassigned(sessionID, "transferred")
+	r.record(sessionID, d)
+	if meta, err := r.store.Get(sessionID); err == nil {
+		r.tellCustomer(meta, c.lang, d, asg)
+	}
+	if asg != nil {
+		r.deliver(targetSink, *asg)
+	}
+	r.pull(a)
+	return nil
+}
+
+// Reply posts an agent's message to the customer: durable, then delivered
+// as a msg frame from agent.
+func (r *Router) Reply(ctx context.Context, a *Agent, sessionID, cid, text string) (session.Message, error) {
+	r.mu.Lock()
+	_, ok := a.chats[sessionID]
+	name := a.Name
+	r.mu.Unlock()
+	if !ok {
+		return session.Message{}, ErrNotYours
+	}
+	return r.store.Post(ctx, session.Message{Session: sessionID, From: session.FromAgent, CID: cid, Text: text, Agent: &session.AgentRef{ID: a.ID, Name: name}})
+}
+
+// Typing tells the customer the agent is typing.
+func (r *Router) Typing(a *Agent, sessionID string, on bool) error {
+	if !r.Owns(a, sessionID) {
+		return ErrNotYours
+	}
+	r.store.Signal(sessionID, &session.Event{Kind: session.EventTyping, From: session.FromAgent, On: on}, 0)
+	return nil
+}
