@@ -2,7 +2,6 @@ package routing
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"time"
 
@@ -23,15 +22,6 @@ type chat struct {
 	remote   string    // the node the chat was handed to (Relayed)
 }
 
-// Errors of agent operations.
-var (
-	ErrNotYours     = errors.New("routing: not your chat")
-	ErrNoAgent      = errors.New("routing: no such agent online")
-	ErrNoRoom       = errors.New("routing: the agent has no room")
-	ErrNoGroup      = errors.New("routing: no such group")
-	ErrUnauthorized = errors.New("routing: role may not do this")
-)
-
 // Owns reports whether agent a holds the chat.
 func (r *Router) Owns(a *Agent, sessionID string) bool {
 	r.mu.Lock()
@@ -40,7 +30,7 @@ func (r *Router) Owns(a *Agent, sessionID string) bool {
 	return ok
 }
 
-// Close ends a chat: the agent is done with it, the bot gets the session
+// CloseChat ends a chat: the agent is done with it, the bot gets the session
 // back, and the agent's freed room takes the next queued chat.
 func (r *Router) CloseChat(ctx context.Context, a *Agent, sessionID string) error {
 	r.mu.Lock()

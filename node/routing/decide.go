@@ -94,9 +94,6 @@ type rule struct {
 	group    string
 }
 
-// ErrConfig wraps a routing configuration that cannot be used.
-var ErrConfig = errors.New("routing: bad configuration")
-
 func compile(c config.Routing) (*plan, error) {
 	p := &plan{
 		byName: map[string]*group{}, bySkill: map[string][]*group{}, byLang: map[string][]*group{}, byBase: map[string][]*group{}, skills: c.IntentSkills, region: c.Region,

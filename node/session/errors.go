@@ -13,4 +13,8 @@ var (
 	// ErrNotOwner is returned by Opener.Open when a verified customer
 	// resumes a session that belongs to another customer.
 	ErrNotOwner = errors.New("session: belongs to another customer")
+	// ErrGap is Mirror's answer to messages that do not continue the mirror:
+	// the caller fetches the missing ones (Result.Meta.LastSeq is where the
+	// mirror stands) and tries again.
+	ErrGap = errors.New("session: mirrored messages leave a gap")
 )

@@ -52,11 +52,6 @@ func (w *writer) importSession(o *op) Result {
 	return Result{Meta: st.meta}
 }
 
-// ErrGap is Mirror's answer to messages that do not continue the mirror:
-// the caller fetches the missing ones (Result.Meta.LastSeq is where the
-// mirror stands) and tries again.
-var ErrGap = errors.New("session: mirrored messages leave a gap")
-
 // Mirror keeps here a copy of a session that another node serves (its
 // customer is there; an agent here answers it): it creates the session
 // from meta if it is new, and appends those of msgs that continue it,
