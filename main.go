@@ -3,6 +3,7 @@
 //	edgedesk [serve] [-config FILE]   run the node (the default)
 //	edgedesk check-config -config FILE
 //	edgedesk faq import FILE | faq export [-format csv]
+//	edgedesk token widget -customer ID | token staff -agent ID -role agent
 //	edgedesk train -data train.jsonl [-dev dev.jsonl] -out model.onnx
 //	edgedesk eval -model model.onnx -data test.jsonl [-json]
 //	edgedesk version
@@ -56,6 +57,7 @@ commands:
   serve         run the node (default)
   check-config  print the effective configuration, or its errors
   faq           import or export the FAQ (faq import FILE, faq export)
+  token         print a widget or staff token signed with the configured secret
   train         train an intent model and write it as ONNX
   eval          evaluate a model on labelled data
   version       print the version
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "faq":
 		return faqCommand(args, os.Stdin, stdout, stderr)
+	case "token":
+		return tokenCommand(args, stdout, stderr)
 	case "check-config":
 		return checkConfig(args, stdout, stderr)
 	case "train":
