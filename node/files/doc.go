@@ -1,0 +1,18 @@
+// Package files takes the photos and PDFs customers attach to a chat: a
+// damaged parcel, a wrong item, an invoice.
+//
+// An upload (POST /v1/files) is authorised for one session by a bearer
+// token the widget got in its welcome (Signer.UploadToken), limited in
+// size, and accepted only when its content — not its name — is a JPEG,
+// PNG, WebP or PDF (Sniff). Location, camera and other metadata are
+// removed from images before anything is stored (Strip): EXIF, XMP,
+// IPTC, comments and text chunks; a JPEG keeps only its orientation, so
+// phone photos stay upright. Files are kept in a JetStream object store
+// (bucket EDGEDESK_UPLOADS on the node's NATS), named by session, and
+// served back (GET /v1/files/<id>) only through short-lived signed links
+// (Signer.Link), which the node issues to the session's customer and its
+// agents each time it sends them a message that carries the file.
+//
+// Sniff, Strip and Signer are pure and safe for concurrent use; the
+// Handler is safe for concurrent use once built.
+package files

@@ -1,0 +1,243 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/valyala/fasthttp"
+)
+
+// Bucket is the JetStream object store that holds uploads.
+const Bucket = "EDGEDESK_UPLOADS"
+
+// PathPrefix starts every file's path; the id follows.
+const PathPrefix = "/v1/files/"
+
+// Options configures a Handler.
+type Options struct {
+	// JS is the node's JetStream (the embedded server's or the core's).
+	JS     jetstream.JetStream
+	Signer *Signer
+	// MaxBytes bounds an upload (default 10 MB).
+	MaxBytes int
+	// LinkTTL is how long a signed link works (default 15 minutes);
+	// UploadTTL how long an upload token does (default 1 hour).
+	LinkTTL, UploadTTL time.Duration
+	Logger             *slog.Logger
+}
+
+// Handler serves POST /v1/files and GET /v1/files/<id>.
+type Handler struct {
+	o   Options
+	obs jetstream.ObjectStore
+}
+
+// Attachment is what an upload answers: the object a widget puts in its
+// next msg's attachments (widget protocol).
+type Attachment struct {
+	URL  string `json:"url"`
+	MIME string `json:"mime"`
+	Name string `json:"name"`
+	Size int    `json:"size"`
+}
+
+// New opens (creating if needed) the object store.
+func New(ctx context.Context, o Options) (*Handler, error) {
+	if o.JS == nil || o.Signer == nil {
+		return nil, errors.New("files: JetStream and Signer are required")
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = 10 << 20
+	}
+	if o.LinkTTL <= 0 {
+		o.LinkTTL = 15 * time.Minute
+	}
+	if o.UploadTTL <= 0 {
+		o.UploadTTL = time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	obs, err := o.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      Bucket,
+		Description: "edgedesk: photos and PDFs customers attached to their chats",
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("files: object store %s: %w", Bucket, err)
+	}
+	return &Handler{o: o, obs: obs}, nil
+}
+
+// UploadToken is the token a session's widget uploads with.
+func (h *Handler) UploadToken(sid string) string { return h.o.Signer.UploadToken(sid, h.o.UploadTTL) }
+
+// Own returns the stored form of an attachment URL the customer of
+// session sid sent: the unsigned path of one of that session's files.
+// ok is false for a file of another session; a URL that is not a file of
+// this node comes back unchanged.
+func (h *Handler) Own(sid, raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || !strings.HasPrefix(u.Path, PathPrefix) {
+		return raw, true
+	}
+	id := strings.TrimPrefix(u.Path, PathPrefix)
+	owner, _, _ := strings.Cut(id, "/")
+	return PathPrefix + id, owner == sid
+}
+
+// Sign turns a stored attachment URL into a link that works for
+// LinkTTL; other URLs come back unchanged.
+func (h *Handler) Sign(stored string) string {
+	id, ok := strings.CutPrefix(stored, PathPrefix)
+	if !ok || strings.ContainsAny(id, "?#") {
+		return stored
+	}
+	return h.o.Signer.Link(id, h.o.LinkTTL)
+}
+
+// ServeUpload is POST /v1/files.
+func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsPost() {
+		ctx.Response.Header.Set("Allow", "POST")
+		ctx.Error("method not allowed: POST a file\n", fasthttp.StatusMethodNotAllowed)
+		return
+	}
+	token, _ := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer ")
+	sid, err := h.o.Signer.CheckUpload(token)
+	if err != nil {
+		ctx.Error("upload token missing, forged or expired: use welcome.upload of your session\n", fasthttp.StatusUnauthorized)
+		return
+	}
+	body := ctx.PostBody()
+	if len(body) > h.o.MaxBytes {
+		ctx.Error(fmt.Sprintf("file too large: %d bytes, at most %d\n", len(body), h.o.MaxBytes), fasthttp.StatusRequestEntityTooLarge)
+		return
+	}
+	if len(body) == 0 {
+		ctx.Error("empty body: POST the file's bytes\n", fasthttp.StatusBadRequest)
+		return
+	}
+	mime := Sniff(body)
+	if mime == "" {
+		ctx.Error(ErrType.Error()+"\n", fasthttp.StatusUnsupportedMediaType)
+		return
+	}
+	clean, err := Strip(mime, body)
+	if err != nil {
+		ctx.Error(err.Error()+"\n", fasthttp.StatusUnsupportedMediaType)
+		return
+	}
+	name := cleanName(string(ctx.Request.Header.Peek("X-Edgedesk-Filename")), mime)
+	id := sid + "/" + newFileID()
+	meta := jetstream.ObjectMeta{Name: id, Metadata: map[string]string{"mime": mime, "name": name, "session": sid}}
+	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := h.obs.Put(rctx, meta, bytes.NewReader(clean)); err != nil {
+		h.o.Logger.Error("upload not stored", "session", sid, "err", err)
+		ctx.Error("file not stored; retry\n", fasthttp.StatusServiceUnavailable)
+		return
+	}
+	b, _ := json.Marshal(Attachment{URL: h.Sign(PathPrefix + id), MIME: mime, Name: name, Size: len(clean)})
+	ctx.SetStatusCode(fasthttp.StatusCreated)
+	ctx.SetContentType("application/json; charset=utf-8")
+	ctx.SetBody(append(b, '\n'))
+}
+
+// ServeFile is GET /v1/files/<id>?exp=…&sig=….
+func (h *Handler) ServeFile(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() && !ctx.IsHead() {
+		ctx.Error("method not allowed\n", fasthttp.StatusMethodNotAllowed)
+		return
+	}
+	id := strings.TrimPrefix(string(ctx.Path()), PathPrefix)
+	q := ctx.QueryArgs()
+	if err := h.o.Signer.CheckLink(id, string(q.Peek("exp")), string(q.Peek("sig"))); err != nil {
+		ctx.Error("link missing, forged or expired\n", fasthttp.StatusForbidden)
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := h.obs.Get(rctx, id)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		ctx.Error("no such file\n", fasthttp.StatusNotFound)
+		return
+	}
+	if err != nil {
+		ctx.Error("file unavailable; retry\n", fasthttp.StatusServiceUnavailable)
+		return
+	}
+	defer res.Close()
+	info, err := res.Info()
+	if err != nil {
+		ctx.Error("file unavailable; retry\n", fasthttp.StatusServiceUnavailable)
+		return
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(res); err != nil {
+		ctx.Error("file unavailable; retry\n", fasthttp.StatusServiceUnavailable)
+		return
+	}
+	mime := info.Metadata["mime"]
+	ctx.SetContentType(mime)
+	ctx.Response.Header.Set("Cache-Control", "private, max-age=300")
+	ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+	ctx.Response.Header.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	disp := "inline"
+	if mime == MIMEPDF {
+		disp = "attachment"
+	}
+	ctx.Response.Header.Set("Content-Disposition", disp+"; filename*=UTF-8''"+url.PathEscape(info.Metadata["name"]))
+	ctx.SetBody(buf.Bytes())
+}
+
+// cleanName keeps a display name: the base name, printable, at most 128
+// bytes, with an extension that matches the content.
+func cleanName(raw, mime string) string {
+	if s, err := url.PathUnescape(raw); err == nil {
+		raw = s
+	}
+	if i := strings.LastIndexAny(raw, `/\`); i >= 0 {
+		raw = raw[i+1:]
+	}
+	raw = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7F || r == '"' {
+			return -1
+		}
+		return r
+	}, raw)
+	for len(raw) > 128 {
+		_, n := utf8.DecodeLastRuneInString(raw)
+		raw = raw[:len(raw)-n]
+	}
+	ext := map[string]string{MIMEJPEG: ".jpg", MIMEPNG: ".png", MIMEWebP: ".webp", MIMEPDF: ".pdf"}[mime]
+	base := strings.TrimSuffix(raw, extOf(raw))
+	if base == "" {
+		base = "file"
+	}
+	return base + ext
+}
+
+func extOf(name string) string {
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		return name[i:]
+	}
+	return ""
+}
+
+func newFileID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return "f" + strconv.FormatInt(time.Now().Unix(), 36) + b64.EncodeToString(b[:])
+}

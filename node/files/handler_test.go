@@ -1,0 +1,144 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/jpeg"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/valyala/fasthttp"
+
+	edgesync "github.com/edgedesk/edgedesk/sync"
+)
+
+// serve runs a Handler on a real JetStream (an embedded nats-server) and a
+// loopback HTTP listener.
+func serve(t *testing.T, maxBytes int) (*Handler, string) {
+	t.Helper()
+	srv, err := edgesync.StartServer(edgesync.ServerOptions{Name: "files-test", StoreDir: filepath.Join(t.TempDir(), "nats")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	nc, err := nats.Connect("", nats.InProcessServer(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, _ := jetstream.New(nc)
+	h, err := New(context.Background(), Options{JS: js, Signer: NewSigner([]byte("0123456789abcdef0123456789abcdef"), nil), MaxBytes: maxBytes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &fasthttp.Server{MaxRequestBodySize: 16 << 20, Handler: func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == "/v1/files" {
+			h.ServeUpload(ctx)
+		} else {
+			h.ServeFile(ctx)
+		}
+	}}
+	go hs.Serve(ln)
+	t.Cleanup(func() { hs.Shutdown() })
+	return h, "http://" + ln.Addr().String()
+}
+
+func post(t *testing.T, base, token, name string, body []byte) (*http.Response, Attachment) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/v1/files", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "text/plain") // declared types are not trusted
+	req.Header.Set("X-Edgedesk-Filename", name)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a Attachment
+	json.NewDecoder(resp.Body).Decode(&a)
+	return resp, a
+}
+
+func TestUploadAndServe(t *testing.T) {
+	h, base := serve(t, 64<<10)
+	photo := withMetadata(t, 6)
+	resp, a := post(t, base, h.UploadToken("s_one"), "IMG_0042.HEIC.jpeg", photo)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %s", resp.Status)
+	}
+	if a.MIME != MIMEJPEG || a.Name != "IMG_0042.HEIC.jpg" || a.Size >= len(photo) || !strings.HasPrefix(a.URL, PathPrefix+"s_one/") {
+		t.Fatalf("attachment %+v", a)
+	}
+	got, err := http.Get(base + a.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(got.Body)
+	got.Body.Close()
+	if got.StatusCode != 200 || got.Header.Get("Content-Type") != MIMEJPEG || bytes.Contains(body.Bytes(), []byte("GPSDATA")) {
+		t.Fatalf("GET %s: %s %s, %d bytes, metadata left: %v", a.URL, got.Status, got.Header.Get("Content-Type"), body.Len(), bytes.Contains(body.Bytes(), []byte("GPSDATA")))
+	}
+	if _, err := jpeg.Decode(&body); err != nil {
+		t.Fatalf("served file does not decode: %v", err)
+	}
+
+	// The link is the capability: without its signature, or for another
+	// session's file, nothing is served.
+	stored, ok := h.Own("s_one", base+a.URL)
+	if !ok || strings.Contains(stored, "?") {
+		t.Fatalf("Own = %q, %v", stored, ok)
+	}
+	if _, ok := h.Own("s_two", a.URL); ok {
+		t.Fatal("another session may attach this file")
+	}
+	for _, u := range []string{stored, stored + "?exp=99999999999&sig=AAAA", strings.Replace(a.URL, "s_one", "s_two", 1)} {
+		r, _ := http.Get(base + u)
+		if r.StatusCode != http.StatusForbidden {
+			t.Errorf("GET %s: %s, want 403", u, r.Status)
+		}
+		r.Body.Close()
+	}
+	if fresh := h.Sign(stored); fresh == stored || !strings.HasPrefix(fresh, stored+"?exp=") {
+		t.Fatalf("Sign(%q) = %q", stored, fresh)
+	}
+
+	for _, c := range []struct {
+		name, token string
+		body        []byte
+		status      int
+	}{
+		{"no token", "", photo, 401},
+		{"forged token", "u1.s_one.99999999999.AAAA", photo, 401},
+		{"html", h.UploadToken("s_one"), []byte("<html><script>alert(1)</script>"), 415},
+		{"svg", h.UploadToken("s_one"), []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`), 415},
+		{"truncated jpeg", h.UploadToken("s_one"), photo[:len(photo)/2], 415},
+		{"too large", h.UploadToken("s_one"), append([]byte("%PDF-1.4\n"), make([]byte, 64<<10)...), 413},
+		{"empty", h.UploadToken("s_one"), nil, 400},
+	} {
+		resp, _ := post(t, base, c.token, "x.jpg", c.body)
+		if resp.StatusCode != c.status {
+			t.Errorf("%s: %s, want %d", c.name, resp.Status, c.status)
+		}
+	}
+	pdf := []byte("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+	resp, a = post(t, base, h.UploadToken("s_one"), "../../etc/invoice.pdf", pdf)
+	if resp.StatusCode != 201 || a.Name != "invoice.pdf" || a.MIME != MIMEPDF {
+		t.Fatalf("pdf: %s %+v", resp.Status, a)
+	}
+	r, _ := http.Get(base + a.URL)
+	if cd := r.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment") {
+		t.Errorf("PDF served with Content-Disposition %q", cd)
+	}
+	r.Body.Close()
+}
