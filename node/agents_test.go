@@ -46,7 +46,7 @@ type agentFrame struct {
 	Chats    []agentFrame    `json:"chats"`
 	Code     string          `json:"code"`
 	Groups   json.RawMessage `json:"groups"`
-	Customer struct{ ID string }
+	Customer struct{ ID, Email string }
 }
 
 type agentConn struct {

@@ -207,6 +207,9 @@ type metaDoc struct {
 	Session string          `json:"session"`
 	Route   json.RawMessage `json:"route,omitempty"`
 	Release bool            `json:"release,omitempty"`
+	// LastChat is the chat an agent there closed (with Release): the
+	// customer's rating belongs to it.
+	LastChat *session.Chat `json:"last_chat,omitempty"`
 }
 
 type signalDoc struct {
@@ -307,6 +310,9 @@ func (r *relay) HandleRelay(ctx context.Context, from, op string, data []byte) (
 				m.Route = b
 			}
 			if d.Release {
+				if d.LastChat != nil {
+					m.LastChat = d.LastChat
+				}
 				return convo.Release(m)
 			}
 			return nil
@@ -436,6 +442,9 @@ func (s routerStore) Update(ctx context.Context, id string, fn func(*session.Met
 		return before, err
 	}
 	d := metaDoc{Session: id, Release: convo.Handed(&before) && !convo.Handed(&after)}
+	if d.Release && after.LastChat != before.LastChat {
+		d.LastChat = after.LastChat
+	}
 	if !slices.Equal(before.Route, after.Route) {
 		d.Route = after.Route
 	}

@@ -322,6 +322,9 @@ func msgFrame(m *session.Message) map[string]any {
 	if m.Agent != nil {
 		f["agent"] = m.Agent
 	}
+	if m.Notice != nil {
+		f["notice"] = m.Notice
+	}
 	return f
 }
 

@@ -49,6 +49,14 @@ func TestDemo(t *testing.T) {
 		}
 		checkScript(t, name, a)
 	}
+	// Routing's texts to the customer, in every demo language.
+	for _, lang := range []string{"en", "es", "zh", "zh-Hant"} {
+		for _, intent := range []string{"_agent_joined", "_queued", "_team_closed", "_no_agents", "_picked_up", "_chat_closed"} {
+			if _, ok := snap.get(intent, lang); !ok {
+				t.Errorf("no %s entry in %s", intent, lang)
+			}
+		}
+	}
 	for _, lang := range []string{"en", "es", "zh", "zh-Hant"} {
 		a, ok := snap.get("track_order", lang)
 		if !ok {

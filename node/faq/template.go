@@ -18,10 +18,10 @@ const (
 	VarLocalDate      = "local_date"      // session: "2026-11-21"
 	VarLocalWeekday   = "local_weekday"   // session: "Saturday", in the entry's language
 	// Set by routing, for its texts to the customer (_queued,
-	// _team_closed, _agent_joined):
+	// _team_closed, _no_agents, _agent_joined, _picked_up, _chat_closed):
 	VarQueuePosition = "queue_position" // 3
 	VarQueueETA      = "queue_eta"      // minutes, e.g. "4"
-	VarOpensAt       = "opens_at"       // when the team opens, in the customer's time zone: "09:00", or "Mon 09:00" on another day
+	VarOpensAt       = "opens_at"       // when the team opens, in the customer's time zone and the text's language: "09:00", or "jue 09:00", "Thu 9:00 AM" on another day
 	VarAgentName     = "agent_name"     // the agent who joined
 )
 

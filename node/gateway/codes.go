@@ -12,7 +12,9 @@ const (
 	// Extensions.
 	CodeHelloTimeout = "hello_timeout" // no hello within gateway.hello_timeout; close 1008 follows
 	CodeUnsupported  = "unsupported_version"
-	CodeUnavailable  = "unavailable" // the node could not store the message; retry with the same cid
+	CodeUnavailable  = "unavailable"   // the node could not store the message; retry with the same cid
+	CodeNoChat       = "no_chat"       // csat: no chat with an agent was closed in this session
+	CodeAlreadyRated = "already_rated" // csat: the chat has another rating
 )
 
 // Close codes (RFC 6455 §7.4.1).

@@ -53,7 +53,10 @@ type conn struct {
 	locale, tz string
 	savedAck   uint64 // AckSeq as stored
 	helloed    bool
-	onResult   func(session.Result)
+	// verifiedEmail: the widget token carries an email claim, which wins
+	// over an address sent in a contact frame.
+	verifiedEmail bool
+	onResult      func(session.Result)
 
 	bucket   tokenBucket
 	inflight chan struct{} // semaphore of maxInflight, made at hello
@@ -247,6 +250,10 @@ func (c *conn) handle(data []byte, f *frame) bool {
 		c.saveState(func(m *session.Meta) { m.ClosedAt = c.g.now().UTC() })
 		c.closeWith(CloseNormal, "bye")
 		return false
+	case "contact":
+		return c.contact(f, cid)
+	case "csat":
+		return c.csat(f, cid)
 	}
 	c.errRun = 0
 	return true
@@ -280,6 +287,7 @@ func (c *conn) hello(f *frame) bool {
 			return false
 		}
 		h.Customer, h.Verified = trustedCustomer(claims, h.Customer), true
+		c.verifiedEmail = claims.Email != ""
 	}
 	// What hello leaves out, the trusted edge headers may fill in.
 	if h.Locale == "" {
@@ -413,6 +421,94 @@ func (c *conn) msg(f *frame, cid string) bool {
 		c.enqueue(b)
 	}
 	return true
+}
+
+// limited applies the connection's rate limit to a write other than a
+// message (contact, csat); false means it was refused (and keep says
+// whether to go on reading).
+func (c *conn) limited(cid string) (refused, keep bool) {
+	if c.bucket.allow(c.g.now()) {
+		return false, true
+	}
+	if c.errRun >= 2*int(c.bucket.burst)+maxConsecutiveErrors {
+		c.closeWith(ClosePolicy, "rate limit exceeded")
+		return true, false
+	}
+	c.errRun++
+	c.g.m.errorSent(CodeRateLimited)
+	b := frameBuf()
+	*b = appendError(*b, CodeRateLimited, "slow down", cid)
+	c.enqueue(b)
+	return true, true
+}
+
+// contact stores the customer's email address with the session
+// (meta.customer.email), then answers ok. A verified token's email wins:
+// the session keeps it, and the frame is answered ok all the same.
+func (c *conn) contact(f *frame, cid string) bool {
+	if refused, keep := c.limited(cid); refused {
+		return keep
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.g.cfg.WriteTimeout)
+	defer cancel()
+	email, verified := f.Email, c.verifiedEmail
+	_, err := c.g.store.Update(ctx, c.sid, func(m *session.Meta) error {
+		if verified && m.Customer.Email != "" {
+			return nil
+		}
+		m.Customer.Email = email
+		return nil
+	})
+	if err != nil {
+		return c.storeFailed(err, cid)
+	}
+	c.ok(cid, "contact")
+	return true
+}
+
+// csat stores the customer's rating of the chat an agent closed last (a
+// durable session event, synced to the core), then answers ok.
+func (c *conn) csat(f *frame, cid string) bool {
+	if refused, keep := c.limited(cid); refused {
+		return keep
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.g.cfg.WriteTimeout)
+	defer cancel()
+	_, _, err := c.g.store.Rate(ctx, c.sid, session.Rating{Score: f.Score, Comment: f.Comment, CID: cid})
+	switch {
+	case errors.Is(err, session.ErrNoChat):
+		return c.refuse(&protoError{Code: CodeNoChat, Message: "no chat with an agent was closed in this session: nothing to rate"}, cid)
+	case errors.Is(err, session.ErrRated):
+		return c.refuse(&protoError{Code: CodeAlreadyRated, Message: "the chat is already rated"}, cid)
+	case err != nil:
+		return c.storeFailed(err, cid)
+	}
+	c.ok(cid, "csat")
+	return true
+}
+
+// storeFailed answers a contact or csat the store refused or could not
+// store.
+func (c *conn) storeFailed(err error, cid string) bool {
+	switch {
+	case errors.Is(err, session.ErrInvalid):
+		return c.refuse(badFrame(err.Error()), cid)
+	case errors.Is(err, session.ErrNoSession):
+		return c.refuse(&protoError{Code: CodeNoSession, Message: "session expired"}, cid)
+	}
+	c.g.log.Warn("contact or rating not stored", "session", c.sid, "err", err)
+	c.g.m.errorSent(CodeUnavailable)
+	b := frameBuf()
+	*b = appendError(*b, CodeUnavailable, "not stored; retry", cid)
+	c.enqueue(b)
+	return true
+}
+
+func (c *conn) ok(cid, forType string) {
+	c.errRun = 0
+	b := frameBuf()
+	*b = appendOK(*b, cid, forType)
+	c.enqueue(b)
 }
 
 // pendingMsg is a customer message submitted to the store. Its done, bound

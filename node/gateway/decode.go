@@ -30,6 +30,10 @@ type frame struct {
 	HasSeq      bool
 	On          bool
 	HasOn       bool
+	Email       string // contact
+	Score       int    // csat
+	HasScore    bool
+	Comment     string // csat
 }
 
 // decodeFrame parses and validates one client frame. It never panics; every
@@ -105,6 +109,29 @@ func decodeFrame(data []byte, f *frame) (cid string, err error) {
 			return "", badFrame("typing needs on")
 		}
 	case "bye":
+	case "contact":
+		if f.CID != "" && cid == "" {
+			return "", badFrame("cid must be 1-128 characters of [A-Za-z0-9_.:-]")
+		}
+		if f.Email == "" {
+			return cid, badFrame("contact needs email")
+		}
+		if !session.ValidEmail(f.Email) {
+			return cid, badFrame("email is not a valid address (at most 254 bytes)")
+		}
+	case "csat":
+		if f.CID != "" && cid == "" {
+			return "", badFrame("cid must be 1-128 characters of [A-Za-z0-9_.:-]")
+		}
+		if !f.HasScore {
+			return cid, badFrame("csat needs score")
+		}
+		if f.Score < session.MinScore || f.Score > session.MaxScore {
+			return cid, badFrame("score must be an integer from 1 to 5")
+		}
+		if len(f.Comment) > session.MaxCommentBytes {
+			return cid, &protoError{Code: CodeTooLarge, Message: "comment over " + strconv.Itoa(session.MaxCommentBytes) + " bytes"}
+		}
 	default:
 		return cid, &protoError{Code: CodeUnknownType, Message: "unknown type"}
 	}
@@ -140,6 +167,9 @@ const (
 	fAttachments
 	fSeq
 	fOn
+	fEmail
+	fScore
+	fComment
 	numFields
 )
 
@@ -239,6 +269,12 @@ func (p *frameParser) field(f *frame, key []byte, errs *typeErrs) bool {
 		id, path = fSeq, "seq"
 	case "on":
 		id, path = fOn, "on"
+	case "email":
+		id, path = fEmail, "email"
+	case "score":
+		id, path = fScore, "score"
+	case "comment":
+		id, path = fComment, "comment"
 	default:
 		return p.skip(1)
 	}
@@ -277,12 +313,18 @@ func (p *frameParser) field(f *frame, key []byte, errs *typeErrs) bool {
 			f.Seq, f.HasSeq = 0, false
 		case fOn:
 			f.On, f.HasOn = false, false
+		case fEmail:
+			f.Email = ""
+		case fScore:
+			f.Score, f.HasScore = 0, false
+		case fComment:
+			f.Comment = ""
 		}
 		return true
 	}
 	var wrong bool
 	switch id {
-	case fType, fToken, fSession, fLocale, fTZ, fChannel, fCID, fText:
+	case fType, fToken, fSession, fLocale, fTZ, fChannel, fCID, fText, fEmail, fComment:
 		s, isStr, ok := p.stringValue(id == fType)
 		if !ok {
 			return false
@@ -308,17 +350,23 @@ func (p *frameParser) field(f *frame, key []byte, errs *typeErrs) bool {
 			f.CID = s
 		case fText:
 			f.Text = s
+		case fEmail:
+			f.Email = s
+		case fComment:
+			f.Comment = s
 		}
-	case fV, fLastSeq, fSeq:
+	case fV, fLastSeq, fSeq, fScore:
 		n, isUint, ok := p.uintValue()
 		if !ok {
 			return false
 		}
 		switch {
-		case !isUint || id == fV && n > math.MaxInt:
+		case !isUint || (id == fV || id == fScore) && n > math.MaxInt:
 			wrong = true
 		case id == fV:
 			f.V, f.HasV = int(n), true
+		case id == fScore:
+			f.Score, f.HasScore = int(n), true
 		case id == fLastSeq:
 			f.LastSeq = n
 		default:
@@ -574,6 +622,10 @@ func (p *frameParser) stringValue(intern bool) (s string, isStr, ok bool) {
 			return "hello", true, true
 		case "bye":
 			return "bye", true, true
+		case "contact":
+			return "contact", true, true
+		case "csat":
+			return "csat", true, true
 		}
 	}
 	return string(raw), true, true

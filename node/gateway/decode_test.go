@@ -21,6 +21,10 @@ func TestDecodeFrame(t *testing.T) {
 		`{"type":"ack","seq":0}`,
 		`{"type":"typing","on":false}`,
 		`{"type":"bye"}`,
+		`{"type":"contact","cid":"k1","email":"ana@example.com"}`,
+		`{"type":"contact","email":"用户@例子.公司"}`,
+		`{"type":"csat","cid":"r1","score":5,"comment":"¡Gracias!"}`,
+		`{"type":"csat","score":1}`,
 	} {
 		if _, err := decodeFrame([]byte(ok), &f); err != nil {
 			t.Errorf("%s: %v", ok, err)
@@ -37,6 +41,8 @@ func FuzzDecodeFrame(f *testing.F) {
 		`{"type":"msg","cid":"2","attachments":[{"url":"https://a.example/x","size":1}]}`,
 		`{"type":"ack","seq":18446744073709551615}`,
 		`{"type":"typing","on":true}`, `{"type":"bye"}`, `{"type":"x"}`, `{}`, `null`, `[]`, "\xff", `{"type":"msg","cid":"` + strings.Repeat("a", 200) + `"}`,
+		`{"type":"contact","cid":"k1","email":"ana@example.com"}`, `{"type":"contact","email":"a@b"}`,
+		`{"type":"csat","cid":"r1","score":5,"comment":"ok"}`, `{"type":"csat","score":0}`, `{"type":"csat","score":9223372036854775808}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -84,6 +90,14 @@ func TestDecodeFrameValues(t *testing.T) {
 		{in: `{"Type":"msg"}`, err: "missing type"},
 		{in: `{"type":"hello","v":1,"customer":{"id":"a"},"customer":{"name":"b"}}`, want: frame{Type: "hello", V: 1, HasV: true, HasCustomer: true, Customer: session.Customer{Name: "b"}}},
 		{in: `{"type":"msg","cid":"c","attachments":[null,{"url":"https://a/b","size":-0,"mime":null}]}`, want: frame{Type: "msg", CID: "c", Attachments: []session.Attachment{{}, {URL: "https://a/b"}}}, err: "attachment needs an http(s) url, size >= 0"},
+		{in: `{"type":"contact","cid":"k","email":"ana@example.com","email":null}`, want: frame{Type: "contact", CID: "k"}, err: "contact needs email"},
+		{in: `{"type":"contact","email":"a\u0040b.co"}`, want: frame{Type: "contact", Email: "a@b.co"}},
+		{in: `{"type":"csat","score":3,"comment":"bien","score":4}`, want: frame{Type: "csat", Score: 4, HasScore: true, Comment: "bien"}},
+		{in: `{"type":"csat","score":6}`, want: frame{Type: "csat", Score: 6, HasScore: true}, err: "score must be an integer from 1 to 5"},
+		{in: `{"type":"csat","score":-1}`, err: "field score has the wrong type"},
+		{in: `{"type":"csat","score":1e0}`, err: "field score has the wrong type"},
+		{in: `{"type":"csat","score":5,"comment":7}`, err: "field comment has the wrong type"},
+		{in: `{"email":[]}`, err: "field email has the wrong type"},
 		{in: `{"type":"hello","v":-1}`, err: "field v has the wrong type"},
 		{in: `{"type":"hello","v":1.0}`, err: "field v has the wrong type"},
 		{in: `{"type":"hello","v":1e0}`, err: "field v has the wrong type"},
@@ -138,6 +152,8 @@ func FuzzDecodeFrameMatchesJSON(f *testing.F) {
 		`{"type":"msg","cid":"1","text":"where is \u00e9 \ud83d\ude00 my order","attachments":[{"url":"https://a.example/x","mime":"image/png","name":"x","size":1},null]}`,
 		`{"type":"ack","seq":18446744073709551615}`, `{"type":"typing","on":true}`, `{"type":"bye","x":[1,{"a":[]}]}`,
 		`{"type":"ack","seq":1.5}`, `{"v":-1}`, `{"t\u0079pe":"msg","text":null}`, `{"customer":{"id":1}}`, `{"attachments":[{"size":1e3}]}`,
+		`{"type":"contact","cid":"k1","email":"ana@example.com"}`, `{"type":"csat","cid":"r1","score":5,"comment":"\u00a1Gracias!"}`,
+		`{"type":"csat","score":-5,"comment":null}`, `{"score":9223372036854775808}`, `{"email":1,"comment":{}}`,
 		`{}`, `null`, `[]`, `"x"`, `{"a":"b",}`, `{"a" "b"}`, ` { } `,
 	} {
 		f.Add([]byte(s))
@@ -229,7 +245,8 @@ func oracleFrame(obj map[string]any) (f frame, wrong map[string]bool) {
 			}
 		}
 	}
-	for key, dst := range map[string]*string{"type": &f.Type, "token": &f.Token, "session": &f.Session, "locale": &f.Locale, "tz": &f.TZ, "channel": &f.Channel, "cid": &f.CID, "text": &f.Text} {
+	for key, dst := range map[string]*string{"type": &f.Type, "token": &f.Token, "session": &f.Session, "locale": &f.Locale, "tz": &f.TZ, "channel": &f.Channel, "cid": &f.CID, "text": &f.Text,
+		"email": &f.Email, "comment": &f.Comment} {
 		str(obj, key, key, dst)
 	}
 	var v uint64
@@ -238,6 +255,12 @@ func oracleFrame(obj map[string]any) (f frame, wrong map[string]bool) {
 		wrong["v"] = true
 	}
 	f.V = int(v)
+	var score uint64
+	unsigned("score", &score, &f.HasScore)
+	if score > math.MaxInt {
+		wrong["score"] = true
+	}
+	f.Score = int(score)
 	unsigned("last_seq", &f.LastSeq, nil)
 	unsigned("seq", &f.Seq, &f.HasSeq)
 	switch on := obj["on"].(type) {

@@ -119,5 +119,44 @@ func appendMsg(dst []byte, m *session.Message) []byte {
 		dst = jsonw.String(dst, m.Agent.Name)
 		dst = append(dst, '}')
 	}
+	if m.Notice != nil {
+		dst = appendNotice(dst, m.Notice)
+	}
+	return append(dst, '}')
+}
+
+// appendNotice appends `,"notice":{…}`: the kind, and opens_at (RFC 3339,
+// UTC), group and agent when set.
+func appendNotice(dst []byte, n *session.Notice) []byte {
+	dst = append(dst, `,"notice":{"kind":`...)
+	dst = jsonw.String(dst, n.Kind)
+	if !n.OpensAt.IsZero() {
+		dst = append(dst, `,"opens_at":"`...)
+		dst = n.OpensAt.UTC().AppendFormat(dst, time.RFC3339)
+		dst = append(dst, '"')
+	}
+	if n.Group != "" {
+		dst = append(dst, `,"group":`...)
+		dst = jsonw.String(dst, n.Group)
+	}
+	if n.Agent != nil {
+		dst = append(dst, `,"agent":{"id":`...)
+		dst = jsonw.String(dst, n.Agent.ID)
+		dst = append(dst, `,"name":`...)
+		dst = jsonw.String(dst, n.Agent.Name)
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
+}
+
+// appendOK answers a contact or csat frame (forType) once it is stored.
+func appendOK(dst []byte, cid, forType string) []byte {
+	dst = append(dst, `{"type":"ok"`...)
+	if cid != "" {
+		dst = append(dst, `,"cid":`...)
+		dst = jsonw.String(dst, cid)
+	}
+	dst = append(dst, `,"for":`...)
+	dst = jsonw.String(dst, forType)
 	return append(dst, '}')
 }

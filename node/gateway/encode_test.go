@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ func TestEncodersProduceValidFrames(t *testing.T) {
 		"msg":     appendMsg(nil, m),
 		"typing":  appendTyping(nil, session.FromAgent, true),
 		"queue":   appendQueue(nil, 2, 60, "es-MX"),
+		"ok":      appendOK(nil, "r1", "csat"),
 	}
 	for name, f := range frames {
 		var v map[string]any
@@ -40,6 +42,22 @@ func TestEncodersProduceValidFrames(t *testing.T) {
 	if got.Seq != 7 || got.Confidence != 0.875 || !got.TS.Equal(ts) || len(got.Quick) != 2 {
 		t.Fatalf("msg decoded as %+v", got)
 	}
+	// A notice, as the widget reads it.
+	sys := &session.Message{Seq: 8, From: session.FromSystem, Text: "Ana joined", TS: ts,
+		Notice: &session.Notice{Kind: session.NoticeAgentJoined, Group: "mx-es", Agent: &session.AgentRef{ID: "ana", Name: "Ana \"A\""}}}
+	var n struct {
+		Notice session.Notice `json:"notice"`
+	}
+	if err := json.Unmarshal(appendMsg(nil, sys), &n); err != nil || n.Notice.Kind != "agent_joined" || n.Notice.Group != "mx-es" || n.Notice.Agent.Name != "Ana \"A\"" || !n.Notice.OpensAt.IsZero() {
+		t.Fatalf("notice %+v %v", n, err)
+	}
+	sys.Notice = &session.Notice{Kind: session.NoticeTeamClosed, OpensAt: time.Date(2026, 11, 26, 9, 0, 0, 0, time.FixedZone("CST", -6*3600))}
+	if f := string(appendMsg(nil, sys)); !strings.Contains(f, `"notice":{"kind":"team_closed","opens_at":"2026-11-26T15:00:00Z"}`) {
+		t.Fatalf("opens_at not UTC RFC 3339: %s", f)
+	}
+	if f := string(appendOK(nil, "", "contact")); f != `{"type":"ok","for":"contact"}` {
+		t.Fatalf("ok without cid: %s", f)
+	}
 }
 
 func TestEncodersDoNotAllocate(t *testing.T) {
@@ -50,6 +68,11 @@ func TestEncodersDoNotAllocate(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { buf = appendMsg(buf[:0], m) }); n != 0 {
 		t.Errorf("appendMsg allocates %v times", n)
+	}
+	sys := &session.Message{Seq: 8, From: session.FromSystem, Text: "back at jue 09:00", TS: time.Now(), Lang: "es",
+		Notice: &session.Notice{Kind: session.NoticeTeamClosed, OpensAt: time.Now(), Group: "mx-es", Agent: &session.AgentRef{ID: "a"}}}
+	if n := testing.AllocsPerRun(100, func() { buf = appendMsg(buf[:0], sys) }); n != 0 {
+		t.Errorf("appendMsg with a notice allocates %v times", n)
 	}
 }
 

@@ -46,9 +46,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.children = map[*prometheus.CounterVec]map[string]prometheus.Counter{}
 	for vec, labels := range map[*prometheus.CounterVec][]string{
 		m.Rejected:    {"origin", "handshake", "capacity", "shutdown", "other"},
-		m.FramesIn:    {"hello", "msg", "ack", "typing", "bye", "invalid"},
+		m.FramesIn:    {"hello", "msg", "ack", "typing", "bye", "contact", "csat", "invalid"},
 		m.MessagesOut: {"customer", "bot", "agent", "system"},
-		m.Errors:      {CodeBadFrame, CodeUnknownType, CodeTooLarge, CodeUnauthorized, CodeRateLimited, CodeNoSession, CodeHelloTimeout, CodeUnsupported, CodeUnavailable},
+		m.Errors:      {CodeBadFrame, CodeUnknownType, CodeTooLarge, CodeUnauthorized, CodeRateLimited, CodeNoSession, CodeHelloTimeout, CodeUnsupported, CodeUnavailable, CodeNoChat, CodeAlreadyRated},
 		m.Closes:      {"1000", "1001", "1007", "1008", "1009", "1011"},
 	} {
 		m.children[vec] = map[string]prometheus.Counter{}

@@ -69,13 +69,19 @@ func (r *Router) Connect(id, name, role string, groups []string, sink Sink) (*Ag
 	r.mu.Unlock()
 	for i := range held {
 		held[i].History, _ = r.store.Messages(held[i].Session, 0, 0)
+		if meta, err := r.store.Get(held[i].Session); err == nil {
+			held[i].Customer = meta.Customer
+		}
 	}
 	return a, gen, held
 }
 
-// Ready gives a connected agent queued chats; the transport calls it once
-// the agent has its welcome.
-func (r *Router) Ready(a *Agent) { r.pull(a) }
+// Ready gives a connected agent queued chats, and the chats waiting for
+// its groups; the transport calls it once the agent has its welcome.
+func (r *Router) Ready(a *Agent) {
+	r.pull(a)
+	r.retryWaiting()
+}
 
 func (r *Router) leaveGroupsLocked(a *Agent) {
 	for _, g := range a.Groups {
@@ -122,11 +128,17 @@ func (r *Router) expire(a *Agent, gen uint64) {
 		return
 	}
 	var moved []*chat
+	groups := map[string]bool{}
 	for id, c := range a.chats {
 		delete(a.chats, id)
 		c.prio += 1 << 20 // back to the front: they already waited
 		r.enqueueLocked(c, c.group)
 		moved = append(moved, c)
+		groups[c.group] = true
+	}
+	var others []*chat // every place in those queues moved
+	for g := range groups {
+		others = append(others, r.queues[g]...)
 	}
 	r.leaveGroupsLocked(a)
 	delete(r.agents, a.ID)
@@ -134,9 +146,10 @@ func (r *Router) expire(a *Agent, gen uint64) {
 	for _, c := range moved {
 		r.met.requeued.Inc()
 		r.log.Info("agent lost: chat back in the queue", "agent", a.ID, "session", c.session, "group", c.group)
-		r.record(c.session, Decision{Outcome: Queued, Group: c.group, At: r.now(), Why: []string{"agent " + a.ID + " lost for longer than routing.agent_grace: requeued"}})
+		r.record(c.session, Decision{Outcome: Queued, Group: c.group, At: r.now(), Why: []string{"agent " + a.ID + " lost for longer than routing.agent_grace: requeued"}}, nil)
 	}
 	r.drain()
+	r.updatePositions(others)
 }
 
 // drain assigns queued chats to free agents, in every group.
@@ -152,6 +165,7 @@ func (r *Router) drain() {
 	for _, a := range agents {
 		r.pull(a)
 	}
+	r.retryWaiting()
 }
 
 // pull gives agent a queued chats of its groups while it has room.
@@ -185,7 +199,7 @@ func (r *Router) pull(a *Agent) {
 		waiting := r.queues[pg.name]
 		r.mu.Unlock()
 		r.met.decisions.WithLabelValues(string(Assigned), pg.name).Inc()
-		r.record(pick.session, d)
+		r.record(pick.session, d, nil)
 		if meta, err := r.store.Get(pick.session); err == nil {
 			r.tellCustomer(meta, pick.lang, d, asg)
 		}

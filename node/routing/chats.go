@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/edgedesk/edgedesk/node/convo"
+	"github.com/edgedesk/edgedesk/node/faq"
 	"github.com/edgedesk/edgedesk/node/session"
 )
 
@@ -17,9 +18,16 @@ type chat struct {
 	group    string
 	agent    *Agent
 	prio     int
-	since    time.Time // queued at
+	since    time.Time // queued at, or waiting since
 	seq      uint64    // arrival order
 	remote   string    // the node the chat was handed to (Relayed)
+	asked    uint64    // the customer message that asked for people
+}
+
+// waitingRecord is what the session stores of a waiting chat, for the
+// router to take it back after a restart.
+func (c *chat) waitingRecord() *session.Waiting {
+	return &session.Waiting{Since: c.since.UTC(), Seq: c.asked, Lang: c.lang, Intent: c.req.Intent, Reason: c.req.Reason}
 }
 
 // Owns reports whether agent a holds the chat.
@@ -31,7 +39,9 @@ func (r *Router) Owns(a *Agent, sessionID string) bool {
 }
 
 // CloseChat ends a chat: the agent is done with it, the bot gets the session
-// back, and the agent's freed room takes the next queued chat.
+// back (the session keeps the closed chat, session.Meta.LastChat, for the
+// customer's rating), the customer is told (notice chat_closed), and the
+// agent's freed room takes the next queued chat.
 func (r *Router) CloseChat(ctx context.Context, a *Agent, sessionID string) error {
 	r.mu.Lock()
 	c, ok := a.chats[sessionID]
@@ -41,12 +51,22 @@ func (r *Router) CloseChat(ctx context.Context, a *Agent, sessionID string) erro
 	}
 	delete(a.chats, sessionID)
 	delete(r.chats, sessionID)
-	_ = c
+	agent := session.AgentRef{ID: a.ID, Name: a.Name}
 	r.mu.Unlock()
-	if _, err := r.store.Update(ctx, sessionID, convo.Release); err != nil {
+	closed := session.Chat{Group: c.group, Agent: agent, Closed: r.now().UTC()}
+	meta, err := r.store.Update(ctx, sessionID, func(m *session.Meta) error {
+		if err := convo.Release(m); err != nil {
+			return err
+		}
+		m.LastChat, m.Waiting = &closed, nil
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	r.met.closed.Inc()
+	r.say(meta, c.lang, TextChatClosed, map[string]string{faq.VarAgentName: agent.Name},
+		&session.Notice{Kind: session.NoticeChatClosed, Group: c.group, Agent: &agent})
 	r.pull(a)
 	return nil
 }
@@ -93,6 +113,7 @@ func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toG
 	d := Decision{At: r.now(), Group: g.name, Why: []string{"transferred by agent " + a.ID}}
 	var asg *Assignment
 	var targetSink Sink
+	var behind []*chat
 	from := a.sink
 	if target != nil {
 		d.Outcome, d.Agent = Assigned, target.ID
@@ -101,11 +122,13 @@ func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toG
 		d.Outcome = Queued
 		r.enqueueLocked(c, g.name)
 		d.Position, d.ETASeconds = r.positionLocked(c)
+		behind = r.behindLocked(c)
 	}
 	r.mu.Unlock()
 	r.met.transfers.Inc()
 	from.Unassigned(sessionID, "transferred")
-	r.record(sessionID, d)
+	r.updatePositions(behind)
+	r.record(sessionID, d, nil)
 	if meta, err := r.store.Get(sessionID); err == nil {
 		r.tellCustomer(meta, c.lang, d, asg)
 	}

@@ -252,6 +252,9 @@ func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, 
 	}
 	if len(speaks) == 0 {
 		d.Outcome, d.Why = Message, append(why, "no group to route to")
+		if len(p.groups) == 0 {
+			d.Why = append(why, "no agent groups configured (routing.groups): take a message")
+		}
 		return d, nil, nil
 	}
 	// Open now: this node's region first, then follow the sun.

@@ -17,8 +17,17 @@
 // simple to hold (TestConcurrentAssignments). Escalations arrive from the
 // session store's committer and are handled on the router's own goroutine.
 //
+// Every text to the customer is a reserved FAQ entry (TextAgentJoined, …)
+// in the customer's language, posted as a system message with a
+// session.Notice saying what it means. A customer told to leave a message
+// has a waiting chat (waiting.go): durable in the session
+// (session.Meta.Waiting, indexed by the store), taken back after a
+// restart, and picked up when a matching group can take it. When an agent
+// closes a chat the session keeps it (session.Meta.LastChat) for the
+// customer's rating.
+//
 // The router knows sessions only through the small Store interface and
 // agents only through Sink, so any transport (node/agentws today) can carry
-// agents. Its state is in memory: a restart forgets queues and assignments
-// (the sessions and their hand-over state are durable).
+// agents. Queues and assignments are in memory: a restart forgets them
+// (the sessions, their hand-over state and the waiting chats are durable).
 package routing

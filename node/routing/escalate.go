@@ -3,13 +3,27 @@ package routing
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/edgedesk/edgedesk/node/convo"
 	"github.com/edgedesk/edgedesk/node/faq"
+	"github.com/edgedesk/edgedesk/node/localtime"
 	"github.com/edgedesk/edgedesk/node/session"
+)
+
+// Reserved FAQ intents: routing's texts to the customer, which a merchant
+// translates like any answer. Each goes with a session.Notice.
+const (
+	TextAgentJoined = "_agent_joined" // an agent has the chat ({{agent_name}})
+	TextQueued      = "_queued"       // waiting ({{queue_position}}, {{queue_eta}} minutes)
+	TextTeamClosed  = "_team_closed"  // the team opens at {{opens_at}}; leave a message
+	TextNoAgents    = "_no_agents"    // nobody is available; the message is kept
+	TextPickedUp    = "_picked_up"    // a waiting chat was taken ({{agent_name}} when assigned)
+	TextChatClosed  = "_chat_closed"  // the agent closed the chat; the bot is back
 )
 
 // Escalate implements convo.Escalator: the bot handed a chat to people.
@@ -39,7 +53,7 @@ func (r *Router) routeWith(e convo.Escalation, local bool) {
 		Local: local || meta.Origin != ""} // a chat handed here stays here
 	now := r.now()
 	r.mu.Lock()
-	if _, told := r.messaged[e.Session]; told || r.chats[e.Session] != nil { // already with people
+	if r.waiting[e.Session] != nil || r.chats[e.Session] != nil { // already with people
 		r.mu.Unlock()
 		return
 	}
@@ -47,15 +61,18 @@ func (r *Router) routeWith(e convo.Escalation, local bool) {
 	start := time.Now()
 	d, g, a := r.decide(p, req, now)
 	r.met.decide.Observe(time.Since(start).Seconds())
-	c := &chat{session: e.Session, req: req, lang: lang, customer: meta.Customer, prio: p.tiers[req.Tier], since: now}
+	c := &chat{session: e.Session, req: req, lang: lang, customer: meta.Customer, prio: p.tiers[req.Tier], since: now, asked: e.Seq}
 	var asg *Assignment
 	var sink Sink
+	var behind []*chat
+	var wait *session.Waiting
 	switch d.Outcome {
 	case Assigned:
 		asg, sink = r.assignLocked(c, g, a, &d), a.sink
 	case Queued:
 		r.enqueueLocked(c, g.name)
 		d.Position, d.ETASeconds = r.positionLocked(c)
+		behind = r.behindLocked(c)
 		if !d.OpensAt.IsZero() {
 			d.ETASeconds += int(d.OpensAt.Sub(now).Seconds())
 			r.openingLocked(d.OpensAt)
@@ -64,19 +81,18 @@ func (r *Router) routeWith(e convo.Escalation, local bool) {
 		c.remote, c.group = d.Node, d.Group
 		r.chats[e.Session] = c
 	case Message:
-		r.messaged[e.Session] = now
-		if len(r.messaged) > 10000 {
-			for id, at := range r.messaged {
-				if now.Sub(at) > convo.HumanLapse {
-					delete(r.messaged, id)
-				}
-			}
+		// The customer leaves a message: the chat waits, durably, until
+		// a group can take it (waiting.go).
+		r.waiting[e.Session] = c
+		wait = c.waitingRecord()
+		if !d.OpensAt.IsZero() {
+			r.openingLocked(d.OpensAt)
 		}
 	}
 	remote := r.remote
 	r.mu.Unlock()
 	r.met.decisions.WithLabelValues(string(d.Outcome), d.Group).Inc()
-	r.record(e.Session, d)
+	r.record(e.Session, d, wait)
 	if d.Outcome == Relayed {
 		// The other node's router decides among its agents and tells the
 		// customer (through this node); here the chat only waits.
@@ -91,6 +107,9 @@ func (r *Router) routeWith(e convo.Escalation, local bool) {
 	if asg != nil {
 		r.deliver(sink, *asg)
 	}
+	// A customer of a higher tier went ahead of others: they hear their
+	// new places.
+	r.updatePositions(behind)
 }
 
 // openingLocked makes sure the queues are drained when a group opens at t:
@@ -116,7 +135,7 @@ func (r *Router) Holds(sessionID string) bool {
 	if _, ok := r.chats[sessionID]; ok {
 		return true
 	}
-	_, ok := r.messaged[sessionID]
+	_, ok := r.waiting[sessionID]
 	return ok
 }
 
@@ -127,7 +146,7 @@ func (r *Router) assignLocked(c *chat, g *group, a *Agent, d *Decision) *Assignm
 	c.group, c.agent = g.name, a
 	a.chats[c.session] = c
 	r.chats[c.session] = c
-	delete(r.messaged, c.session)
+	delete(r.waiting, c.session)
 	return &Assignment{Session: c.session, AgentName: a.Name, Customer: c.customer, Lang: c.lang, Decision: *d}
 }
 
@@ -140,6 +159,18 @@ func (r *Router) enqueueLocked(c *chat, groupName string) {
 	r.queues[groupName] = q
 	r.chats[c.session] = c
 	r.met.queued.WithLabelValues(groupName).Set(float64(len(q)))
+}
+
+// behindLocked returns the chats queued behind c (whose places moved when
+// c went ahead of them).
+func (r *Router) behindLocked(c *chat) []*chat {
+	q := r.queues[c.group]
+	for i, x := range q {
+		if x == c {
+			return slices.Clone(q[i+1:])
+		}
+	}
+	return nil
 }
 
 // positionLocked returns c's place in its queue and the wait estimate.
@@ -163,59 +194,100 @@ func (r *Router) positionLocked(c *chat) (int, int) {
 	return pos, eta
 }
 
-// record stores the decision with the session.
-func (r *Router) record(id string, d Decision) {
+// record stores the decision with the session, and whether the
+// conversation waits for people (wait, for a Message outcome) or not (nil:
+// a group has it). One metadata update does both.
+func (r *Router) record(id string, d Decision, wait *session.Waiting) {
 	b, err := json.Marshal(d)
 	if err != nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := r.store.Update(ctx, id, func(m *session.Meta) error { m.Route = b; return nil }); err != nil {
+	if _, err := r.store.Update(ctx, id, func(m *session.Meta) error {
+		m.Route = b
+		switch {
+		case wait == nil:
+			m.Waiting = nil
+		case m.Waiting == nil:
+			m.Waiting = wait
+		}
+		return nil
+	}); err != nil {
 		r.log.Warn("routing decision not stored", "session", id, "err", err)
 	}
 }
 
-// tellCustomer posts the outcome to the customer, in their language.
+// tellCustomer posts the outcome to the customer, in their language, with
+// its notice.
 func (r *Router) tellCustomer(meta session.Meta, lang string, d Decision, asg *Assignment) {
 	vars := map[string]string{}
+	n := &session.Notice{Group: d.Group}
 	intent := ""
 	switch d.Outcome {
 	case Assigned:
-		intent = "_agent_joined"
+		intent, n.Kind = TextAgentJoined, session.NoticeAgentJoined
 		if asg != nil {
 			vars[faq.VarAgentName] = asg.AgentName
+			n.Agent = &session.AgentRef{ID: d.Agent, Name: asg.AgentName}
 		}
 	case Queued:
-		intent = "_queued"
+		intent, n.Kind = TextQueued, session.NoticeQueued
 		vars[faq.VarQueuePosition] = strconv.Itoa(d.Position)
 		vars[faq.VarQueueETA] = strconv.Itoa(max(1, (d.ETASeconds+59)/60))
 		r.store.Signal(meta.ID, &session.Event{Kind: session.EventQueue, Position: d.Position, ETASec: d.ETASeconds, Group: d.Group}, 0)
 	case Message:
-		intent = "_team_closed"
-		if !d.OpensAt.IsZero() {
-			vars[faq.VarOpensAt] = customerTime(d.OpensAt, meta.TZ, r.now())
+		if d.OpensAt.IsZero() {
+			// No group, none for this customer, or none staffed or
+			// opening within the lookahead: no time to promise.
+			intent, n.Kind, n.Group = TextNoAgents, session.NoticeNoAgents, ""
+		} else {
+			intent, n.Kind, n.OpensAt = TextTeamClosed, session.NoticeTeamClosed, d.OpensAt.UTC()
 		}
+	default:
+		return
 	}
-	r.say(meta, lang, intent, vars)
+	r.say(meta, lang, intent, vars, n)
 }
 
-// customerTime formats t in the customer's zone: "09:00" today, else
-// "Mon 09:00"; with an unknown zone, UTC with the zone named.
-func customerTime(t time.Time, tz string, now time.Time) string {
-	loc, err := time.LoadLocation(tz)
-	if tz == "" || err != nil {
-		return t.UTC().Format("Mon 15:04 UTC")
+// customerTime formats t for the customer: in their zone (tz), in the
+// language of the text it goes into (lang; the customer's locale when it
+// is a more specific form of it, e.g. en-GB for en: its clock), "09:00"
+// today, else with the weekday ("jue 09:00", "Thu 9:00 AM"); with an
+// unknown zone, UTC with the zone named.
+func customerTime(t time.Time, tz, lang, locale string, now time.Time) string {
+	tag := lang
+	if l := canon(locale); l != "" && base(l) == base(canon(lang)) && base(l) != "zh" { // a Chinese locale names a script the text may not be in
+		tag = l
 	}
-	lt, ln := t.In(loc), now.In(loc)
-	if lt.YearDay() == ln.YearDay() && lt.Year() == ln.Year() {
-		return lt.Format("15:04")
+	loc := zone(tz)
+	if loc == nil {
+		return localtime.Format(tag, t, now, time.UTC) + " UTC"
 	}
-	return lt.Format("Mon 15:04")
+	return localtime.Format(tag, t, now, loc)
 }
 
-// say posts a reserved FAQ text to the customer as a system message.
-func (r *Router) say(meta session.Meta, lang, intent string, vars map[string]string) {
+var zones sync.Map // IANA name → *time.Location (nil when unknown)
+
+// zone loads a time zone once; LoadLocation reads the tz database.
+func zone(name string) *time.Location {
+	if name == "" {
+		return nil
+	}
+	if l, ok := zones.Load(name); ok {
+		return l.(*time.Location)
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		l = nil
+	}
+	zones.Store(name, l)
+	return l
+}
+
+// say posts a reserved FAQ text to the customer as a system message with
+// notice n. A text with opens_at gets the time in its own language.
+func (r *Router) say(meta session.Meta, lang, intent string, vars map[string]string, n *session.Notice) {
 	if r.faq == nil || intent == "" {
 		return
 	}
@@ -225,13 +297,20 @@ func (r *Router) say(meta session.Meta, lang, intent string, vars map[string]str
 		r.log.Warn("FAQ lacks a routing text; the customer is not told", "intent", intent)
 		return
 	}
-	out, ok := a.Tmpl.Render(nil, func(n string) (string, bool) { v, ok := vars[n]; return v, ok && v != "" })
+	now := r.now()
+	out, ok := a.Tmpl.Render(nil, func(name string) (string, bool) {
+		if name == faq.VarOpensAt && n != nil && !n.OpensAt.IsZero() {
+			return customerTime(n.OpensAt, meta.TZ, a.Lang, meta.Locale, now), true
+		}
+		v, ok := vars[name]
+		return v, ok && v != ""
+	})
 	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := r.store.Post(ctx, session.Message{Session: meta.ID, From: session.FromSystem, Text: string(out), Lang: a.Lang}); err != nil {
+	if _, err := r.store.Post(ctx, session.Message{Session: meta.ID, From: session.FromSystem, Text: string(out), Lang: a.Lang, Notice: n}); err != nil {
 		r.log.Warn("routing notice not posted", "session", meta.ID, "err", err)
 	}
 }
@@ -244,12 +323,18 @@ func (r *Router) deliver(sink Sink, asg Assignment) {
 		r.log.Warn("history not loaded for an assignment", "session", asg.Session, "err", err)
 	}
 	asg.History = hist
+	if meta, err := r.store.Get(asg.Session); err == nil {
+		asg.Customer = meta.Customer // as it is now: an email left since, say
+	}
 	r.met.assignments.Inc()
 	sink.Assigned(asg)
 }
 
 // updatePositions tells waiting customers their new place in line.
 func (r *Router) updatePositions(q []*chat) {
+	if len(q) == 0 {
+		return
+	}
 	r.mu.Lock()
 	type upd struct {
 		id       string

@@ -14,6 +14,8 @@ type Metrics struct {
 	closed      prometheus.Counter
 	// handoffFailures counts chats another node could not take.
 	handoffFailures prometheus.Counter
+	// pickedUp counts waiting chats (a message left) given to a group.
+	pickedUp prometheus.Counter
 }
 
 // NewMetrics registers the router's metrics with reg (nil: unregistered).
@@ -35,9 +37,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		transfers:       prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_transfers_total", Help: "Chats transferred by agents."}),
 		closed:          prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_closed_total", Help: "Chats closed by agents."}),
 		handoffFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_handoff_failures_total", Help: "Chats handed to another node that it could not take (routed here instead)."}),
+		pickedUp:        prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_picked_up_total", Help: "Waiting chats (the customer left a message) given to an agent or an open group's queue."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.decisions, m.decide, m.queued, m.agents, m.assignments, m.requeued, m.transfers, m.closed, m.handoffFailures)
+		reg.MustRegister(m.decisions, m.decide, m.queued, m.agents, m.assignments, m.requeued, m.transfers, m.closed, m.handoffFailures, m.pickedUp)
 	}
 	return m
 }

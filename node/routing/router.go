@@ -18,6 +18,9 @@ type Store interface {
 	Post(ctx context.Context, m session.Message) (session.Message, error)
 	Update(ctx context.Context, id string, fn func(*session.Meta) error) (session.Meta, error)
 	Signal(id string, ev *session.Event, origin uint64)
+	// Waiting lists the sessions whose conversation waits for people
+	// (session.Meta.Waiting): the router takes them back at startup.
+	Waiting() ([]string, error)
 }
 
 // Options configures a Router.
@@ -56,8 +59,10 @@ type Router struct {
 	members map[string][]*Agent // group → agents
 	chats   map[string]*chat    // session → chat (queued or assigned)
 	queues  map[string][]*chat  // group → waiting chats, in order
-	// messaged are chats whose customer was told to leave a message.
-	messaged  map[string]time.Time
+	// waiting are the chats whose customer left a message for a team that
+	// is closed or has nobody online (durable: session.Meta.Waiting); they
+	// are picked up when a matching group can take them (waiting.go).
+	waiting   map[string]*chat
 	openingAt time.Time
 	clock     uint64
 	closed    bool
@@ -82,14 +87,18 @@ func New(opts Options) (*Router, error) {
 	r := &Router{
 		store: opts.Store, faq: opts.FAQ, def: opts.DefaultLanguage, log: opts.Logger, met: opts.Metrics, now: opts.Now,
 		work: make(chan func(), 4096), quit: make(chan struct{}), done: make(chan struct{}),
-		plan: p, agents: map[string]*Agent{}, members: map[string][]*Agent{}, chats: map[string]*chat{}, queues: map[string][]*chat{}, messaged: map[string]time.Time{},
+		plan: p, agents: map[string]*Agent{}, members: map[string][]*Agent{}, chats: map[string]*chat{}, queues: map[string][]*chat{}, waiting: map[string]*chat{},
 	}
 	go r.loop()
+	// The chats left waiting before a restart come back before any new
+	// escalation is routed (the worker runs its work in order).
+	r.async(r.restore)
 	return r, nil
 }
 
 // Reload swaps in a new routing configuration. Chats already assigned or
-// queued stay where they are.
+// queued stay where they are; queued and waiting chats that a group of the
+// new configuration can take are given to it.
 func (r *Router) Reload(c config.Routing) error {
 	p, err := compile(c)
 	if err != nil {
@@ -99,6 +108,7 @@ func (r *Router) Reload(c config.Routing) error {
 	r.plan = p
 	r.mu.Unlock()
 	r.log.Info("routing configuration reloaded", "groups", len(p.groups), "rules", len(p.rules))
+	r.async(r.drain)
 	return nil
 }
 

@@ -216,7 +216,7 @@ func TestRouteRecordsDecisionAndTellsCustomer(t *testing.T) {
 	msgs, _ := st.Messages(id, 0, 0)
 	last := msgs[len(msgs)-1]
 	// Monday 09:00 in Mexico City is Monday 09:00 for this customer too.
-	if last.From != session.FromSystem || last.Lang != "es" || !strings.Contains(last.Text, "Mon 09:00") {
+	if last.From != session.FromSystem || last.Lang != "es" || !strings.Contains(last.Text, "lun 09:00") || last.Notice == nil || last.Notice.Kind != session.NoticeTeamClosed || !last.Notice.OpensAt.Equal(time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)) {
 		t.Fatalf("notice %+v", last)
 	}
 }

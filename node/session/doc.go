@@ -31,5 +31,12 @@
 // caches each session's metadata (it is the only writer), so a message
 // costs no metadata read and, mostly, no metadata write.
 //
+// Beside messages the store keeps two things for the routing layer and
+// the customer: Meta.Waiting marks a conversation waiting for people (a
+// message left for a closed team), indexed in a small bucket so that
+// Store.Waiting lists those sessions without reading the others; and
+// Meta.LastChat, the last chat an agent closed, which Store.Rate rates
+// (CSAT) in one transaction with its outbox event (kind csat).
+//
 // All exported methods are safe for concurrent use.
 package session

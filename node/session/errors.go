@@ -17,4 +17,10 @@ var (
 	// the caller fetches the missing ones (Result.Meta.LastSeq is where the
 	// mirror stands) and tries again.
 	ErrGap = errors.New("session: mirrored messages leave a gap")
+	// ErrNoChat is returned by Rate when no agent chat of the session was
+	// closed: there is nothing to rate.
+	ErrNoChat = errors.New("session: no closed agent chat to rate")
+	// ErrRated is returned by Rate when the last closed chat already has
+	// a rating (with another cid).
+	ErrRated = errors.New("session: the chat is already rated")
 )

@@ -15,13 +15,17 @@ import (
 //	          sid 0x00 0x02 cid               → seq(8)
 //	          sid 0x00 0xff                   → Meta (JSON)
 //	idle:     bucket(8, unix ns) sid          → nil
+//	waiting:  sid                             → nil (Meta.Waiting is set)
 //
 // The idle index is the sweeper's: its time is LastActive truncated to
 // idleGranularity, so it moves only when a session's activity crosses into a
-// new granule rather than on every message.
+// new granule rather than on every message. The waiting index holds only
+// the sessions waiting for people (Meta.Waiting), so listing them at
+// startup reads a few keys, not every session.
 var (
 	bucketSessions = []byte("sessions")
 	bucketIdle     = []byte("idle")
+	bucketWaiting  = []byte("waiting")
 )
 
 const (

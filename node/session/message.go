@@ -5,7 +5,9 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -74,6 +76,9 @@ type Message struct {
 	Agent        *AgentRef `json:"agent,omitempty"`
 	// ReplyTo is the seq of the customer message a bot answer replies to.
 	ReplyTo uint64 `json:"reply_to,omitempty"`
+	// Notice is the machine-readable meaning of a system message (routing's
+	// notices to the customer); Text says it in the customer's language.
+	Notice *Notice `json:"notice,omitempty"`
 	// Entities are the values found in a customer's text (order and
 	// tracking numbers, emails, phones), filled in by the Enrich hook.
 	Entities []Entity `json:"entities,omitempty"`
@@ -81,6 +86,26 @@ type Message struct {
 	Sentiment float32 `json:"sentiment,omitempty"`
 	// TS is when the node stored the message.
 	TS time.Time `json:"ts"`
+}
+
+// Notice kinds: what a system message tells the customer.
+const (
+	NoticeAgentJoined = "agent_joined" // an agent has the chat (Agent)
+	NoticeQueued      = "queued"       // waiting for an agent of Group
+	NoticeTeamClosed  = "team_closed"  // the team is closed; it opens at OpensAt; the message is kept
+	NoticeNoAgents    = "no_agents"    // nobody can take the chat and no opening is known; the message is kept
+	NoticePickedUp    = "picked_up"    // a waiting chat was taken: someone is looking at it now
+	NoticeChatClosed  = "chat_closed"  // an agent closed the chat; the bot answers again
+)
+
+// Notice is the machine-readable meaning of a system message. Only Kind is
+// always set. Replace a Notice rather than modify it: messages are shared.
+type Notice struct {
+	Kind string `json:"kind"`
+	// OpensAt is when a matching team next opens (UTC), for team_closed.
+	OpensAt time.Time `json:"opens_at,omitzero"`
+	Group   string    `json:"group,omitempty"`
+	Agent   *AgentRef `json:"agent,omitempty"`
 }
 
 // Entity is a value found in a message: Kind is "order_number",
@@ -115,6 +140,65 @@ type Meta struct {
 	// Origin, on a mirror (Store.Mirror), names the node that serves the
 	// customer; an agent here answers through it.
 	Origin string `json:"origin,omitempty"`
+	// Waiting is set while the conversation waits for people with nobody
+	// to take it: the customer left a message for a team that is closed or
+	// has nobody online. The store indexes such sessions (Store.Waiting),
+	// so they are found again after a restart. Set and clear it with
+	// Update, replacing the value (Meta copies share it).
+	Waiting *Waiting `json:"waiting,omitempty"`
+	// LastChat is the last conversation with people that an agent closed,
+	// and the customer's rating of it (Store.Rate).
+	LastChat *Chat `json:"last_chat,omitempty"`
+}
+
+// Waiting is what a waiting conversation was handed to people with.
+type Waiting struct {
+	Since time.Time `json:"since"`
+	// Seq is the customer message that asked for people.
+	Seq    uint64 `json:"seq,omitempty"`
+	Lang   string `json:"lang,omitempty"`
+	Intent string `json:"intent,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Chat is a conversation with people an agent closed: the group and the
+// agent who had it last (after transfers), which its rating belongs to.
+type Chat struct {
+	Group  string    `json:"group,omitempty"`
+	Agent  AgentRef  `json:"agent"`
+	Closed time.Time `json:"closed"`
+	Rating *Rating   `json:"rating,omitempty"`
+}
+
+// Rating is a customer's satisfaction rating (CSAT) of a chat.
+type Rating struct {
+	Score   int    `json:"score"`
+	Comment string `json:"comment,omitempty"`
+	// CID is the client's id of the rating, if it sent one: a repeat with
+	// the same CID is the same rating.
+	CID string    `json:"cid,omitempty"`
+	TS  time.Time `json:"ts"`
+}
+
+// Rating limits.
+const (
+	MinScore        = 1
+	MaxScore        = 5
+	MaxCommentBytes = 1 << 10
+)
+
+// Check validates a rating before it is stored.
+func (r *Rating) Check() error {
+	if r.Score < MinScore || r.Score > MaxScore {
+		return fmt.Errorf("%w: score %d (want %d to %d)", ErrInvalid, r.Score, MinScore, MaxScore)
+	}
+	if len(r.Comment) > MaxCommentBytes || !utf8.ValidString(r.Comment) {
+		return fmt.Errorf("%w: comment must be valid UTF-8 of at most %d bytes", ErrInvalid, MaxCommentBytes)
+	}
+	if r.CID != "" && !ValidCID(r.CID) {
+		return fmt.Errorf("%w: cid %q", ErrInvalid, r.CID)
+	}
+	return nil
 }
 
 // Limits on what a message may carry. The gateway enforces a frame size
@@ -197,5 +281,71 @@ func (m *Message) Check() error {
 	if len(m.Entities) > MaxEntities {
 		return fmt.Errorf("%w: at most %d entities", ErrInvalid, MaxEntities)
 	}
+	if n := m.Notice; n != nil && (n.Kind == "" || len(n.Kind) > 32 || len(n.Group) > 128 || n.Agent != nil && len(n.Agent.ID)+len(n.Agent.Name) > 256) {
+		return fmt.Errorf("%w: notice", ErrInvalid)
+	}
 	return nil
+}
+
+// MaxEmailBytes bounds an email address (RFC 5321 path limit).
+const MaxEmailBytes = 254
+
+// ValidEmail reports whether s is a reasonable email address for a
+// customer to leave: at most 254 bytes; a local part of 1 to 64 bytes of
+// letters (any script: RFC 6531), digits and !#$%&'*+/=?^_`{|}~- in
+// dot-separated runs; '@'; and
+// a domain of two or more dot-separated labels of letters, digits and
+// hyphens (non-ASCII letters allowed: internationalised domains), none
+// starting or ending with a hyphen, the last not all digits. No quoted
+// local parts, comments or address literals: those are valid but no
+// customer types them into a chat.
+func ValidEmail(s string) bool {
+	if len(s) > MaxEmailBytes || !utf8.ValidString(s) {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 || at > 64 {
+		return false
+	}
+	local, domain := s[:at], s[at+1:]
+	prev := '.'
+	for _, c := range local {
+		switch {
+		case c == '.':
+			if prev == '.' {
+				return false
+			}
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.ContainsRune("!#$%&'*+/=?^_`{|}~-", c),
+			c > 0x7f && (unicode.IsLetter(c) || unicode.IsDigit(c) || unicode.Is(unicode.Mn, c)):
+		default:
+			return false
+		}
+		prev = c
+	}
+	if prev == '.' {
+		return false
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 || len(domain) > 253 {
+		return false
+	}
+	for i, l := range labels {
+		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		digits := true
+		for _, r := range l {
+			switch {
+			case r >= '0' && r <= '9':
+			case r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 0x7f && unicode.IsLetter(r) || r > 0x7f && unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
+				digits = false
+			default:
+				return false
+			}
+		}
+		if i == len(labels)-1 && digits {
+			return false
+		}
+	}
+	return true
 }

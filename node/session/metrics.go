@@ -10,6 +10,9 @@ type Metrics struct {
 	Expired       prometheus.Counter
 	// CompactSeconds times moving log entries to the per-session layout.
 	CompactSeconds prometheus.Histogram
+	// CSAT counts customers' ratings by the rated chat's group and agent
+	// and the score.
+	CSAT *prometheus.CounterVec
 }
 
 // NewMetrics creates the store's metrics and registers them with reg.
@@ -39,6 +42,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Sessions deleted by the retention sweeper.",
 		}),
 	}
-	reg.MustRegister(m.CommitSeconds, m.BatchSize, m.Sessions, m.Expired, m.CompactSeconds)
+	m.CSAT = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "edgedesk_csat_ratings_total",
+		Help: "Customer satisfaction ratings (1-5) of chats agents closed, by the chat's last group and agent.",
+	}, []string{"group", "agent", "score"})
+	reg.MustRegister(m.CommitSeconds, m.BatchSize, m.Sessions, m.Expired, m.CompactSeconds, m.CSAT)
 	return m
 }

@@ -78,7 +78,13 @@ func (o *Opener) Open(ctx context.Context, h Hello) (Meta, bool, error) {
 	if h.Verified && meta.Customer.ID != "" && meta.Customer.ID != h.Customer.ID {
 		return Meta{}, true, fmt.Errorf("%w: session %s", ErrNotOwner, h.Session)
 	}
-	if h.Locale != "" && h.Locale != meta.Locale || h.TZ != "" && h.TZ != meta.TZ || h.Customer.ID != "" && h.Customer != meta.Customer {
+	// A customer who declares no email keeps the one stored (a contact
+	// address they left earlier).
+	cust := h.Customer
+	if cust.Email == "" {
+		cust.Email = meta.Customer.Email
+	}
+	if h.Locale != "" && h.Locale != meta.Locale || h.TZ != "" && h.TZ != meta.TZ || h.Customer.ID != "" && cust != meta.Customer {
 		meta, err = o.Store.Update(ctx, h.Session, func(m *Meta) error {
 			if h.Locale != "" {
 				m.Locale = h.Locale
@@ -87,7 +93,11 @@ func (o *Opener) Open(ctx context.Context, h Hello) (Meta, bool, error) {
 				m.TZ = h.TZ
 			}
 			if h.Customer.ID != "" {
+				email := m.Customer.Email
 				m.Customer = h.Customer
+				if m.Customer.Email == "" {
+					m.Customer.Email = email
+				}
 			}
 			return nil
 		})

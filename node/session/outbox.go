@@ -35,6 +35,7 @@ const (
 	OutboxNote    = "note"   // Data is the Note
 	OutboxMeta    = "meta"   // Data is the Meta after a create or update
 	OutboxExpire  = "expire" // the session was deleted (Data empty)
+	OutboxCSAT    = "csat"   // Data is the CSAT rating of a chat
 )
 
 // OutboxEvent is one session event waiting to be published.

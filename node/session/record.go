@@ -67,6 +67,22 @@ func appendRecord(dst []byte, m *Message) []byte {
 		dst = append(dst, `,"reply_to":`...)
 		dst = strconv.AppendUint(dst, m.ReplyTo, 10)
 	}
+	if n := m.Notice; n != nil {
+		dst = append(dst, `,"notice":{"kind":`...)
+		dst = jsonw.String(dst, n.Kind)
+		if !n.OpensAt.IsZero() {
+			dst = append(dst, `,"opens_at":`...)
+			dst = jsonw.Time(dst, n.OpensAt)
+		}
+		str(`,"group":`, n.Group)
+		if n.Agent != nil {
+			dst = append(dst, `,"agent":{"id":`...)
+			dst = jsonw.String(dst, n.Agent.ID)
+			str(`,"name":`, n.Agent.Name)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, '}')
+	}
 	if len(m.Entities) > 0 {
 		dst = append(dst, `,"entities":[`...)
 		for i, e := range m.Entities {

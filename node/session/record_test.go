@@ -17,6 +17,9 @@ func TestRecordMatchesEncodingJSON(t *testing.T) {
 		{Session: "s_1", Seq: 5, From: FromAgent, Text: "no name", Agent: &AgentRef{ID: "a2"}, TS: ts},
 		{Session: "s_1", Seq: 6, From: FromCustomer, CID: "e", Text: "order #123 is late!", Entities: []Entity{{Kind: "order_number", Value: "123"}, {Kind: "email", Value: "a@b.co"}}, Sentiment: -0.625, TS: ts},
 		{Session: "s_1", Seq: 7, From: FromBot, Text: "sorry", ReplyTo: 6, Intent: "complaint", Confidence: 0.5, TS: ts},
+		{Session: "s_1", Seq: 8, From: FromSystem, Text: "back at jue 09:00", Lang: "es", Notice: &Notice{Kind: NoticeTeamClosed, OpensAt: ts.Add(time.Hour), Group: "mx-es"}, TS: ts},
+		{Session: "s_1", Seq: 9, From: FromSystem, Text: "Ana joined", Notice: &Notice{Kind: NoticeAgentJoined, Agent: &AgentRef{ID: "ana", Name: "Ana"}}, TS: ts},
+		{Session: "s_1", Seq: 10, From: FromSystem, Text: "x", Notice: &Notice{Kind: NoticeNoAgents, Agent: &AgentRef{ID: "a"}}, TS: ts},
 	} {
 		got := appendRecord(nil, &m)
 		want, _ := json.Marshal(&m)
@@ -39,4 +42,17 @@ func FuzzRecord(f *testing.F) {
 			t.Fatalf("invalid record %q", got)
 		}
 	})
+}
+
+// TestOldRecordsReadable: records written before a field existed decode.
+func TestOldRecordsReadable(t *testing.T) {
+	var m Message
+	old := `{"session":"s_1","seq":3,"from":"system","text":"Our team is offline","lang":"en","ts":"2026-11-21T10:00:00Z"}`
+	if err := json.Unmarshal([]byte(old), &m); err != nil || m.Notice != nil || m.Text != "Our team is offline" {
+		t.Fatalf("%+v %v", m, err)
+	}
+	var meta Meta
+	if err := json.Unmarshal([]byte(`{"id":"s_1","customer":{"id":"c"},"created":"2026-11-21T10:00:00Z","last_active":"2026-11-21T10:00:00Z","last_seq":3}`), &meta); err != nil || meta.Waiting != nil || meta.LastChat != nil {
+		t.Fatalf("%+v %v", meta, err)
+	}
 }

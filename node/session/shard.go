@@ -27,6 +27,7 @@ const (
 	opOutboxDone
 	opImport
 	opMirror
+	opRate
 )
 
 type op struct {
@@ -43,6 +44,8 @@ type op struct {
 	keys []uint64
 	// opImport
 	msgs []Message
+	// opRate
+	rating Rating
 }
 
 // shard is one bbolt file with its committer, cache and hub: a Store
@@ -123,7 +126,7 @@ func openShard(opts Options, index int, ready chan struct{}, count *atomic.Int64
 	s.tail.compactAt, s.tail.chunk = opts.CompactAt, opts.CompactChunk
 	s.hub.init()
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketSessions, bucketIdle, bucketLog} {
+		for _, name := range [][]byte{bucketSessions, bucketIdle, bucketLog, bucketWaiting} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -442,6 +445,8 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 				if r.Err == nil {
 					created++
 				}
+			case opRate:
+				r = w.rate(o)
 			case opMirror:
 				var made bool
 				r, made = w.mirror(o)
@@ -521,12 +526,15 @@ type sessState struct {
 	// dirty is set when a field other than LastSeq/LastActive changed and
 	// must be written with the next message.
 	dirty bool
+	// storedWaiting is whether the waiting index holds the session.
+	storedWaiting bool
 }
 
 // isOpError reports whether err concerns one op only (bad input, unknown
 // session) rather than the transaction.
 func isOpError(err error) bool {
-	return errors.Is(err, ErrNoSession) || errors.Is(err, ErrInvalid) || errors.Is(err, errUpdate) || errors.Is(err, ErrGap)
+	return errors.Is(err, ErrNoSession) || errors.Is(err, ErrInvalid) || errors.Is(err, errUpdate) || errors.Is(err, ErrGap) ||
+		errors.Is(err, ErrNoChat) || errors.Is(err, ErrRated)
 }
 
 var errUpdate = errors.New("session: update refused")

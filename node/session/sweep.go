@@ -98,6 +98,9 @@ func (w *writer) sweep(o *op) Result {
 		if err := deletePrefix(w.b, sidPrefix(id)); err != nil {
 			return Result{Err: err}
 		}
+		if err := w.tx.Bucket(bucketWaiting).Delete([]byte(id)); err != nil {
+			return Result{Err: err}
+		}
 		if ts := w.s.tail.sessions[id]; ts != nil {
 			var key [8]byte
 			for _, e := range ts.entries {

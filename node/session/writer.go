@@ -47,7 +47,7 @@ func (w *writer) state(id string) (*sessState, error) {
 	if seq := w.s.tail.lastSeq(id); seq > m.LastSeq {
 		m.LastSeq = seq
 	}
-	st := &sessState{meta: m, storedActive: m.LastActive}
+	st := &sessState{meta: m, storedActive: m.LastActive, storedWaiting: m.Waiting != nil}
 	w.s.states[id] = st
 	return st, nil
 }
@@ -72,6 +72,19 @@ func (w *writer) putMeta(st *sessState) error {
 	}
 	if err := w.idle.Put(newIdle, nil); err != nil {
 		return err
+	}
+	if waiting := st.meta.Waiting != nil; waiting != st.storedWaiting {
+		wb := w.tx.Bucket(bucketWaiting)
+		var err error
+		if waiting {
+			err = wb.Put([]byte(st.meta.ID), nil)
+		} else {
+			err = wb.Delete([]byte(st.meta.ID))
+		}
+		if err != nil {
+			return err
+		}
+		st.storedWaiting = waiting
 	}
 	st.storedActive, st.dirty = st.meta.LastActive, false
 	return nil

@@ -1,0 +1,300 @@
+package routing
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edgedesk/edgedesk/node/convo"
+	"github.com/edgedesk/edgedesk/node/session"
+)
+
+// lastNotice returns the session's last system message.
+func lastNotice(t *testing.T, st *session.Store, id string) session.Message {
+	t.Helper()
+	msgs, err := st.Messages(id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].From == session.FromSystem {
+			return msgs[i]
+		}
+	}
+	t.Fatalf("no system message in %+v", msgs)
+	return session.Message{}
+}
+
+// handed marks the session as handed to people, as the bot does when it
+// escalates.
+func handed(t testing.TB, st *session.Store, id string) {
+	t.Helper()
+	if _, err := st.Update(context.Background(), id, func(m *session.Meta) error {
+		m.Conv = []byte(`{"human":{"reason":"requested","since":"2026-11-21T12:00:00Z"}}`)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestNotices(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	r, st := newRouter(t, testRouting(), clk)
+	ana, _ := connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, &sink{})
+	id := escalate(t, r, st, "es-MX", "ayuda")
+	n := lastNotice(t, st, id)
+	if n.Notice == nil || n.Notice.Kind != session.NoticeAgentJoined || n.Notice.Group != "mx-es" || n.Notice.Agent == nil || n.Notice.Agent.ID != "ana" || n.Notice.Agent.Name != "Ana" {
+		t.Fatalf("agent_joined notice %+v", n.Notice)
+	}
+	// Closing: the customer is told, the bot has the session again, and the
+	// session keeps the closed chat for a rating.
+	handed(t, st, id)
+	if err := r.CloseChat(context.Background(), ana, id); err != nil {
+		t.Fatal(err)
+	}
+	n = lastNotice(t, st, id)
+	if n.Notice == nil || n.Notice.Kind != session.NoticeChatClosed || n.Notice.Agent.ID != "ana" || !strings.Contains(n.Text, "Ana") || n.Lang != "es" {
+		t.Fatalf("chat_closed notice %+v %q", n.Notice, n.Text)
+	}
+	meta, _ := st.Get(id)
+	if convo.Handed(&meta) || meta.LastChat == nil || meta.LastChat.Group != "mx-es" || meta.LastChat.Agent.ID != "ana" {
+		t.Fatalf("after close: handed %v, last chat %+v", convo.Handed(&meta), meta.LastChat)
+	}
+	// Queued.
+	busy(r, "uk-en")
+	q := escalate(t, r, st, "en", "help")
+	if n := lastNotice(t, st, q); n.Notice == nil || n.Notice.Kind != session.NoticeQueued || n.Notice.Group != "uk-en" {
+		t.Fatalf("queued notice %+v", n.Notice)
+	}
+}
+
+// TestTeamClosedInCustomerLanguage: opens_at is in the notice (UTC) and in
+// the text, in the customer's zone and the text's language.
+func TestTeamClosedInCustomerLanguage(t *testing.T) {
+	// Saturday 12:00 UTC: Shanghai's team opens Monday 09:00 there, which
+	// is Sunday 19:00 for a customer in Mexico City.
+	clk := newClock(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
+	r, st := newRouter(t, testRouting(), clk)
+	for _, tc := range []struct{ locale, want string }{
+		{"zh-CN", "周日 19:00"},
+		{"zh-TW", "週日 下午7:00"},
+		{"es-MX", "dom 19:00"},
+	} {
+		id := escalate(t, r, st, tc.locale, "人工客服 ayuda")
+		n := lastNotice(t, st, id)
+		if n.Notice == nil || n.Notice.Kind != session.NoticeTeamClosed || n.Notice.OpensAt.IsZero() {
+			t.Fatalf("%s: notice %+v", tc.locale, n.Notice)
+		}
+		if tc.locale == "es-MX" {
+			tc.want = "lun 09:00" // Mexico City's own team, Monday 09:00 local
+		}
+		if !strings.Contains(n.Text, tc.want) || strings.Contains(n.Text, "Sun") || strings.Contains(n.Text, "Mon") {
+			t.Errorf("%s: %q, want %q in it", tc.locale, n.Text, tc.want)
+		}
+	}
+}
+
+// TestNoAgentGroups: with no agent groups at all the customer is told that
+// nobody is available and the message is kept; no promise of a time.
+func TestNoAgentGroups(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	c := testRouting()
+	c.Groups, c.Rules, c.IntentSkills = nil, nil, nil
+	r, st := newRouter(t, c, clk)
+	for _, tc := range []struct{ locale, want string }{
+		{"en-GB", "Your message is saved"},
+		{"es", "Tu mensaje queda guardado"},
+		{"zh-CN", "您的留言已保存"},
+		{"zh-HK", "您的留言已保存，一有客服可以處理"},
+	} {
+		id := escalate(t, r, st, tc.locale, "help")
+		n := lastNotice(t, st, id)
+		if n.Notice == nil || n.Notice.Kind != session.NoticeNoAgents || !n.Notice.OpensAt.IsZero() || !strings.Contains(n.Text, tc.want) {
+			t.Errorf("%s: %q %+v", tc.locale, n.Text, n.Notice)
+		}
+		if meta, _ := st.Get(id); meta.Waiting == nil {
+			t.Errorf("%s: not waiting", tc.locale)
+		}
+	}
+}
+
+// TestWaitingChatSurvivesRestart: a message left for a closed team waits
+// in the store; a new router over it (a restart) takes it back, and when
+// the team opens and its agent is online the agent gets the chat with its
+// history and the customer is told someone is looking at it.
+func TestWaitingChatSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	st, err := session.Open(session.Options{Path: filepath.Join(dir, "s.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { st.Close(context.Background()) }()
+	_, fs := openStores(t)
+	clk := newClock(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)) // Saturday: Mexico City closed until Monday
+	r1, err := New(Options{Config: testRouting(), Store: st, FAQ: fs, DefaultLanguage: "en", Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := escalate(t, r1, st, "es-MX", "quiero hablar con alguien")
+	handed(t, st, id)
+	if _, err := st.Post(context.Background(), session.Message{Session: id, From: session.FromCustomer, CID: "c2", Text: "mi pedido 48213 no llega"}); err != nil {
+		t.Fatal(err)
+	}
+	meta, _ := st.Get(id)
+	if meta.Waiting == nil || meta.Waiting.Lang != "es-MX" {
+		t.Fatalf("waiting %+v", meta.Waiting)
+	}
+	r1.Close()
+
+	// The restart: a new router over the same store.
+	r2, err := New(Options{Config: testRouting(), Store: st, FAQ: fs, DefaultLanguage: "en", Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	waitFor(t, "the waiting chat restored", func() bool { return r2.Holds(id) })
+	// Monday 10:00 in Mexico City: the group opens; its agent connects.
+	clk.set(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	s := &sink{}
+	connectAgent(r2, "ana", "Ana", "agent", []string{"mx-es"}, s)
+	waitFor(t, "the assignment", func() bool { return s.count() == 1 })
+	a := s.assigned[0]
+	if a.Session != id || len(a.History) < 3 || a.History[len(a.History)-1].Text == "" {
+		t.Fatalf("assignment %+v", a)
+	}
+	var sawKept bool
+	for _, m := range a.History {
+		sawKept = sawKept || m.Text == "mi pedido 48213 no llega"
+	}
+	if !sawKept {
+		t.Fatal("the message left is not in the history")
+	}
+	if !strings.Contains(strings.Join(a.Decision.Why, "; "), "picked up") {
+		t.Fatalf("why %v", a.Decision.Why)
+	}
+	n := lastNotice(t, st, id)
+	if n.Notice == nil || n.Notice.Kind != session.NoticePickedUp || n.Notice.Agent == nil || n.Notice.Agent.ID != "ana" || n.Lang != "es" || !strings.Contains(n.Text, "Ana") {
+		t.Fatalf("picked_up notice %+v %q", n.Notice, n.Text)
+	}
+	if meta, _ := st.Get(id); meta.Waiting != nil {
+		t.Fatal("still marked waiting")
+	}
+	if ids, _ := st.Waiting(); len(ids) != 0 {
+		t.Fatalf("waiting index %v", ids)
+	}
+}
+
+// TestWaitingPickedUpOnOpening: the group opens (a fake clock and the
+// opening timer, or a reload) with its agent already online.
+func TestWaitingPickedUpOnReload(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	c := testRouting()
+	c.Groups[0].Overrides = map[string][]string{"2026-11-23": {}, "2026-11-24": {}} // Mexico City closed today and tomorrow
+	r, st := newRouter(t, c, clk)
+	s := &sink{}
+	connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, s)
+	id := escalate(t, r, st, "es", "ayuda")
+	handed(t, st, id)
+	if n := lastNotice(t, st, id); n.Notice == nil || n.Notice.Kind != session.NoticeTeamClosed {
+		t.Fatalf("notice %+v", n.Notice)
+	}
+	if s.count() != 0 {
+		t.Fatal("assigned while closed")
+	}
+	if err := r.Reload(testRouting()); err != nil { // open after all
+		t.Fatal(err)
+	}
+	waitFor(t, "the assignment", func() bool { return s.count() == 1 })
+	if n := lastNotice(t, st, id); n.Notice == nil || n.Notice.Kind != session.NoticePickedUp {
+		t.Fatalf("notice %+v", n.Notice)
+	}
+}
+
+// TestWaitingReleasedIsDropped: a waiting chat the bot took back (the
+// customer started afresh) is not handed to an agent.
+func TestWaitingReleasedIsDropped(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
+	r, st := newRouter(t, testRouting(), clk)
+	id := escalate(t, r, st, "es", "ayuda") // not marked handed: the bot has it
+	clk.set(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	s := &sink{}
+	connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, s)
+	waitFor(t, "the chat dropped", func() bool { return !r.Holds(id) })
+	if s.count() != 0 {
+		t.Fatal("a chat the bot has was assigned")
+	}
+	waitFor(t, "the mark cleared", func() bool { m, _ := st.Get(id); return m.Waiting == nil })
+}
+
+// recorder keeps the queue positions a session's widget is sent.
+type recorder struct {
+	id  uint64
+	mu  sync.Mutex
+	pos []int
+}
+
+func (r *recorder) ID() uint64 { return r.id }
+func (r *recorder) Deliver(ev *session.Event) {
+	if ev.Kind == session.EventQueue {
+		r.mu.Lock()
+		r.pos = append(r.pos, ev.Position)
+		r.mu.Unlock()
+	}
+}
+func (r *recorder) last() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pos) == 0 {
+		return 0
+	}
+	return r.pos[len(r.pos)-1]
+}
+
+// TestQueuePositionsResentOnTierJump: a VIP who goes ahead moves everyone
+// behind one place, and they are told.
+func TestQueuePositionsResentOnTierJump(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	r, st := newRouter(t, testRouting(), clk)
+	busy(r, "mx-es")
+	var recs []*recorder
+	var ids []string
+	for i := 0; i < 3; i++ {
+		id := escalate(t, r, st, "es", "ayuda")
+		rec := &recorder{id: st.NewSubscriberID()}
+		st.Subscribe(id, rec)
+		ids, recs = append(ids, id), append(recs, rec)
+	}
+	vip := escalate(t, r, st, "es", "ayuda", "vip")
+	for i, rec := range recs {
+		waitFor(t, "positions resent", func() bool { return rec.last() == i+2 })
+	}
+	r.mu.Lock()
+	q := r.queues["mx-es"]
+	first := q[0].session
+	r.mu.Unlock()
+	if first != vip {
+		t.Fatal("the VIP is not first")
+	}
+	// A chat leaving the queue moves the others up.
+	s := &sink{}
+	connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, s)
+	waitFor(t, "assigned", func() bool { return s.count() == 2 })
+	waitFor(t, "the queue moved up", func() bool { return recs[1].last() == 1 && recs[2].last() == 2 })
+}
+
+// Compile-time: the store the router uses lists waiting sessions.
+var _ Store = (*session.Store)(nil)
