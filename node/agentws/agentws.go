@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,9 @@ type Options struct {
 		Unsubscribe(id string, sub session.Subscriber)
 		NewSubscriberID() uint64
 	}
+	// SignFile, if set, turns attachments that are files on this node into
+	// links that work for a while (files.Handler.Sign).
+	SignFile     func(stored string) string
 	Logger       *slog.Logger
 	HelloTimeout time.Duration
 	IdleTimeout  time.Duration
@@ -203,7 +207,7 @@ func (c *conn) run(bearer string) {
 	chats := make([]map[string]any, 0, len(held))
 	for _, h := range held {
 		c.subscribe(h.Session)
-		chats = append(chats, assignedFrame(h))
+		chats = append(chats, c.s.assignedFrame(h))
 	}
 	c.send(map[string]any{"type": "welcome", "agent": claims.Subject, "name": name, "role": claims.Role, "groups": claims.Groups,
 		"chats": chats, "server_time": time.Now().UTC().Format(time.RFC3339Nano)})
@@ -296,16 +300,16 @@ func errFrame(cid, code, msg string) map[string]any {
 	return f
 }
 
-func assignedFrame(a routing.Assignment) map[string]any {
+func (s *Server) assignedFrame(a routing.Assignment) map[string]any {
 	hist := make([]map[string]any, 0, len(a.History))
 	for i := range a.History {
-		hist = append(hist, msgFrame(&a.History[i]))
+		hist = append(hist, s.msgFrame(&a.History[i]))
 	}
 	return map[string]any{"type": "assigned", "session": a.Session, "customer": a.Customer, "lang": a.Lang,
 		"needs_translation": a.Decision.NeedsTranslation, "group": a.Decision.Group, "why": a.Decision.Why, "history": hist}
 }
 
-func msgFrame(m *session.Message) map[string]any {
+func (s *Server) msgFrame(m *session.Message) map[string]any {
 	f := map[string]any{"type": "msg", "session": m.Session, "seq": m.Seq, "from": m.From, "text": m.Text, "ts": m.TS}
 	if m.CID != "" {
 		f["cid"] = m.CID
@@ -317,7 +321,16 @@ func msgFrame(m *session.Message) map[string]any {
 		f["intent"] = m.Intent
 	}
 	if len(m.Attachments) > 0 {
-		f["attachments"] = m.Attachments
+		atts := m.Attachments
+		if s.o.SignFile != nil {
+			atts = slices.Clone(atts)
+			for i := range atts {
+				if strings.HasPrefix(atts[i].URL, "/") {
+					atts[i].URL = s.o.SignFile(atts[i].URL)
+				}
+			}
+		}
+		f["attachments"] = atts
 	}
 	if m.Agent != nil {
 		f["agent"] = m.Agent
@@ -331,7 +344,7 @@ func msgFrame(m *session.Message) map[string]any {
 // Assigned implements routing.Sink.
 func (c *conn) Assigned(a routing.Assignment) {
 	c.subscribe(a.Session)
-	c.send(assignedFrame(a))
+	c.send(c.s.assignedFrame(a))
 }
 
 // Unassigned implements routing.Sink.
@@ -347,7 +360,7 @@ func (c *conn) ID() uint64 { return c.id }
 func (c *conn) Deliver(ev *session.Event) {
 	switch ev.Kind {
 	case session.EventMessage:
-		c.send(msgFrame(ev.Msg))
+		c.send(c.s.msgFrame(ev.Msg))
 	case session.EventTyping:
 		if ev.From == session.FromCustomer {
 			c.send(map[string]any{"type": "typing", "session": ev.Session, "from": ev.From, "on": ev.On})

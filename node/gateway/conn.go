@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -341,12 +342,16 @@ func (c *conn) hello(f *frame) bool {
 	}
 	b := frameBuf()
 	defer releaseFrame(b)
-	*b = appendWelcome((*b)[:0], c.sid, top, resumed, g.now())
+	upload := ""
+	if g.files != nil {
+		upload = g.files.UploadToken(c.sid)
+	}
+	*b = appendWelcome((*b)[:0], c.sid, top, resumed, g.now(), upload)
 	if !c.sendNow(*b) {
 		return false
 	}
 	for i := range hist {
-		*b = appendMsg((*b)[:0], &hist[i])
+		*b = appendMsgSigned((*b)[:0], &hist[i], g.sign)
 		if !c.sendNow(*b) {
 			return false
 		}
@@ -391,6 +396,19 @@ func (c *conn) msg(f *frame, cid string) bool {
 		*b = appendError(*b, CodeRateLimited, "slow down", cid)
 		c.enqueue(b)
 		return true
+	}
+	for i, a := range f.Attachments {
+		if !strings.HasPrefix(a.URL, "/") {
+			continue
+		}
+		stored, ok := "", false
+		if c.g.files != nil {
+			stored, ok = c.g.files.Own(c.sid, a.URL)
+		}
+		if !ok {
+			return c.refuse(badFrame("attachment is not a file of this session: upload it with welcome.upload first"), cid)
+		}
+		f.Attachments[i].URL = stored
 	}
 	c.errRun = 0
 	m := session.Message{
@@ -595,7 +613,7 @@ func (c *conn) deliverLocked(ev *session.Event) {
 		c.cursor = ev.Msg.Seq
 		c.g.m.msgOut(string(ev.Msg.From))
 		b := frameBuf()
-		*b = appendMsg(*b, ev.Msg)
+		*b = appendMsgSigned(*b, ev.Msg, c.g.sign)
 		c.enqueueLocked(b)
 	case session.EventTyping:
 		b := frameBuf()

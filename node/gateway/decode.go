@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/url"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/edgedesk/edgedesk/node/session"
@@ -96,8 +97,9 @@ func decodeFrame(data []byte, f *frame) (cid string, err error) {
 		}
 		for _, a := range f.Attachments {
 			u, err := url.Parse(a.URL)
-			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(a.URL) > 2048 || a.Size < 0 || len(a.Name) > 256 || len(a.MIME) > 128 {
-				return cid, badFrame("attachment needs an http(s) url, size >= 0")
+			nodeFile := err == nil && u.Scheme == "" && u.Host == "" && strings.HasPrefix(a.URL, "/") && !strings.HasPrefix(a.URL, "//")
+			if err != nil || !nodeFile && ((u.Scheme != "https" && u.Scheme != "http") || u.Host == "") || len(a.URL) > 2048 || a.Size < 0 || len(a.Name) > 256 || len(a.MIME) > 128 {
+				return cid, badFrame("attachment needs an http(s) url or a file uploaded to this node, size >= 0")
 			}
 		}
 	case "ack":

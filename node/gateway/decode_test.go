@@ -89,7 +89,7 @@ func TestDecodeFrameValues(t *testing.T) {
 		{in: `{"type":"ack","seq":2,"seq":null}`, want: frame{Type: "ack"}, err: "ack needs seq"},
 		{in: `{"Type":"msg"}`, err: "missing type"},
 		{in: `{"type":"hello","v":1,"customer":{"id":"a"},"customer":{"name":"b"}}`, want: frame{Type: "hello", V: 1, HasV: true, HasCustomer: true, Customer: session.Customer{Name: "b"}}},
-		{in: `{"type":"msg","cid":"c","attachments":[null,{"url":"https://a/b","size":-0,"mime":null}]}`, want: frame{Type: "msg", CID: "c", Attachments: []session.Attachment{{}, {URL: "https://a/b"}}}, err: "attachment needs an http(s) url, size >= 0"},
+		{in: `{"type":"msg","cid":"c","attachments":[null,{"url":"https://a/b","size":-0,"mime":null}]}`, want: frame{Type: "msg", CID: "c", Attachments: []session.Attachment{{}, {URL: "https://a/b"}}}, err: "attachment needs an http(s) url or a file uploaded to this node, size >= 0"},
 		{in: `{"type":"contact","cid":"k","email":"ana@example.com","email":null}`, want: frame{Type: "contact", CID: "k"}, err: "contact needs email"},
 		{in: `{"type":"contact","email":"a\u0040b.co"}`, want: frame{Type: "contact", Email: "a@b.co"}},
 		{in: `{"type":"csat","score":3,"comment":"bien","score":4}`, want: frame{Type: "csat", Score: 4, HasScore: true, Comment: "bien"}},

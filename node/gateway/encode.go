@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/edgedesk/edgedesk/node/internal/jsonw"
@@ -12,7 +13,7 @@ import (
 // hand: these frames are on every message's path, and encoding/json would
 // cost reflection and an allocation per frame.
 
-func appendWelcome(dst []byte, sid string, seq uint64, resumed bool, now time.Time) []byte {
+func appendWelcome(dst []byte, sid string, seq uint64, resumed bool, now time.Time, upload string) []byte {
 	dst = append(dst, `{"type":"welcome","session":`...)
 	dst = jsonw.String(dst, sid)
 	dst = append(dst, `,"seq":`...)
@@ -21,6 +22,11 @@ func appendWelcome(dst []byte, sid string, seq uint64, resumed bool, now time.Ti
 	dst = strconv.AppendBool(dst, resumed)
 	dst = append(dst, `,"server_time":"`...)
 	dst = now.UTC().AppendFormat(dst, time.RFC3339Nano)
+	if upload != "" {
+		dst = append(dst, `","upload":`...)
+		dst = jsonw.String(dst, upload)
+		return append(dst, '}')
+	}
 	return append(dst, `"}`...)
 }
 
@@ -62,7 +68,11 @@ func appendQueue(dst []byte, position, etaSec int, group string) []byte {
 	return append(dst, '}')
 }
 
-func appendMsg(dst []byte, m *session.Message) []byte {
+func appendMsg(dst []byte, m *session.Message) []byte { return appendMsgSigned(dst, m, nil) }
+
+// appendMsgSigned is appendMsg with the node's own files (attachment URLs
+// that are a path on this node) turned into signed links by sign.
+func appendMsgSigned(dst []byte, m *session.Message, sign func(string) string) []byte {
 	dst = append(dst, `{"type":"msg","seq":`...)
 	dst = strconv.AppendUint(dst, m.Seq, 10)
 	dst = append(dst, `,"from":`...)
@@ -83,7 +93,11 @@ func appendMsg(dst []byte, m *session.Message) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"url":`...)
-			dst = jsonw.String(dst, a.URL)
+			if sign != nil && strings.HasPrefix(a.URL, "/") {
+				dst = jsonw.String(dst, sign(a.URL))
+			} else {
+				dst = jsonw.String(dst, a.URL)
+			}
 			dst = append(dst, `,"mime":`...)
 			dst = jsonw.String(dst, a.MIME)
 			dst = append(dst, `,"name":`...)

@@ -15,7 +15,7 @@ func TestEncodersProduceValidFrames(t *testing.T) {
 		QuickReplies: []string{"Sí", "No"}, Agent: &session.AgentRef{ID: "a1", Name: "Bo"},
 		Attachments: []session.Attachment{{URL: "https://x.example/a.png", MIME: "image/png", Name: "a.png", Size: 10}}, CID: "c1"}
 	frames := map[string][]byte{
-		"welcome": appendWelcome(nil, "s_abc", 3, true, ts),
+		"welcome": appendWelcome(nil, "s_abc", 3, true, ts, ""),
 		"receipt": appendReceipt(nil, "c1", 9),
 		"error":   appendError(nil, CodeRateLimited, "slow down", "c1"),
 		"msg":     appendMsg(nil, m),

@@ -36,6 +36,11 @@ type Options struct {
 	// Trust says which request headers may fill in a customer's locale and
 	// time zone when hello lacks them.
 	Trust Trust
+	// Files, if set, takes customers' uploads: welcome carries an upload
+	// token, an attachment that is a file on this node must be one of the
+	// session's own, and every msg frame carries freshly signed links to
+	// the node's files. Without it only http(s) attachment URLs are taken.
+	Files Files
 	// Opener opens and resumes sessions (default: one on Store that
 	// knows only this node's sessions). The node shares one with every
 	// channel.
@@ -52,6 +57,8 @@ type Gateway struct {
 	now      func() time.Time
 	trust    Trust
 	opener   *session.Opener
+	files    Files
+	sign     func(string) string // files.Sign, or nil
 	up       websocket.FastHTTPUpgrader
 	origins  map[string]bool // nil: any origin
 
@@ -90,9 +97,13 @@ func New(o Options) *Gateway {
 		now:      o.Now,
 		trust:    o.Trust,
 		opener:   o.Opener,
+		files:    o.Files,
 		conns:    make(map[*conn]struct{}),
 		stop:     make(chan struct{}),
 		jobs:     make(chan job),
+	}
+	if o.Files != nil {
+		g.sign = o.Files.Sign
 	}
 	for _, origin := range o.Config.AllowedOrigins {
 		if origin == "*" {
@@ -307,4 +318,17 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return ErrShuttingDown
 	}
+}
+
+// Files is what the gateway needs of the node's file uploads (package
+// files): tokens for welcome, the check that an attachment is the
+// session's own, and signed links.
+type Files interface {
+	// UploadToken is the bearer token session sid's widget uploads with.
+	UploadToken(sid string) string
+	// Own returns the stored form of an attachment URL sent in session
+	// sid; ok is false for a file of another session.
+	Own(sid, url string) (stored string, ok bool)
+	// Sign turns a stored URL into a link that works for a while.
+	Sign(stored string) string
 }
