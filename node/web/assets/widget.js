@@ -66,7 +66,7 @@
     '--r:var(--edgedesk-radius,14px);font:15px/1.4 var(--edgedesk-font,system-ui,-apple-system,"Segoe UI",Roboto,sans-serif);color:var(--f)}' +
     '*{box-sizing:border-box}button,input,textarea{font:inherit;color:inherit}' +
     '[hidden]{display:none!important}' +
-    ':focus-visible{outline:3px solid var(--a);outline-offset:2px}header :focus-visible{outline-color:#fff}' +
+    ':focus-visible{outline:3px solid var(--a);outline-offset:2px}._h :focus-visible{outline-color:#fff}' +
     'button{cursor:pointer;border:0;background:none;padding:0}' +
     '.l{position:fixed;bottom:20px;right:20px;width:56px;height:56px;border-radius:50%;background:var(--a);color:#fff;' +
     'box-shadow:0 4px 14px #0004;display:grid;place-items:center;z-index:2147483000}' +
@@ -77,9 +77,9 @@
     ':host([data-position=left]) .l,:host([data-position=left]) .p{right:auto;left:20px}' +
     '@media (max-width:480px){.p,:host([data-position]) .p{inset:0;width:auto;height:auto;border-radius:0}}' +
     '@media (prefers-reduced-motion:reduce){*{transition:none!important;animation:none!important}}' +
-    'header{background:var(--a);color:#fff;display:flex;align-items:center;padding:12px 14px;gap:8px}' +
+    '._h{background:var(--a);color:#fff;display:flex;align-items:center;padding:12px 14px;gap:8px}' +
     'h2{margin:0;flex:1;font-weight:600;font-size:16px;color:#fff}' +
-    'header button{color:#fff;font-size:24px;line-height:1;width:32px;height:32px;border-radius:8px}' +
+    '._h button{color:#fff;font-size:24px;line-height:1;width:32px;height:32px;border-radius:8px}' +
     '.s{padding:4px 14px;font-size:13px;background:#fff3c4;color:#4d3b00}.s:empty{display:none}' +
     'ol{list-style:none;margin:0;padding:12px;flex:1;overflow-y:auto;display:flex;flex-direction:column;gap:8px}' +
     'li{max-width:85%;align-self:flex-start;padding:8px 12px;border-radius:var(--r);background:#eef0f4;color:#1b1b1f;white-space:pre-wrap;overflow-wrap:anywhere}' +
@@ -171,7 +171,7 @@
     var panel = el('section', { class: 'p', id: 'p', role: 'dialog', 'aria-labelledby': 'h', hidden: true, 'data-edgedesk': 'panel',
       dir: rtl ? 'rtl' : 'ltr', lang: locale,
       onkeydown: function (e) { if (e.key === 'Escape') toggle(false); } }, [
-      el('header', {}, [el('h2', { id: 'h', text: opts.title || S.title }),
+      el('div', { class: '_h' }, [el('h2', { id: 'h', text: opts.title || S.title }),
         el('button', { type: 'button', 'aria-label': S.close, 'data-edgedesk': 'close', text: '×', onclick: function () { toggle(false); } })]),
       status, log, typing, quick,
       el('form', { class: 'c', onsubmit: function (e) { e.preventDefault(); send(input.value); } }, [
@@ -200,7 +200,8 @@
 
     // Messages: one <li> per seq, in seq order; pending ones (no seq yet) last.
     function render(m, pending) {
-      var li = el('li', { 'data-edgedesk': 'message', 'data-from': m.from, 'data-seq': pending ? null : m.seq, 'data-pending': !!pending },
+      var li = el('li', { 'data-edgedesk': 'message', 'data-from': m.from, 'data-seq': pending ? null : m.seq, 'data-pending': !!pending,
+        'data-notice': m.notice && m.notice.kind },
         [m.from === 'agent' ? el('small', { text: m.name || S.agent }) : null, linkify(el('span', { dir: 'auto' }), m.text)]);
       (m.att || []).forEach(function (a) {
         var url = new URL(a.url, http).href;
