@@ -5,9 +5,10 @@ export EDGEDESK_ORT_LIB ?= $(CURDIR)/$(ORT_LIB)
 
 .PHONY: run test build lint fuzz bench load-idle load-rate clean
 
-## run: a complete node on 127.0.0.1:8080 (data in ./data)
+## run: a complete node on 127.0.0.1:8080 (data in ./data), with the demo shop
 run: $(ORT_LIB)
-	$(GO) run . serve
+	@echo "demo shop with the chat widget: http://127.0.0.1:8080/demo"
+	EDGEDESK_DEMO=$${EDGEDESK_DEMO:-true} $(GO) run . serve
 
 ## test: vet, formatting and every test with the race detector
 test: $(ORT_LIB)

@@ -33,6 +33,9 @@ type Config struct {
 	DebugListen string `yaml:"debug_listen"`
 	// ShutdownTimeout bounds a graceful shutdown; past it the node exits anyway.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Demo serves the demo shop at /demo, with the widget connected to this
+	// node. The widget itself is always served at /widget.js.
+	Demo bool `yaml:"demo"`
 
 	Gateway Gateway `yaml:"gateway"`
 	Auth    Auth    `yaml:"auth"`

@@ -162,3 +162,16 @@ func TestParseRouting(t *testing.T) {
 		t.Fatalf("unknown key: %v", err)
 	}
 }
+
+func TestDemoFromEnv(t *testing.T) {
+	if Default().Demo {
+		t.Fatal("the demo shop must be off by default")
+	}
+	c, err := Load("", []string{"EDGEDESK_DEMO=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Demo {
+		t.Fatal("EDGEDESK_DEMO=true did not turn the demo shop on")
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/edgedesk/edgedesk/node/routing"
 	"github.com/edgedesk/edgedesk/node/sentiment"
 	"github.com/edgedesk/edgedesk/node/session"
+	"github.com/edgedesk/edgedesk/node/web"
 )
 
 // Version is set at build time (-ldflags "-X .../node.Version=...").
@@ -199,6 +200,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 }
 
 func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
+	site := web.New(web.Options{Demo: n.cfg.Demo}) // /widget.js, and /demo when enabled
 	return func(ctx *fasthttp.RequestCtx) {
 		switch string(ctx.Path()) {
 		case "/v1/ws":
@@ -221,7 +223,9 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 		case "/v1/admin/faq":
 			n.serveAdminFAQ(ctx)
 		default:
-			ctx.Error("not found: this node serves /v1/ws, /healthz, /readyz, /metrics", fasthttp.StatusNotFound)
+			if !site.Serve(ctx) {
+				ctx.Error("not found: this node serves /v1/ws, /widget.js, /healthz, /readyz, /metrics", fasthttp.StatusNotFound)
+			}
 		}
 	}
 }

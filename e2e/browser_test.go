@@ -1,0 +1,182 @@
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node"
+	"github.com/edgedesk/edgedesk/node/auth"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// unavailable skips the test, or fails it under CI, where a missing
+// browser is a broken machine rather than a developer's laptop.
+func unavailable(t *testing.T, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") != "" {
+		t.Fatalf("CI is set and the browser test cannot run: %s", msg)
+	}
+	t.Skipf("browser test skipped: %s", msg)
+}
+
+// ensureChromium installs Debian's chromium when it is missing and we may.
+func ensureChromium(t *testing.T) string {
+	if _, err := os.Stat(chromiumPath); err == nil {
+		return chromiumPath
+	}
+	if os.Geteuid() != 0 {
+		unavailable(t, "%s is missing and the test is not root (apt-get install -y chromium)", chromiumPath)
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		unavailable(t, "%s is missing and there is no apt-get", chromiumPath)
+	}
+	t.Logf("installing chromium: apt-get update && apt-get install -y chromium")
+	cmd := exec.Command("sh", "-c", "apt-get update && apt-get install -y chromium")
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		unavailable(t, "apt-get install chromium: %v\n%s", err, tail(out))
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		unavailable(t, "apt-get installed chromium but %s is missing", chromiumPath)
+	}
+	return chromiumPath
+}
+
+// ensureModules runs npm ci when node_modules does not match
+// package-lock.json (a marker holds the lock file's hash).
+func ensureModules(t *testing.T) {
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			unavailable(t, "%s is not installed", tool)
+		}
+	}
+	lock, err := os.ReadFile("package-lock.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(lock)
+	want := hex.EncodeToString(sum[:])
+	marker := filepath.Join("node_modules", ".edgedesk-lock")
+	if got, _ := os.ReadFile(marker); string(got) == want {
+		return
+	}
+	t.Logf("npm ci (playwright-core, axe-core)")
+	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		unavailable(t, "npm ci: %v\n%s", err, tail(out))
+	}
+	os.WriteFile(marker, []byte(want), 0o644)
+}
+
+func tail(b []byte) string {
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+const staffSecret = "e2e-staff-secret-0123456789abcdef0123456789"
+
+// startNode runs a real node with the demo shop on, as `make run` does,
+// plus two agent groups: uk-en (open all week; the spec connects an agent)
+// and fr (closed now, opening in about two hours), for the leave-a-message
+// and rating scenarios.
+func startNode(t *testing.T) string {
+	if os.Getenv("EDGEDESK_ORT_LIB") == "" {
+		lib, _ := filepath.Abs("../.cache/ort/libonnxruntime.so.1")
+		if _, err := os.Stat(lib); err != nil {
+			t.Fatalf("ONNX Runtime missing: run scripts/fetch-ort.sh (or make test) first: %v", err)
+		}
+		t.Setenv("EDGEDESK_ORT_LIB", lib)
+	}
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.Demo = true
+	cfg.Gateway.RateLimit, cfg.Gateway.RateBurst = 1000, 1000
+	cfg.Auth.StaffSecret = staffSecret
+	all, later := map[string][]string{}, map[string][]string{}
+	h := time.Now().UTC().Add(2 * time.Hour).Hour()
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+		all[d] = []string{"00:00-24:00"}
+		later[d] = []string{fmt.Sprintf("%02d:00-%02d:00", h, h+1)}
+	}
+	cfg.Routing.Groups = []config.AgentGroup{
+		{Name: "uk-en", Languages: []string{"en"}, TZ: "Europe/London", Hours: all, Capacity: 5},
+		{Name: "fr", Languages: []string{"fr"}, TZ: "UTC", Hours: later, Capacity: 5},
+	}
+	n, err := node.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("node Run: %v", err)
+		}
+	})
+	base := "http://" + n.Addr().String()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if r, err := http.Get(base + "/readyz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return base
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("node not ready after 30 s")
+		}
+	}
+}
+
+func TestWidgetInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: not in -short")
+	}
+	chromium := ensureChromium(t)
+	ensureModules(t)
+	base := startNode(t)
+	agent, err := auth.Sign(staffSecret, auth.Claims{Subject: "alice", Name: "Alice", Role: "agent", Groups: []string{"uk-en"}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shots := t.TempDir()
+	fails, err := os.MkdirTemp("", "edgedesk-e2e-failures-") // kept when the test fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("EDGEDESK_UPDATE_SCREENSHOTS") != "" {
+		shots, _ = filepath.Abs("../docs/screenshots")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "widget.spec.mjs")
+	cmd.Env = append(os.Environ(), "BASE="+base, "CHROMIUM="+chromium, "AGENT_TOKEN="+agent, "SHOTS="+shots, "FAILS="+fails)
+	out, err := cmd.CombinedOutput()
+	t.Logf("widget.spec.mjs:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser scenarios failed (%v); screenshots of failures in %s", err, fails)
+	}
+	os.RemoveAll(fails)
+	if !strings.Contains(string(out), `"timings"`) {
+		t.Fatal("the spec printed no timings")
+	}
+}

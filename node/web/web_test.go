@@ -1,0 +1,119 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// get runs one request through h the way the node mounts it: paths h does
+// not handle get the node's 404.
+func get(h *Handler, method, path string, hdr ...string) *fasthttp.Response {
+	var ctx fasthttp.RequestCtx
+	ctx.Request.Header.SetMethod(method)
+	ctx.Request.SetRequestURI(path)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		ctx.Request.Header.Set(hdr[i], hdr[i+1])
+	}
+	if !h.Serve(&ctx) {
+		ctx.Error("not found", fasthttp.StatusNotFound)
+	}
+	resp := &fasthttp.Response{}
+	ctx.Response.CopyTo(resp)
+	return resp
+}
+
+func TestWidgetJS(t *testing.T) {
+	h := New(Options{})
+	plain := get(h, "GET", "/widget.js")
+	if plain.StatusCode() != 200 || string(plain.Header.ContentType()) != "application/javascript; charset=utf-8" {
+		t.Fatalf("GET /widget.js: %d %s", plain.StatusCode(), plain.Header.ContentType())
+	}
+	if got := string(plain.Header.Peek("Cache-Control")); got != "public, max-age=300" {
+		t.Errorf("Cache-Control %q", got)
+	}
+	if len(plain.Header.Peek("Content-Encoding")) != 0 || !bytes.Contains(plain.Body(), []byte("window")) {
+		t.Errorf("without Accept-Encoding: encoding %q, body %.40q", plain.Header.Peek("Content-Encoding"), plain.Body())
+	}
+	if string(plain.Header.Peek("Vary")) != "Accept-Encoding" {
+		t.Errorf("Vary %q", plain.Header.Peek("Vary"))
+	}
+
+	gz := get(h, "GET", "/widget.js", "Accept-Encoding", "br, gzip")
+	if string(gz.Header.Peek("Content-Encoding")) != "gzip" {
+		t.Fatalf("Accept-Encoding gzip: Content-Encoding %q", gz.Header.Peek("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(gz.Body()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(body, plain.Body()) {
+		t.Fatalf("gunzipped body differs from the plain one (%v)", err)
+	}
+	etag, gzEtag := string(plain.Header.Peek("ETag")), string(gz.Header.Peek("ETag"))
+	if etag == "" || etag == gzEtag {
+		t.Fatalf("ETags %q and %q: want two, one per encoding", etag, gzEtag)
+	}
+
+	if r := get(h, "GET", "/widget.js", "If-None-Match", etag); r.StatusCode() != 304 || len(r.Body()) != 0 {
+		t.Errorf("If-None-Match: %d with %d bytes", r.StatusCode(), len(r.Body()))
+	}
+	if r := get(h, "GET", "/widget.js", "If-None-Match", `"other"`); r.StatusCode() != 200 {
+		t.Errorf("If-None-Match another tag: %d", r.StatusCode())
+	}
+	if r := get(h, "POST", "/widget.js"); r.StatusCode() != 405 || string(r.Header.Peek("Allow")) != "GET, HEAD" {
+		t.Errorf("POST: %d Allow %q", r.StatusCode(), r.Header.Peek("Allow"))
+	}
+}
+
+// The widget is the shop's first paint cost: its gzipped size is a budget
+// enforced here, not a promise.
+func TestWidgetSizeBudget(t *testing.T) {
+	const budget = 12 << 10
+	h := New(Options{})
+	f := h.files["/widget.js"]
+	t.Logf("widget.js: %d bytes, %d gzipped (budget %d)", len(f.body), len(f.gz), budget)
+	if len(f.gz) > budget {
+		t.Fatalf("widget.js gzipped is %d bytes, over the %d-byte budget", len(f.gz), budget)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	off := New(Options{})
+	for _, p := range []string{"/demo", "/demo/", "/demo/shop.css", "/demo/index.html"} {
+		if r := get(off, "GET", p); r.StatusCode() != 404 {
+			t.Errorf("demo off: GET %s answered %d, want 404", p, r.StatusCode())
+		}
+	}
+	if r := get(off, "GET", "/elsewhere"); r.StatusCode() != 404 {
+		t.Errorf("GET /elsewhere: %d", r.StatusCode())
+	}
+
+	on := New(Options{Demo: true})
+	for _, p := range []string{"/demo", "/demo/"} {
+		r := get(on, "GET", p)
+		if r.StatusCode() != 200 || string(r.Header.ContentType()) != "text/html; charset=utf-8" {
+			t.Fatalf("GET %s: %d %s", p, r.StatusCode(), r.Header.ContentType())
+		}
+		if !bytes.Contains(r.Body(), []byte(`<script src="/widget.js" async data-node=""`)) {
+			t.Errorf("GET %s: the page lacks the widget snippet", p)
+		}
+	}
+	if r := get(on, "GET", "/demo/shop.css", "Accept-Encoding", "gzip"); r.StatusCode() != 200 ||
+		!strings.HasPrefix(string(r.Header.ContentType()), "text/css") || string(r.Header.Peek("Content-Encoding")) != "gzip" {
+		t.Errorf("GET /demo/shop.css: %d %s %q", r.StatusCode(), r.Header.ContentType(), r.Header.Peek("Content-Encoding"))
+	}
+	if r := get(on, "HEAD", "/demo"); r.StatusCode() != 200 {
+		t.Errorf("HEAD /demo: %d", r.StatusCode())
+	}
+
+	ws := New(Options{Demo: true, NodeWS: `wss://chat.example.com/v1/ws?a="b"`})
+	if r := get(ws, "GET", "/demo"); !bytes.Contains(r.Body(), []byte(`data-node="wss://chat.example.com/v1/ws?a=&#34;b&#34;"`)) {
+		t.Errorf("NodeWS is not in the demo's snippet (escaped)")
+	}
+}
