@@ -84,12 +84,13 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 func (h *Handler) UploadToken(sid string) string { return h.o.Signer.UploadToken(sid, h.o.UploadTTL) }
 
 // Own returns the stored form of an attachment URL the customer of
-// session sid sent: the unsigned path of one of that session's files.
-// ok is false for a file of another session; a URL that is not a file of
-// this node comes back unchanged.
+// session sid sent: the unsigned path of one of that session's files. A
+// file of this node is a path under PathPrefix, or an absolute URL to one
+// with a signature (the link an upload answered with). ok is false for a
+// file of another session; any other URL comes back unchanged.
 func (h *Handler) Own(sid, raw string) (string, bool) {
 	u, err := url.Parse(raw)
-	if err != nil || !strings.HasPrefix(u.Path, PathPrefix) {
+	if err != nil || !strings.HasPrefix(u.Path, PathPrefix) || u.IsAbs() && u.Query().Get("sig") == "" {
 		return raw, true
 	}
 	id := strings.TrimPrefix(u.Path, PathPrefix)
@@ -109,6 +110,17 @@ func (h *Handler) Sign(stored string) string {
 
 // ServeUpload is POST /v1/files.
 func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
+	// Shops embed the widget from their own origin: the bearer token, not
+	// cookies, authorises an upload, so any origin may send one.
+	// (Deferred: ctx.Error resets the headers.)
+	defer ctx.Response.Header.Set("Access-Control-Allow-Origin", "*")
+	if ctx.IsOptions() {
+		ctx.Response.Header.Set("Access-Control-Allow-Methods", "POST")
+		ctx.Response.Header.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Edgedesk-Filename")
+		ctx.Response.Header.Set("Access-Control-Max-Age", "600")
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+		return
+	}
 	if !ctx.IsPost() {
 		ctx.Response.Header.Set("Allow", "POST")
 		ctx.Error("method not allowed: POST a file\n", fasthttp.StatusMethodNotAllowed)

@@ -142,3 +142,25 @@ func TestUploadAndServe(t *testing.T) {
 	}
 	r.Body.Close()
 }
+
+// A shop on another origin uploads from its page: the preflight and every
+// answer, errors included, carry CORS headers.
+func TestUploadCORS(t *testing.T) {
+	_, base := serve(t, 1<<10)
+	req, _ := http.NewRequest("OPTIONS", base+"/v1/files", nil)
+	req.Header.Set("Origin", "https://shop.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "authorization,x-edgedesk-filename")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "X-Edgedesk-Filename") {
+		t.Fatalf("preflight: %s %v", resp.Status, resp.Header)
+	}
+	resp, _ = post(t, base, "forged", "x.jpg", []byte("x"))
+	if resp.StatusCode != 401 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("error answer: %s, ACAO %q", resp.Status, resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+}

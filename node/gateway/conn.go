@@ -398,10 +398,7 @@ func (c *conn) msg(f *frame, cid string) bool {
 		return true
 	}
 	for i, a := range f.Attachments {
-		if !strings.HasPrefix(a.URL, "/") {
-			continue
-		}
-		stored, ok := "", false
+		stored, ok := a.URL, !strings.HasPrefix(a.URL, "/")
 		if c.g.files != nil {
 			stored, ok = c.g.files.Own(c.sid, a.URL)
 		}
