@@ -23,9 +23,11 @@ import (
 	"github.com/edgedesk/edgedesk/node/agentws"
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/convo"
+	"github.com/edgedesk/edgedesk/node/corelink"
 	"github.com/edgedesk/edgedesk/node/enrich"
 	"github.com/edgedesk/edgedesk/node/faq"
 	"github.com/edgedesk/edgedesk/node/gateway"
+	"github.com/edgedesk/edgedesk/node/relay"
 	"github.com/edgedesk/edgedesk/node/routing"
 	"github.com/edgedesk/edgedesk/node/sentiment"
 	"github.com/edgedesk/edgedesk/node/session"
@@ -49,9 +51,9 @@ type Node struct {
 	bot    *convo.Engine
 	router *routing.Router
 	agents *agentws.Server
-	sync   *syncer
+	link   *corelink.Link // nil: nats.enabled is false
 	// relayPtr is the cross-node relay, once started (nil: this node alone).
-	relayPtr atomic.Pointer[relay]
+	relayPtr atomic.Pointer[relay.Relay]
 	staff    *auth.Verifier // staff tokens (admin API); nil when disabled
 	gw       *gateway.Gateway
 	srv      *fasthttp.Server
@@ -73,7 +75,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	n := &Node{cfg: cfg, log: log, reg: reg, stopped: make(chan struct{})}
 	defer func() {
 		if err != nil { // close what was opened, in reverse
-			n.sync.close()
+			if n.link != nil {
+				err = errors.Join(err, n.link.Close(context.Background()))
+			}
 			if n.router != nil {
 				n.router.Close()
 			}
@@ -128,13 +132,13 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		return nil, err
 	}
 	if cfg.NATS.Enabled {
-		if err = n.openSync(); err != nil {
+		if err = n.openLink(); err != nil {
 			return nil, err
 		}
 	}
 	n.router, err = routing.New(routing.Options{
 		Config:          cfg.Routing,
-		Store:           routerStore{Store: n.store, relay: &n.relayPtr},
+		Store:           relay.RouterStore{Store: n.store, Relay: &n.relayPtr},
 		FAQ:             n.faq,
 		DefaultLanguage: cfg.Bot.DefaultLanguage,
 		Logger:          log.With("component", "routing"),
@@ -160,8 +164,8 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		n.staff = auth.NewVerifier(cfg.Auth.StaffSecret, cfg.Auth.ClockSkew, nil)
 	}
 	var fetch func(context.Context, string) error
-	if n.sync != nil && n.sync.core {
-		fetch = n.fetchSession
+	if n.link != nil && n.link.Core() {
+		fetch = n.link.Fetch
 	}
 	n.agents = agentws.New(agentws.Options{
 		Verifier:     n.staff,
@@ -293,7 +297,7 @@ func (n *Node) Run(ctx context.Context) error {
 	go func() { serveErr <- n.srv.Serve(n.ln) }()
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	defer stopSweep()
-	n.sync.run()
+	linkErr := n.runLink()
 	go n.store.RunSweeper(sweepCtx, n.cfg.Store.Retention, n.cfg.Store.SweepInterval, n.cfg.Store.SweepBatch)
 	n.ready.Store(true)
 	n.log.Info("edgedesk node ready", "addr", n.ln.Addr().String(), "data_dir", n.cfg.DataDir, "version", Version, "sessions", n.store.Sessions())
@@ -305,6 +309,7 @@ func (n *Node) Run(ctx context.Context) error {
 		if err != nil { // nil: Close was called directly
 			err = fmt.Errorf("node: serve: %w", err)
 		}
+	case err = <-linkErr: // nil: Close was called directly
 	}
 	stopSweep()
 	sctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
@@ -332,7 +337,12 @@ func (n *Node) Close(ctx context.Context) error {
 		}
 		n.agents.Shutdown(ctx)
 		n.router.Close() // its queued work posts to the store: before the store closes
-		n.sync.close()   // the publisher reads the store
+		if n.link != nil {
+			// Before the store: the publisher reads it.
+			if err := n.link.Close(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if err := <-httpDone; err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, fmt.Errorf("node: http shutdown: %w", err))
 		}

@@ -120,11 +120,7 @@ func TestCrossRegionChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	c, err := edgesync.NewRelay(nc, "edge-c", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := edgesync.NewRelay(nc, "edge-c", nil)
 	if _, err := c.Request(t.Context(), "edge-a", "post", []byte(`{"session":"`+wes.Session+`","from":"agent","text":"x"}`)); err == nil {
 		t.Fatal("edge-a took a post from a node the chat is not handed to")
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/model"
@@ -25,6 +26,41 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// counterValue is the value of the counter name with the label pairs
+// labels in reg (0 when it has not been counted yet).
+func counterValue(t *testing.T, reg prometheus.Gatherer, name string, labels ...string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for i := 0; i+1 < len(labels); i += 2 {
+		want[labels[i]] = labels[i+1]
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			got := 0
+			for _, l := range m.GetLabel() {
+				if v, ok := want[l.GetName()]; ok {
+					if v != l.GetValue() {
+						continue metrics
+					}
+					got++
+				}
+			}
+			if got == len(want) {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 // TestUpdatesFromCore: a FAQ published at the core reaches two nodes; a
@@ -73,8 +109,16 @@ func TestUpdatesFromCore(t *testing.T) {
 	}
 	// A FAQ that does not validate changes nothing.
 	v := a.faq.Version()
-	obs.PutBytes(ctx, edgesync.ObjectFAQ, []byte(`{"intent":"greeting","lang":"en","answer":"{{nope}}"}`))
-	time.Sleep(300 * time.Millisecond)
+	refused := func() float64 {
+		return counterValue(t, a.reg, "edgedesk_sync_updates_total", "kind", "faq", "result", "refused")
+	}
+	if n := refused(); n != 0 {
+		t.Fatalf("%v FAQ updates refused before the bad one", n)
+	}
+	if _, err := obs.PutBytes(ctx, edgesync.ObjectFAQ, []byte(`{"intent":"greeting","lang":"en","answer":"{{nope}}"}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the bad FAQ to be refused", func() bool { return refused() == 1 })
 	if a.faq.Version() != v || !strings.HasPrefix(greeting(a), "From the core: ") {
 		t.Fatal("a bad FAQ from the core was applied")
 	}

@@ -5,7 +5,7 @@
 // the durable store-and-forward of session events from the edge
 // (Publisher), the core's archive of every edge (EnsureArchive), FAQ,
 // routing and model updates down from the core (Updates, object store
-// EDGEDESK_FILES), and a session's history for a node a customer
+// EDGEDESK_FILES), a session's raw events for a node a customer
 // reconnected to (FetchHistory), and what lets routing reach the agents of
 // other nodes: each node's agent groups in a KV bucket (Presence) and
 // requests between nodes (Relay).
@@ -16,11 +16,15 @@
 // do), forcing an alias at each use. edgesync says what is synchronised —
 // the edge with its core — and reads well at call sites (edgesync.Publisher).
 //
-// It sees the node only through small interfaces and bytes: Outbox
-// (batches of session events, and a way to say which were published),
-// Applier (apply a FAQ, a routing section, a model), RelayHandler (answer
-// another node's request) and Presence's Local/Update (this node's
-// presence document, the others').
+// It imports nothing of the node (nothing under node/, tests included):
+// it owns its wire format — Event and the kinds it puts in subjects — and
+// sees the node only through small interfaces and bytes: Outbox (batches
+// of events, and a way to say which were published), Applier (apply a FAQ,
+// a routing section, a model), RelayHandler (answer another node's
+// request) and Presence's Local/Update (this node's presence document,
+// the others'). An event's Data is the node's business: edgesync neither
+// decodes it nor applies session rules to it. node/corelink joins this
+// package to the node's session store.
 //
 // Subjects and streams (inspect them with the nats CLI):
 //
@@ -33,8 +37,14 @@
 //	KV bucket EDGEDESK_PRESENCE (core)           key node → its groups, hours, agents, free slots
 //	edgedesk.relay.<node>.<op>                   requests between nodes
 //
-// Events go out as atomic batches in commit order, each event with a
-// Nats-Msg-Id stable across retries ("<node>:<session>.<seq>" for
-// messages); see Publisher for how a batch whose fate is unknown is
-// stored once.
+// Events go out in commit order, each with a Nats-Msg-Id stable across
+// retries ("<node>:<session>.<seq>" for messages). Live traffic goes as
+// separate messages, at most one per session per round (so a failure
+// cannot reorder a session's events); only a backlog goes as atomic
+// batches, from 1,000 waiting events until fewer than 64 remain. See
+// Publisher for how a publish whose fate is unknown is stored once.
+//
+// Concurrency: Publisher, Updates and Presence each run in their own Run
+// (one call at a time); Relay and the package functions are safe for
+// concurrent use.
 package edgesync

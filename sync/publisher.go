@@ -15,8 +15,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/edgedesk/edgedesk/node/session"
 )
 
 // Stream is the JetStream stream of session events.
@@ -29,11 +27,23 @@ const SubjectPrefix = "edgedesk.sessions."
 // the oldest waiting events in commit order, and a way to drop the
 // published ones.
 type Outbox interface {
+	// OutboxShards is the number of shards, each with its own outbox.
 	OutboxShards() int
+	// OutboxReady is signalled (never blocking) after a commit added
+	// events.
 	OutboxReady() <-chan struct{}
-	OutboxBatch(shard int, after uint64, limit int) ([]session.OutboxEvent, error)
+	// AppendOutboxBatch appends to dst the oldest limit waiting events of
+	// shard with a key above after, in commit order, and returns the
+	// extended slice. The publisher hands back the same slice every round
+	// (a draining publisher reads tens of thousands of events a second).
+	AppendOutboxBatch(dst []Event, shard int, after uint64, limit int) ([]Event, error)
+	// OutboxDone deletes published events (their keys, all of shard). Once
+	// the store is closing it returns an error wrapping ErrOutboxClosed.
 	OutboxDone(ctx context.Context, shard int, keys []uint64) error
+	// OutboxDepth is the number of events waiting in all shards.
 	OutboxDepth() int64
+	// OutboxOldest is the commit time of the oldest waiting event (zero
+	// when empty).
 	OutboxOldest() time.Time
 }
 
@@ -159,7 +169,7 @@ func ParseSubject(subject string) (node, sid, kind string, ok bool) {
 }
 
 // Subject is the subject of an event of node.
-func Subject(node string, ev *session.OutboxEvent) string {
+func Subject(node string, ev *Event) string {
 	return SubjectPrefix + node + "." + SessionToken(ev.Session) + "." + ev.Kind
 }
 
@@ -169,7 +179,7 @@ func SessionToken(sid string) string { return strings.ReplaceAll(sid, ".", "~") 
 
 // msgID is an event's de-duplication id at the core: the node's name and
 // the event's id, so that two nodes never share one.
-func (p *Publisher) msgID(ev *session.OutboxEvent) string { return p.o.Node + ":" + ev.ID }
+func (p *Publisher) msgID(ev *Event) string { return p.o.Node + ":" + ev.ID }
 
 // Run publishes until ctx is done. It first makes sure the stream exists,
 // retrying while the core is unreachable (the outbox keeps filling).
@@ -210,6 +220,10 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 	// session's later events, which go in a later round).
 	var after uint64
 	acked := map[uint64]bool{}
+	// buf is the round's batch, reused: the events are copied out of it
+	// (pending) before anything keeps them, and cleared after the round
+	// so it holds no event's data.
+	var buf []Event
 	draining := false
 	// check says the next round must be checked against the stream
 	// first: at start (a crash may have come between an acknowledgement
@@ -229,9 +243,12 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 		// A look at the next few events first: a trickle needs no more
 		// (decoding thousands of events per round would cost more than
 		// publishing the few); a backlog gets a full batch.
-		batch, err := p.o.Outbox.OutboxBatch(shard, after, min(peek, p.o.Batch))
+		batch, err := p.o.Outbox.AppendOutboxBatch(buf[:0], shard, after, min(peek, p.o.Batch))
 		if err == nil && len(batch) == peek && p.o.Batch > peek {
-			batch, err = p.o.Outbox.OutboxBatch(shard, after, p.o.Batch)
+			batch, err = p.o.Outbox.AppendOutboxBatch(batch[:0], shard, after, p.o.Batch)
+		}
+		if cap(batch) > cap(buf) {
+			buf = batch[:0]
 		}
 		if err != nil {
 			p.log.Error("outbox unreadable", "shard", shard, "err", err)
@@ -251,10 +268,10 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 			}
 			continue
 		}
-		pending := make([]session.OutboxEvent, 0, len(batch))
-		for _, ev := range batch {
-			if !acked[ev.Key] {
-				pending = append(pending, ev)
+		pending := make([]Event, 0, len(batch))
+		for i := range batch {
+			if !acked[batch[i].Key] {
+				pending = append(pending, batch[i])
 			}
 		}
 		// Atomic batches from a backlog of atomicMin until it is down to
@@ -274,13 +291,14 @@ func (p *Publisher) loop(ctx context.Context, shard int) {
 				acked[k] = true
 			}
 		}
-		for _, ev := range batch { // move after over what is published
-			if !acked[ev.Key] {
+		for i := range batch { // move after over what is published
+			if !acked[batch[i].Key] {
 				break
 			}
-			after = ev.Key
-			delete(acked, ev.Key)
+			after = batch[i].Key
+			delete(acked, batch[i].Key)
 		}
+		clear(batch)
 		switch {
 		case errors.Is(err, errStoredMeanwhile):
 			backoff = 0 // checked against the stream first, at once
@@ -327,7 +345,7 @@ func (p *Publisher) deleter(shard int, deletes <-chan []uint64) {
 		err := p.o.Outbox.OutboxDone(ctx, shard, keys)
 		cancel()
 		switch {
-		case err == nil, errors.Is(err, session.ErrClosed):
+		case err == nil, errors.Is(err, ErrOutboxClosed):
 			keys = nil
 		case !open:
 			p.log.Error("published events not removed from the outbox; they are checked against the stream at the next start", "shard", shard, "events", len(keys), "err", err)
@@ -354,7 +372,7 @@ const errDuplicate jetstream.ErrorCode = 10201
 // keys that are now in the stream: as one atomic batch, or else (batch
 // holds one event per session) as separate messages. With check, what the
 // stream already holds of batch is found first and not sent again.
-func (p *Publisher) publish(ctx context.Context, batch []session.OutboxEvent, atomic, check bool) ([]uint64, error) {
+func (p *Publisher) publish(ctx context.Context, batch []Event, atomic, check bool) ([]uint64, error) {
 	var done []uint64
 	if check {
 		stored, err := p.stored(ctx, batch)
@@ -424,7 +442,7 @@ const (
 const peek = 256
 
 // firstPerSession keeps, of each session, its first event in batch.
-func firstPerSession(batch []session.OutboxEvent) []session.OutboxEvent {
+func firstPerSession(batch []Event) []Event {
 	seen := make(map[string]struct{}, len(batch))
 	out := batch[:0:0]
 	for i := range batch {
@@ -438,7 +456,7 @@ func firstPerSession(batch []session.OutboxEvent) []session.OutboxEvent {
 
 // sendEach publishes batch (one event per session) as separate messages
 // and returns the keys acknowledged.
-func (p *Publisher) sendEach(ctx context.Context, batch []session.OutboxEvent) ([]uint64, error) {
+func (p *Publisher) sendEach(ctx context.Context, batch []Event) ([]uint64, error) {
 	futures := make([]jetstream.PubAckFuture, 0, len(batch))
 	var firstErr error
 	for i := range batch {
@@ -472,7 +490,7 @@ func (p *Publisher) sendEach(ctx context.Context, batch []session.OutboxEvent) (
 }
 
 // eventMsg is ev as a JetStream message (without batch headers).
-func (p *Publisher) eventMsg(ev *session.OutboxEvent) *nats.Msg {
+func (p *Publisher) eventMsg(ev *Event) *nats.Msg {
 	m := nats.NewMsg(Subject(p.o.Node, ev))
 	m.Data = ev.Data
 	m.Header.Set(jetstream.MsgIDHeader, p.msgID(ev))
@@ -486,7 +504,7 @@ func (p *Publisher) eventMsg(ev *session.OutboxEvent) *nats.Msg {
 // sendBatch publishes batch as one JetStream atomic batch: every message
 // but the last without a reply, the last with the commit header, whose
 // acknowledgement covers the batch.
-func (p *Publisher) sendBatch(ctx context.Context, batch []session.OutboxEvent) error {
+func (p *Publisher) sendBatch(ctx context.Context, batch []Event) error {
 	nc := p.o.JS.Conn()
 	id := nuid.Next()
 	for i := range batch {
@@ -531,7 +549,7 @@ func (p *Publisher) commit(ctx context.Context, m *nats.Msg) error {
 // event per session per round), up to the outbox key of its last event
 // there (Edgedesk-Key): one lookup per session of the batch. It runs only
 // after a failure or a restart.
-func (p *Publisher) stored(ctx context.Context, batch []session.OutboxEvent) (map[uint64]bool, error) {
+func (p *Publisher) stored(ctx context.Context, batch []Event) (map[uint64]bool, error) {
 	st, err := p.sessionStream(ctx)
 	if err != nil {
 		return nil, err

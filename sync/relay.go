@@ -21,51 +21,77 @@ import (
 // retry or give up.
 const RelayPrefix = "edgedesk.relay."
 
-// ErrRelay wraps a request the other node refused or did not answer.
-var ErrRelay = errors.New("edgesync: relay")
-
 // RelayHandler answers the requests other nodes send this one: op names
 // the request, from the sending node.
 type RelayHandler interface {
 	HandleRelay(ctx context.Context, from, op string, data []byte) ([]byte, error)
 }
 
-// Relay carries requests between nodes.
+// Relay carries requests between nodes: Request and Send reach other
+// nodes, Serve answers theirs. It is safe for concurrent use.
 type Relay struct {
 	nc      *nats.Conn
 	node    string
-	h       RelayHandler
 	log     *slog.Logger
 	timeout time.Duration
-	sub     *nats.Subscription
+
+	mu     sync.Mutex
+	h      RelayHandler       // guarded by mu
+	sub    *nats.Subscription // guarded by mu
+	closed bool               // guarded by mu
 }
 
 // relayFrom carries the sending node's name.
 const relayFrom = "Edgedesk-From"
 
-// NewRelay subscribes node's relay subjects; h answers them. Close
-// unsubscribes.
-func NewRelay(nc *nats.Conn, node string, h RelayHandler, log *slog.Logger) (*Relay, error) {
+// NewRelay returns node's end of the relay over nc. It answers nothing
+// until Serve.
+func NewRelay(nc *nats.Conn, node string, log *slog.Logger) *Relay {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Relay{nc: nc, node: node, h: h, log: log, timeout: 5 * time.Second}
+	return &Relay{nc: nc, node: node, log: log, timeout: 5 * time.Second}
+}
+
+// Serve subscribes node's relay subjects; h answers them until Close. It
+// may be called once.
+func (r *Relay) Serve(h RelayHandler) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.closed:
+		return fmt.Errorf("%w: closed", ErrRelay)
+	case r.sub != nil:
+		return fmt.Errorf("%w: already served", ErrRelay)
+	}
+	r.h = h
 	// Each request is answered on its own goroutine: a node is both the
 	// customer's node for some chats and the serving node for others, and
 	// answering one request may take another (a gap in a mirror).
-	sub, err := nc.Subscribe(RelayPrefix+node+".*", func(m *nats.Msg) { go r.serve(m) })
+	sub, err := r.nc.Subscribe(RelayPrefix+r.node+".*", func(m *nats.Msg) { go r.serve(m) })
 	if err != nil {
-		return nil, fmt.Errorf("edgesync: relay subscription: %w", err)
+		return fmt.Errorf("edgesync: relay subscription: %w", err)
 	}
 	r.sub = sub
-	return r, nil
+	return nil
 }
 
-// Close stops answering.
-func (r *Relay) Close() {
-	if r.sub != nil {
-		r.sub.Unsubscribe()
+// Close stops answering; requests from this node still go out. It is
+// idempotent.
+func (r *Relay) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
 	}
+	r.closed = true
+	if r.sub == nil {
+		return nil
+	}
+	if err := r.sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		return fmt.Errorf("edgesync: relay unsubscribe: %w", err)
+	}
+	return nil
 }
 
 type relayReply struct {
@@ -78,7 +104,10 @@ func (r *Relay) serve(m *nats.Msg) {
 	from := m.Header.Get(relayFrom)
 	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
 	defer cancel()
-	out, err := r.h.HandleRelay(ctx, from, op, m.Data)
+	r.mu.Lock()
+	h := r.h
+	r.mu.Unlock()
+	out, err := h.HandleRelay(ctx, from, op, m.Data)
 	if m.Reply == "" {
 		if err != nil {
 			r.log.Warn("relay message not applied", "from", from, "op", op, "err", err)

@@ -1,7 +1,6 @@
 package edgesync
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -10,9 +9,6 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 )
-
-// ErrServer wraps failures to start the embedded server.
-var ErrServer = errors.New("edgesync: embedded nats-server")
 
 // ServerOptions configures the embedded server.
 type ServerOptions struct {

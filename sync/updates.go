@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Files is the object store through which the core hands every node its
@@ -28,41 +29,68 @@ type Applier interface {
 	ApplyModel(data []byte) error
 }
 
-// Updates watches Files and applies every object's latest version: on
-// start (a node that was offline catches up) and whenever the core puts a
-// new one.
-type Updates struct {
+// UpdatesOptions configures Updates.
+type UpdatesOptions struct {
 	JS      jetstream.JetStream
 	Applier Applier
 	Logger  *slog.Logger
-	applied map[string]string // object → digest applied
+	// Registry, if set, takes the updates counter
+	// (edgedesk_sync_updates_total by kind and result).
+	Registry prometheus.Registerer
+}
+
+// Updates watches Files and applies every object's latest version: on
+// start (a node that was offline catches up) and whenever the core puts a
+// new one. Run is not to be called twice at once.
+type Updates struct {
+	o       UpdatesOptions
+	log     *slog.Logger
+	count   *prometheus.CounterVec
+	applied map[string]string // object → digest applied; Run's alone
+}
+
+// NewUpdates returns the watcher; Run starts it. It registers the updates
+// counter with o.Registry.
+func NewUpdates(o UpdatesOptions) *Updates {
+	u := &Updates{
+		o: o, log: o.Logger,
+		count: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "edgedesk_sync_updates_total",
+			Help: "Updates from the core (FAQ, routing, model), by kind and result (applied, refused).",
+		}, []string{"kind", "result"}),
+	}
+	if u.log == nil {
+		u.log = slog.New(slog.DiscardHandler)
+	}
+	if o.Registry != nil {
+		o.Registry.MustRegister(u.count)
+	}
+	return u
 }
 
 // Run watches until ctx is done, reconnecting to the object store while the
-// core is unreachable.
-func (u *Updates) Run(ctx context.Context) {
-	if u.Logger == nil {
-		u.Logger = slog.New(slog.DiscardHandler)
-	}
+// core is unreachable. It returns nil when ctx is done.
+func (u *Updates) Run(ctx context.Context) error {
 	u.applied = map[string]string{}
 	backoff := time.Duration(0)
 	for ctx.Err() == nil {
 		err := u.watch(ctx)
 		if ctx.Err() != nil {
-			return
+			return nil
 		}
 		backoff = nextBackoff(backoff)
-		u.Logger.Warn("watching the core's files failed; retrying", "err", err, "retry_in", backoff)
+		u.log.Warn("watching the core's files failed; retrying", "err", err, "retry_in", backoff)
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-time.After(backoff):
 		}
 	}
+	return nil
 }
 
 func (u *Updates) watch(ctx context.Context) error {
-	obs, err := u.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+	obs, err := u.o.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket:      Files,
 		Description: "edgedesk: FAQ, routing and models from the core, applied by every node",
 		Storage:     jetstream.FileStorage,
@@ -92,9 +120,11 @@ func (u *Updates) watch(ctx context.Context) error {
 			}
 			if err := u.apply(info.Name, data); err != nil {
 				// A bad file is refused whole; the node keeps what it has.
-				u.Logger.Error("update from the core refused", "object", info.Name, "err", err)
+				u.count.WithLabelValues(objectKind(info.Name), "refused").Inc()
+				u.log.Error("update from the core refused", "object", info.Name, "err", err)
 			} else {
-				u.Logger.Info("update from the core applied", "object", info.Name, "bytes", len(data))
+				u.count.WithLabelValues(objectKind(info.Name), "applied").Inc()
+				u.log.Info("update from the core applied", "object", info.Name, "bytes", len(data))
 			}
 			u.applied[info.Name] = info.Digest
 		}
@@ -104,11 +134,25 @@ func (u *Updates) watch(ctx context.Context) error {
 func (u *Updates) apply(name string, data []byte) error {
 	switch name {
 	case ObjectFAQ, ObjectFAQCSV:
-		return u.Applier.ApplyFAQ(name, data)
+		return u.o.Applier.ApplyFAQ(name, data)
 	case ObjectRouting:
-		return u.Applier.ApplyRouting(data)
+		return u.o.Applier.ApplyRouting(data)
 	case ObjectModel:
-		return u.Applier.ApplyModel(data)
+		return u.o.Applier.ApplyModel(data)
 	}
 	return nil
+}
+
+// objectKind is an object's kind label: faq, routing, model, or other
+// (objects a node does not apply).
+func objectKind(name string) string {
+	switch name {
+	case ObjectFAQ, ObjectFAQCSV:
+		return "faq"
+	case ObjectRouting:
+		return "routing"
+	case ObjectModel:
+		return "model"
+	}
+	return "other"
 }
