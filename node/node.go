@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/model"
@@ -59,6 +60,7 @@ type Node struct {
 	srv      *fasthttp.Server
 	ln       net.Listener
 	ready    atomic.Bool
+	stopRun  atomic.Pointer[context.CancelFunc] // ends Run (set while it runs)
 	stopped  chan struct{}
 
 	closeOnce sync.Once
@@ -288,36 +290,52 @@ func (n *Node) Run(ctx context.Context) error {
 	if err := n.Listen(); err != nil {
 		return err
 	}
-	stopDebug, err := n.startDebug()
+	dbg, dbgLn, err := n.debugServer()
 	if err != nil {
 		return err
 	}
-	defer stopDebug(context.Background())
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- n.srv.Serve(n.ln) }()
-	sweepCtx, stopSweep := context.WithCancel(context.Background())
-	defer stopSweep()
-	linkErr := n.runLink()
-	go n.store.RunSweeper(sweepCtx, n.cfg.Store.Retention, n.cfg.Store.SweepInterval, n.cfg.Store.SweepBatch)
+	// The long-lived parts run under one errgroup; the first to fail ends
+	// runCtx, and so the node, with its error. Close called directly ends
+	// it too.
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	n.stopRun.Store(&stop)
+	g, gctx := errgroup.WithContext(runCtx)
+	g.Go(func() error {
+		if err := n.srv.Serve(n.ln); err != nil {
+			return fmt.Errorf("node: serve: %w", err)
+		}
+		return nil // Close shut the server down
+	})
+	g.Go(func() error {
+		return n.store.RunSweeper(gctx, n.cfg.Store.Retention, n.cfg.Store.SweepInterval, n.cfg.Store.SweepBatch)
+	})
+	if n.link != nil {
+		// The link runs until Close stops it, after the router, whose last
+		// posts it still publishes.
+		g.Go(func() error {
+			err := n.link.Run(context.Background())
+			if errors.Is(err, corelink.ErrClosed) {
+				return nil // Close came first
+			}
+			return err
+		})
+	}
+	if dbg != nil {
+		g.Go(func() error { return runDebug(gctx, dbg, dbgLn) })
+	}
 	n.ready.Store(true)
 	n.log.Info("edgedesk node ready", "addr", n.ln.Addr().String(), "data_dir", n.cfg.DataDir, "version", Version, "sessions", n.store.Sessions())
 
-	err = nil
-	select {
-	case <-ctx.Done():
-	case err = <-serveErr:
-		if err != nil { // nil: Close was called directly
-			err = fmt.Errorf("node: serve: %w", err)
-		}
-	case err = <-linkErr: // nil: Close was called directly
-	}
-	stopSweep()
+	<-gctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
 	defer cancel()
-	if cerr := n.Close(sctx); err == nil {
-		err = cerr
+	cerr := n.Close(sctx)
+	if err := g.Wait(); err != nil {
+		n.log.Error("node stopped by a failure", "err", err)
+		return errors.Join(err, cerr)
 	}
-	return err
+	return cerr
 }
 
 // Close shuts the node down in order: stop accepting, close widget
@@ -325,6 +343,9 @@ func (n *Node) Run(ctx context.Context) error {
 // writes and close the store. It is idempotent.
 func (n *Node) Close(ctx context.Context) error {
 	n.closeOnce.Do(func() {
+		if stop := n.stopRun.Load(); stop != nil {
+			(*stop)() // a direct Close ends Run too
+		}
 		n.ready.Store(false)
 		start := time.Now()
 		var errs []error
@@ -335,7 +356,9 @@ func (n *Node) Close(ctx context.Context) error {
 		if err := n.gw.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
-		n.agents.Shutdown(ctx)
+		if err := n.agents.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
 		n.router.Close() // its queued work posts to the store: before the store closes
 		if n.link != nil {
 			// Before the store: the publisher reads it.

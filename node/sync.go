@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 
 	"github.com/edgedesk/edgedesk/config"
@@ -40,24 +39,6 @@ func (n *Node) startRelay() error {
 	n.router.SetRemote(r)
 	n.store.AddObserver(r)
 	return nil
-}
-
-// runLink runs the link to the core until Close; the channel gets Run's
-// result (nil once Close stopped it). The link runs on its own context:
-// Close stops it after the router, whose last posts it still publishes.
-func (n *Node) runLink() <-chan error {
-	if n.link == nil {
-		return nil
-	}
-	done := make(chan error, 1)
-	go func() {
-		err := n.link.Run(context.Background())
-		if err != nil {
-			n.log.Error("link to the core failed", "err", err)
-		}
-		done <- err
-	}()
-	return done
 }
 
 // ApplyFAQ implements edgesync.Applier: the core's FAQ replaces the local
