@@ -16,7 +16,7 @@ func TestImportRules(t *testing.T) {
 	// depend on, so every channel can sit beside the widget.
 	transports := []string{
 		mod + "/node/gateway", mod + "/node/agentws", mod + "/node/relay", mod + "/node/corelink",
-		mod + "/sync", mod + "/node/channels", mod + "/node/web", mod + "/node/mqtt", mod + "/node/email",
+		mod + "/sync", mod + "/node/channels", mod + "/node/web", mod + "/node/files", mod + "/node/mqtt", mod + "/node/email",
 		"github.com/valyala/fasthttp", "github.com/fasthttp/websocket", "github.com/nats-io",
 	}
 	rules := []struct {

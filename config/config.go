@@ -45,6 +45,7 @@ type Config struct {
 	FAQ     FAQ     `yaml:"faq"`
 	Routing Routing `yaml:"routing"`
 	NATS    NATS    `yaml:"nats"`
+	Files   Files   `yaml:"files"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -173,6 +174,7 @@ func Default() *Config {
 		FAQ:     FAQ{Seed: "demo"},
 		Routing: defaultRouting(),
 		NATS:    defaultNATS(),
+		Files:   defaultFiles(),
 	}
 }
 
@@ -351,6 +353,7 @@ func (c *Config) Validate() error {
 	c.validateBot(bad)
 	c.validateRouting(bad)
 	c.validateNATS(bad)
+	c.validateFiles(bad)
 	return errors.Join(errs...)
 }
 

@@ -301,10 +301,9 @@ await scenario('h. team closed: "back at", leave an email (contact → ok)', asy
   check(/Merci/.test(await done.first().textContent()), `no thanks: ${await done.first().textContent()}`);
 });
 
-// An agent (Alice, in a second page: the agent protocol over a WebSocket)
-// takes the chat, answers with her name shown, closes it; the customer rates it.
-await scenario('i. agent chat, named; closed → rating (csat → ok)', async (ctx) => {
-  const context = await ctx({ locale: 'en-GB', timezoneId: 'Europe/London' });
+// agent connects an agent (Alice) in a second page of context, over the
+// agent protocol (a WebSocket); window.frames_ collects what she receives.
+async function agent(context) {
   const agentPage = await context.newPage();
   await agentPage.goto(BASE + '/healthz');
   await agentPage.evaluate(([url, token]) => new Promise((resolve, reject) => {
@@ -313,6 +312,14 @@ await scenario('i. agent chat, named; closed → rating (csat → ok)', async (c
     ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', v: 1, token }));
     ws.onmessage = (e) => { const f = JSON.parse(e.data); window.frames_.push(f); if (f.type === 'welcome') resolve(); if (f.type === 'error') reject(new Error(e.data)); };
   }), [BASE.replace('http', 'ws') + '/v1/agent/ws', AGENT_TOKEN]);
+  return agentPage;
+}
+
+// An agent (Alice, in a second page: the agent protocol over a WebSocket)
+// takes the chat, answers with her name shown, closes it; the customer rates it.
+await scenario('i. agent chat, named; closed → rating (csat → ok)', async (ctx) => {
+  const context = await ctx({ locale: 'en-GB', timezoneId: 'Europe/London' });
+  const agentPage = await agent(context);
   const page = await openShop(context);
   await say(page, 'I want to talk to a human');
   const assigned = await agentPage.waitForFunction(() => window.frames_.find((f) => f.type === 'assigned')).then((h) => h.jsonValue());
@@ -340,16 +347,28 @@ await scenario('i. agent chat, named; closed → rating (csat → ok)', async (c
 });
 
 // Photos: the attach button shows when welcome.upload is present.
-await scenario('j. upload a photo (POST /v1/files), thumbnail in the chat', async (ctx) => {
-  const context = await ctx({ locale: 'en-US' });
+await scenario('j. upload a photo (POST /v1/files): thumbnail in the chat, the agent receives it', async (ctx) => {
+  const context = await ctx({ locale: 'en-GB', timezoneId: 'Europe/London' });
+  const agentPage = await agent(context);
   const page = await openShop(context);
   if (await hook(page, 'attach').isHidden()) throw new Pending('welcome has no upload token: uploads not enabled on the node');
+  await say(page, 'I want to talk to a human');
+  const assigned = await agentPage.waitForFunction(() => window.frames_.find((f) => f.type === 'assigned')).then((h) => h.jsonValue());
   // A 1×1 PNG.
   const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
   const chooser = page.waitForEvent('filechooser');
   await hook(page, 'attach').click();
   await (await chooser).setFiles({ name: 'parcel.png', mimeType: 'image/png', buffer: png });
-  await messages(page, 'customer').and(page.locator('[data-seq]')).locator('img').waitFor();
+  const img = messages(page, 'customer').and(page.locator('[data-seq]')).locator('img');
+  await img.waitFor();
+  await page.waitForFunction((el) => el.complete && el.naturalWidth === 1, await img.elementHandle());
+  const got = await agentPage.waitForFunction((s) => window.frames_.find((f) => f.type === 'msg' && f.session === s && f.attachments), assigned.session).then((h) => h.jsonValue());
+  const att = got.attachments[0];
+  check(att.mime === 'image/png' && att.name === 'parcel.png' && /[?&]sig=/.test(att.url), `agent's attachment ${JSON.stringify(att)}`);
+  const fetched = await agentPage.evaluate(async (u) => { const r = await fetch(u); return { status: r.status, type: r.headers.get('content-type'), size: (await r.arrayBuffer()).byteLength }; }, new URL(att.url, BASE).href);
+  check(fetched.status === 200 && fetched.type === 'image/png' && fetched.size === png.length, `the agent's link: ${JSON.stringify(fetched)}`);
+  const unsigned = await agentPage.evaluate(async (u) => (await fetch(u)).status, new URL(att.url.split('?')[0], BASE).href);
+  check(unsigned === 403, `the file without its signature: HTTP ${unsigned}`);
 });
 
 await spanishContext.close();

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 	"github.com/edgedesk/edgedesk/node/corelink"
 	"github.com/edgedesk/edgedesk/node/enrich"
 	"github.com/edgedesk/edgedesk/node/faq"
+	"github.com/edgedesk/edgedesk/node/files"
 	"github.com/edgedesk/edgedesk/node/gateway"
 	"github.com/edgedesk/edgedesk/node/relay"
 	"github.com/edgedesk/edgedesk/node/routing"
@@ -53,6 +55,7 @@ type Node struct {
 	router *routing.Router
 	agents *agentws.Server
 	link   *corelink.Link // nil: nats.enabled is false
+	files  *files.Handler // customers' uploads; nil when off
 	// relayPtr is the cross-node relay, once started (nil: this node alone).
 	relayPtr atomic.Pointer[relay.Relay]
 	staff    *auth.Verifier // staff tokens (admin API); nil when disabled
@@ -156,6 +159,16 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if err := n.startRelay(); err != nil {
 		return nil, err
 	}
+	if err := n.openFiles(); err != nil {
+		return nil, err
+	}
+	var (
+		filesGW  gateway.Files // a nil interface, not a nil *files.Handler
+		signFile func(string) string
+	)
+	if n.files != nil {
+		filesGW, signFile = n.files, n.files.Sign
+	}
 	var verifier *auth.Verifier
 	if cfg.Auth.WidgetSecret != "" {
 		verifier = auth.NewVerifier(cfg.Auth.WidgetSecret, cfg.Auth.ClockSkew, nil)
@@ -178,6 +191,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		IdleTimeout:  cfg.Gateway.IdleTimeout,
 		PingInterval: cfg.Gateway.PingInterval,
 		WriteTimeout: cfg.Gateway.WriteTimeout,
+		SignFile:     signFile,
 	})
 	n.gw = gateway.New(gateway.Options{
 		Config:   cfg.Gateway,
@@ -187,6 +201,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Metrics:  gateway.NewMetrics(reg),
 		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
 		Opener:   &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")},
+		Files:    filesGW,
 	})
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	n.srv = &fasthttp.Server{
@@ -195,9 +210,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          10 * time.Second,
 		IdleTimeout:           60 * time.Second,
-		MaxRequestBodySize:    16 << 20, // FAQ imports (PUT /v1/admin/faq); WebSockets have no body
-		ReadBufferSize:        8 << 10,  // room for browsers' upgrade headers and cookies
-		ReduceMemoryUsage:     true,     // no idle buffers held for hijacked WebSockets
+		MaxRequestBodySize:    config.MaxUploadBytes, // FAQ imports, uploads; WebSockets have no body
+		ReadBufferSize:        8 << 10,               // room for browsers' upgrade headers and cookies
+		ReduceMemoryUsage:     true,                  // no idle buffers held for hijacked WebSockets
 		Concurrency:           cfg.Gateway.MaxConnections + 1024,
 		NoDefaultServerHeader: true,
 		Logger:                fasthttpLogger{log},
@@ -228,7 +243,17 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			n.agents.ServeWS(ctx)
 		case "/v1/admin/faq":
 			n.serveAdminFAQ(ctx)
+		case "/v1/files":
+			if n.files == nil {
+				ctx.Error("uploads are off on this node (files.enabled, nats.enabled)\n", fasthttp.StatusNotFound)
+				return
+			}
+			n.files.ServeUpload(ctx)
 		default:
+			if n.files != nil && bytes.HasPrefix(ctx.Path(), []byte(files.PathPrefix)) {
+				n.files.ServeFile(ctx)
+				return
+			}
 			if !site.Serve(ctx) {
 				ctx.Error("not found: this node serves /v1/ws, /widget.js, /healthz, /readyz, /metrics", fasthttp.StatusNotFound)
 			}

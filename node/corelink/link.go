@@ -290,3 +290,8 @@ func (l *Link) Fetch(ctx context.Context, sid string) error {
 	l.log.Info("session resumed from the core's history", "session", sid, "messages", len(msgs))
 	return nil
 }
+
+// JetStream is the JetStream the node keeps its streams in: the embedded
+// server's, or the core's for a client of a core. Other components (the
+// customers' files) keep their buckets there too.
+func (l *Link) JetStream() jetstream.JetStream { return l.js }

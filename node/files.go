@@ -1,0 +1,88 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/edgedesk/edgedesk/node/files"
+)
+
+// FilesKeyFile holds the key that signs upload tokens and file links,
+// made on first start; replacing it invalidates every token and link.
+const FilesKeyFile = "files.key"
+
+// openFiles takes customers' uploads when files.enabled and there is a
+// JetStream to keep them in.
+func (n *Node) openFiles() error {
+	if !n.cfg.Files.Enabled {
+		return nil
+	}
+	if n.link == nil {
+		n.log.Warn("files.enabled needs nats.enabled (files are kept in JetStream): uploads are off")
+		return nil
+	}
+	key, err := loadOrMakeKey(filepath.Join(n.cfg.DataDir, FilesKeyFile))
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n.files, err = files.New(ctx, files.Options{
+		JS:       n.link.JetStream(),
+		Signer:   files.NewSigner(key, nil),
+		MaxBytes: n.cfg.Files.MaxBytes,
+		LinkTTL:  n.cfg.Files.LinkTTL,
+		Logger:   n.log.With("component", "files"),
+	})
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	return nil
+}
+
+// loadOrMakeKey reads a 32-byte key from path, writing a random one
+// first when there is none.
+func loadOrMakeKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err == nil {
+		if len(key) < 32 {
+			return nil, fmt.Errorf("%s: %d bytes, want 32: delete it to make a new one", path, len(key))
+		}
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	key = make([]byte, 32)
+	rand.Read(key)
+	if err := writeNew(path, key); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// writeNew writes data to a new file at path, durably, readable by the
+// owner only.
+func writeNew(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
