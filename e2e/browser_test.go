@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,13 +21,15 @@ import (
 
 const chromiumPath = "/usr/bin/chromium"
 
-// unavailable skips the test, or fails it under CI, where a missing
-// browser is a broken machine rather than a developer's laptop.
+// unavailable skips the test on a developer's machine that cannot install
+// what it needs (not root), and fails it everywhere else: under CI (CI set)
+// or as root (CI's case: it could install), a missing browser is a broken
+// machine, not a reason to pass.
 func unavailable(t *testing.T, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") != "" {
-		t.Fatalf("CI is set and the browser test cannot run: %s", msg)
+	if os.Getenv("CI") != "" || os.Geteuid() == 0 {
+		t.Fatalf("the browser test cannot run: %s", msg)
 	}
 	t.Skipf("browser test skipped: %s", msg)
 }
@@ -91,9 +94,9 @@ const staffSecret = "e2e-staff-secret-0123456789abcdef0123456789"
 
 // startNode runs a real node with the demo shop on, as `make run` does,
 // plus two agent groups: uk-en (open all week; the spec connects an agent)
-// and fr (closed now, opening in about two hours), for the leave-a-message
-// and rating scenarios.
-func startNode(t *testing.T) string {
+// and es (closed now, opening in about two hours, until the spec asks
+// openTeams), for the leave-a-message and rating scenarios.
+func startNode(t *testing.T) (string, *node.Node) {
 	if os.Getenv("EDGEDESK_ORT_LIB") == "" {
 		lib, _ := filepath.Abs("../.cache/ort/libonnxruntime.so.1")
 		if _, err := os.Stat(lib); err != nil {
@@ -115,7 +118,7 @@ func startNode(t *testing.T) string {
 	}
 	cfg.Routing.Groups = []config.AgentGroup{
 		{Name: "uk-en", Languages: []string{"en"}, TZ: "Europe/London", Hours: all, Capacity: 5},
-		{Name: "fr", Languages: []string{"fr"}, TZ: "UTC", Hours: later, Capacity: 5},
+		{Name: "es", Languages: []string{"es"}, TZ: "UTC", Hours: later, Capacity: 5},
 	}
 	n, err := node.New(cfg, nil)
 	if err != nil {
@@ -138,7 +141,7 @@ func startNode(t *testing.T) string {
 		if r, err := http.Get(base + "/readyz"); err == nil {
 			r.Body.Close()
 			if r.StatusCode == 200 {
-				return base
+				return base, n
 			}
 		}
 		if time.Now().After(deadline) {
@@ -153,11 +156,16 @@ func TestWidgetInBrowser(t *testing.T) {
 	}
 	chromium := ensureChromium(t)
 	ensureModules(t)
-	base := startNode(t)
+	base, n := startNode(t)
 	agent, err := auth.Sign(staffSecret, auth.Claims{Subject: "alice", Name: "Alice", Role: "agent", Groups: []string{"uk-en"}}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
+	agentES, err := auth.Sign(staffSecret, auth.Claims{Subject: "bea", Name: "Bea", Role: "agent", Groups: []string{"es"}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	control := openTeams(t, n)
 	shots := t.TempDir()
 	fails, err := os.MkdirTemp("", "edgedesk-e2e-failures-") // kept when the test fails
 	if err != nil {
@@ -169,7 +177,7 @@ func TestWidgetInBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "widget.spec.mjs")
-	cmd.Env = append(os.Environ(), "BASE="+base, "CHROMIUM="+chromium, "AGENT_TOKEN="+agent, "SHOTS="+shots, "FAILS="+fails)
+	cmd.Env = append(os.Environ(), "BASE="+base, "CHROMIUM="+chromium, "AGENT_TOKEN="+agent, "AGENT_ES_TOKEN="+agentES, "CONTROL="+control, "SHOTS="+shots, "FAILS="+fails)
 	out, err := cmd.CombinedOutput()
 	t.Logf("widget.spec.mjs:\n%s", out)
 	if err != nil {
@@ -179,4 +187,29 @@ func TestWidgetInBrowser(t *testing.T) {
 	if !strings.Contains(string(out), `"timings"`) {
 		t.Fatal("the spec printed no timings")
 	}
+}
+
+// openTeams serves the spec's one control: POST /open-teams opens every
+// agent group all week (a routing reload, as SIGHUP or the core would
+// send), so a message left for a closed team reaches an agent.
+func openTeams(t *testing.T, n *node.Node) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /open-teams", func(w http.ResponseWriter, r *http.Request) {
+		cfg := config.Default().Routing
+		all := map[string][]string{}
+		for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+			all[d] = []string{"00:00-24:00"}
+		}
+		cfg.Groups = []config.AgentGroup{
+			{Name: "uk-en", Languages: []string{"en"}, TZ: "Europe/London", Hours: all, Capacity: 5},
+			{Name: "es", Languages: []string{"es"}, TZ: "UTC", Hours: all, Capacity: 5},
+		}
+		if err := n.ReloadRouting(cfg); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
