@@ -110,16 +110,8 @@ func startNode(t *testing.T) (string, *node.Node) {
 	cfg.Demo = true
 	cfg.Gateway.RateLimit, cfg.Gateway.RateBurst = 1000, 1000
 	cfg.Auth.StaffSecret = staffSecret
-	all, later := map[string][]string{}, map[string][]string{}
 	h := time.Now().UTC().Add(2 * time.Hour).Hour()
-	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
-		all[d] = []string{"00:00-24:00"}
-		later[d] = []string{fmt.Sprintf("%02d:00-%02d:00", h, h+1)}
-	}
-	cfg.Routing.Groups = []config.AgentGroup{
-		{Name: "uk-en", Languages: []string{"en"}, TZ: "Europe/London", Hours: all, Capacity: 5},
-		{Name: "es", Languages: []string{"es"}, TZ: "UTC", Hours: later, Capacity: 5},
-	}
+	cfg.Routing.Groups = teams(weekly(fmt.Sprintf("%02d:00-%02d:00", h, h+1)))
 	n, err := node.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -197,14 +189,7 @@ func openTeams(t *testing.T, n *node.Node) string {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /open-teams", func(w http.ResponseWriter, r *http.Request) {
 		cfg := config.Default().Routing
-		all := map[string][]string{}
-		for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
-			all[d] = []string{"00:00-24:00"}
-		}
-		cfg.Groups = []config.AgentGroup{
-			{Name: "uk-en", Languages: []string{"en"}, TZ: "Europe/London", Hours: all, Capacity: 5},
-			{Name: "es", Languages: []string{"es"}, TZ: "UTC", Hours: all, Capacity: 5},
-		}
+		cfg.Groups = teams(weekly("00:00-24:00"))
 		if err := n.ReloadRouting(cfg); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}
@@ -212,4 +197,22 @@ func openTeams(t *testing.T, n *node.Node) string {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// teams are the spec's agent groups: uk-en, open all week, and es, open
+// during esHours.
+func teams(esHours map[string][]string) []config.AgentGroup {
+	return []config.AgentGroup{
+		{Name: "uk-en", Languages: []string{"en"}, TZ: "Europe/London", Hours: weekly("00:00-24:00"), Capacity: 5},
+		{Name: "es", Languages: []string{"es"}, TZ: "UTC", Hours: esHours, Capacity: 5},
+	}
+}
+
+// weekly is the same range of hours every day of the week.
+func weekly(r string) map[string][]string {
+	h := map[string][]string{}
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"} {
+		h[d] = []string{r}
+	}
+	return h
 }
