@@ -204,7 +204,9 @@
         'data-notice': m.notice && m.notice.kind },
         [m.from === 'agent' ? el('small', { text: m.name || S.agent }) : null, linkify(el('span', { dir: 'auto' }), m.text)]);
       (m.att || []).forEach(function (a) {
-        var url = new URL(a.url, http).href;
+        var url = new URL(a.url, http);
+        if (!/^https?:$/.test(url.protocol)) return; // never a javascript: or data: link
+        url = url.href;
         li.append(el('a', { href: url, target: '_blank', rel: 'noopener' },
           [/^image\//.test(a.mime) ? el('img', { src: url, alt: a.name || '' }) : a.name || url]));
       });
