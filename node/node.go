@@ -327,7 +327,7 @@ func (n *Node) Run(ctx context.Context) error {
 	n.stopRun.Store(&stop)
 	g, gctx := errgroup.WithContext(runCtx)
 	g.Go(func() error {
-		if err := n.srv.Serve(n.ln); err != nil {
+		if err := n.srv.Serve(n.ln); err != nil && !errors.Is(err, net.ErrClosed) {
 			return fmt.Errorf("node: serve: %w", err)
 		}
 		return nil // Close shut the server down
@@ -392,6 +392,13 @@ func (n *Node) Close(ctx context.Context) error {
 			}
 		}
 		if err := <-httpDone; err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, fmt.Errorf("node: http shutdown: %w", err))
+		}
+		// A Shutdown that came before Serve registered the listener does not
+		// stop it: close the listener too, so Serve always returns.
+		if n.ln == nil {
+			// never listened
+		} else if err := n.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, fmt.Errorf("node: http shutdown: %w", err))
 		}
 		if err := n.store.Close(ctx); err != nil {
