@@ -87,15 +87,34 @@ func (h *Handler) UploadToken(sid string) string { return h.o.Signer.UploadToken
 // session sid sent: the unsigned path of one of that session's files. A
 // file of this node is a path under PathPrefix, or an absolute URL to one
 // with a signature (the link an upload answered with). ok is false for a
-// file of another session; any other URL comes back unchanged.
+// file of another session, for a malformed file id, and for any other
+// path on this node; an absolute URL elsewhere comes back unchanged.
 func (h *Handler) Own(sid, raw string) (string, bool) {
 	u, err := url.Parse(raw)
-	if err != nil || !strings.HasPrefix(u.Path, PathPrefix) || u.IsAbs() && u.Query().Get("sig") == "" {
-		return raw, true
+	switch {
+	case err != nil:
+		return raw, false
+	case u.IsAbs() && (!strings.HasPrefix(u.Path, PathPrefix) || u.Query().Get("sig") == ""):
+		return raw, true // a link elsewhere
+	case !u.IsAbs() && !strings.HasPrefix(raw, PathPrefix):
+		return raw, false // a node path that is not a file
 	}
-	id := strings.TrimPrefix(u.Path, PathPrefix)
-	owner, _, _ := strings.Cut(id, "/")
-	return PathPrefix + id, owner == sid
+	owner, name, ok := strings.Cut(strings.TrimPrefix(u.Path, PathPrefix), "/")
+	return PathPrefix + owner + "/" + name, ok && owner == sid && validName(name)
+}
+
+// validName reports whether name is a file id as newFileID makes them:
+// no dot segments, slashes or escapes can ride along.
+func validName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // Sign turns a stored attachment URL into a link that works for

@@ -102,6 +102,14 @@ func TestUploadAndServe(t *testing.T) {
 	if _, ok := h.Own("s_two", a.URL); ok {
 		t.Fatal("another session may attach this file")
 	}
+	for _, bad := range []string{"/metrics", "/v1/admin/faq", "/v1/files/s_one/../../v1/admin/faq", "/v1/files/s_one/a%2F..%2Fb", "/v1/files/s_one/", "/v1/files/s_one"} {
+		if _, ok := h.Own("s_one", bad); ok {
+			t.Errorf("Own accepted %q", bad)
+		}
+	}
+	if got, ok := h.Own("s_one", "https://shop.example/photo.jpg"); !ok || got != "https://shop.example/photo.jpg" {
+		t.Errorf("a link elsewhere: %q, %v", got, ok)
+	}
 	for _, u := range []string{stored, stored + "?exp=99999999999&sig=AAAA", strings.Replace(a.URL, "s_one", "s_two", 1)} {
 		r, _ := http.Get(base + u)
 		if r.StatusCode != http.StatusForbidden {
