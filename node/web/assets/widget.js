@@ -71,6 +71,7 @@
     '.l{position:fixed;bottom:20px;right:20px;width:56px;height:56px;border-radius:50%;background:var(--a);color:#fff;' +
     'box-shadow:0 4px 14px #0004;display:grid;place-items:center;z-index:2147483000}' +
     '.l svg{width:28px;height:28px;fill:#fff}' +
+    '[data-edgedesk=attach] svg{width:20px;height:20px;display:block;margin:auto}' +
     '.p{position:fixed;bottom:88px;right:20px;width:370px;height:min(600px,calc(100vh - 108px));background:var(--b);' +
     'border-radius:var(--r);box-shadow:0 8px 30px #0005;display:flex;flex-direction:column;overflow:hidden;z-index:2147483001;' +
     'transition:opacity .15s,transform .15s}' +
@@ -158,7 +159,7 @@
     var root = host.attachShadow({ mode: 'open' });
     var input = el('textarea', { id: 'i', rows: 1, placeholder: S.ph, 'data-edgedesk': 'input', dir: 'auto', maxlength: 8000 });
     var file = el('input', { type: 'file', accept: 'image/*,application/pdf', hidden: true, tabindex: -1, 'aria-hidden': 'true', onchange: upload });
-    var attach = el('button', { type: 'button', 'aria-label': S.attach, title: S.attach, 'data-edgedesk': 'attach', hidden: true, text: '📎',
+    var attach = el('button', { type: 'button', 'aria-label': S.attach, title: S.attach, 'data-edgedesk': 'attach', hidden: true,
       onclick: function () { file.click(); } });
     var log = el('ol', { 'aria-label': S.title });
     var status = el('div', { class: 's', role: 'status', 'data-edgedesk': 'status', 'data-state': state });
@@ -167,6 +168,7 @@
     var live = el('div', { class: 'sr', 'aria-live': 'polite' });
     var launcher = el('button', { class: 'l', type: 'button', 'aria-label': S.open, 'aria-expanded': 'false', 'aria-controls': 'p',
       'data-edgedesk': 'launcher', onclick: function () { toggle(true); } });
+    attach.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7"/></svg>'; // an icon, not an emoji: not every system has an emoji font
     launcher.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>';
     var panel = el('section', { class: 'p', id: 'p', role: 'dialog', 'aria-labelledby': 'h', hidden: true, 'data-edgedesk': 'panel',
       dir: rtl ? 'rtl' : 'ltr', lang: locale,
@@ -200,7 +202,7 @@
 
     // Messages: one <li> per seq, in seq order; pending ones (no seq yet) last.
     function render(m, pending) {
-      var li = el('li', { 'data-edgedesk': 'message', 'data-from': m.from, 'data-seq': pending ? null : m.seq, 'data-pending': !!pending,
+      var li = el('li', { dir: 'auto', 'data-edgedesk': 'message', 'data-from': m.from, 'data-seq': pending ? null : m.seq, 'data-pending': !!pending,
         'data-notice': m.notice && m.notice.kind },
         [m.from === 'agent' ? el('small', { text: m.name || S.agent }) : null, linkify(el('span', { dir: 'auto' }), m.text)]);
       (m.att || []).forEach(function (a) {
