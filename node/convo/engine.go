@@ -52,6 +52,12 @@ type Escalation struct {
 	Intent  string
 	Lang    string // the language the bot was answering in
 	TS      time.Time
+	// Rerouted marks a chat already with people that routing lost (a
+	// restart) and is asked to take again; otherwise the bot had the
+	// conversation and handed it over just now, so any chat routing
+	// still keeps for the session is stale (the hand-over lapsed, or the
+	// customer reopened the session).
+	Rerouted bool
 }
 
 // Escalator takes escalations: the routing layer. Escalate runs on the
@@ -255,7 +261,7 @@ func (tu *turn) decide() {
 				// Routing lost the chat (a restart): route it again,
 				// quietly; the customer was already told.
 				tu.t.Notes = append(tu.t.Notes, session.Note{Kind: NoteEscalate, Attrs: map[string]string{
-					"reason": string(st.Human.Reason), "intent": m.Intent, "lang": firstOr(tu.langs, ""),
+					"reason": string(st.Human.Reason), "intent": m.Intent, "lang": firstOr(tu.langs, ""), "rerouted": "1",
 				}})
 				e.met.escalations.WithLabelValues("rerouted").Inc()
 			}
@@ -441,7 +447,8 @@ func (e *Engine) OnNote(n *session.Note) {
 	if n.Kind != NoteEscalate {
 		return
 	}
-	esc := Escalation{Session: n.Session, Seq: n.Seq, Reason: Reason(n.Attrs["reason"]), Intent: n.Attrs["intent"], Lang: n.Attrs["lang"], TS: n.TS}
+	esc := Escalation{Session: n.Session, Seq: n.Seq, Reason: Reason(n.Attrs["reason"]), Intent: n.Attrs["intent"], Lang: n.Attrs["lang"], TS: n.TS,
+		Rerouted: n.Attrs["rerouted"] != ""}
 	if e.esc == nil {
 		e.log.Info("conversation handed to people (no router: it waits for an agent)", "session", esc.Session, "reason", esc.Reason, "lang", esc.Lang)
 		return

@@ -411,12 +411,15 @@ func TestHandedChatRoutedAgainWhenRouterForgot(t *testing.T) {
 	e.SetEscalator(nil, func(string) bool { return holds })
 	c := newChat(t, e, "en")
 	c.one(msg{text: "agent please", intent: "talk_to_human", conf: 0.9, lang: "en"})
+	if len(c.notes) != 1 || c.notes[0].Attrs["rerouted"] != "" {
+		t.Fatalf("a fresh hand-over is marked re-routed: %+v", c.notes)
+	}
 	c.notes = nil
 	// The router lost the chat (a restart): routed again, quietly.
 	if r := c.send(msg{text: "hello?", intent: "greeting", conf: 0.9, lang: "en"}); len(r) != 0 {
 		t.Fatalf("bot spoke in a handed-over chat: %+v", r)
 	}
-	if len(c.notes) != 1 || c.notes[0].Kind != NoteEscalate || c.notes[0].Attrs["reason"] != "requested" {
+	if len(c.notes) != 1 || c.notes[0].Kind != NoteEscalate || c.notes[0].Attrs["reason"] != "requested" || c.notes[0].Attrs["rerouted"] == "" {
 		t.Fatalf("notes %+v", c.notes)
 	}
 	holds, c.notes = true, nil

@@ -146,7 +146,7 @@ func (r *Router) expire(a *Agent, gen uint64) {
 	for _, c := range moved {
 		r.met.requeued.Inc()
 		r.log.Info("agent lost: chat back in the queue", "agent", a.ID, "session", c.session, "group", c.group)
-		r.record(c.session, Decision{Outcome: Queued, Group: c.group, At: r.now(), Why: []string{"agent " + a.ID + " lost for longer than routing.agent_grace: requeued"}}, nil)
+		r.record(c.session, Decision{Outcome: Queued, Group: c.group, At: r.now(), Why: []string{"agent " + a.ID + " lost for longer than routing.agent_grace: requeued"}}, nil, false)
 	}
 	r.drain()
 	r.updatePositions(others)
@@ -199,7 +199,7 @@ func (r *Router) pull(a *Agent) {
 		waiting := r.queues[pg.name]
 		r.mu.Unlock()
 		r.met.decisions.WithLabelValues(string(Assigned), pg.name).Inc()
-		r.record(pick.session, d, nil)
+		r.record(pick.session, d, nil, false)
 		if meta, err := r.store.Get(pick.session); err == nil {
 			r.tellCustomer(meta, pick.lang, d, asg)
 		}

@@ -128,7 +128,7 @@ func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toG
 	r.met.transfers.Inc()
 	from.Unassigned(sessionID, "transferred")
 	r.updatePositions(behind)
-	r.record(sessionID, d, nil)
+	r.record(sessionID, d, nil, false)
 	if meta, err := r.store.Get(sessionID); err == nil {
 		r.tellCustomer(meta, c.lang, d, asg)
 	}

@@ -53,6 +53,10 @@ func (r *Router) routeWith(e convo.Escalation, local bool) {
 		Local: local || meta.Origin != ""} // a chat handed here stays here
 	now := r.now()
 	r.mu.Lock()
+	var stale []*chat // queued behind a stale place, moved up
+	if !e.Rerouted {
+		stale = r.dropStaleLocked(e.Session)
+	}
 	if r.waiting[e.Session] != nil || r.chats[e.Session] != nil { // already with people
 		r.mu.Unlock()
 		return
@@ -92,7 +96,7 @@ func (r *Router) routeWith(e convo.Escalation, local bool) {
 	remote := r.remote
 	r.mu.Unlock()
 	r.met.decisions.WithLabelValues(string(d.Outcome), d.Group).Inc()
-	r.record(e.Session, d, wait)
+	r.record(e.Session, d, wait, !e.Rerouted)
 	if d.Outcome == Relayed {
 		// The other node's router decides among its agents and tells the
 		// customer (through this node); here the chat only waits.
@@ -101,15 +105,38 @@ func (r *Router) routeWith(e convo.Escalation, local bool) {
 				r.async(func() { r.handoffFailed(e, d.Node, err) })
 			}
 		}()
+		r.updatePositions(stale)
 		return
 	}
 	r.tellCustomer(meta, lang, d, asg)
 	if asg != nil {
 		r.deliver(sink, *asg)
 	}
-	// A customer of a higher tier went ahead of others: they hear their
-	// new places.
-	r.updatePositions(behind)
+	// A customer of a higher tier went ahead of others, or a stale place
+	// was freed: they hear their new places.
+	r.updatePositions(append(behind, stale...))
+}
+
+// dropStaleLocked forgets what the router keeps of a session whose
+// conversation the bot took back since (a fresh hand-over is on its way):
+// a waiting chat, or a place in a queue. A chat an agent or another node
+// has stays theirs. It returns the chats that were queued behind it.
+func (r *Router) dropStaleLocked(id string) []*chat {
+	delete(r.waiting, id)
+	c := r.chats[id]
+	if c == nil || c.agent != nil || c.remote != "" {
+		return nil
+	}
+	delete(r.chats, id)
+	q := r.queues[c.group]
+	i := slices.Index(q, c)
+	if i < 0 {
+		return nil
+	}
+	behind := slices.Clone(q[i+1:])
+	r.queues[c.group] = slices.Delete(q, i, i+1)
+	r.met.queued.WithLabelValues(c.group).Set(float64(len(r.queues[c.group])))
+	return behind
 }
 
 // openingLocked makes sure the queues are drained when a group opens at t:
@@ -196,8 +223,10 @@ func (r *Router) positionLocked(c *chat) (int, int) {
 
 // record stores the decision with the session, and whether the
 // conversation waits for people (wait, for a Message outcome) or not (nil:
-// a group has it). One metadata update does both.
-func (r *Router) record(id string, d Decision, wait *session.Waiting) {
+// a group has it). One metadata update does both. A fresh hand-over
+// replaces a waiting mark left from an earlier one; a re-routed chat
+// keeps the mark it had (since when the customer waits).
+func (r *Router) record(id string, d Decision, wait *session.Waiting, fresh bool) {
 	b, err := json.Marshal(d)
 	if err != nil {
 		return
@@ -209,7 +238,7 @@ func (r *Router) record(id string, d Decision, wait *session.Waiting) {
 		switch {
 		case wait == nil:
 			m.Waiting = nil
-		case m.Waiting == nil:
+		case m.Waiting == nil || fresh:
 			m.Waiting = wait
 		}
 		return nil

@@ -145,7 +145,7 @@ func (r *Router) pickUp(c *chat) {
 	r.mu.Unlock()
 	r.met.decisions.WithLabelValues(string(d.Outcome), d.Group).Inc()
 	r.met.pickedUp.Inc()
-	r.record(c.session, d, nil)
+	r.record(c.session, d, nil, false)
 	r.log.Info("waiting chat picked up", "session", c.session, "outcome", d.Outcome, "group", d.Group, "agent", d.Agent)
 	n := &session.Notice{Kind: session.NoticePickedUp, Group: d.Group}
 	vars := map[string]string{}

@@ -298,3 +298,61 @@ func TestQueuePositionsResentOnTierJump(t *testing.T) {
 
 // Compile-time: the store the router uses lists waiting sessions.
 var _ Store = (*session.Store)(nil)
+
+// TestStaleWaitingDoesNotSwallowEscalation: a chat waits for a closed
+// team; the bot takes the session back (the hand-over lapsed) and the
+// customer asks for people again. The new hand-over is routed and told
+// like the first, and the waiting mark is the new one.
+func TestStaleWaitingDoesNotSwallowEscalation(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)) // Saturday: closed
+	r, st := newRouter(t, testRouting(), clk)
+	id := escalate(t, r, st, "es", "ayuda")
+	if !r.Holds(id) {
+		t.Fatal("the chat does not wait")
+	}
+	first := lastNotice(t, st, id)
+	// The bot had the session back for a while; the customer asks again.
+	ctx := context.Background()
+	msg, err := st.Post(ctx, session.Message{Session: id, From: session.FromCustomer, CID: "c2", Text: "quiero hablar con alguien"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.route(convo.Escalation{Session: id, Seq: msg.Seq, Reason: convo.ReasonRequested, Lang: "es"})
+	again := lastNotice(t, st, id)
+	if again.Seq <= msg.Seq || again.Seq == first.Seq || again.Notice == nil || again.Notice.Kind != session.NoticeTeamClosed {
+		t.Fatalf("the second hand-over was not told: %+v (first %d, ask %d)", again, first.Seq, msg.Seq)
+	}
+	if m, _ := st.Get(id); m.Waiting == nil || m.Waiting.Seq != msg.Seq {
+		t.Fatalf("waiting mark %+v, want the second ask (seq %d)", m.Waiting, msg.Seq)
+	}
+	// A re-routed escalation (routing lost the chat) changes nothing.
+	r.route(convo.Escalation{Session: id, Seq: msg.Seq + 5, Reason: convo.ReasonRequested, Lang: "es", Rerouted: true})
+	if n := lastNotice(t, st, id); n.Seq != again.Seq {
+		t.Fatalf("a re-route told the customer again: %+v", n)
+	}
+}
+
+// TestStaleQueuedPlaceFreed: a queued chat the bot took back and escalated
+// afresh goes to the back of the line, and the chat behind moves up.
+func TestStaleQueuedPlaceFreed(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	r, st := newRouter(t, testRouting(), clk)
+	busy(r, "mx-es")
+	a := escalate(t, r, st, "es", "ayuda")
+	b := escalate(t, r, st, "es", "ayuda")
+	rec := &recorder{id: st.NewSubscriberID()}
+	st.Subscribe(b, rec)
+	msg, err := st.Post(context.Background(), session.Message{Session: a, From: session.FromCustomer, CID: "c2", Text: "ayuda"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.route(convo.Escalation{Session: a, Seq: msg.Seq, Reason: convo.ReasonRequested, Lang: "es"})
+	waitFor(t, "b moved up", func() bool { return rec.last() == 1 })
+	r.mu.Lock()
+	q := r.queues["mx-es"]
+	order := []string{q[0].session, q[1].session}
+	r.mu.Unlock()
+	if len(q) != 2 || order[0] != b || order[1] != a {
+		t.Fatalf("queue %v, want [%s %s]", order, b, a)
+	}
+}
