@@ -112,20 +112,34 @@ func ReadJSONLFile(path string, opts ReadOptions) ([]Example, error) {
 	return ReadJSONL(f, path, opts)
 }
 
-// BaseLanguage returns the lower-case primary subtag of a BCP 47 tag or
-// locale ("zh-CN" -> "zh", "pt_BR" -> "pt", "de-ba" -> "de"). Norwegian
-// Bokmål and Nynorsk ("nb", "nn") map to "no".
+// BaseLanguage returns the language a model knows a BCP 47 tag or
+// locale by: its lower-case primary subtag ("zh-CN" -> "zh", "pt_BR" ->
+// "pt", "de-ba" -> "de"), except that Chinese in Traditional characters
+// is "zh-Hant" ("zh-Hant", "zh-TW", "zh-HK", "zh-MO"; "zh-Hans-HK" is
+// "zh"). Norwegian Bokmål and Nynorsk ("nb", "nn") map to "no".
 func BaseLanguage(tag string) string {
-	tag = strings.TrimSpace(tag)
-	if i := strings.IndexAny(tag, "-_.@"); i >= 0 {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	if i := strings.IndexAny(tag, ".@"); i >= 0 {
 		tag = tag[:i]
 	}
-	tag = strings.ToLower(tag)
-	switch tag {
+	subs := strings.FieldsFunc(tag, func(r rune) bool { return r == '-' || r == '_' })
+	if len(subs) == 0 {
+		return ""
+	}
+	switch subs[0] {
 	case "nb", "nn":
 		return "no"
+	case "zh":
+		for _, sub := range subs[1:] {
+			switch sub {
+			case "hans":
+				return "zh"
+			case "hant", "tw", "hk", "mo":
+				return "zh-Hant"
+			}
+		}
 	}
-	return tag
+	return subs[0]
 }
 
 // Fingerprint returns a stable digest of a data set: sha256 over the

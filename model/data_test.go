@@ -47,7 +47,8 @@ func TestReadJSONL(t *testing.T) {
 
 func TestBaseLanguage(t *testing.T) {
 	for in, want := range map[string]string{
-		"en-US": "en", "zh_CN": "zh", "ZH-Hant-TW": "zh", "de-ba": "de", "nb": "no", "nn-NO": "no",
+		"en-US": "en", "zh_CN": "zh", "ZH-Hant-TW": "zh-Hant", "zh-HK": "zh-Hant", "zh-Hans-HK": "zh", "zh-TW": "zh-Hant", "zh": "zh",
+		"de-ba": "de", "nb": "no", "nn-NO": "no", "en_US.UTF-8": "en",
 		"es": "es", "": "", " pt-BR ": "pt", "sr-Latn": "sr",
 	} {
 		if got := BaseLanguage(in); got != want {

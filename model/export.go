@@ -139,6 +139,9 @@ func LoadModel(data []byte) (*Model, error) {
 	if m.feat, err = NewFeaturizer(man.Featurizer); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadModel, err)
 	}
+	if len(man.Scripts) > 0 {
+		m.feat = m.feat.WithScripts(man.Scripts)
+	}
 	if m.intent, err = loadHead(&om.Graph, "", man.Featurizer.Buckets, man.Arch.Dim, man.Arch.Hidden, len(man.Labels)); err != nil {
 		return nil, err
 	}

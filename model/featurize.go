@@ -32,6 +32,10 @@ type FeaturizerConfig struct {
 	MaxRunes int `json:"max_runes"`
 	// Seed perturbs the hash functions.
 	Seed uint64 `json:"seed"`
+	// Fold 1 folds accents, the Turkish i and Arabic letter variants out
+	// of the intent features (fold.go); 0 keeps them (models made before
+	// it).
+	Fold int `json:"fold,omitempty"`
 }
 
 // DefaultFeaturizerConfig returns the parameters used when the trainer is
@@ -67,6 +71,8 @@ func (c FeaturizerConfig) Validate() error {
 		return fmt.Errorf("%w: lang char n-grams [%d, %d] invalid", ErrBadConfig, c.LangCharMin, c.LangCharMax)
 	case c.MaxRunes < 1 || c.MaxRunes > 1<<16:
 		return fmt.Errorf("%w: max_runes %d not in [1, 65536]", ErrBadConfig, c.MaxRunes)
+	case c.Fold < 0 || c.Fold > 1:
+		return fmt.Errorf("%w: fold %d not in [0, 1]", ErrBadConfig, c.Fold)
 	}
 	return nil
 }
@@ -76,19 +82,25 @@ type Features struct {
 	IDs     []int32 // intent feature buckets, with repetitions
 	LangIDs []int32 // language feature buckets, with repetitions
 	Runes   int     // length of the normalised text in runes
+	// Letters counts the letters of the text; Foreign those in scripts
+	// the model was not trained on (only with Featurizer.SetScripts).
+	Letters, Foreign int
 }
 
 // Reset empties f, keeping its capacity.
 func (f *Features) Reset() {
 	f.IDs = f.IDs[:0]
 	f.LangIDs = f.LangIDs[:0]
-	f.Runes = 0
+	f.Runes, f.Letters, f.Foreign = 0, 0, 0
 }
 
 // Featurizer turns text into hashed features. It is immutable and safe for
 // concurrent use.
 type Featurizer struct {
 	cfg FeaturizerConfig
+	// known marks the scripts (indexes of knownScripts, and ScriptOther
+	// last) whose letters are not foreign; nil counts no letters.
+	known []bool
 }
 
 // NewFeaturizer validates cfg and returns a featurizer.
@@ -97,6 +109,20 @@ func NewFeaturizer(cfg FeaturizerConfig) (*Featurizer, error) {
 		return nil, err
 	}
 	return &Featurizer{cfg: cfg}, nil
+}
+
+// WithScripts returns a featurizer like f that counts the letters of a
+// text outside scripts (Features.Foreign).
+func (f *Featurizer) WithScripts(scripts []string) *Featurizer {
+	g := &Featurizer{cfg: f.cfg, known: make([]bool, len(knownScripts)+1)}
+	for _, name := range scripts {
+		for i, s := range knownScripts {
+			if s.name == name {
+				g.known[i] = true
+			}
+		}
+	}
+	return g
 }
 
 // Config returns the featurizer's parameters.
@@ -141,10 +167,25 @@ func (f *Featurizer) Featurize(text string) Features {
 func (f *Featurizer) AppendFeatures(dst *Features, text string) {
 	s := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(s)
-	f.normalize(s, text)
+	text = f.prepare(s, text)
+	fold := f.cfg.Fold > 0 && !isASCII(text)
+	f.tokenize(s, text, fold)
 	dst.Runes = max(0, len(s.runes)-2)
 	f.appendIntent(s, dst)
+	if f.known != nil {
+		for _, r := range s.runes {
+			if i := scriptIndex(r); i >= 0 {
+				dst.Letters++
+				if !f.known[i] {
+					dst.Foreign++
+				}
+			}
+		}
+	}
 	if f.cfg.LangBuckets > 0 {
+		if fold {
+			f.tokenize(s, text, false) // the language head sees the accents
+		}
 		f.appendLang(s, dst)
 	}
 }
@@ -155,14 +196,16 @@ func (f *Featurizer) AppendFeatures(dst *Features, text string) {
 func (f *Featurizer) NormalizeText(text string) string {
 	s := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(s)
-	f.normalize(s, text)
+	f.tokenize(s, f.prepare(s, text), f.cfg.Fold > 0)
 	if len(s.runes) < 2 {
 		return ""
 	}
 	return string(s.runes[1 : len(s.runes)-1])
 }
 
-func (f *Featurizer) normalize(s *scratch, text string) {
+// prepare cuts text to the input bound and, unless it is ASCII, applies
+// NFKC and case folding.
+func (f *Featurizer) prepare(s *scratch, text string) string {
 	if len(text) > f.maxInputBytes() {
 		cut := f.maxInputBytes()
 		for cut > 0 && !utf8.RuneStart(text[cut]) {
@@ -175,6 +218,12 @@ func (f *Featurizer) normalize(s *scratch, text string) {
 		s.caser.Reset()
 		text = s.caser.String(text)
 	}
+	return text
+}
+
+// tokenize fills s with the normalised runes of prepared text and its
+// tokens; fold applies foldRune first.
+func (f *Featurizer) tokenize(s *scratch, text string, fold bool) {
 	s.runes = append(s.runes[:0], ' ')
 	s.starts = s.starts[:0]
 	s.ends = s.ends[:0]
@@ -187,6 +236,10 @@ func (f *Featurizer) normalize(s *scratch, text string) {
 		if r < utf8.RuneSelf {
 			if 'A' <= r && r <= 'Z' {
 				r += 'a' - 'A'
+			}
+		} else if fold {
+			if r = foldRune(r); r < 0 {
+				continue
 			}
 		}
 		word := isWordRune(r)

@@ -174,3 +174,76 @@ func equalInt32(a, b []int32) bool {
 	}
 	return true
 }
+
+// TestFold: with Fold 1 what customers leave out stops mattering to the
+// intent features, while the language head still sees the accents.
+func TestFold(t *testing.T) {
+	cfg := DefaultFeaturizerConfig()
+	cfg.Fold = 1
+	f, err := NewFeaturizer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := [][2]string{
+		{"devolução", "devolucao"},
+		{"ĐƠN HÀNG của tôi", "don hang cua toi"},
+		{"SİPARİŞ", "sipariş"},
+		{"siparış", "sipariş"},
+		{"İADE", "iade"},
+		{"Zamówienie dotarło?", "zamowienie dotarlo"},
+		{"أين طَلَبي؟", "اين طلبي"},
+		{"إلغاء الطلبية", "الغاء الطلبيه"},
+		{"عـــايز", "عايز"},
+		{"Где мой заказ? Ещё нет", "где мои заказ еще нет"},
+	}
+	for _, p := range same {
+		if a, b := f.NormalizeText(p[0]), f.NormalizeText(p[1]); a != b {
+			t.Errorf("%q → %q, %q → %q: want the same", p[0], a, p[1], b)
+		}
+		if a, b := f.Featurize(p[0]), f.Featurize(p[1]); !equalInt32(a.IDs, b.IDs) {
+			t.Errorf("%q and %q: intent features differ", p[0], p[1])
+		}
+	}
+	// Kana voicing marks, Hangul syllables and Thai vowels are letters,
+	// not accents: kept.
+	for _, in := range []string{"が", "ご注文", "주문", "คำสั่งซื้อ", "日本語のテキスト"} {
+		if got, want := f.NormalizeText(in), testFeaturizer(t).NormalizeText(in); got != want {
+			t.Errorf("%q folded to %q, want %q", in, got, want)
+		}
+	}
+	a, b := f.Featurize("não"), f.Featurize("nao")
+	if equalInt32(a.LangIDs, b.LangIDs) {
+		t.Error("the language features lost the accent")
+	}
+	// Fold 0 (older models) keeps accents in the intent features.
+	if g := testFeaturizer(t); g.NormalizeText("devolução") != "devolução" {
+		t.Error("fold 0 folded")
+	}
+}
+
+func TestScripts(t *testing.T) {
+	f := testFeaturizer(t).WithScripts([]string{"Latin", "Han"})
+	for _, tt := range []struct {
+		in               string
+		letters, foreign int
+	}{
+		{"where is order 48213", 12, 0},
+		{"我的订单 48213", 4, 0},
+		{"Где мой заказ", 11, 11},
+		{"order Где", 8, 3},
+		{"🙂 123 ?!", 0, 0},
+	} {
+		got := f.Featurize(tt.in)
+		if got.Letters != tt.letters || got.Foreign != tt.foreign {
+			t.Errorf("%q: letters %d foreign %d, want %d %d", tt.in, got.Letters, got.Foreign, tt.letters, tt.foreign)
+		}
+	}
+	if n := testFeaturizer(t).Featurize("Где"); n.Letters != 0 {
+		t.Error("a featurizer without scripts counted letters")
+	}
+	for r, want := range map[rune]string{'a': "Latin", 'я': "Cyrillic", '字': "Han", 'ก': "Thai", 'ش': "Arabic", '한': "Hangul", 'ა': "Georgian", '1': "", 'ꦲ': ScriptOther} {
+		if got := ScriptOf(r); got != want {
+			t.Errorf("ScriptOf(%q) = %q, want %q", r, got, want)
+		}
+	}
+}

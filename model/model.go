@@ -27,9 +27,12 @@ type Manifest struct {
 	Threshold   float32          `json:"threshold"`
 	Temperature float32          `json:"temperature"`
 	LangTemp    float32          `json:"lang_temperature,omitempty"`
-	Fingerprint string           `json:"fingerprint"`
-	Seed        uint64           `json:"seed"`
-	Metrics     TrainMetrics     `json:"metrics"`
+	// Scripts are the writing systems of the in-scope training text; a
+	// message mostly in others is not understood (gate).
+	Scripts     []string     `json:"scripts,omitempty"`
+	Fingerprint string       `json:"fingerprint"`
+	Seed        uint64       `json:"seed"`
+	Metrics     TrainMetrics `json:"metrics"`
 }
 
 // Arch is the network shape.
@@ -123,15 +126,37 @@ func Train(ctx context.Context, train, dev, langExtra []Example, opt TrainOption
 		Arch: Arch{Dim: opt.Dim, Hidden: opt.Hidden}, Temperature: temp,
 		Fingerprint: fingerprint, Seed: opt.Seed,
 	}
-	m.Manifest.Threshold = m.chooseThreshold(dvFeats, dvSet.labels, opt.TargetReject)
-	m.Manifest.Metrics.Dev = m.scoreDev(dvFeats, dev)
+	// The threshold is chosen on text in the model's languages: a message
+	// in another is not understood whatever its confidence (gate).
+	inLang := make([]int, 0, len(dev))
+	for i, ex := range dev {
+		if ex.Lang != LangOther {
+			inLang = append(inLang, i)
+		}
+	}
+	thFeats, thLabels := make([]Features, len(inLang)), make([]int32, len(inLang))
+	for j, i := range inLang {
+		thFeats[j], thLabels[j] = dvFeats[i], dvSet.labels[i]
+	}
+	m.Manifest.Threshold = m.chooseThreshold(thFeats, thLabels, opt.TargetReject)
 	m.Manifest.Metrics.NTrain, m.Manifest.Metrics.NDev = len(train), len(dev)
 	m.Manifest.Metrics.DevHeldOut = heldOut
 	m.Manifest.Metrics.Epochs = epochs
+	if oos != "" {
+		var texts []string
+		for _, ex := range train {
+			if ex.Intent != oos {
+				texts = append(texts, ex.Text)
+			}
+		}
+		m.Manifest.Scripts = scriptsOf(texts, minScriptLetters)
+		m.feat = feat.WithScripts(m.Manifest.Scripts)
+	}
 
 	if err := m.trainLang(ctx, feat, train, dev, langExtra, opt, pb); err != nil {
 		return nil, err
 	}
+	m.Manifest.Metrics.Dev = m.scoreDev(dev)
 	m.Manifest.Metrics.TrainSeconds = math.Round(time.Since(start).Seconds()*100) / 100
 	return m, nil
 }
@@ -314,13 +339,13 @@ func (m *Model) chooseThreshold(feats []Features, gold []int32, targetReject flo
 	return float32(math.Floor(t*1e4) / 1e4)
 }
 
-func (m *Model) scoreDev(feats []Features, dev []Example) Metrics {
+func (m *Model) scoreDev(dev []Example) Metrics {
 	gold := make([]string, len(dev))
 	pred := make([]string, len(dev))
 	und := make([]bool, len(dev))
-	for i, f := range feats {
-		p := m.predictFeatures(f, 1)
-		gold[i], pred[i], und[i] = dev[i].Intent, p.Intent, p.Understood
+	for i, ex := range dev {
+		p := m.Predict(ex.Text, "", 1)
+		gold[i], pred[i], und[i] = ex.Intent, p.Intent, p.Understood
 		if !p.Understood {
 			pred[i] = p.Top[0].Label
 		}
@@ -359,7 +384,31 @@ func (m *Model) Predict(text, localeHint string, k int) Prediction {
 		softmaxInPlace(lp)
 	}
 	p.Lang, p.LangConfidence = combineLang(m.Manifest.Langs, lp, localeHint, nil, f.Runes)
+	gate(&m.Manifest, &p, &f)
 	return p
+}
+
+// LangOther is the language head's class for text in none of the model's
+// languages.
+const LangOther = "other"
+
+// minScriptLetters is how many letters of a script the in-scope training
+// text needs for the model to know the script (Manifest.Scripts).
+const minScriptLetters = 20
+
+// gate marks a message in no language the model understands — written
+// mostly in a script its in-scope training text never used, or in a
+// language its head calls "other" — not understood: such a message gets
+// no confident intent, whatever the intent head says.
+func gate(man *Manifest, p *Prediction, f *Features) {
+	foreign := f.Letters > 0 && 2*f.Foreign > f.Letters
+	if !foreign && p.Lang != LangOther {
+		return
+	}
+	if foreign && slices.Contains(man.Langs, LangOther) {
+		p.Lang, p.LangConfidence = LangOther, 1
+	}
+	p.Understood, p.Intent = false, man.OOSLabel
 }
 
 // Probs returns the intent and language probabilities computed in pure Go.
@@ -434,6 +483,9 @@ func combineLang(langs []string, probs []float32, hint string, allowed map[strin
 		if l == h {
 			hinted = i
 		}
+	}
+	if hinted < 0 && h == "zh-Hant" { // a model without Traditional Chinese
+		hinted = slices.Index(langs, "zh")
 	}
 	// Short messages carry little evidence: temper the head's probabilities
 	// (p^(runes/20)) before weighing them against the declared locale.

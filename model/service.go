@@ -98,6 +98,7 @@ func NewService(modelPath string, opts ServiceOptions) (*Service, error) {
 		for _, l := range opts.Languages {
 			s.allowed[BaseLanguage(l)] = true
 		}
+		s.allowed[LangOther] = true // text in none of them stays "other"
 	}
 	e, err := s.load(modelPath)
 	if err != nil {
@@ -551,6 +552,7 @@ func (w *worker) run(batch []*request) {
 				softmaxInPlace(lp)
 			}
 			p.Lang, p.LangConfidence = combineLang(w.e.man.Langs, lp, hint, w.e.svc.allowed, r.feats[i].Runes)
+			gate(w.e.man, &p, &r.feats[i])
 			r.out[i] = p
 			row++
 		}

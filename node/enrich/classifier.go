@@ -92,6 +92,11 @@ func (c *classifier) classify(ctx context.Context, m *session.Message) {
 		return
 	}
 	m.Intent, m.Confidence, m.Lang = p.Intent, p.Confidence, p.Lang
+	if p.Lang == model.LangOther {
+		// In none of the model's languages: no language to answer in but
+		// the customer's locale (and the message is not understood).
+		m.Lang = ""
+	}
 	if !p.Understood {
 		c.notUnderstood.Inc()
 	}
