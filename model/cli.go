@@ -7,10 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // TrainCommand implements `edgedesk train`:
@@ -23,7 +25,7 @@ func TrainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	d := DefaultTrainOptions()
 	data := fs.String("data", "", "training data, JSON Lines with \"text\", \"intent\" and optional \"lang\"; several files separated by commas (required)")
-	devPath := fs.String("dev", "", "dev data for early stopping, calibration and the threshold (default: hold out 10% of -data)")
+	devPath := fs.String("dev", "", "dev data for early stopping, calibration and the threshold, comma-separated files (default: hold out 10% of -data)")
 	langPath := fs.String("lang-data", "", "extra JSON Lines with \"text\" and \"lang\" for the language head only")
 	out := fs.String("out", "", "output model file (required)")
 	seed := fs.Uint64("seed", d.Seed, "random seed; the same seed and data give the same model")
@@ -35,6 +37,7 @@ func TrainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	charMin := fs.Int("char-min", d.Featurizer.CharMin, "shortest character n-gram")
 	charMax := fs.Int("char-max", d.Featurizer.CharMax, "longest character n-gram (0 = none)")
 	wordNgrams := fs.Int("word-ngrams", d.Featurizer.WordNgrams, "longest word n-gram")
+	fold := fs.Int("fold", d.Featurizer.Fold, "1: fold accents, the Turkish i and Arabic letter variants out of the intent features")
 	epochs := fs.Int("epochs", d.Epochs, "maximum epochs")
 	patience := fs.Int("patience", d.Patience, "stop after this many epochs without dev improvement")
 	lr := fs.Float64("lr", d.LR, "Adam learning rate")
@@ -50,18 +53,13 @@ func TrainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fs.Usage()
 		return fmt.Errorf("%w: -data and -out are required", ErrBadConfig)
 	}
-	var train []Example
-	for _, p := range strings.Split(*data, ",") {
-		exs, err := ReadJSONLFile(p, ReadOptions{RequireIntent: true})
-		if err != nil {
-			return err
-		}
-		train = append(train, exs...)
+	train, err := readFiles(*data)
+	if err != nil {
+		return err
 	}
-	var err error
 	var dev, langExtra []Example
 	if *devPath != "" {
-		if dev, err = ReadJSONLFile(*devPath, ReadOptions{RequireIntent: true}); err != nil {
+		if dev, err = readFiles(*devPath); err != nil {
 			return err
 		}
 	}
@@ -74,6 +72,7 @@ func TrainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	opt.Seed, opt.Dim, opt.Hidden, opt.LangDim = *seed, *dim, *hidden, *langDim
 	opt.Featurizer.Buckets, opt.Featurizer.LangBuckets = *buckets, *langBuckets
 	opt.Featurizer.CharMin, opt.Featurizer.CharMax, opt.Featurizer.WordNgrams = *charMin, *charMax, *wordNgrams
+	opt.Featurizer.Fold = *fold
 	opt.Epochs, opt.Patience, opt.LR, opt.Batch, opt.Dropout = *epochs, *patience, *lr, *batch, *dropout
 	opt.OOSLabel, opt.TargetReject = *oos, *reject
 	if !*quiet {
@@ -110,10 +109,32 @@ type EvalReport struct {
 	Model      string `json:"model"`
 	ModelBytes int64  `json:"model_bytes"`
 	Metrics
-	LangAccuracy *float64 `json:"lang_accuracy,omitempty"`
-	P50us        float64  `json:"p50_us"`
-	P99us        float64  `json:"p99_us"`
+	// LangAccuracy is the language head's accuracy on the utterances
+	// labelled with one of its languages; LangShortAccuracy the same on
+	// those of ShortRunes runes or fewer (LangShortN of them).
+	LangAccuracy      *float64 `json:"lang_accuracy,omitempty"`
+	LangShortAccuracy *float64 `json:"lang_short_accuracy,omitempty"`
+	LangShortN        int      `json:"lang_short_n,omitempty"`
+	// LangConfusion counts the language head's mistakes, "gold>predicted".
+	LangConfusion map[string]int `json:"lang_confusion,omitempty"`
+	// ByLang breaks the figures down by the utterances' language labels.
+	ByLang []LangEval `json:"by_lang,omitempty"`
+	P50us  float64    `json:"p50_us"`
+	P99us  float64    `json:"p99_us"`
 }
+
+// LangEval is EvalReport's breakdown for one language label.
+type LangEval struct {
+	Lang string `json:"lang"`
+	Metrics
+	LangAccuracy      *float64 `json:"lang_accuracy,omitempty"`
+	LangShortAccuracy *float64 `json:"lang_short_accuracy,omitempty"`
+	LangShortN        int      `json:"lang_short_n,omitempty"`
+}
+
+// ShortRunes is the length up to which an utterance counts as short for
+// EvalReport.LangShortAccuracy.
+const ShortRunes = 20
 
 // EvalCommand implements `edgedesk eval`:
 //
@@ -125,7 +146,7 @@ func EvalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	modelPath := fs.String("model", "", "model file (required)")
-	data := fs.String("data", "", "labelled JSON Lines (required)")
+	data := fs.String("data", "", "labelled JSON Lines, comma-separated files (required)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	lib := fs.String("ort-lib", "", "ONNX Runtime library (default: $EDGEDESK_ORT_LIB or .cache/ort/libonnxruntime.so.1)")
 	if err := fs.Parse(args); err != nil {
@@ -135,7 +156,7 @@ func EvalCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Usage()
 		return fmt.Errorf("%w: -model and -data are required", ErrBadConfig)
 	}
-	exs, err := ReadJSONLFile(*data, ReadOptions{RequireIntent: true})
+	exs, err := readFiles(*data)
 	if err != nil {
 		return err
 	}
@@ -175,7 +196,9 @@ func evaluate(ctx context.Context, svc *Service, exs []Example) (*EvalReport, er
 	pred := make([]string, len(exs))
 	und := make([]bool, len(exs))
 	lat := make([]float64, len(exs))
-	langN, langOK := 0, 0
+	var all langTally
+	per := map[string]*langTally{}
+	confusion := map[string]int{}
 	for i, ex := range exs {
 		t0 := time.Now()
 		p, err := svc.Classify(ctx, ex.Text, "")
@@ -185,20 +208,72 @@ func evaluate(ctx context.Context, svc *Service, exs []Example) (*EvalReport, er
 		}
 		gold[i], und[i] = ex.Intent, p.Understood
 		pred[i] = p.Top[0].Label
+		t := per[ex.Lang]
+		if t == nil {
+			t = &langTally{}
+			per[ex.Lang] = t
+		}
+		t.idx = append(t.idx, i)
 		if ex.Lang != "" && slices.Contains(info.Langs, ex.Lang) {
-			langN++
-			if p.Lang == ex.Lang {
-				langOK++
+			short := utf8.RuneCountInString(ex.Text) <= ShortRunes
+			all.add(p.Lang == ex.Lang, short)
+			t.add(p.Lang == ex.Lang, short)
+			if p.Lang != ex.Lang {
+				confusion[ex.Lang+">"+p.Lang]++
 			}
 		}
 	}
 	met := Score(gold, pred, und, info.OOSLabel)
 	rep := &EvalReport{Metrics: met, P50us: percentile(lat, 50), P99us: percentile(lat, 99)}
-	if langN > 0 {
-		a := float64(langOK) / float64(langN)
-		rep.LangAccuracy = &a
+	rep.LangAccuracy, rep.LangShortAccuracy, rep.LangShortN = all.figures()
+	if len(confusion) > 0 {
+		rep.LangConfusion = confusion
+	}
+	if len(per) > 1 {
+		for _, lang := range slices.Sorted(maps.Keys(per)) {
+			t := per[lang]
+			g, p, u := make([]string, len(t.idx)), make([]string, len(t.idx)), make([]bool, len(t.idx))
+			for j, i := range t.idx {
+				g[j], p[j], u[j] = gold[i], pred[i], und[i]
+			}
+			le := LangEval{Lang: lang, Metrics: Score(g, p, u, info.OOSLabel)}
+			le.PerIntent = nil
+			le.LangAccuracy, le.LangShortAccuracy, le.LangShortN = t.figures()
+			rep.ByLang = append(rep.ByLang, le)
+		}
 	}
 	return rep, nil
+}
+
+// langTally counts the language head's answers on one set of utterances.
+type langTally struct {
+	idx                    []int // the utterances' indexes
+	n, ok, shortN, shortOK int
+}
+
+func (t *langTally) add(ok, short bool) {
+	t.n++
+	if short {
+		t.shortN++
+	}
+	if ok {
+		t.ok++
+		if short {
+			t.shortOK++
+		}
+	}
+}
+
+func (t *langTally) figures() (acc, short *float64, shortN int) {
+	if t.n > 0 {
+		a := float64(t.ok) / float64(t.n)
+		acc = &a
+	}
+	if t.shortN > 0 {
+		s := float64(t.shortOK) / float64(t.shortN)
+		short = &s
+	}
+	return acc, short, t.shortN
 }
 
 func printReport(w io.Writer, r *EvalReport) {
@@ -213,11 +288,39 @@ func printReport(w io.Writer, r *EvalReport) {
 	if r.LangAccuracy != nil {
 		fmt.Fprintf(w, "language accuracy %.4f\n", *r.LangAccuracy)
 	}
+	if r.LangShortAccuracy != nil {
+		fmt.Fprintf(w, "language accuracy, %d utterances of %d runes or fewer: %.4f\n", r.LangShortN, ShortRunes, *r.LangShortAccuracy)
+	}
+	if len(r.ByLang) > 0 {
+		fmt.Fprintf(w, "\n%-8s %5s %8s %8s %8s %9s %8s %8s\n", "lang", "n", "accuracy", "in-scope", "oos rec", "false oos", "lang id", "short id")
+		pct := func(p *float64) string {
+			if p == nil {
+				return "–"
+			}
+			return fmt.Sprintf("%.1f%%", 100**p)
+		}
+		for _, l := range r.ByLang {
+			fmt.Fprintf(w, "%-8s %5d %7.1f%% %8s %8s %9s %8s %8s\n", l.Lang, l.N, 100*l.Accuracy, pct(l.InScopeAccuracy), pct(l.OOSRecall), pct(l.FalseOOS), pct(l.LangAccuracy), pct(l.LangShortAccuracy))
+		}
+	}
 	fmt.Fprintf(w, "latency per utterance: p50 %.1f µs  p99 %.1f µs\n\n", r.P50us, r.P99us)
 	fmt.Fprintf(w, "%-40s %7s %9s %7s %7s\n", "intent", "support", "precision", "recall", "f1")
 	for _, im := range r.PerIntent {
 		fmt.Fprintf(w, "%-40s %7d %9.4f %7.4f %7.4f\n", im.Intent, im.Support, im.Precision, im.Recall, im.F1)
 	}
+}
+
+// readFiles reads labelled examples from comma-separated JSON Lines files.
+func readFiles(paths string) ([]Example, error) {
+	var all []Example
+	for _, p := range strings.Split(paths, ",") {
+		exs, err := ReadJSONLFile(p, ReadOptions{RequireIntent: true})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, exs...)
+	}
+	return all, nil
 }
 
 // IsUsageError reports whether err came from flag parsing (including -h).

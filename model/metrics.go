@@ -17,6 +17,9 @@ type Metrics struct {
 	// OOSRecall is the share of out-of-scope utterances marked not
 	// understood (nil when the data has none).
 	OOSRecall *float64 `json:"oos_recall"`
+	// FalseOOS is the share of in-scope utterances marked not understood
+	// or out of scope (nil when the data has no out-of-scope label).
+	FalseOOS *float64 `json:"false_oos,omitempty"`
 	// Coverage is the share of utterances the model claims to understand.
 	Coverage  float64         `json:"coverage"`
 	PerIntent []IntentMetrics `json:"per_intent,omitempty"`
@@ -43,7 +46,7 @@ func Score(gold, pred []string, understood []bool, oosLabel string) Metrics {
 	fp := map[string]int{}
 	fn := map[string]int{}
 	support := map[string]int{}
-	var correct, inN, inCorrect, oosN, oosHit, covered int
+	var correct, inN, inCorrect, inOOS, oosN, oosHit, covered int
 	for i, g := range gold {
 		p := pred[i]
 		if understood[i] {
@@ -69,6 +72,9 @@ func Score(gold, pred []string, understood []bool, oosLabel string) Metrics {
 			if p == g {
 				inCorrect++
 			}
+			if oosLabel != "" && p == oosLabel {
+				inOOS++
+			}
 		}
 	}
 	m.Accuracy = float64(correct) / float64(len(gold))
@@ -78,6 +84,8 @@ func Score(gold, pred []string, understood []bool, oosLabel string) Metrics {
 		m.OOSRecall = &r
 		a := float64(inCorrect) / float64(max(inN, 1))
 		m.InScopeAccuracy = &a
+		f := float64(inOOS) / float64(max(inN, 1))
+		m.FalseOOS = &f
 	}
 	labels := make([]string, 0, len(support))
 	seen := map[string]bool{}
