@@ -28,6 +28,8 @@ type style struct {
 	dayFmt string
 	// zero is the digit zero of the language's numbering system (0: ASCII).
 	zero rune
+	// hm separates hours and minutes: ":" unless set.
+	hm string
 }
 
 var styles = map[string]*style{
@@ -42,6 +44,10 @@ var styles = map[string]*style{
 	"de":      {days: [7]string{"So.", "Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa."}, clock: h24},
 	"it":      {days: [7]string{"dom", "lun", "mar", "mer", "gio", "ven", "sab"}, clock: h24},
 	"nl":      {days: [7]string{"zo", "ma", "di", "wo", "do", "vr", "za"}, clock: h24},
+	"pl":      {days: [7]string{"niedz.", "pon.", "wt.", "śr.", "czw.", "pt.", "sob."}, clock: h24},
+	"id":      {days: [7]string{"Min", "Sen", "Sel", "Rab", "Kam", "Jum", "Sab"}, clock: h24, hm: "."},
+	"vi":      {days: [7]string{"CN", "Th 2", "Th 3", "Th 4", "Th 5", "Th 6", "Th 7"}, clock: h24},
+	"th":      {days: [7]string{"อา.", "จ.", "อ.", "พ.", "พฤ.", "ศ.", "ส."}, clock: h24},
 	"ru":      {days: [7]string{"вс", "пн", "вт", "ср", "чт", "пт", "сб"}, clock: h24},
 	"tr":      {days: [7]string{"Paz", "Pzt", "Sal", "Çar", "Per", "Cum", "Cmt"}, clock: h24},
 	"ja":      {days: [7]string{"日", "月", "火", "水", "木", "金", "土"}, clock: h24Bare},
@@ -169,7 +175,11 @@ func (st *style) appendClock(dst []byte, t time.Time) []byte {
 		dst = st.digit(dst, h/10)
 	}
 	dst = st.digit(dst, h%10)
-	dst = append(dst, ':')
+	if st.hm != "" {
+		dst = append(dst, st.hm...)
+	} else {
+		dst = append(dst, ':')
+	}
 	dst = st.digit(dst, m/10)
 	dst = st.digit(dst, m%10)
 	if st.clock == h12 && !st.amFirst {
