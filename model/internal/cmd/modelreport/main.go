@@ -35,7 +35,7 @@ func run(ctx context.Context, args []string) error {
 		defer pprof.StopCPUProfile()
 	}
 	if len(args) == 0 {
-		return fmt.Errorf("usage: modelreport train|eval|report|langid ...")
+		return fmt.Errorf("usage: modelreport train|eval|report|langid|curve ...")
 	}
 	switch args[0] {
 	case "train":
@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string) error {
 		return langid(ctx, args[1:])
 	case "eval":
 		return model.EvalCommand(ctx, args[1:], os.Stdout, os.Stderr)
+	case "curve":
+		return curve(ctx, args[1:])
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }
