@@ -46,9 +46,12 @@ func upper(c byte) byte {
 }
 
 // isWide reports whether r belongs to the scripts written without spaces
-// between words (Han, kana, Hangul, …): everything from U+2E80 on that is
-// a letter. A keyword next to such a letter is still a word of its own.
-func isWide(r rune) bool { return r >= 0x2e80 }
+// between words (Han, kana, Hangul, …: everything from U+2E80 on that is
+// a letter; Thai, Lao, Khmer, Myanmar). A keyword next to such a letter is
+// still a word of its own.
+func isWide(r rune) bool {
+	return r >= 0x2e80 || r >= 0x0e00 && r <= 0x0eff || r >= 0x1000 && r <= 0x109f || r >= 0x1780 && r <= 0x17ff
+}
 
 // wordLetter reports whether r continues a space-separated word: ASCII
 // letters and the letters of alphabetic scripts (é, ß, ñ, Cyrillic, …).

@@ -95,8 +95,12 @@ var (
 
 // expansion is what Chain derives from one input tag.
 type expansion struct {
-	base string   // canonical base language, "" when the tag is invalid
-	tags []string // the tag and its parents, most specific first
+	base string // canonical base language, "" when the tag is invalid
+	// script is the tag's script, explicit or (Chinese) guessed from the
+	// region; explicit says it was in the tag ("zh-Hant", not "zh-TW").
+	script   string
+	explicit bool
+	tags     []string // the tag and its parents, most specific first
 }
 
 var invalidExpansion = &expansion{}
@@ -121,6 +125,7 @@ func expand(s string) *expansion {
 	}
 	if script != (language.Script{}) {
 		add(ti.join(script, false, false))
+		e.script, e.explicit = script.String(), ti.script != (language.Script{})
 	}
 	add(e.base)
 	return e
@@ -158,9 +163,11 @@ func cachedExpand(s string) *expansion {
 //
 //  1. the declared locale ("es-MX") and its parents ("es");
 //  2. the detected language of the message and its parents — but when
-//     its base language differs from the locale's, it comes FIRST: a
-//     customer whose browser says en-US but who writes in Spanish is
-//     answered in Spanish;
+//     its base language differs from the locale's, or it names a script
+//     that differs from the locale's, it comes FIRST: a customer whose
+//     browser says en-US but who writes in Spanish is answered in
+//     Spanish, one whose browser says zh-CN but who writes Traditional
+//     characters (detected "zh-Hant") in Traditional;
 //  3. defaultLang and its parents.
 //
 // Right after each tag come its configured extra fallbacks, extra[tag]
@@ -182,7 +189,7 @@ func Chain(locale, detected, defaultLang string, extra map[string][]string) []st
 func AppendChain(dst []string, locale, detected, defaultLang string, extra map[string][]string) []string {
 	start := len(dst)
 	first, second := cachedExpand(locale), cachedExpand(detected)
-	if second.base != "" && second.base != first.base {
+	if second.base != "" && (second.base != first.base || second.explicit && first.script != "" && second.script != first.script) {
 		first, second = second, first
 	}
 	for _, e := range [3]*expansion{first, second, cachedExpand(defaultLang)} {

@@ -68,6 +68,8 @@ func TestChain(t *testing.T) {
 		{"zh-Hans", "zh-Hans", "", "en", "zh-Hans zh en"},
 		{"zh", "zh", "", "en", "zh zh-Hans en"},
 		{"declared en, writes zh", "en-US", "zh", "en", "zh zh-Hans en-US en"},
+		{"declared zh-CN, writes Traditional", "zh-CN", "zh-Hant", "en", "zh-Hant zh zh-CN zh-Hans en"},
+		{"declared zh-TW, writes Simplified", "zh-TW", "zh-Hans", "en", "zh-Hans zh zh-TW zh-Hant en"},
 		{"script and variant", "sr-Latn-RS", "", "en", "sr-Latn-RS sr-Latn sr en"},
 		{"variant", "de-CH-1996", "", "en", "de-CH-1996 de-CH de en"},
 		{"extension dropped", "en-US-u-ca-gregory", "", "en", "en-US en"},

@@ -13,7 +13,7 @@ import (
 // bot texts _fallback, _handoff, _flow_cancelled and _flow_expired, and
 // routing's texts to the customer (_agent_joined, _queued, _team_closed,
 // _no_agents, _picked_up, _chat_closed), in every language of the
-// default model, one file a language under demo/. A node
+// default model (DemoLanguages), one file a language under demo/. A node
 // seeds an empty store with it (SeedIfEmpty) so that it answers out of
 // the box; its policies (30-day returns, €50 free shipping, …) are made
 // up and meant to be replaced.
@@ -43,3 +43,7 @@ func joinDemo() []byte {
 	}
 	return b.Bytes()
 }
+
+// DemoLanguages are the languages of the demo FAQ: those of the default
+// intent model.
+var DemoLanguages = []string{"en", "es", "pt", "fr", "de", "it", "nl", "pl", "ru", "tr", "ar", "ja", "ko", "zh", "zh-Hant", "id", "vi", "th"}

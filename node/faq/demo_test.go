@@ -23,7 +23,7 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	snap := newSnapshot(1, answers)
-	for _, lang := range []string{"en", "es", "zh"} {
+	for _, lang := range DemoLanguages {
 		for _, intent := range demoIntents {
 			if _, ok := snap.get(intent, lang); !ok {
 				t.Errorf("no %s entry in %s", intent, lang)
@@ -50,14 +50,14 @@ func TestDemo(t *testing.T) {
 		checkScript(t, name, a)
 	}
 	// Routing's texts to the customer, in every demo language.
-	for _, lang := range []string{"en", "es", "zh", "zh-Hant"} {
+	for _, lang := range DemoLanguages {
 		for _, intent := range []string{"_agent_joined", "_queued", "_team_closed", "_no_agents", "_picked_up", "_chat_closed"} {
 			if _, ok := snap.get(intent, lang); !ok {
 				t.Errorf("no %s entry in %s", intent, lang)
 			}
 		}
 	}
-	for _, lang := range []string{"en", "es", "zh", "zh-Hant"} {
+	for _, lang := range DemoLanguages {
 		a, ok := snap.get("track_order", lang)
 		if !ok {
 			t.Errorf("no track_order in %s", lang)
@@ -126,9 +126,12 @@ func TestDemoChains(t *testing.T) {
 		{"es-MX", "", "greeting", "es"},
 		{"en-US", "es", "greeting", "es"},      // writes Spanish in an English browser
 		{"zh-HK", "zh", "greeting", "zh-Hant"}, // Traditional where there is one
-		{"zh-TW", "", "cancel_order", "zh"},    // else Simplified before English
+		{"zh-TW", "", "cancel_order", "zh-Hant"},
+		{"zh-SG", "zh-Hant", "greeting", "zh-Hant"}, // writes Traditional in a Simplified browser
 		{"zh-CN", "", "greeting", "zh"},
-		{"fr-FR", "", "shipping", "en"},
+		{"fr-FR", "", "shipping", "fr"},
+		{"pt-BR", "", "shipping", "pt"},
+		{"sv-SE", "", "shipping", "en"}, // no Swedish: the merchant's default
 		{"", "zh", "_fallback", "zh"},
 	}
 	for _, tt := range tests {
