@@ -6,8 +6,9 @@
 // size, and accepted only when its content — not its name — is a JPEG,
 // PNG, WebP or PDF (Sniff). Location, camera and other metadata are
 // removed from images before anything is stored (Strip): EXIF, XMP,
-// IPTC, comments and text chunks; a JPEG keeps only its orientation, so
-// phone photos stay upright. Files are kept in a JetStream object store
+// IPTC and comments; a JPEG keeps only its orientation, so phone photos
+// stay upright, and a PNG or WebP only the chunks on an allowlist of what
+// draws the image. Files are kept in a JetStream object store
 // (bucket EDGEDESK_UPLOADS on the node's NATS), named by session, and
 // served back (GET /v1/files/<id>) only through short-lived signed links
 // (Signer.Link), which the node issues to the session's customer and its

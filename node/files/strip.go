@@ -10,9 +10,10 @@ import (
 // Strip returns b without the metadata that can locate or identify the
 // customer: for JPEG every APPn segment but JFIF, ICC profiles and Adobe
 // colour information, and every comment, keeping the EXIF orientation in
-// a minimal EXIF segment of its own; for PNG the eXIf, tEXt, zTXt, iTXt
-// and tIME chunks; for WebP the EXIF and XMP chunks. Other types come
-// back unchanged. An image whose structure cannot be followed is refused
+// a minimal EXIF segment of its own; for PNG and WebP every chunk but
+// those on an allowlist of what draws the image (pngKept, appendWebP), so
+// a metadata chunk nobody thought of goes too. Other types come back
+// unchanged. An image whose structure cannot be followed is refused
 // with ErrMalformed.
 func Strip(mime string, b []byte) ([]byte, error) {
 	switch mime {
@@ -159,7 +160,9 @@ func orientationSegment(o uint16) []byte {
 	return seg
 }
 
-// stripPNG drops the chunks that carry text, EXIF and timestamps.
+// stripPNG keeps only the chunks that draw the image (pngKept), so
+// metadata in any chunk — eXIf, text, timestamps, C2PA, private chunks,
+// and whatever is invented next — is dropped. Nothing after IEND is kept.
 func stripPNG(b []byte) ([]byte, error) {
 	if !bytes.HasPrefix(b, pngMagic) {
 		return nil, malformed("no PNG signature")
@@ -179,9 +182,7 @@ func stripPNG(b []byte) ([]byte, error) {
 			return nil, malformed("chunk %q fails its CRC", typ)
 		}
 		i += 12 + n
-		switch typ {
-		case "eXIf", "tEXt", "zTXt", "iTXt", "tIME":
-		default:
+		if pngKept(typ) {
 			out = append(out, chunk...)
 		}
 		if typ == "IEND" {
@@ -190,7 +191,22 @@ func stripPNG(b []byte) ([]byte, error) {
 	}
 }
 
-// stripWebP drops the EXIF and XMP chunks and clears their flags.
+// pngKept reports whether a PNG chunk is one a stripped image keeps: the
+// critical chunks, colour and transparency information, the pixel size,
+// and the animation chunks of APNG.
+func pngKept(typ string) bool {
+	switch typ {
+	case "IHDR", "PLTE", "IDAT", "IEND",
+		"tRNS", "gAMA", "cHRM", "sRGB", "iCCP", "sBIT", "pHYs", "bKGD",
+		"acTL", "fcTL", "fdAT":
+		return true
+	}
+	return false
+}
+
+// stripWebP keeps only the chunks that draw the image (appendWebP), clears
+// the VP8X flags of EXIF and XMP, and sets the RIFF size to what is left.
+// Nothing after the RIFF chunk is kept.
 func stripWebP(b []byte) ([]byte, error) {
 	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WEBP" {
 		return nil, malformed("no WebP header")
@@ -199,34 +215,56 @@ func stripWebP(b []byte) ([]byte, error) {
 	if size < 4 || size > len(b)-8 {
 		return nil, malformed("RIFF size %d overruns the file", size)
 	}
-	end := 8 + size
-	out := append(make([]byte, 0, len(b)), b[:12]...)
-	for i := 12; i < end; {
-		if i+8 > end {
+	out, err := appendWebP(append(make([]byte, 0, len(b)), b[:12]...), b[12:8+size], false)
+	if err != nil {
+		return nil, err
+	}
+	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
+	return out, nil
+}
+
+// appendWebP appends to out the chunks of body (the file's, or an ANMF
+// frame's when inFrame) that a stripped image keeps: VP8X, ICCP, ANIM and
+// ANMF at the top, VP8, VP8L and ALPH anywhere. EXIF, XMP and unknown
+// chunks are dropped, inside animation frames too (an ANMF is rebuilt with
+// its new size).
+func appendWebP(out, body []byte, inFrame bool) ([]byte, error) {
+	for i := 0; i < len(body); {
+		if i+8 > len(body) {
 			return nil, malformed("truncated chunk at byte %d", i)
 		}
-		n := int(binary.LittleEndian.Uint32(b[i+4:]))
+		n := int(binary.LittleEndian.Uint32(body[i+4:]))
 		padded := n + n&1
-		if n < 0 || padded > end-i-8 {
+		if n < 0 || padded > len(body)-i-8 {
 			return nil, malformed("chunk of %d bytes overruns the file", n)
 		}
-		typ := string(b[i : i+4])
-		chunk := b[i : i+8+padded]
+		typ := string(body[i : i+4])
+		chunk := body[i : i+8+padded]
 		i += 8 + padded
-		switch typ {
-		case "EXIF", "XMP ":
-			continue
-		case "VP8X":
+		switch {
+		case typ == "VP8 " || typ == "VP8L" || typ == "ALPH",
+			!inFrame && (typ == "ICCP" || typ == "ANIM"):
+			out = append(out, chunk...)
+		case typ == "VP8X" && !inFrame:
 			if n < 1 {
 				return nil, malformed("empty VP8X chunk")
 			}
 			at := len(out) + 8
 			out = append(out, chunk...)
 			out[at] &^= 0x08 | 0x04 // EXIF and XMP present
-			continue
+		case typ == "ANMF" && !inFrame:
+			const header = 16 // position, size, duration, flags
+			if n < header {
+				return nil, malformed("ANMF chunk of %d bytes", n)
+			}
+			start := len(out)
+			out = append(out, chunk[:8+header]...)
+			var err error
+			if out, err = appendWebP(out, chunk[8+header:8+n], true); err != nil {
+				return nil, err
+			}
+			binary.LittleEndian.PutUint32(out[start+4:], uint32(len(out)-start-8))
 		}
-		out = append(out, chunk...)
 	}
-	binary.LittleEndian.PutUint32(out[4:], uint32(len(out)-8))
 	return out, nil
 }

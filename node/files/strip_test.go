@@ -8,6 +8,8 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -147,13 +149,21 @@ func TestStripPNG(t *testing.T) {
 	in = append(in, pngChunk("tEXt", "Author\x00GPSDATA")...)
 	in = append(in, pngChunk("eXIf", "MM\x00\x2AGPSDATA")...)
 	in = append(in, pngChunk("iTXt", "XML:com.adobe.xmp\x00\x00\x00\x00\x00GPSDATA")...)
+	in = append(in, pngChunk("pHYs", "\x00\x00\x0b\x13\x00\x00\x0b\x13\x01")...)
+	in = append(in, pngChunk("caBX", "jumbc2pa GPSDATA")...) // C2PA manifest
+	in = append(in, pngChunk("prVt", "GPSDATA")...)          // a private chunk
+	in = append(in, pngChunk("tIME", "\x07\xea\x01\x02\x03\x04\x05")...)
 	in = append(in, b[ihdrEnd:]...)
+	in = append(in, "GPSDATA after IEND"...)
 	out, err := Strip(MIMEPNG, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(out, []byte("GPSDATA")) {
 		t.Error("metadata left in the PNG")
+	}
+	if got := strings.Join(pngTypes(t, out), " "); got != "IHDR pHYs IDAT IEND" {
+		t.Errorf("chunks kept: %s, want IHDR pHYs IDAT IEND", got)
 	}
 	x, err1 := png.Decode(bytes.NewReader(in))
 	y, err2 := png.Decode(bytes.NewReader(out))
@@ -165,6 +175,18 @@ func TestStripPNG(t *testing.T) {
 	if _, err := Strip(MIMEPNG, bad); err == nil {
 		t.Error("a chunk with a bad CRC was accepted")
 	}
+}
+
+// pngTypes lists the chunk types of a well-formed PNG.
+func pngTypes(t testing.TB, b []byte) []string {
+	t.Helper()
+	var types []string
+	for i := len(pngMagic); i+12 <= len(b); {
+		n := int(binary.BigEndian.Uint32(b[i:]))
+		types = append(types, string(b[i+4:i+8]))
+		i += 12 + n
+	}
+	return types
 }
 
 func webpChunk(typ string, data []byte) []byte {
@@ -179,14 +201,22 @@ func webpChunk(typ string, data []byte) []byte {
 
 func TestStripWebP(t *testing.T) {
 	vp8x := make([]byte, 10)
-	vp8x[0] = 0x08 | 0x04 | 0x10 // EXIF, XMP, alpha
+	vp8x[0] = 0x08 | 0x04 | 0x10 | 0x02 // EXIF, XMP, alpha, animation
+	frame := make([]byte, 16)           // position, size, duration, flags
+	frame = append(frame, webpChunk("ALPH", []byte("alpha"))...)
+	frame = append(frame, webpChunk("VP8L", []byte("\x2f frame"))...)
+	frame = append(frame, webpChunk("XYZW", []byte("GPSDATA in a frame"))...)
 	body := []byte("WEBP")
 	body = append(body, webpChunk("VP8X", vp8x)...)
-	body = append(body, webpChunk("VP8L", []byte("\x2f pixels"))...)
+	body = append(body, webpChunk("ICCP", []byte("profile"))...)
+	body = append(body, webpChunk("ANIM", make([]byte, 6))...)
+	body = append(body, webpChunk("ANMF", frame)...)
 	body = append(body, webpChunk("EXIF", []byte("GPSDATA!"))...)
 	body = append(body, webpChunk("XMP ", []byte("GPSDATA"))...)
+	body = append(body, webpChunk("C2PA", []byte("GPSDATA, unknown"))...)
 	in := append([]byte("RIFF\x00\x00\x00\x00"), body...)
 	binary.LittleEndian.PutUint32(in[4:], uint32(len(body)))
+	in = append(in, "GPSDATA after the RIFF chunk"...)
 	out, err := Strip(MIMEWebP, in)
 	if err != nil {
 		t.Fatal(err)
@@ -197,12 +227,33 @@ func TestStripWebP(t *testing.T) {
 	if got := int(binary.LittleEndian.Uint32(out[4:])); got != len(out)-8 {
 		t.Errorf("RIFF size %d for %d bytes", got, len(out)-8)
 	}
-	if flags := out[20]; flags != 0x10 {
-		t.Errorf("VP8X flags %#x, want only alpha (0x10)", flags)
+	if flags := out[20]; flags != 0x12 {
+		t.Errorf("VP8X flags %#x, want only alpha and animation (0x12)", flags)
 	}
-	if !bytes.Contains(out, []byte("VP8L")) {
-		t.Error("image data dropped")
+	if got := strings.Join(webpTypes(t, out[12:], true), " "); got != "VP8X ICCP ANIM ANMF[ALPH VP8L]" {
+		t.Errorf("chunks kept: %s", got)
 	}
+	again, err := Strip(MIMEWebP, out)
+	if err != nil || !bytes.Equal(again, out) {
+		t.Errorf("stripping twice changed the file (%v)", err)
+	}
+}
+
+// webpTypes lists the chunk types of well-formed WebP chunks, an ANMF's
+// own in brackets after it.
+func webpTypes(t testing.TB, b []byte, top bool) []string {
+	t.Helper()
+	var types []string
+	for i := 0; i+8 <= len(b); {
+		n := int(binary.LittleEndian.Uint32(b[i+4:]))
+		typ := string(b[i : i+4])
+		if typ == "ANMF" && top && n >= 16 && i+8+n <= len(b) {
+			typ += "[" + strings.Join(webpTypes(t, b[i+8+16:i+8+n], false), " ") + "]"
+		}
+		types = append(types, typ)
+		i += 8 + n + n&1
+	}
+	return types
 }
 
 func TestSniff(t *testing.T) {
@@ -224,7 +275,9 @@ func FuzzStrip(f *testing.F) {
 	buf.Reset()
 	png.Encode(&buf, testImage())
 	f.Add(buf.Bytes())
+	f.Add(append(append(bytes.Clone(buf.Bytes()[:33]), pngChunk("prVt", "x")...), buf.Bytes()[33:]...))
 	f.Add([]byte("RIFF\x0c\x00\x00\x00WEBPVP8X\x00\x00\x00\x00"))
+	f.Add([]byte("RIFF\x2e\x00\x00\x00WEBPANMF\x1a\x00\x00\x00" + strings.Repeat("\x00", 16) + "VP8L\x01\x00\x00\x00\x2f\x00EXIF\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		mime := Sniff(b)
 		out, err := Strip(mime, b)
@@ -243,6 +296,20 @@ func FuzzStrip(f *testing.F) {
 		again, err := Strip(mime, out)
 		if err != nil || !bytes.Equal(again, out) {
 			t.Fatalf("not idempotent: %v", err)
+		}
+		switch mime {
+		case MIMEPNG:
+			for _, typ := range pngTypes(t, out) {
+				if !pngKept(typ) {
+					t.Fatalf("PNG chunk %q kept", typ)
+				}
+			}
+		case MIMEWebP:
+			for _, typ := range webpTypes(t, out[12:], true) {
+				if base, _, _ := strings.Cut(typ, "["); !slices.Contains([]string{"VP8 ", "VP8L", "VP8X", "ALPH", "ANIM", "ANMF", "ICCP"}, base) {
+					t.Fatalf("WebP chunk %q kept", typ)
+				}
+			}
 		}
 	})
 }
