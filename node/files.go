@@ -16,6 +16,10 @@ import (
 // made on first start; replacing it invalidates every token and link.
 const FilesKeyFile = "files.key"
 
+// httpWriteTimeout is the HTTP server's write timeout: for a file
+// download, the time each chunk may take.
+const httpWriteTimeout = 10 * time.Second
+
 // openFiles takes customers' uploads when files.enabled and there is a
 // JetStream to keep them in.
 func (n *Node) openFiles() error {
@@ -37,7 +41,9 @@ func (n *Node) openFiles() error {
 		Signer:   files.NewSigner(key, nil),
 		MaxBytes: n.cfg.Files.MaxBytes,
 		LinkTTL:  n.cfg.Files.LinkTTL,
-		Logger:   n.log.With("component", "files"),
+		// Downloads move the write deadline chunk by chunk.
+		WriteTimeout: httpWriteTimeout,
+		Logger:       n.log.With("component", "files"),
 	})
 	if err != nil {
 		return fmt.Errorf("node: %w", err)

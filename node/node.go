@@ -208,7 +208,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Name:                  "edgedesk",
 		Handler:               n.route(metrics),
 		ReadTimeout:           10 * time.Second,
-		WriteTimeout:          10 * time.Second,
+		WriteTimeout:          httpWriteTimeout,
 		IdleTimeout:           60 * time.Second,
 		MaxRequestBodySize:    config.MaxUploadBytes, // FAQ imports, uploads; WebSockets have no body
 		ReadBufferSize:        8 << 10,               // room for browsers' upgrade headers and cookies

@@ -34,7 +34,15 @@ type Options struct {
 	// LinkTTL is how long a signed link works (default 15 minutes);
 	// UploadTTL how long an upload token does (default 1 hour).
 	LinkTTL, UploadTTL time.Duration
-	Logger             *slog.Logger
+	// IOTimeout bounds each call to the object store (default 10 s); a
+	// download gets that plus time for the largest file at 16 KiB/s.
+	IOTimeout time.Duration
+	// WriteTimeout, when set, is the HTTP server's write timeout: a
+	// download moves the connection's write deadline that far ahead at
+	// every chunk, so the timeout bounds each chunk and not the whole
+	// file. Leave it zero for a server without a write timeout.
+	WriteTimeout time.Duration
+	Logger       *slog.Logger
 }
 
 // Handler serves POST /v1/files and GET /v1/files/<id>.
@@ -65,6 +73,9 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 	}
 	if o.UploadTTL <= 0 {
 		o.UploadTTL = time.Hour
+	}
+	if o.IOTimeout <= 0 {
+		o.IOTimeout = 10 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -173,7 +184,7 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 	name := cleanName(string(ctx.Request.Header.Peek("X-Edgedesk-Filename")), mime)
 	id := sid + "/" + newFileID()
 	meta := jetstream.ObjectMeta{Name: id, Metadata: map[string]string{"mime": mime, "name": name, "session": sid}}
-	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	rctx, cancel := context.WithTimeout(context.Background(), h.o.IOTimeout)
 	defer cancel()
 	if _, err := h.obs.Put(rctx, meta, bytes.NewReader(clean)); err != nil {
 		h.o.Logger.Error("upload not stored", "session", sid, "err", err)
@@ -198,25 +209,26 @@ func (h *Handler) ServeFile(ctx *fasthttp.RequestCtx) {
 		ctx.Error("link missing, forged or expired\n", fasthttp.StatusForbidden)
 		return
 	}
-	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	res, err := h.obs.Get(rctx, id)
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		ctx.Error("no such file\n", fasthttp.StatusNotFound)
-		return
+	dctx, cancel := downloadContext(h.o.IOTimeout, h.o.MaxBytes)
+	slow := time.AfterFunc(h.o.IOTimeout, cancel) // finding the file gets IOTimeout
+	res, err := h.obs.Get(dctx, id)
+	if !slow.Stop() && err == nil {
+		res.Close()
+		err = context.DeadlineExceeded
 	}
 	if err != nil {
+		cancel()
+		if errors.Is(err, jetstream.ErrObjectNotFound) {
+			ctx.Error("no such file\n", fasthttp.StatusNotFound)
+			return
+		}
 		ctx.Error("file unavailable; retry\n", fasthttp.StatusServiceUnavailable)
 		return
 	}
-	defer res.Close()
+	body := &download{res: res, cancel: cancel, conn: ctx.Conn(), writeIdle: h.o.WriteTimeout}
 	info, err := res.Info()
 	if err != nil {
-		ctx.Error("file unavailable; retry\n", fasthttp.StatusServiceUnavailable)
-		return
-	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(res); err != nil {
+		body.Close()
 		ctx.Error("file unavailable; retry\n", fasthttp.StatusServiceUnavailable)
 		return
 	}
@@ -230,7 +242,7 @@ func (h *Handler) ServeFile(ctx *fasthttp.RequestCtx) {
 		disp = "attachment"
 	}
 	ctx.Response.Header.Set("Content-Disposition", disp+"; filename*=UTF-8''"+url.PathEscape(info.Metadata["name"]))
-	ctx.SetBody(buf.Bytes())
+	ctx.SetBodyStream(body, int(info.Size)) // fasthttp closes it
 }
 
 // cleanName keeps a display name: the base name, printable, at most 128

@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"image/jpeg"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -22,6 +25,13 @@ import (
 // loopback HTTP listener.
 func serve(t *testing.T, maxBytes int) (*Handler, string) {
 	t.Helper()
+	return serveWith(t, Options{MaxBytes: maxBytes}, nil)
+}
+
+// serveWith is serve with options o (JS and Signer are filled in) and, if
+// tune is set, an HTTP server and listener it may change.
+func serveWith(t *testing.T, o Options, tune func(*fasthttp.Server, net.Listener) net.Listener) (*Handler, string) {
+	t.Helper()
 	srv, err := edgesync.StartServer(edgesync.ServerOptions{Name: "files-test", StoreDir: filepath.Join(t.TempDir(), "nats")})
 	if err != nil {
 		t.Fatal(err)
@@ -32,8 +42,9 @@ func serve(t *testing.T, maxBytes int) (*Handler, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
-	h, err := New(context.Background(), Options{JS: js, Signer: NewSigner([]byte("0123456789abcdef0123456789abcdef"), nil), MaxBytes: maxBytes})
+	o.JS, _ = jetstream.New(nc)
+	o.Signer = NewSigner([]byte("0123456789abcdef0123456789abcdef"), nil)
+	h, err := New(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +59,9 @@ func serve(t *testing.T, maxBytes int) (*Handler, string) {
 			h.ServeFile(ctx)
 		}
 	}}
+	if tune != nil {
+		ln = tune(hs, ln)
+	}
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Shutdown() })
 	return h, "http://" + ln.Addr().String()
@@ -171,4 +185,59 @@ func TestUploadCORS(t *testing.T) {
 	if resp.StatusCode != 401 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Fatalf("error answer: %s, ACAO %q", resp.Status, resp.Header.Get("Access-Control-Allow-Origin"))
 	}
+}
+
+// A download is streamed from the object store as the client takes it:
+// the server's write timeout bounds each chunk, not the whole file, so a
+// slow client that keeps reading gets all of a large file.
+func TestSlowDownload(t *testing.T) {
+	const writeTimeout = 200 * time.Millisecond
+	h, base := serveWith(t, Options{MaxBytes: 4 << 20, WriteTimeout: writeTimeout}, func(hs *fasthttp.Server, ln net.Listener) net.Listener {
+		hs.WriteTimeout = writeTimeout
+		return smallSendBuffer{ln}
+	})
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("0123456789abcdef"), 2<<20/16)...)
+	resp, a := post(t, base, h.UploadToken("s_one"), "big.pdf", pdf)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %s", resp.Status)
+	}
+	// A client with a small receive buffer that reads 64 KiB every 20 ms:
+	// the 2 MiB take about 650 ms, more than three write timeouts.
+	small := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 8<<10) })
+	}}
+	client := &http.Client{Transport: &http.Transport{DialContext: small.DialContext}}
+	got, err := client.Get(base + a.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Body.Close()
+	if got.StatusCode != 200 || got.ContentLength != int64(len(pdf)) {
+		t.Fatalf("GET: %s, Content-Length %d", got.Status, got.ContentLength)
+	}
+	var body bytes.Buffer
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := io.ReadFull(got.Body, buf)
+		body.Write(buf[:n])
+		if err != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // a slow reader, not a wait for a condition
+	}
+	if !bytes.Equal(body.Bytes(), pdf) {
+		t.Fatalf("got %d of %d bytes", body.Len(), len(pdf))
+	}
+}
+
+// smallSendBuffer gives every accepted connection a small send buffer, so
+// a download cannot hide in the kernel's buffers.
+type smallSendBuffer struct{ net.Listener }
+
+func (l smallSendBuffer) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(8 << 10)
+	}
+	return c, err
 }
