@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/edgedesk/edgedesk/node/files"
+	"github.com/edgedesk/edgedesk/node/gateway"
+	"github.com/edgedesk/edgedesk/node/session"
 )
 
 // FilesKeyFile holds the key that signs upload tokens and file links,
@@ -49,6 +51,21 @@ func (n *Node) openFiles() error {
 		return fmt.Errorf("node: %w", err)
 	}
 	return nil
+}
+
+// gatewayFiles is the node's files as the widget gateway sees them.
+type gatewayFiles struct{ *files.Handler }
+
+// Stat implements gateway.Files.
+func (f gatewayFiles) Stat(ctx context.Context, stored string) (session.Attachment, error) {
+	a, err := f.Handler.Stat(ctx, stored)
+	if errors.Is(err, files.ErrNotFound) {
+		return session.Attachment{}, fmt.Errorf("%w: %w", gateway.ErrNoFile, err)
+	}
+	if err != nil {
+		return session.Attachment{}, err
+	}
+	return session.Attachment{URL: a.URL, MIME: a.MIME, Name: a.Name, Size: int64(a.Size)}, nil
 }
 
 // loadOrMakeKey reads a 32-byte key from path, writing a random one

@@ -167,7 +167,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		signFile func(string) string
 	)
 	if n.files != nil {
-		filesGW, signFile = n.files, n.files.Sign
+		filesGW, signFile = gatewayFiles{n.files}, n.files.Sign
 	}
 	var verifier *auth.Verifier
 	if cfg.Auth.WidgetSecret != "" {

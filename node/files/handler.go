@@ -128,6 +128,26 @@ func validName(name string) bool {
 	return true
 }
 
+// Stat returns the file at stored (a path as Own returns it) as the node
+// recorded it at upload: URL is stored, unsigned, and the type, name and
+// size are those of what was stored — never what a client declares. It
+// returns ErrNotFound for a file the store does not hold: never uploaded,
+// past files.ttl, or deleted with its session.
+func (h *Handler) Stat(ctx context.Context, stored string) (Attachment, error) {
+	id, ok := strings.CutPrefix(stored, PathPrefix)
+	if !ok {
+		return Attachment{}, fmt.Errorf("%w: %q is not a file of this node", ErrNotFound, stored)
+	}
+	info, err := h.obs.GetInfo(ctx, id)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return Attachment{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return Attachment{}, fmt.Errorf("files: %s: %w", id, err)
+	}
+	return Attachment{URL: stored, MIME: info.Metadata["mime"], Name: info.Metadata["name"], Size: int(info.Size)}, nil
+}
+
 // Sign turns a stored attachment URL into a link that works for
 // LinkTTL; other URLs come back unchanged.
 func (h *Handler) Sign(stored string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image/jpeg"
 	"io"
 	"net"
@@ -240,4 +241,23 @@ func (l smallSendBuffer) Accept() (net.Conn, error) {
 		tc.SetWriteBuffer(8 << 10)
 	}
 	return c, err
+}
+
+// Stat answers what the node stored, whatever a client declares.
+func TestStat(t *testing.T) {
+	h, base := serve(t, 64<<10)
+	resp, a := post(t, base, h.UploadToken("s_one"), "IMG_1.jpg", withMetadata(t, 6))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %s", resp.Status)
+	}
+	stored, _ := h.Own("s_one", a.URL)
+	got, err := h.Stat(context.Background(), stored)
+	if err != nil || got != (Attachment{URL: stored, MIME: MIMEJPEG, Name: "IMG_1.jpg", Size: a.Size}) {
+		t.Fatalf("Stat(%q) = %+v, %v; uploaded %+v", stored, got, err, a)
+	}
+	for _, bad := range []string{PathPrefix + "s_one/fnone", PathPrefix + "s_two/" + strings.TrimPrefix(stored, PathPrefix+"s_one/"), "https://shop.example/a.jpg"} {
+		if _, err := h.Stat(context.Background(), bad); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Stat(%q) = %v, want ErrNotFound", bad, err)
+		}
+	}
 }

@@ -406,6 +406,11 @@ func (c *conn) msg(f *frame, cid string) bool {
 			return c.refuse(badFrame("attachment is not a file of this session: upload it with welcome.upload first"), cid)
 		}
 		f.Attachments[i].URL = stored
+		if strings.HasPrefix(stored, "/") { // a file on this node: as it was stored
+			if keep, ok := c.stat(&f.Attachments[i], cid); !ok {
+				return keep
+			}
+		}
 	}
 	c.errRun = 0
 	m := session.Message{
@@ -436,6 +441,30 @@ func (c *conn) msg(f *frame, cid string) bool {
 		c.enqueue(b)
 	}
 	return true
+}
+
+// stat replaces what the widget declared of a file on this node (type,
+// name, size) with what the node stored. When the file is missing or the
+// store cannot say, it answers the msg with an error frame: ok false, and
+// keep says whether to go on reading.
+func (c *conn) stat(a *session.Attachment, cid string) (keep, ok bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.g.cfg.WriteTimeout)
+	defer cancel()
+	st, err := c.g.files.Stat(ctx, a.URL)
+	switch {
+	case errors.Is(err, ErrNoFile):
+		return c.refuse(badFrame("attachment is not on this node (expired, or never uploaded): upload it again"), cid), false
+	case err != nil:
+		c.g.log.Warn("attachment lookup failed", "session", c.sid, "err", err)
+		c.g.m.errorSent(CodeUnavailable)
+		b := frameBuf()
+		*b = appendError(*b, CodeUnavailable, "message not stored; retry with the same cid", cid)
+		c.enqueue(b)
+		return true, false
+	}
+	st.URL = a.URL
+	*a = st
+	return true, true
 }
 
 // limited applies the connection's rate limit to a write other than a

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -19,10 +18,6 @@ import (
 	"github.com/edgedesk/edgedesk/node/session"
 )
 
-// ErrShuttingDown is returned by Shutdown's wait when connections did not
-// close in time.
-var ErrShuttingDown = errors.New("gateway: connections still open at shutdown deadline")
-
 // Options configures a Gateway.
 type Options struct {
 	Config config.Gateway
@@ -38,8 +33,9 @@ type Options struct {
 	Trust Trust
 	// Files, if set, takes customers' uploads: welcome carries an upload
 	// token, an attachment that is a file on this node must be one of the
-	// session's own, and every msg frame carries freshly signed links to
-	// the node's files. Without it only http(s) attachment URLs are taken.
+	// session's own and is stored as the node recorded it (type, name,
+	// size), and every msg frame carries freshly signed links to the
+	// node's files. Without it only http(s) attachment URLs are taken.
 	Files Files
 	// Opener opens and resumes sessions (default: one on Store that
 	// knows only this node's sessions). The node shares one with every
@@ -329,6 +325,11 @@ type Files interface {
 	// Own returns the stored form of an attachment URL sent in session
 	// sid; ok is false for a file of another session.
 	Own(sid, url string) (stored string, ok bool)
+	// Stat returns the file at stored (a path on this node, as Own
+	// returns it) as the node recorded it at upload: URL is stored, and
+	// the type, name and size are the stored file's. An error wrapping
+	// ErrNoFile means the node holds no such file.
+	Stat(ctx context.Context, stored string) (session.Attachment, error)
 	// Sign turns a stored URL into a link that works for a while.
 	Sign(stored string) string
 }

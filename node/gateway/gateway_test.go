@@ -35,6 +35,12 @@ type harness struct {
 
 func newHarness(t testing.TB, mod func(*config.Gateway), secret string) *harness {
 	t.Helper()
+	return newHarnessFiles(t, mod, secret, nil)
+}
+
+// newHarnessFiles is newHarness with the node's files (nil: none).
+func newHarnessFiles(t testing.TB, mod func(*config.Gateway), secret string, files Files) *harness {
+	t.Helper()
 	cfg := config.Default().Gateway
 	cfg.HelloTimeout = 2 * time.Second
 	if mod != nil {
@@ -48,7 +54,7 @@ func newHarness(t testing.TB, mod func(*config.Gateway), secret string) *harness
 	if secret != "" {
 		v = auth.NewVerifier(secret, time.Second, nil)
 	}
-	g := New(Options{Config: cfg, Store: store, Verifier: v})
+	g := New(Options{Config: cfg, Store: store, Verifier: v, Files: files})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
