@@ -33,7 +33,7 @@ func TestLoadOrder(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "c.yaml")
 	os.WriteFile(path, []byte("listen: 0.0.0.0:9000\ngateway:\n  max_frame_bytes: 4096\n  allowed_origins: [https://shop.example]\n"), 0o600)
-	c, err := Load(path, []string{"EDGEDESK_LISTEN=127.0.0.1:9001", "EDGEDESK_STORE_RETENTION=24h", "PATH=/bin", "EDGEDESK_ORT_LIB=/x.so"})
+	c, err := Load(path, []string{"EDGEDESK_LISTEN=127.0.0.1:9001", "EDGEDESK_STORE_RETENTION=24h", "PATH=/bin", "EDGEDESK_ORT_LIB=/x.so", "EDGEDESK_FILES_TTL=24h"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,8 +43,8 @@ func TestLoadOrder(t *testing.T) {
 	if c.Gateway.MaxFrameBytes != 4096 {
 		t.Errorf("file must override default: max_frame_bytes = %d", c.Gateway.MaxFrameBytes)
 	}
-	if c.Store.Retention != 24*time.Hour {
-		t.Errorf("retention = %v", c.Store.Retention)
+	if c.Store.Retention != 24*time.Hour || c.Files.TTL != 24*time.Hour {
+		t.Errorf("retention = %v, files.ttl = %v", c.Store.Retention, c.Files.TTL)
 	}
 	if c.Gateway.HelloTimeout != Default().Gateway.HelloTimeout {
 		t.Errorf("unset key must keep default")
@@ -81,6 +81,8 @@ func TestErrorsNameKeyAndValue(t *testing.T) {
 		{"bad rule regexp", "routing:\n  groups:\n    - {name: a, languages: [en], tz: UTC, capacity: 2}\n  rules:\n    - {name: r, regexp: \"(\", group: a}\n", nil, ErrInvalid, []string{"routing.rules[0].regexp"}},
 		{"bad trust header", "routing:\n  trust_headers: [x-forwarded-for]\n", nil, ErrInvalid, []string{"routing.trust_headers[0]"}},
 		{"bad seed", "faq:\n  seed: faq.txt\n", nil, ErrInvalid, []string{"faq.seed"}},
+		{"files quota", "files:\n  max_bytes: 1000\n  max_total_bytes: 999\n  ttl: 30s\n  max_files_per_session: 0\n", nil, ErrInvalid, []string{"files.max_total_bytes", "999", "files.ttl", "30s", "files.max_files_per_session"}},
+		{"env files rate", "", []string{"EDGEDESK_FILES_UPLOADS_PER_MINUTE=0"}, ErrInvalid, []string{"files.uploads_per_minute", "0"}},
 		{"all errors at once", "log_level: loud\nlog_format: xml\n", nil, ErrInvalid, []string{"log_level", "loud", "log_format", "xml"}},
 	}
 	for _, tc := range cases {

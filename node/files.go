@@ -39,10 +39,14 @@ func (n *Node) openFiles() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	n.files, err = files.New(ctx, files.Options{
-		JS:       n.link.JetStream(),
-		Signer:   files.NewSigner(key, nil),
-		MaxBytes: n.cfg.Files.MaxBytes,
-		LinkTTL:  n.cfg.Files.LinkTTL,
+		JS:                 n.link.JetStream(),
+		Signer:             files.NewSigner(key, nil),
+		MaxBytes:           n.cfg.Files.MaxBytes,
+		LinkTTL:            n.cfg.Files.LinkTTL,
+		MaxTotalBytes:      int64(n.cfg.Files.MaxTotalBytes),
+		TTL:                n.cfg.Files.TTL,
+		MaxFilesPerSession: n.cfg.Files.MaxFilesPerSession,
+		UploadsPerMinute:   n.cfg.Files.UploadsPerMinute,
 		// Downloads move the write deadline chunk by chunk.
 		WriteTimeout: httpWriteTimeout,
 		Logger:       n.log.With("component", "files"),
@@ -50,7 +54,18 @@ func (n *Node) openFiles() error {
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
+	n.store.OnExpire(n.deleteFiles)
 	return nil
+}
+
+// deleteFiles deletes the uploads of the sessions the sweeper expired
+// (session.Store.OnExpire); what it cannot delete goes at files.ttl.
+func (n *Node) deleteFiles(ids []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := n.files.DeleteSessions(ctx, ids); err != nil {
+		n.log.Warn("files of expired sessions not deleted; files.ttl removes them later", "sessions", len(ids), "err", err)
+	}
 }
 
 // gatewayFiles is the node's files as the widget gateway sees them.

@@ -8,11 +8,15 @@
 // removed from images before anything is stored (Strip): EXIF, XMP,
 // IPTC and comments; a JPEG keeps only its orientation, so phone photos
 // stay upright, and a PNG or WebP only the chunks on an allowlist of what
-// draws the image. Files are kept in a JetStream object store
-// (bucket EDGEDESK_UPLOADS on the node's NATS), named by session, and
-// served back (GET /v1/files/<id>) only through short-lived signed links
+// draws the image. Files are kept in a JetStream object store (bucket
+// EDGEDESK_UPLOADS on the node's NATS, bounded in size, each file for at
+// most a TTL), named "<session>/<file id>", and served back (GET
+// /v1/files/<id>, streamed) only through short-lived signed links
 // (Signer.Link), which the node issues to the session's customer and its
-// agents each time it sends them a message that carries the file.
+// agents each time it sends them a message that carries the file. A
+// session may upload a bounded number of files, at a bounded rate; the
+// node deletes a session's files when its sweeper expires the session
+// (DeleteSessions).
 //
 // Sniff, Strip and Signer are pure and safe for concurrent use; the
 // Handler is safe for concurrent use once built.

@@ -16,4 +16,10 @@ var (
 	ErrDenied = errors.New("files: not authorised")
 	// ErrNotFound is returned for a file the store does not hold.
 	ErrNotFound = errors.New("files: no such file")
+	// ErrSessionFull is returned for an upload into a session that holds
+	// Options.MaxFilesPerSession files.
+	ErrSessionFull = errors.New("files: the session holds its most files")
+	// ErrRateLimited is returned for an upload faster than
+	// Options.UploadsPerMinute allows.
+	ErrRateLimited = errors.New("files: uploading too fast")
 )

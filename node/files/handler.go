@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,14 @@ type Options struct {
 	// LinkTTL is how long a signed link works (default 15 minutes);
 	// UploadTTL how long an upload token does (default 1 hour).
 	LinkTTL, UploadTTL time.Duration
+	// MaxTotalBytes bounds the object store (default 1 GiB); TTL is how
+	// long a file is kept after its upload (default 72 hours).
+	MaxTotalBytes int64
+	TTL           time.Duration
+	// MaxFilesPerSession bounds the files one session may upload
+	// (default 20); UploadsPerMinute how fast, with as many at once
+	// (default 10).
+	MaxFilesPerSession, UploadsPerMinute int
 	// IOTimeout bounds each call to the object store (default 10 s); a
 	// download gets that plus time for the largest file at 16 KiB/s.
 	IOTimeout time.Duration
@@ -47,8 +56,9 @@ type Options struct {
 
 // Handler serves POST /v1/files and GET /v1/files/<id>.
 type Handler struct {
-	o   Options
-	obs jetstream.ObjectStore
+	o     Options
+	obs   jetstream.ObjectStore
+	quota *quota
 }
 
 // Attachment is what an upload answers: the object a widget puts in its
@@ -60,7 +70,8 @@ type Attachment struct {
 	Size int    `json:"size"`
 }
 
-// New opens (creating if needed) the object store.
+// New opens (creating if needed, else updating its limits) the object
+// store, and counts each session's files in it.
 func New(ctx context.Context, o Options) (*Handler, error) {
 	if o.JS == nil || o.Signer == nil {
 		return nil, errors.New("files: JetStream and Signer are required")
@@ -74,6 +85,18 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 	if o.UploadTTL <= 0 {
 		o.UploadTTL = time.Hour
 	}
+	if o.MaxTotalBytes <= 0 {
+		o.MaxTotalBytes = 1 << 30
+	}
+	if o.TTL <= 0 {
+		o.TTL = 72 * time.Hour
+	}
+	if o.MaxFilesPerSession <= 0 {
+		o.MaxFilesPerSession = 20
+	}
+	if o.UploadsPerMinute <= 0 {
+		o.UploadsPerMinute = 10
+	}
 	if o.IOTimeout <= 0 {
 		o.IOTimeout = 10 * time.Second
 	}
@@ -84,11 +107,50 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 		Bucket:      Bucket,
 		Description: "edgedesk: photos and PDFs customers attached to their chats",
 		Storage:     jetstream.FileStorage,
+		MaxBytes:    o.MaxTotalBytes,
+		TTL:         o.TTL,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("files: object store %s: %w", Bucket, err)
 	}
-	return &Handler{o: o, obs: obs}, nil
+	h := &Handler{o: o, obs: obs, quota: newQuota(o.MaxFilesPerSession, o.UploadsPerMinute)}
+	infos, err := obs.List(ctx)
+	if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil, fmt.Errorf("files: object store %s: %w", Bucket, err)
+	}
+	now := time.Now()
+	for _, info := range infos {
+		sid, _, _ := strings.Cut(info.Name, "/")
+		h.quota.count(sid, now)
+	}
+	return h, nil
+}
+
+// DeleteSessions deletes the files of the sessions sids and forgets
+// their counts: the node calls it when the sweeper expired them. It lists
+// the bucket once, and not at all when none of sids holds a file.
+func (h *Handler) DeleteSessions(ctx context.Context, sids []string) error {
+	if !h.quota.forget(sids) {
+		return nil
+	}
+	infos, err := h.obs.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("files: object store %s: %w", Bucket, err)
+	}
+	var errs []error
+	for _, info := range infos {
+		sid, _, _ := strings.Cut(info.Name, "/")
+		if !slices.Contains(sids, sid) {
+			continue
+		}
+		if err := h.obs.Delete(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+			errs = append(errs, fmt.Errorf("files: delete %s: %w", info.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // UploadToken is the token a session's widget uploads with.
@@ -182,6 +244,22 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 		ctx.Error("upload token missing, forged or expired: use welcome.upload of your session\n", fasthttp.StatusUnauthorized)
 		return
 	}
+	switch wait, err := h.quota.take(sid, time.Now()); {
+	case errors.Is(err, ErrSessionFull):
+		ctx.Error(fmt.Sprintf("this chat holds %d files, the most it may have\n", h.o.MaxFilesPerSession), fasthttp.StatusRequestEntityTooLarge)
+		return
+	case errors.Is(err, ErrRateLimited):
+		secs := int(wait/time.Second) + 1
+		ctx.Error(fmt.Sprintf("uploading too fast: at most %d files a minute; retry in %d s\n", h.o.UploadsPerMinute, secs), fasthttp.StatusTooManyRequests)
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs))
+		return
+	}
+	stored := false
+	defer func() {
+		if !stored {
+			h.quota.release(sid)
+		}
+	}()
 	body := ctx.PostBody()
 	if len(body) > h.o.MaxBytes {
 		ctx.Error(fmt.Sprintf("file too large: %d bytes, at most %d\n", len(body), h.o.MaxBytes), fasthttp.StatusRequestEntityTooLarge)
@@ -207,10 +285,16 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 	rctx, cancel := context.WithTimeout(context.Background(), h.o.IOTimeout)
 	defer cancel()
 	if _, err := h.obs.Put(rctx, meta, bytes.NewReader(clean)); err != nil {
+		if full(err) {
+			h.o.Logger.Warn("upload refused: files.max_total_bytes reached", "session", sid)
+			ctx.Error("the node's file store is full; try again later\n", fasthttp.StatusInsufficientStorage)
+			return
+		}
 		h.o.Logger.Error("upload not stored", "session", sid, "err", err)
 		ctx.Error("file not stored; retry\n", fasthttp.StatusServiceUnavailable)
 		return
 	}
+	stored = true
 	b, _ := json.Marshal(Attachment{URL: h.Sign(PathPrefix + id), MIME: mime, Name: name, Size: len(clean)})
 	ctx.SetStatusCode(fasthttp.StatusCreated)
 	ctx.SetContentType("application/json; charset=utf-8")
@@ -263,6 +347,13 @@ func (h *Handler) ServeFile(ctx *fasthttp.RequestCtx) {
 	}
 	ctx.Response.Header.Set("Content-Disposition", disp+"; filename*=UTF-8''"+url.PathEscape(info.Metadata["name"]))
 	ctx.SetBodyStream(body, int(info.Size)) // fasthttp closes it
+}
+
+// full reports whether err is JetStream refusing a write past the
+// bucket's MaxBytes (a store failure, 10077, that says so).
+func full(err error) bool {
+	var ae *jetstream.APIError
+	return errors.As(err, &ae) && ae.ErrorCode == 10077 && strings.Contains(ae.Description, "maximum bytes")
 }
 
 // cleanName keeps a display name: the base name, printable, at most 128

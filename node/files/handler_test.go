@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -259,5 +260,117 @@ func TestStat(t *testing.T) {
 		if _, err := h.Stat(context.Background(), bad); !errors.Is(err, ErrNotFound) {
 			t.Errorf("Stat(%q) = %v, want ErrNotFound", bad, err)
 		}
+	}
+}
+
+func pdfOf(n int) []byte {
+	return append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte{'x'}, n)...)
+}
+
+// A session holds at most MaxFilesPerSession files; a refused upload does
+// not count, another session has its own; a handler opened later counts
+// what the bucket holds.
+func TestFilesPerSession(t *testing.T) {
+	h, base := serveWith(t, Options{MaxBytes: 64 << 10, MaxFilesPerSession: 3, UploadsPerMinute: 600}, nil)
+	tok := h.UploadToken("s_one")
+	if resp, _ := post(t, base, tok, "x.html", []byte("<html>")); resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("html: %s", resp.Status)
+	}
+	for i := range 3 {
+		if resp, _ := post(t, base, tok, "a.pdf", pdfOf(10)); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("upload %d: %s", i+1, resp.Status)
+		}
+	}
+	resp, _ := post(t, base, tok, "a.pdf", pdfOf(10))
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("fourth upload: %s, want 413", resp.Status)
+	}
+	if resp, _ := post(t, base, h.UploadToken("s_two"), "a.pdf", pdfOf(10)); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("another session: %s", resp.Status)
+	}
+	again, err := New(context.Background(), h.o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.quota.take("s_one", time.Now()); !errors.Is(err, ErrSessionFull) {
+		t.Fatalf("a new handler let s_one upload a fourth file: %v", err)
+	}
+}
+
+// A session uploads at most UploadsPerMinute files at once, then one
+// every 60/UploadsPerMinute seconds.
+func TestUploadRate(t *testing.T) {
+	h, base := serveWith(t, Options{MaxBytes: 64 << 10, UploadsPerMinute: 2}, nil)
+	tok := h.UploadToken("s_one")
+	for i := range 2 {
+		if resp, _ := post(t, base, tok, "a.pdf", pdfOf(10)); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("upload %d: %s", i+1, resp.Status)
+		}
+	}
+	resp, _ := post(t, base, tok, "a.pdf", pdfOf(10))
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("third upload: %s, Retry-After %q; want 429 with Retry-After", resp.Status, resp.Header.Get("Retry-After"))
+	}
+	if secs, _ := strconv.Atoi(resp.Header.Get("Retry-After")); secs < 1 || secs > 31 {
+		t.Errorf("Retry-After %d s, want 1 to 31", secs)
+	}
+}
+
+// The bucket has the configured size and TTL (also when it existed with
+// others), and an upload past its size is refused with 507.
+func TestStoreLimits(t *testing.T) {
+	h, base := serveWith(t, Options{MaxBytes: 64 << 10, MaxTotalBytes: 100 << 10, TTL: 5 * time.Hour}, nil)
+	check := func(maxBytes int64, ttl time.Duration) {
+		t.Helper()
+		st, err := h.o.JS.Stream(context.Background(), "OBJ_"+Bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := st.CachedInfo().Config; c.MaxBytes != maxBytes || c.MaxAge != ttl {
+			t.Fatalf("bucket max_bytes %d, max_age %v; want %d, %v", c.MaxBytes, c.MaxAge, maxBytes, ttl)
+		}
+	}
+	check(100<<10, 5*time.Hour)
+	tok := h.UploadToken("s_one")
+	if resp, _ := post(t, base, tok, "a.pdf", pdfOf(60<<10)); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("first upload: %s", resp.Status)
+	}
+	resp, _ := post(t, base, tok, "b.pdf", pdfOf(60<<10))
+	if resp.StatusCode != http.StatusInsufficientStorage {
+		t.Fatalf("upload past max_total_bytes: %s, want 507", resp.Status)
+	}
+	o := h.o
+	o.MaxTotalBytes, o.TTL = 1<<20, time.Hour
+	if _, err := New(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	check(1<<20, time.Hour)
+}
+
+// DeleteSessions deletes every file of the sessions named, and only
+// theirs, and lets them upload again.
+func TestDeleteSessions(t *testing.T) {
+	h, base := serveWith(t, Options{MaxBytes: 64 << 10, MaxFilesPerSession: 2, UploadsPerMinute: 600}, nil)
+	var one []string
+	for range 2 {
+		_, a := post(t, base, h.UploadToken("s_one"), "a.pdf", pdfOf(10))
+		one = append(one, strings.Split(a.URL, "?")[0])
+	}
+	_, a := post(t, base, h.UploadToken("s_two"), "b.pdf", pdfOf(10))
+	two := strings.Split(a.URL, "?")[0]
+	ctx := context.Background()
+	if err := h.DeleteSessions(ctx, []string{"s_none", "s_one"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, stored := range one {
+		if _, err := h.Stat(ctx, stored); !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s after its session expired: %v", stored, err)
+		}
+	}
+	if _, err := h.Stat(ctx, two); err != nil {
+		t.Errorf("another session's file: %v", err)
+	}
+	if resp, _ := post(t, base, h.UploadToken("s_one"), "a.pdf", pdfOf(10)); resp.StatusCode != http.StatusCreated {
+		t.Errorf("upload after the files were deleted: %s", resp.Status)
 	}
 }

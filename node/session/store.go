@@ -20,6 +20,7 @@ type Store struct {
 	shards []*shard
 	count  atomic.Int64
 	obs    atomic.Pointer[[]Observer]
+	expire atomic.Pointer[[]func([]string)] // OnExpire's
 	subIDs atomic.Uint64
 	opts   Options
 	// outboxReady is signalled after a commit added outbox events.
@@ -78,8 +79,10 @@ type Result struct {
 	Msg Message
 	// Meta is the session's metadata after a Create or Update.
 	Meta Meta
-	// Count is what an opSweep deleted.
-	Count int
+	// Count is what an opSweep deleted; Expired the ids of those that
+	// were this node's own (not mirrors of another node's sessions).
+	Count   int
+	Expired []string
 	// Duplicate is set when the message's cid was already stored: Msg is
 	// then the stored original and nothing new was written.
 	Duplicate bool

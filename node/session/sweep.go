@@ -11,17 +11,50 @@ import (
 )
 
 // Sweep deletes up to batch idle sessions per shard (see shard.Sweep) and
-// returns how many it deleted in all.
+// returns how many it deleted in all. The OnExpire hooks run before it
+// returns.
 func (s *Store) Sweep(cutoff time.Time, batch int) (int, error) {
 	total := 0
 	for _, sh := range s.shards {
-		n, err := sh.Sweep(cutoff, batch)
+		n, err := s.sweepShard(sh, cutoff, batch)
 		total += n
 		if err != nil {
 			return total, err
 		}
 	}
 	return total, nil
+}
+
+// OnExpire registers fn to be told which of this node's sessions a sweep
+// deleted (ids; mirrors of other nodes' sessions are left out), after the
+// commit that deleted them. fn runs on the sweeping goroutine
+// (RunSweeper's, or Sweep's caller), so it may do I/O, but the next sweep
+// batch waits for it; it must not keep or modify ids. The node deletes
+// the sessions' uploaded files with it: package session knows nothing of
+// them.
+func (s *Store) OnExpire(fn func(ids []string)) {
+	for {
+		old := s.expire.Load()
+		var list []func([]string)
+		if old != nil {
+			list = append(list, *old...)
+		}
+		list = append(list, fn)
+		if s.expire.CompareAndSwap(old, &list) {
+			return
+		}
+	}
+}
+
+// sweepShard runs one sweep batch on sh and tells the OnExpire hooks.
+func (s *Store) sweepShard(sh *shard, cutoff time.Time, batch int) (int, error) {
+	r := sh.wait(context.Background(), &op{kind: opSweep, cutoff: cutoff, limit: batch})
+	if p := s.expire.Load(); p != nil && len(r.Expired) > 0 {
+		for _, fn := range *p {
+			fn(r.Expired)
+		}
+	}
+	return r.Count, r.Err
 }
 
 // RunSweeper expires sessions idle longer than retention every interval,
@@ -39,7 +72,7 @@ func (s *Store) RunSweeper(ctx context.Context, retention, interval time.Duratio
 		cutoff := s.shards[0].opts.Now().Add(-retention)
 		for _, sh := range s.shards {
 			for ctx.Err() == nil {
-				n, err := sh.Sweep(cutoff, batch)
+				n, err := s.sweepShard(sh, cutoff, batch)
 				if err != nil {
 					if !errors.Is(err, ErrClosed) {
 						log.Error("session sweep failed", "err", err)
@@ -57,20 +90,14 @@ func (s *Store) RunSweeper(ctx context.Context, retention, interval time.Duratio
 	}
 }
 
-// Sweep deletes up to batch sessions idle since before cutoff, in one
-// transaction of the committer (so it is ordered with writes), skipping
-// sessions with a live subscriber. It returns how many it deleted; a caller
-// loops while the result equals batch.
-func (s *shard) Sweep(cutoff time.Time, batch int) (int, error) {
-	r := s.wait(context.Background(), &op{kind: opSweep, cutoff: cutoff, limit: batch})
-	return r.Count, r.Err
-}
-
-// sweep deletes up to o.limit sessions idle since before o.cutoff,
-// skipping sessions with a live subscriber.
+// sweep (an opSweep: Store.sweepShard) deletes up to o.limit sessions
+// idle since before o.cutoff, in one transaction of the committer (so it
+// is ordered with writes), skipping sessions with a live subscriber. A
+// caller loops while Count equals the limit.
 func (w *writer) sweep(o *op) Result {
 	c := w.idle.Cursor()
 	var doomed [][]byte
+	var expired []string
 	for k, _ := c.First(); k != nil && len(doomed) < o.limit; k, _ = c.Next() {
 		// The index is coarse (idleGranularity): it finds candidates, and
 		// each one's exact LastActive decides.
@@ -114,11 +141,12 @@ func (w *writer) sweep(o *op) Result {
 			if err := w.outboxPut(OutboxExpire, id, 0, "", nil, nil); err != nil {
 				return Result{Err: err}
 			}
+			expired = append(expired, id)
 		}
 		w.dropped = append(w.dropped, id)
 		delete(w.s.states, id)
 	}
-	return Result{Count: len(doomed)}
+	return Result{Count: len(doomed), Expired: expired}
 }
 
 func deletePrefix(b *bolt.Bucket, prefix []byte) error {

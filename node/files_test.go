@@ -1,0 +1,79 @@
+package node
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+// onePixelPNG is a 1×1 PNG.
+var onePixelPNG, _ = base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+// uploadWidget connects a widget and uploads a file with the upload token
+// of its welcome; it returns the socket, the session and the attachment
+// the upload answered.
+func uploadWidget(t *testing.T, base string, file []byte) (*websocket.Conn, string, map[string]any) {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	ws.WriteJSON(map[string]any{"type": "hello", "v": 1})
+	var welcome struct{ Session, Upload string }
+	if err := ws.ReadJSON(&welcome); err != nil || welcome.Upload == "" {
+		t.Fatalf("welcome: %+v %v", welcome, err)
+	}
+	req, _ := http.NewRequest("POST", base+"/v1/files", bytes.NewReader(file))
+	req.Header.Set("Authorization", "Bearer "+welcome.Upload)
+	req.Header.Set("X-Edgedesk-Filename", "parcel.png")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var att map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&att); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %s %v", resp.Status, err)
+	}
+	return ws, welcome.Session, att
+}
+
+// A customer's photo is stored as the node recorded it, whatever the msg
+// declares, and goes with its session when the sweeper expires it.
+func TestCustomerFiles(t *testing.T) {
+	n, base, _ := startNode(t, noBot)
+	ws, sid, att := uploadWidget(t, base, onePixelPNG)
+	ws.WriteJSON(map[string]any{"type": "msg", "cid": "p1", "attachments": []map[string]any{
+		{"url": base + att["url"].(string), "mime": "text/html", "name": "x.html", "size": 1},
+	}})
+	var receipt struct{ Type string }
+	if err := ws.ReadJSON(&receipt); err != nil || receipt.Type != "receipt" {
+		t.Fatalf("receipt: %+v %v", receipt, err)
+	}
+	msgs, _ := n.Store().Messages(sid, 0, 0)
+	if len(msgs) != 1 || len(msgs[0].Attachments) != 1 {
+		t.Fatalf("stored %+v", msgs)
+	}
+	if a := msgs[0].Attachments[0]; a.MIME != "image/png" || a.Name != "parcel.png" || a.Size != int64(len(onePixelPNG)) || strings.Contains(a.URL, "?") {
+		t.Fatalf("stored attachment %+v", a)
+	}
+	if code, _ := get(t, base+att["url"].(string)); code != http.StatusOK {
+		t.Fatalf("GET the file: %d", code)
+	}
+
+	ws.Close()
+	waitFor(t, "the session to expire", func() bool {
+		swept, err := n.Store().Sweep(time.Now().Add(time.Hour), 100)
+		return err == nil && swept > 0 // none while the gateway still has the session
+	})
+	if code, _ := get(t, base+att["url"].(string)); code != http.StatusNotFound {
+		t.Fatalf("GET the file of an expired session: %d, want 404", code)
+	}
+}
