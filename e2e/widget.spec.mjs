@@ -345,7 +345,7 @@ await scenario('i. agent chat, named; closed → rating (csat → ok)', async (c
 });
 
 // Photos: the attach button shows when welcome.upload is present.
-await scenario('j. upload a photo (POST /v1/files): thumbnail in the chat, the agent receives it', async (ctx) => {
+await scenario('j. upload a photo (POST /v1/files): thumbnail in the chat, the agent receives it, a reload refreshes an expired link', async (ctx) => {
   const context = await ctx({ locale: 'en-GB', timezoneId: 'Europe/London' });
   const agentPage = await agent(context);
   const page = await openShop(context);
@@ -367,6 +367,21 @@ await scenario('j. upload a photo (POST /v1/files): thumbnail in the chat, the a
   check(fetched.status === 200 && fetched.type === 'image/png' && fetched.size === png.length, `the agent's link: ${JSON.stringify(fetched)}`);
   const unsigned = await agentPage.evaluate(async (u) => (await fetch(u)).status, new URL(att.url.split('?')[0], BASE).href);
   check(unsigned === 403, `the file without its signature: HTTP ${unsigned}`);
+  // The customer's cached link expires (files.link_ttl): a reload resumes
+  // from before that message and shows the photo with a fresh link.
+  await page.evaluate(() => {
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (!k.startsWith('edgedesk:')) continue;
+      const st = JSON.parse(localStorage.getItem(k));
+      st.msgs.forEach((m) => (m.att || []).forEach((a) => { a.url = a.url.replace(/exp=\d+/, 'exp=1'); }));
+      localStorage.setItem(k, JSON.stringify(st));
+    }
+  });
+  await page.reload();
+  await page.waitForFunction(() => Array.from(
+    document.querySelector('edgedesk-widget').shadowRoot.querySelectorAll('[data-edgedesk=message][data-from=customer] img'),
+    (i) => i.complete && i.naturalWidth === 1 && !/exp=1&/.test(i.src)).includes(true));
 });
 
 await spanishContext.close();

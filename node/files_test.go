@@ -46,16 +46,27 @@ func uploadWidget(t *testing.T, base string, file []byte) (*websocket.Conn, stri
 }
 
 // A customer's photo is stored as the node recorded it, whatever the msg
-// declares, and goes with its session when the sweeper expires it.
+// declares, comes back in the receipt with a fresh link, and goes with its
+// session when the sweeper expires it.
 func TestCustomerFiles(t *testing.T) {
 	n, base, _ := startNode(t, noBot)
 	ws, sid, att := uploadWidget(t, base, onePixelPNG)
 	ws.WriteJSON(map[string]any{"type": "msg", "cid": "p1", "attachments": []map[string]any{
 		{"url": base + att["url"].(string), "mime": "text/html", "name": "x.html", "size": 1},
 	}})
-	var receipt struct{ Type string }
-	if err := ws.ReadJSON(&receipt); err != nil || receipt.Type != "receipt" {
+	var receipt struct {
+		Type        string
+		Attachments []struct{ URL, MIME, Name string }
+	}
+	if err := ws.ReadJSON(&receipt); err != nil || receipt.Type != "receipt" || len(receipt.Attachments) != 1 {
 		t.Fatalf("receipt: %+v %v", receipt, err)
+	}
+	// The receipt gives the widget the file as stored, with a fresh link.
+	if a := receipt.Attachments[0]; a.MIME != "image/png" || a.Name != "parcel.png" || !strings.Contains(a.URL, "sig=") {
+		t.Fatalf("receipt attachment %+v", a)
+	}
+	if code, _ := get(t, base+receipt.Attachments[0].URL); code != http.StatusOK {
+		t.Fatalf("GET the receipt's link: %d", code)
 	}
 	msgs, _ := n.Store().Messages(sid, 0, 0)
 	if len(msgs) != 1 || len(msgs[0].Attachments) != 1 {

@@ -596,7 +596,7 @@ func (c *conn) result(r session.Result) {
 			c.g.m.MessagesIn.Inc()
 		}
 		b := frameBuf()
-		*b = appendReceipt(*b, r.Msg.CID, r.Msg.Seq)
+		*b = appendReceipt(*b, &r.Msg, c.g.sign)
 		c.enqueue(b)
 	case errors.Is(r.Err, session.ErrNoSession):
 		c.g.m.errorSent(CodeNoSession)

@@ -30,11 +30,16 @@ func appendWelcome(dst []byte, sid string, seq uint64, resumed bool, now time.Ti
 	return append(dst, `"}`...)
 }
 
-func appendReceipt(dst []byte, cid string, seq uint64) []byte {
+// appendReceipt answers a customer's msg once it is stored as m: cid,
+// seq, and the message's attachments as stored, with fresh links (sign)
+// to the node's files, so the widget keeps working links rather than the
+// ones it sent.
+func appendReceipt(dst []byte, m *session.Message, sign func(string) string) []byte {
 	dst = append(dst, `{"type":"receipt","cid":`...)
-	dst = jsonw.String(dst, cid)
+	dst = jsonw.String(dst, m.CID)
 	dst = append(dst, `,"seq":`...)
-	dst = strconv.AppendUint(dst, seq, 10)
+	dst = strconv.AppendUint(dst, m.Seq, 10)
+	dst = appendAttachments(dst, m.Attachments, sign)
 	return append(dst, '}')
 }
 
@@ -86,28 +91,7 @@ func appendMsgSigned(dst []byte, m *session.Message, sign func(string) string) [
 		dst = append(dst, `,"cid":`...)
 		dst = jsonw.String(dst, m.CID)
 	}
-	if len(m.Attachments) > 0 {
-		dst = append(dst, `,"attachments":[`...)
-		for i, a := range m.Attachments {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = append(dst, `{"url":`...)
-			if sign != nil && strings.HasPrefix(a.URL, "/") {
-				dst = jsonw.String(dst, sign(a.URL))
-			} else {
-				dst = jsonw.String(dst, a.URL)
-			}
-			dst = append(dst, `,"mime":`...)
-			dst = jsonw.String(dst, a.MIME)
-			dst = append(dst, `,"name":`...)
-			dst = jsonw.String(dst, a.Name)
-			dst = append(dst, `,"size":`...)
-			dst = strconv.AppendInt(dst, a.Size, 10)
-			dst = append(dst, '}')
-		}
-		dst = append(dst, ']')
-	}
+	dst = appendAttachments(dst, m.Attachments, sign)
 	if m.From == session.FromBot || m.Intent != "" {
 		dst = append(dst, `,"intent":`...)
 		dst = jsonw.String(dst, m.Intent)
@@ -137,6 +121,34 @@ func appendMsgSigned(dst []byte, m *session.Message, sign func(string) string) [
 		dst = appendNotice(dst, m.Notice)
 	}
 	return append(dst, '}')
+}
+
+// appendAttachments appends `,"attachments":[…]` when there are any, the
+// node's own files (a path on this node) turned into links by sign.
+func appendAttachments(dst []byte, atts []session.Attachment, sign func(string) string) []byte {
+	if len(atts) == 0 {
+		return dst
+	}
+	dst = append(dst, `,"attachments":[`...)
+	for i, a := range atts {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"url":`...)
+		if sign != nil && strings.HasPrefix(a.URL, "/") {
+			dst = jsonw.String(dst, sign(a.URL))
+		} else {
+			dst = jsonw.String(dst, a.URL)
+		}
+		dst = append(dst, `,"mime":`...)
+		dst = jsonw.String(dst, a.MIME)
+		dst = append(dst, `,"name":`...)
+		dst = jsonw.String(dst, a.Name)
+		dst = append(dst, `,"size":`...)
+		dst = strconv.AppendInt(dst, a.Size, 10)
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
 }
 
 // appendNotice appends `,"notice":{…}`: the kind, and opens_at (RFC 3339,

@@ -16,7 +16,7 @@ func TestEncodersProduceValidFrames(t *testing.T) {
 		Attachments: []session.Attachment{{URL: "https://x.example/a.png", MIME: "image/png", Name: "a.png", Size: 10}}, CID: "c1"}
 	frames := map[string][]byte{
 		"welcome": appendWelcome(nil, "s_abc", 3, true, ts, ""),
-		"receipt": appendReceipt(nil, "c1", 9),
+		"receipt": appendReceipt(nil, &session.Message{CID: "c1", Seq: 9}, nil),
 		"error":   appendError(nil, CodeRateLimited, "slow down", "c1"),
 		"msg":     appendMsg(nil, m),
 		"typing":  appendTyping(nil, session.FromAgent, true),
@@ -60,10 +60,30 @@ func TestEncodersProduceValidFrames(t *testing.T) {
 	}
 }
 
+// A receipt carries the stored message's attachments, the node's files
+// with fresh links, and nothing more for a message without any.
+func TestReceiptAttachments(t *testing.T) {
+	sign := func(stored string) string { return stored + "?exp=2&sig=fresh" }
+	m := &session.Message{CID: "c1", Seq: 4, Attachments: []session.Attachment{
+		{URL: "/v1/files/s_a/f1", MIME: "image/png", Name: "parcel.png", Size: 1234},
+		{URL: "https://cdn.example/p.png", MIME: "image/png", Name: "p.png", Size: 9},
+	}}
+	want := `{"type":"receipt","cid":"c1","seq":4,"attachments":[` +
+		`{"url":"/v1/files/s_a/f1?exp=2&sig=fresh","mime":"image/png","name":"parcel.png","size":1234},` +
+		`{"url":"https://cdn.example/p.png","mime":"image/png","name":"p.png","size":9}]}`
+	if got := string(appendReceipt(nil, m, sign)); got != want {
+		t.Errorf("receipt\n got %s\nwant %s", got, want)
+	}
+	if got := string(appendReceipt(nil, &session.Message{CID: "c2", Seq: 5}, sign)); got != `{"type":"receipt","cid":"c2","seq":5}` {
+		t.Errorf("receipt without attachments: %s", got)
+	}
+}
+
 func TestEncodersDoNotAllocate(t *testing.T) {
 	buf := make([]byte, 0, 1024)
 	m := &session.Message{Seq: 7, From: session.FromBot, Text: "Your order 12345 ships today", TS: time.Now(), Intent: "track_order", Confidence: 0.9, Lang: "en"}
-	if n := testing.AllocsPerRun(100, func() { buf = appendReceipt(buf[:0], "cid-123", 42) }); n != 0 {
+	receipt := &session.Message{CID: "cid-123", Seq: 42, Text: "where is my order?"}
+	if n := testing.AllocsPerRun(100, func() { buf = appendReceipt(buf[:0], receipt, nil) }); n != 0 {
 		t.Errorf("appendReceipt allocates %v times", n)
 	}
 	if n := testing.AllocsPerRun(100, func() { buf = appendMsg(buf[:0], m) }); n != 0 {

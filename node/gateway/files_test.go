@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,8 +42,9 @@ func (f fakeFiles) Stat(_ context.Context, stored string) (session.Attachment, e
 func (fakeFiles) Sign(stored string) string { return stored + "?exp=1&sig=fresh" }
 
 // A file on the node is stored with the type, name and size the node
-// recorded at upload, not what the widget declared; a file the node does
-// not hold is refused with the msg's cid.
+// recorded at upload, not what the widget declared, and the receipt and
+// the replay give it back so, with a fresh link; a file the node does not
+// hold is refused with the msg's cid.
 func TestAttachmentsAsStored(t *testing.T) {
 	files := fakeFiles{stored: map[string]session.Attachment{"f1": {MIME: "image/png", Name: "parcel.png", Size: 1234}}}
 	h := newHarnessFiles(t, nil, "", files)
@@ -53,13 +55,26 @@ func TestAttachmentsAsStored(t *testing.T) {
 		{"url": file + "?exp=9&sig=old", "mime": "text/html", "name": "invoice.html", "size": 7},
 		{"url": "https://cdn.example/p.png", "mime": "image/png", "name": "p.png", "size": 99},
 	}})
-	if r := c.next(); r.Type != "receipt" || r.CID != "a1" {
+	r := c.next()
+	if r.Type != "receipt" || r.CID != "a1" {
 		t.Fatalf("receipt = %+v", r)
 	}
 	msgs, _ := h.store.Messages(w.Session, 0, 0)
 	want := []session.Attachment{{URL: file, MIME: "image/png", Name: "parcel.png", Size: 1234}, {URL: "https://cdn.example/p.png", MIME: "image/png", Name: "p.png", Size: 99}}
 	if len(msgs) != 1 || fmt.Sprint(msgs[0].Attachments) != fmt.Sprint(want) {
 		t.Fatalf("stored %+v, want %+v", msgs, want)
+	}
+	// The receipt and the replay on resume carry the attachments as
+	// stored, the node's file with a fresh link.
+	fresh := slices.Clone(want)
+	fresh[0].URL = files.Sign(file)
+	if fmt.Sprint(r.Attachments) != fmt.Sprint(fresh) {
+		t.Fatalf("receipt attachments %+v, want %+v", r.Attachments, fresh)
+	}
+	again := h.dial(nil)
+	again.hello(map[string]any{"session": w.Session, "last_seq": 0})
+	if m := again.next(); m.Type != "msg" || m.CID != "a1" || fmt.Sprint(m.Attachments) != fmt.Sprint(fresh) {
+		t.Fatalf("replayed %+v, want attachments %+v", m, fresh)
 	}
 	for _, tc := range []struct{ id, code string }{{"gone", CodeBadFrame}, {"down", CodeUnavailable}} {
 		cid := "m-" + tc.id

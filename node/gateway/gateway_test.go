@@ -104,22 +104,23 @@ func (c *client) send(v any) {
 }
 
 type srvFrame struct {
-	Type       string   `json:"type"`
-	Session    string   `json:"session"`
-	Seq        uint64   `json:"seq"`
-	Resumed    bool     `json:"resumed"`
-	ServerTime string   `json:"server_time"`
-	CID        string   `json:"cid"`
-	Code       string   `json:"code"`
-	Message    string   `json:"message"`
-	From       string   `json:"from"`
-	Text       string   `json:"text"`
-	TS         string   `json:"ts"`
-	Intent     string   `json:"intent"`
-	Confidence *float64 `json:"confidence"`
-	Lang       string   `json:"lang"`
-	On         bool     `json:"on"`
-	Quick      []string `json:"quick_replies"`
+	Type        string               `json:"type"`
+	Session     string               `json:"session"`
+	Seq         uint64               `json:"seq"`
+	Resumed     bool                 `json:"resumed"`
+	ServerTime  string               `json:"server_time"`
+	CID         string               `json:"cid"`
+	Code        string               `json:"code"`
+	Message     string               `json:"message"`
+	From        string               `json:"from"`
+	Text        string               `json:"text"`
+	TS          string               `json:"ts"`
+	Intent      string               `json:"intent"`
+	Confidence  *float64             `json:"confidence"`
+	Lang        string               `json:"lang"`
+	On          bool                 `json:"on"`
+	Quick       []string             `json:"quick_replies"`
+	Attachments []session.Attachment `json:"attachments"`
 }
 
 // next reads one frame; it fails the test on a close or timeout.

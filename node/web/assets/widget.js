@@ -208,9 +208,10 @@
       (m.att || []).forEach(function (a) {
         var url = new URL(a.url, http);
         if (!/^https?:$/.test(url.protocol)) return; // never a javascript: or data: link
-        url = url.href;
-        li.append(el('a', { href: url, target: '_blank', rel: 'noopener' },
-          [/^image\//.test(a.mime) ? el('img', { src: url, alt: a.name || '' }) : a.name || url]));
+        // A link of the node expires (exp): clicked then, the widget resumes for fresh ones; an image that fails shows its name.
+        li.append(el('a', { href: url.href, target: '_blank', rel: 'noopener',
+          onclick: function (e) { if (stale([a])) { e.preventDefault(); hangUp(); connect(); } } },
+          [/^image\//.test(a.mime) ? el('img', { src: url.href, alt: a.name || '', onerror: function () { this.replaceWith(a.name || url.href); } }) : a.name || url.href]));
       });
       if (pending) li.cid = m.cid;
       return li;
@@ -223,10 +224,25 @@
       }
       log.append(li);
     }
+    // Whether links to the node's files expired (or do within a minute).
+    function stale(att) {
+      return (att || []).some(function (a) {
+        var u = new URL(a.url, http), x = u.searchParams.get('exp');
+        return u.origin === http.origin && x && x * 1000 < Date.now() + 60000;
+      });
+    }
     function show(m, fresh) {
       if (m.from === 'customer' && m.cid) dropPending(m.cid);
-      if (seen.has(m.seq)) return;
-      var li = render(m);
+      var li = seen.get(m.seq);
+      if (li) { // replayed for its fresh links
+        if (fresh && m.att) {
+          li.replaceWith(li = render(m));
+          seen.set(m.seq, li);
+          st.msgs = st.msgs.map(function (o) { return o.seq === m.seq ? m : o; });
+        }
+        return;
+      }
+      li = render(m);
       seen.set(m.seq, li);
       place(li, m.seq);
       if (fresh) {
@@ -358,7 +374,11 @@
       try { h.tz = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
       if (tok) h.token = tok;
       if (opts.customer) h.customer = opts.customer;
-      if (st.s) { h.session = st.s; h.last_seq = st.seq; }
+      if (st.s) { // resume; from before the first message whose links expired, to get fresh ones
+        h.session = st.s;
+        h.last_seq = st.seq;
+        st.msgs.forEach(function (m) { if (m.seq <= h.last_seq && stale(m.att)) h.last_seq = m.seq - 1; });
+      }
       ws.send(JSON.stringify(h));
     }
     function dropped() {
@@ -395,7 +415,7 @@
           break;
         case 'receipt':
           var o = st.out.filter(function (m) { return m.cid === f.cid; })[0];
-          if (o) show({ seq: f.seq, from: 'customer', cid: o.cid, text: o.text, att: o.att, ts: new Date().toISOString() }, true);
+          if (o) show({ seq: f.seq, from: 'customer', cid: o.cid, text: o.text, att: f.attachments || o.att, ts: new Date().toISOString() }, true); // the files as stored, fresh links
           save();
           ack();
           break;
