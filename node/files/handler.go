@@ -35,6 +35,10 @@ type Options struct {
 	// UploadTTL how long an upload token does (default 1 hour).
 	LinkTTL, UploadTTL time.Duration
 	Logger             *slog.Logger
+
+	// Core, if set, is the core's JetStream: ServeFile looks there for a
+	// file this node does not hold (remote.go).
+	Core jetstream.JetStream
 }
 
 // Handler serves POST /v1/files and GET /v1/files/<id>.
@@ -201,6 +205,9 @@ func (h *Handler) ServeFile(ctx *fasthttp.RequestCtx) {
 	rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	res, err := h.obs.Get(rctx, id)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		res, err = h.fromCore(rctx, id) // another node's file (remote.go)
+	}
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		ctx.Error("no such file\n", fasthttp.StatusNotFound)
 		return
