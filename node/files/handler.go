@@ -26,6 +26,10 @@ const PathPrefix = "/v1/files/"
 
 // Options configures a Handler.
 type Options struct {
+	// Core, if set, is the core's JetStream: ServeFile looks there for a
+	// file this node does not hold (remote.go).
+	Core jetstream.JetStream
+
 	// JS is the node's JetStream (the embedded server's or the core's).
 	JS     jetstream.JetStream
 	Signer *Signer
@@ -35,10 +39,6 @@ type Options struct {
 	// UploadTTL how long an upload token does (default 1 hour).
 	LinkTTL, UploadTTL time.Duration
 	Logger             *slog.Logger
-
-	// Core, if set, is the core's JetStream: ServeFile looks there for a
-	// file this node does not hold (remote.go).
-	Core jetstream.JetStream
 }
 
 // Handler serves POST /v1/files and GET /v1/files/<id>.
