@@ -40,6 +40,7 @@ func (n *Node) openFiles() error {
 	defer cancel()
 	n.files, err = files.New(ctx, files.Options{
 		JS:                 n.link.JetStream(),
+		Core:               n.link.CoreJetStream(), // other nodes' files, e.g. of chats relayed here
 		Signer:             files.NewSigner(key, nil),
 		MaxBytes:           n.cfg.Files.MaxBytes,
 		LinkTTL:            n.cfg.Files.LinkTTL,

@@ -3,12 +3,12 @@
 // an in-process server with JetStream under data_dir/nats and fsync on
 // every write; or a leaf node of the core with its own JetStream domain),
 // the durable store-and-forward of session events from the edge
-// (Publisher), the core's archive of every edge (EnsureArchive), FAQ,
-// routing and model updates down from the core (Updates, object store
-// EDGEDESK_FILES), a session's raw events for a node a customer
-// reconnected to (FetchHistory), and what lets routing reach the agents of
-// other nodes: each node's agent groups in a KV bucket (Presence) and
-// requests between nodes (Relay).
+// (Publisher), the core's archive of every edge's sessions and uploads
+// (EnsureArchive), FAQ, routing and model updates down from the core
+// (Updates, object store EDGEDESK_FILES), a session's raw events for a
+// node a customer reconnected to (FetchHistory), and what lets routing
+// reach the agents of other nodes: each node's agent groups in a KV bucket
+// (Presence) and requests between nodes (Relay).
 //
 // The directory is sync/ as the design card fixes, but the package clause is
 // edgesync: a package named sync would shadow the standard library's sync in
@@ -33,9 +33,18 @@
 //	                                             2-minute de-duplication window on Nats-Msg-Id,
 //	                                             atomic batch publish allowed
 //	stream EDGEDESK_ARCHIVE (core)               sources EDGEDESK_SESSIONS of each edge domain
+//	object store EDGEDESK_UPLOADS                customers' files (node/files): the node's, or the core's
+//	                                             for clients of a core
+//	object store EDGEDESK_ARCHIVE_UPLOADS (core) sources EDGEDESK_UPLOADS of each edge domain,
+//	                                             subjects renamed to its own bucket
 //	object store EDGEDESK_FILES (core)           faq.jsonl | faq.csv, routing.yaml, model.onnx
 //	KV bucket EDGEDESK_PRESENCE (core)           key node → its groups, hours, agents, free slots
 //	edgedesk.relay.<node>.<op>                   requests between nodes
+//
+// A leaf node keeps its own streams' subjects (edgedesk.sessions.>,
+// $O.EDGEDESK_UPLOADS.>) to itself: the leaf connection denies them both
+// ways, so another edge's or the core's stream with the same subjects
+// does not store them too; the core gets them through its sources only.
 //
 // Events go out in commit order, each with a Nats-Msg-Id stable across
 // retries ("<node>:<session>.<seq>" for messages). Live traffic goes as

@@ -630,25 +630,3 @@ func nextBackoff(d time.Duration) time.Duration {
 	}
 	return 2 * d
 }
-
-// Archive is the core's stream that sources every edge's session events.
-const Archive = "EDGEDESK_ARCHIVE"
-
-// EnsureArchive creates or updates, at the core, the stream that sources
-// the session events of the edges in domains (leaf nodes, each with its
-// own JetStream domain). While a leaf link is down the edge keeps its
-// events in its own stream; the core catches up when the link returns.
-func EnsureArchive(ctx context.Context, js jetstream.JetStream, domains []string) error {
-	cfg := jetstream.StreamConfig{
-		Name:        Archive,
-		Description: "edgedesk: every session event from every edge",
-		Storage:     jetstream.FileStorage,
-	}
-	for _, d := range domains {
-		cfg.Sources = append(cfg.Sources, &jetstream.StreamSource{Name: Stream, Domain: d})
-	}
-	if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
-		return fmt.Errorf("edgesync: stream %s: %w", Archive, err)
-	}
-	return nil
-}

@@ -21,6 +21,8 @@ type ServerOptions struct {
 	// SyncAlways fsyncs every JetStream write before acknowledging it.
 	SyncAlways bool
 	// Leaf is the core's leaf-node URL: the server joins it as a leaf.
+	// The session events and uploads published on the leaf stay in its
+	// own streams; the core sources them (EnsureArchive).
 	Leaf string
 	// Domain is the server's JetStream domain (required with Leaf).
 	Domain string
@@ -72,7 +74,8 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: leaf %q: %w", ErrServer, o.Leaf, err)
 		}
-		opts.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: []*url.URL{u}}}
+		// The edge's own streams keep to the edge (leafLocal).
+		opts.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: []*url.URL{u}, DenyImports: leafLocal, DenyExports: leafLocal}}
 		opts.LeafNode.ReconnectInterval = 250 * time.Millisecond
 	}
 	if o.LeafListen != "" {

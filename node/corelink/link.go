@@ -295,3 +295,9 @@ func (l *Link) Fetch(ctx context.Context, sid string) error {
 // server's, or the core's for a client of a core. Other components (the
 // customers' files) keep their buckets there too.
 func (l *Link) JetStream() jetstream.JetStream { return l.js }
+
+// CoreJetStream is the core's JetStream, shared by every node: the same
+// as JetStream for a client of a core (nats.url), the core's domain for a
+// leaf with nats.core_domain, nil otherwise. The customers' files of
+// other nodes are read there (the core archives its leaf nodes' uploads).
+func (l *Link) CoreJetStream() jetstream.JetStream { return l.coreJS }

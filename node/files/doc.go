@@ -18,6 +18,13 @@
 // node deletes a session's files when its sweeper expires the session
 // (DeleteSessions).
 //
+// A link names the file, not the node that stored it: a node asked for a
+// file it does not hold — an agent's node serving a chat relayed from the
+// customer's node — reads it from the core (Options.Core), which keeps
+// its leaf nodes' uploads in EDGEDESK_ARCHIVE_UPLOADS (sourced from each
+// edge's bucket, edgesync.EnsureArchive) and its clients' in its own
+// EDGEDESK_UPLOADS, and streams it back without keeping a copy.
+//
 // Sniff, Strip and Signer are pure and safe for concurrent use; the
 // Handler is safe for concurrent use once built.
 package files

@@ -27,6 +27,10 @@ const PathPrefix = "/v1/files/"
 
 // Options configures a Handler.
 type Options struct {
+	// Core, if set, is the core's JetStream: ServeFile looks there for a
+	// file this node does not hold (remote.go).
+	Core jetstream.JetStream
+
 	// JS is the node's JetStream (the embedded server's or the core's).
 	JS     jetstream.JetStream
 	Signer *Signer
@@ -316,6 +320,9 @@ func (h *Handler) ServeFile(ctx *fasthttp.RequestCtx) {
 	dctx, cancel := downloadContext(h.o.IOTimeout, h.o.MaxBytes)
 	slow := time.AfterFunc(h.o.IOTimeout, cancel) // finding the file gets IOTimeout
 	res, err := h.obs.Get(dctx, id)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		res, err = h.fromCore(dctx, id) // another node's file (remote.go)
+	}
 	if !slow.Stop() && err == nil {
 		res.Close()
 		err = context.DeadlineExceeded

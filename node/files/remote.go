@@ -1,0 +1,57 @@
+package files
+
+import (
+	"context"
+	"errors"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	edgesync "github.com/edgedesk/edgedesk/sync"
+)
+
+// fromCore returns file id from the core, for a file this node does not
+// hold: one uploaded on another node. Agents get such links when a chat
+// is relayed here (node/relay): the session is the customer's node's, and
+// so are its files; this node signs the links (its own key) and serves
+// them through the core.
+//
+// The core keeps the uploads of its leaf nodes in
+// edgesync.UploadsArchive (sourced from each edge's domain, so a file
+// arrives there shortly after its upload, or after a cut leaf link
+// returns) and those of its clients (nats.url) in Bucket. For a client
+// of the core, Core is JS: Bucket was the first place looked in.
+//
+// Nothing fetched is kept here: a copy in this node's Bucket would be
+// sourced into the core's archive once more. The agent's browser caches
+// the file (Cache-Control). It returns jetstream.ErrObjectNotFound when
+// there is no core or the core does not have the file (yet).
+func (h *Handler) fromCore(ctx context.Context, id string) (jetstream.ObjectResult, error) {
+	if h.o.Core == nil {
+		return nil, jetstream.ErrObjectNotFound
+	}
+	buckets := []string{edgesync.UploadsArchive, Bucket}
+	if h.o.Core == h.o.JS {
+		buckets = buckets[:1]
+	}
+	for _, b := range buckets {
+		// Opened at each miss: the core may be away at start, and the
+		// archive set up later (edgesync.EnsureArchive).
+		obs, err := h.o.Core.ObjectStore(ctx, b)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			continue
+		}
+		if err != nil {
+			h.o.Logger.Warn("the core's files unreachable", "bucket", b, "file", id, "err", err)
+			return nil, err
+		}
+		res, err := obs.Get(ctx, id)
+		if errors.Is(err, jetstream.ErrObjectNotFound) {
+			continue
+		}
+		if err == nil {
+			h.o.Logger.Debug("file served from the core", "bucket", b, "file", id)
+		}
+		return res, err
+	}
+	return nil, jetstream.ErrObjectNotFound
+}
