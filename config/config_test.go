@@ -74,7 +74,7 @@ func TestErrorsNameKeyAndValue(t *testing.T) {
 		{"ping vs idle", "gateway:\n  ping_interval: 2m\n  idle_timeout: 1m\n", nil, ErrInvalid, []string{"gateway.ping_interval"}},
 		{"short staff secret", "auth:\n  staff_secret: short\n", nil, ErrInvalid, []string{"auth.staff_secret", "32 bytes"}},
 		{"bad step kind", "bot:\n  flows:\n    - name: f\n      intents: [x]\n      timeout: 5m\n      max_attempts: 2\n      steps:\n        - {slot: a, kind: number, prompt: {en: hi}}\n      done: {en: ok}\n", nil, ErrInvalid, []string{"bot.flows[0].steps[0].kind", "number"}},
-		{"flow without default language", "bot:\n  default_language: de\n", nil, ErrInvalid, []string{"bot.flows[0].steps[0].prompt", "(de)", "bot.flows[0].done"}},
+		{"flow without default language", "bot:\n  default_language: sv\n", nil, ErrInvalid, []string{"bot.flows[0].steps[0].prompt", "(sv)", "bot.flows[0].done"}},
 		{"duplicate flow intent", "bot:\n  flows:\n    - {name: a, intents: [x], timeout: 5m, max_attempts: 1, steps: [{slot: s, kind: text, prompt: {en: q}}], done: {en: d}}\n    - {name: b, intents: [x], timeout: 5m, max_attempts: 1, steps: [{slot: s, kind: text, prompt: {en: q}}], done: {en: d}}\n", nil, ErrInvalid, []string{"bot.flows[1].intents[0]", "already starts flow a"}},
 		{"bad group zone", "routing:\n  groups:\n    - {name: a, languages: [en], tz: Mars/Olympus, capacity: 2}\n", nil, ErrInvalid, []string{"routing.groups[0].tz", "Mars/Olympus"}},
 		{"unknown overflow and rule group", "routing:\n  groups:\n    - {name: a, languages: [en], tz: UTC, capacity: 2, overflow: b}\n  rules:\n    - {name: r, keywords: [x], group: c}\n", nil, ErrInvalid, []string{"routing.groups[0].overflow", "routing.rules[0].group"}},

@@ -116,7 +116,9 @@ func TestAnswerInCustomersLanguage(t *testing.T) {
 		{"es-MX", "es", "es"},
 		{"en-US", "es", "es"}, // writes Spanish under an English locale: Spanish wins
 		{"zh-CN", "zh", "zh"},
-		{"fr-FR", "fr", "en"}, // no French entries: the merchant's default
+		{"fr-FR", "fr", "fr"},
+		{"zh-TW", "zh-Hant", "zh-Hant"},
+		{"sv-SE", "sv", "en"}, // no Swedish entries: the merchant's default
 		{"", "", "en"},
 	} {
 		c := newChat(t, e, tc.locale)

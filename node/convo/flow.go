@@ -294,16 +294,3 @@ func set(words ...string) map[string]bool {
 	}
 	return m
 }
-
-// Whole-message answers (after normWord) in the default model's languages.
-var (
-	yesWords = set("yes", "y", "yeah", "yep", "yup", "sure", "ok", "okay", "correct", "confirm", "please do", "go ahead", "yes please",
-		"sí", "si", "claro", "vale", "correcto", "confirmo", "de acuerdo", "dale", "sí por favor",
-		"是", "是的", "对", "对的", "好", "好的", "确认", "可以", "嗯", "行")
-	noWords = set("no", "n", "nope", "not now", "no thanks", "no thank you",
-		"nop", "no gracias",
-		"不", "不是", "否", "不要", "不用", "不用了", "不了")
-	cancelWords = set("cancel", "stop", "never mind", "nevermind", "forget it", "quit",
-		"cancelar", "cancela", "olvídalo", "olvidalo", "déjalo", "dejalo",
-		"取消", "算了", "不办了")
-)
