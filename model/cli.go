@@ -38,6 +38,7 @@ func TrainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	charMax := fs.Int("char-max", d.Featurizer.CharMax, "longest character n-gram (0 = none)")
 	wordNgrams := fs.Int("word-ngrams", d.Featurizer.WordNgrams, "longest word n-gram")
 	fold := fs.Int("fold", d.Featurizer.Fold, "1: fold accents, the Turkish i and Arabic letter variants out of the intent features")
+	aug := fs.Int("augment", d.Augment, "noisy copies of each training example (typing slips)")
 	epochs := fs.Int("epochs", d.Epochs, "maximum epochs")
 	patience := fs.Int("patience", d.Patience, "stop after this many epochs without dev improvement")
 	lr := fs.Float64("lr", d.LR, "Adam learning rate")
@@ -72,7 +73,7 @@ func TrainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	opt.Seed, opt.Dim, opt.Hidden, opt.LangDim = *seed, *dim, *hidden, *langDim
 	opt.Featurizer.Buckets, opt.Featurizer.LangBuckets = *buckets, *langBuckets
 	opt.Featurizer.CharMin, opt.Featurizer.CharMax, opt.Featurizer.WordNgrams = *charMin, *charMax, *wordNgrams
-	opt.Featurizer.Fold = *fold
+	opt.Featurizer.Fold, opt.Augment = *fold, *aug
 	opt.Epochs, opt.Patience, opt.LR, opt.Batch, opt.Dropout = *epochs, *patience, *lr, *batch, *dropout
 	opt.OOSLabel, opt.TargetReject = *oos, *reject
 	if !*quiet {
@@ -110,8 +111,9 @@ type EvalReport struct {
 	ModelBytes int64  `json:"model_bytes"`
 	Metrics
 	// LangAccuracy is the language head's accuracy on the utterances
-	// labelled with one of its languages; LangShortAccuracy the same on
-	// those of ShortRunes runes or fewer (LangShortN of them).
+	// labelled with one of its languages (and a letter: "??" is in no
+	// language); LangShortAccuracy the same on those of ShortRunes runes
+	// or fewer (LangShortN of them).
 	LangAccuracy      *float64 `json:"lang_accuracy,omitempty"`
 	LangShortAccuracy *float64 `json:"lang_short_accuracy,omitempty"`
 	LangShortN        int      `json:"lang_short_n,omitempty"`
@@ -214,7 +216,7 @@ func evaluate(ctx context.Context, svc *Service, exs []Example) (*EvalReport, er
 			per[ex.Lang] = t
 		}
 		t.idx = append(t.idx, i)
-		if ex.Lang != "" && slices.Contains(info.Langs, ex.Lang) {
+		if ex.Lang != "" && slices.Contains(info.Langs, ex.Lang) && hasLetter(ex.Text) {
 			short := utf8.RuneCountInString(ex.Text) <= ShortRunes
 			all.add(p.Lang == ex.Lang, short)
 			t.add(p.Lang == ex.Lang, short)
@@ -243,6 +245,17 @@ func evaluate(ctx context.Context, svc *Service, exs []Example) (*EvalReport, er
 		}
 	}
 	return rep, nil
+}
+
+// hasLetter reports whether text has a letter: "??" or "👍" is in no
+// language, and the language head is not asked (the locale answers).
+func hasLetter(text string) bool {
+	for _, r := range text {
+		if ScriptOf(r) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // langTally counts the language head's answers on one set of utterances.

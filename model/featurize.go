@@ -83,7 +83,7 @@ type Features struct {
 	LangIDs []int32 // language feature buckets, with repetitions
 	Runes   int     // length of the normalised text in runes
 	// Letters counts the letters of the text; Foreign those in scripts
-	// the model was not trained on (only with Featurizer.SetScripts).
+	// the model was not trained on (only with Featurizer.WithScripts).
 	Letters, Foreign int
 }
 
@@ -172,13 +172,11 @@ func (f *Featurizer) AppendFeatures(dst *Features, text string) {
 	f.tokenize(s, text, fold)
 	dst.Runes = max(0, len(s.runes)-2)
 	f.appendIntent(s, dst)
-	if f.known != nil {
-		for _, r := range s.runes {
-			if i := scriptIndex(r); i >= 0 {
-				dst.Letters++
-				if !f.known[i] {
-					dst.Foreign++
-				}
+	for _, r := range s.runes {
+		if i := scriptIndex(r); i >= 0 {
+			dst.Letters++
+			if f.known != nil && !f.known[i] {
+				dst.Foreign++
 			}
 		}
 	}

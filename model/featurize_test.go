@@ -238,8 +238,8 @@ func TestScripts(t *testing.T) {
 			t.Errorf("%q: letters %d foreign %d, want %d %d", tt.in, got.Letters, got.Foreign, tt.letters, tt.foreign)
 		}
 	}
-	if n := testFeaturizer(t).Featurize("Где"); n.Letters != 0 {
-		t.Error("a featurizer without scripts counted letters")
+	if n := testFeaturizer(t).Featurize("Где"); n.Letters != 3 || n.Foreign != 0 {
+		t.Errorf("a featurizer without scripts: letters %d, foreign %d; want 3, 0", n.Letters, n.Foreign)
 	}
 	for r, want := range map[rune]string{'a': "Latin", 'я': "Cyrillic", '字': "Han", 'ก': "Thai", 'ش': "Arabic", '한': "Hangul", 'ა': "Georgian", '1': "", 'ꦲ': ScriptOther} {
 		if got := ScriptOf(r); got != want {

@@ -95,6 +95,9 @@ func Train(ctx context.Context, train, dev, langExtra []Example, opt TrainOption
 		heldOut = true
 		labels = uniqueSorted(train, func(e Example) string { return e.Intent })
 	}
+	// Held-out dev data is carved before augmenting, so no slipped copy
+	// of a dev example is trained on.
+	train = augment(train, opt.Augment, opt.Seed)
 	index := indexOf(labels)
 	for i, ex := range dev {
 		if _, ok := index[ex.Intent]; !ok {
@@ -383,7 +386,7 @@ func (m *Model) Predict(text, localeHint string, k int) Prediction {
 		m.lang.logits(f.LangIDs, lp, make([]float32, m.lang.Dim))
 		softmaxInPlace(lp)
 	}
-	p.Lang, p.LangConfidence = combineLang(m.Manifest.Langs, lp, localeHint, nil, f.Runes)
+	p.Lang, p.LangConfidence = combineLang(m.Manifest.Langs, lp, localeHint, nil, f.Runes, f.Letters)
 	gate(&m.Manifest, &p, &f)
 	return p
 }
@@ -463,11 +466,13 @@ func topK(labels []string, probs []float32, k int) []Scored {
 
 // combineLang picks the language from the head's probabilities, restricted
 // to allowed (when non-empty) and nudged towards the widget's declared
-// locale. Without a head it returns the hint (or the model's only language).
-func combineLang(langs []string, probs []float32, hint string, allowed map[string]bool, runes int) (string, float32) {
+// locale. Without a head, or for text without a letter ("??", "👍",
+// "48213": no language in it), it returns the hint (or the model's only
+// language).
+func combineLang(langs []string, probs []float32, hint string, allowed map[string]bool, runes, letters int) (string, float32) {
 	boost := hintBoost(runes)
 	h := BaseLanguage(hint)
-	if len(probs) == 0 {
+	if len(probs) == 0 || letters == 0 {
 		if h != "" {
 			return h, 1
 		}

@@ -551,7 +551,7 @@ func (w *worker) run(batch []*request) {
 				lp = lprobs[row*lc : (row+1)*lc]
 				softmaxInPlace(lp)
 			}
-			p.Lang, p.LangConfidence = combineLang(w.e.man.Langs, lp, hint, w.e.svc.allowed, r.feats[i].Runes)
+			p.Lang, p.LangConfidence = combineLang(w.e.man.Langs, lp, hint, w.e.svc.allowed, r.feats[i].Runes, r.feats[i].Letters)
 			gate(w.e.man, &p, &r.feats[i])
 			r.out[i] = p
 			row++

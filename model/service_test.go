@@ -52,7 +52,7 @@ func TestORTMatchesGo(t *testing.T) {
 		if len(p.Top) != len(intent) {
 			t.Fatalf("%q: %d scores, want %d", text, len(p.Top), len(intent))
 		}
-		wantLang, wantConf := combineLang(m.Manifest.Langs, lang, "", nil, m.feat.Featurize(text).Runes)
+		wantLang, wantConf := combineLang(m.Manifest.Langs, lang, "", nil, m.feat.Featurize(text).Runes, m.feat.Featurize(text).Letters)
 		if p.Lang != wantLang {
 			t.Errorf("%q: ORT language %s, Go %s", text, p.Lang, wantLang)
 		}
@@ -278,7 +278,7 @@ func TestCombineLang(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := combineLang(langs, tt.probs, tt.hint, tt.allowed, 40); got != tt.want {
+			if got, _ := combineLang(langs, tt.probs, tt.hint, tt.allowed, 40, 30); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
@@ -313,11 +313,18 @@ func TestLocateRuntime(t *testing.T) {
 func TestHintBoostShortMessages(t *testing.T) {
 	langs := []string{"en", "es"}
 	probs := []float32{0.95, 0.05}
-	if got, _ := combineLang(langs, probs, "es", nil, 40); got != "en" {
+	if got, _ := combineLang(langs, probs, "es", nil, 40, 30); got != "en" {
 		t.Errorf("long message: hint overrode a clear answer: %s", got)
 	}
-	if got, _ := combineLang(langs, probs, "es", nil, 2); got != "es" {
+	if got, _ := combineLang(langs, probs, "es", nil, 2, 2); got != "es" {
 		t.Errorf("two-rune message: hint ignored: %s", got)
+	}
+	// No letter, no language: the declared one, or none.
+	if got, conf := combineLang(langs, probs, "es-MX", nil, 2, 0); got != "es" || conf != 1 {
+		t.Errorf("\"??\" with locale es-MX: %s %v", got, conf)
+	}
+	if got, _ := combineLang(langs, probs, "", nil, 2, 0); got != "" {
+		t.Errorf("\"??\" without a locale: %s", got)
 	}
 	if hintBoost(0) < hintBoost(10) || hintBoost(10) < hintBoost(30) || hintBoost(30) != 4 {
 		t.Errorf("hintBoost not decreasing to 4: %v %v %v", hintBoost(0), hintBoost(10), hintBoost(30))

@@ -35,7 +35,7 @@ func run(ctx context.Context, args []string) error {
 		defer pprof.StopCPUProfile()
 	}
 	if len(args) == 0 {
-		return fmt.Errorf("usage: modelreport train|eval|report|langid|curve ...")
+		return fmt.Errorf("usage: modelreport train|eval|report|langid|curve|sweep ...")
 	}
 	switch args[0] {
 	case "train":
@@ -52,6 +52,8 @@ func run(ctx context.Context, args []string) error {
 		return model.EvalCommand(ctx, args[1:], os.Stdout, os.Stderr)
 	case "curve":
 		return curve(ctx, args[1:])
+	case "sweep":
+		return sweep(args[1:])
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }
