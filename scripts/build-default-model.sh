@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # build-default-model.sh — rebuild model/default/default.onnx, the model a
 # fresh node serves, from the training data committed under
-# model/default/data (no network, no ../shared). Deterministic: the same data
-# and seed give the same weights; the data fingerprint is checked by
-# `go test ./model` (TestDefaultModel).
+# model/default/data/chat (no network, no ../shared): every
+# <lang>.train*.jsonl and other-*.train.jsonl, in byte order of their
+# names. The <lang>.dev.jsonl files are never trained on: they measure
+# (`scripts/eval-default-model.sh`). Deterministic: the same data and seed
+# give the same weights; the data fingerprint is checked by `go test
+# ./model` (TestDefaultModelFingerprint, which globs the same files).
 #
 # Usage: scripts/build-default-model.sh [OUT]   (default model/default/default.onnx)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out="${1:-model/default/default.onnx}"
-d=model/default/data
-# Keep this list and its order in sync with defaultDataFiles in
-# model/default_test.go.
-data="${d}/authored.jsonl,${d}/bitext/ecommerce_en.jsonl,${d}/massive/oos.jsonl"
+export LC_ALL=C
+data=$(printf '%s,' model/default/data/chat/*.train*.jsonl)
 go run ./model/internal/cmd/modelreport train \
-  -data "${data}" -out "${out}" \
-  -seed 1 -buckets 32768 -dim 32 -lang-buckets 8192 -lang-dim 16 "${@:2}"
+  -data "${data%,}" -out "${out}" \
+  -seed 1 -buckets 65536 -dim 64 -char-min 1 -char-max 4 -fold 1 -augment 1 \
+  -lang-buckets 32768 -lang-dim 32 "${@:2}"

@@ -338,6 +338,12 @@ func (tu *turn) decide() {
 		tu.say(TextFallback, tu.langs, "fallback")
 		return
 	}
+	// The intent says what the message is about, so a value it carries
+	// without its keyword fills the answer: "48213 numaralı siparişim
+	// nerede", "48213番の注文" put the number before the word for order.
+	if v, ok := tu.fillFromMessage(a); ok {
+		tu.st.Slots[v.kind] = v.value
+	}
 	tu.answer(a, "faq")
 }
 

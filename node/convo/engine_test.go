@@ -430,3 +430,19 @@ func TestHandedChatRoutedAgainWhenRouterForgot(t *testing.T) {
 		t.Fatalf("routed again though the router has it: %+v", c.notes)
 	}
 }
+
+// TestOrderNumberBeforeItsKeyword: in languages that put the number first
+// ("48213 numaralı siparişim nerede"), the number still fills the answer.
+func TestOrderNumberBeforeItsKeyword(t *testing.T) {
+	e := newEngine(t, nil)
+	c := newChat(t, e, "en-US")
+	r := c.one(msg{text: "48213 numaralı siparişim nerede", intent: "track_order", conf: 0.9, lang: "en"})
+	if want := demoText(t, e, "track_order", "en", map[string]string{"order_number": "48213"}); r.Text != want {
+		t.Fatalf("answered %q, want %q", r.Text, want)
+	}
+	// A message with no number still asks for it.
+	c = newChat(t, e, "en-US")
+	if r := c.one(msg{text: "where is my parcel, I ordered on 2026-11-03", intent: "track_order", conf: 0.9, lang: "en"}); !strings.Contains(r.Text, "order number") {
+		t.Fatalf("answered %q, want the ask for the order number", r.Text)
+	}
+}
