@@ -119,15 +119,19 @@ func (r *Router) routeWith(e convo.Escalation, local bool) {
 
 // dropStaleLocked forgets what the router keeps of a session whose
 // conversation the bot took back since (a fresh hand-over is on its way):
-// a waiting chat, or a place in a queue. A chat an agent or another node
+// a waiting chat, a place in a queue, or a hand-over to another node (it
+// is routed again, maybe to the same node). A chat an agent of this node
 // has stays theirs. It returns the chats that were queued behind it.
 func (r *Router) dropStaleLocked(id string) []*chat {
 	delete(r.waiting, id)
 	c := r.chats[id]
-	if c == nil || c.agent != nil || c.remote != "" {
+	if c == nil || c.agent != nil {
 		return nil
 	}
 	delete(r.chats, id)
+	if c.remote != "" {
+		return nil
+	}
 	q := r.queues[c.group]
 	i := slices.Index(q, c)
 	if i < 0 {

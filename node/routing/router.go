@@ -48,6 +48,9 @@ type Router struct {
 	now   func() time.Time
 
 	work chan func()
+	// backlog holds, in order, the work that found work full; one spill
+	// goroutine feeds it to the worker (guarded by mu).
+	backlog []func()
 	quit chan struct{} // closed by Close: the worker drains and stops
 	done chan struct{}
 	// opening fires drain when the next closed group opens.
@@ -155,22 +158,49 @@ func (r *Router) Close() {
 }
 
 // async queues f for the worker; it never blocks the caller (the session
-// store's committer): a full queue spills into a goroutine.
+// store's committer). A full queue spills into a backlog that one
+// goroutine feeds to the worker, so work runs in the order it was queued:
+// a fresh hand-over never overtakes the re-route of the message before.
 func (r *Router) async(f func()) {
 	r.mu.Lock()
-	closed := r.closed
-	r.mu.Unlock()
-	if closed {
+	if r.closed {
+		r.mu.Unlock()
 		return
 	}
-	select {
-	case r.work <- f:
-	default:
-		go func() {
-			select {
-			case r.work <- f:
-			case <-r.quit:
-			}
-		}()
+	if len(r.backlog) == 0 {
+		select {
+		case r.work <- f:
+			r.mu.Unlock()
+			return
+		default:
+		}
+	}
+	r.backlog = append(r.backlog, f)
+	start := len(r.backlog) == 1
+	r.mu.Unlock()
+	if start {
+		go r.spill()
+	}
+}
+
+// spill feeds the backlog to the worker, oldest first, until it is empty.
+func (r *Router) spill() {
+	for {
+		r.mu.Lock()
+		if len(r.backlog) == 0 {
+			r.mu.Unlock()
+			return
+		}
+		f := r.backlog[0]
+		r.mu.Unlock()
+		select {
+		case r.work <- f:
+		case <-r.quit:
+			return
+		}
+		r.mu.Lock()
+		r.backlog[0] = nil
+		r.backlog = r.backlog[1:]
+		r.mu.Unlock()
 	}
 }

@@ -356,3 +356,48 @@ func TestStaleQueuedPlaceFreed(t *testing.T) {
 		t.Fatalf("queue %v, want [%s %s]", order, b, a)
 	}
 }
+
+// TestStaleRelayedChatRoutedAgain: a chat handed to another node whose
+// hand-over lapsed is routed afresh when the customer asks again, not
+// swallowed as "already with people".
+func TestStaleRelayedChatRoutedAgain(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)) // Saturday: closed
+	r, st := newRouter(t, testRouting(), clk)
+	ctx := context.Background()
+	m, err := st.Create(ctx, session.Meta{Locale: "es", TZ: "America/Mexico_City", Customer: session.Customer{ID: "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.chats[m.ID] = &chat{session: m.ID, remote: "node-b", group: "far"}
+	r.mu.Unlock()
+	msg, err := st.Post(ctx, session.Message{Session: m.ID, From: session.FromCustomer, CID: "c1", Text: "ayuda"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.route(convo.Escalation{Session: m.ID, Seq: msg.Seq, Reason: convo.ReasonRequested, Lang: "es"})
+	if n := lastNotice(t, st, m.ID); n.Seq <= msg.Seq || n.Notice == nil || n.Notice.Kind != session.NoticeTeamClosed {
+		t.Fatalf("the fresh hand-over was not routed: %+v", n)
+	}
+}
+
+// TestAsyncKeepsOrder: work queued while the worker is busy and its queue
+// full runs in the order it was queued.
+func TestAsyncKeepsOrder(t *testing.T) {
+	r, _ := newRouter(t, testRouting(), newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC)))
+	release := make(chan struct{})
+	r.async(func() { <-release })
+	const n = 6000 // more than the queue holds
+	var mu sync.Mutex
+	var got []int
+	for i := range n {
+		r.async(func() { mu.Lock(); got = append(got, i); mu.Unlock() })
+	}
+	close(release)
+	waitFor(t, "all work done", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == n })
+	for i, v := range got {
+		if v != i {
+			t.Fatalf("work %d ran at position %d", v, i)
+		}
+	}
+}
