@@ -29,6 +29,10 @@ type Options struct {
 	NodeWS string
 }
 
+// I18nPath is where the widget's texts in a language live:
+// I18nPath + "<lang>.json".
+const I18nPath = "/widget/i18n/"
+
 // Handler serves the embedded files. It is safe for concurrent use and
 // never changes after New.
 type Handler struct {
@@ -48,6 +52,15 @@ type file struct {
 func New(o Options) *Handler {
 	h := &Handler{files: map[string]*file{}}
 	h.add("/widget.js", must(assets.ReadFile("assets/widget.js")), "public, max-age=300")
+	// The widget's texts in the languages it does not carry itself,
+	// fetched by a widget whose customer reads one of them.
+	fs.WalkDir(assets, "assets/i18n", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		h.add(I18nPath+path.Base(p), must(assets.ReadFile(p)), "public, max-age=3600")
+		return nil
+	})
 	if !o.Demo {
 		return h
 	}
@@ -126,8 +139,9 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) bool {
 	hdr.Set("Cache-Control", f.cache)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.SetContentType(f.ctype)
-	if f.ctype == "application/javascript; charset=utf-8" {
-		// Shops may load the widget with crossorigin and integrity (SRI).
+	if f.ctype == "application/javascript; charset=utf-8" || f.ctype == "application/json" {
+		// Shops may load the widget with crossorigin and integrity (SRI),
+		// and it fetches its texts from the node's origin.
 		hdr.Set("Access-Control-Allow-Origin", "*")
 	}
 	if match(ctx.Request.Header.Peek("If-None-Match"), etag) {

@@ -3,7 +3,9 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -115,5 +117,49 @@ func TestDemo(t *testing.T) {
 	ws := New(Options{Demo: true, NodeWS: `wss://chat.example.com/v1/ws?a="b"`})
 	if r := get(ws, "GET", "/demo"); !bytes.Contains(r.Body(), []byte(`data-node="wss://chat.example.com/v1/ws?a=&#34;b&#34;"`)) {
 		t.Errorf("NodeWS is not in the demo's snippet (escaped)")
+	}
+}
+
+// TestWidgetTexts: the texts the widget fetches for the languages it does
+// not carry are served, with CORS, and each file has every key the
+// widget's English texts have.
+func TestWidgetTexts(t *testing.T) {
+	js, err := assets.ReadFile("assets/widget.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The keys of the widget's built-in English texts.
+	en := regexp.MustCompile(`(?s)\ben: \{(.*?)\},\n`).FindSubmatch(js)
+	if en == nil {
+		t.Fatal("no English texts in widget.js")
+	}
+	var keys []string
+	for _, m := range regexp.MustCompile(`(\w+): '`).FindAllSubmatch(en[1], -1) {
+		keys = append(keys, string(m[1]))
+	}
+	if len(keys) < 20 {
+		t.Fatalf("found %d English keys", len(keys))
+	}
+	h := New(Options{})
+	for _, lang := range []string{"it", "nl", "pl", "ru", "tr", "ko", "zh-Hant", "id", "vi", "th"} {
+		resp := get(h, "GET", I18nPath+lang+".json")
+		if resp.StatusCode() != 200 || string(resp.Header.Peek("Access-Control-Allow-Origin")) != "*" {
+			t.Fatalf("%s: %d, CORS %q", lang, resp.StatusCode(), resp.Header.Peek("Access-Control-Allow-Origin"))
+		}
+		var texts map[string]string
+		if err := json.Unmarshal(resp.Body(), &texts); err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		for _, k := range keys {
+			if texts[k] == "" {
+				t.Errorf("%s: no %q", lang, k)
+			}
+		}
+		if len(texts) != len(keys) {
+			t.Errorf("%s: %d texts, the widget has %d keys", lang, len(texts), len(keys))
+		}
+	}
+	if resp := get(h, "GET", I18nPath+"xx.json"); resp.StatusCode() != 404 {
+		t.Errorf("an unknown language: %d", resp.StatusCode())
 	}
 }
