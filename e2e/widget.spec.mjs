@@ -384,6 +384,19 @@ await scenario('j. upload a photo (POST /v1/files): thumbnail in the chat, the a
     (i) => i.complete && i.naturalWidth === 1 && !/exp=1&/.test(i.src)).includes(true));
 });
 
+// ---- k. a language the widget fetches its texts for (Thai): the panel
+// speaks Thai, and the bot answers "where is my order" in Thai with the
+// number.
+await scenario('k. th-TH: texts fetched from the node, the Thai answer with the order number', async (ctx) => {
+  const context = await ctx({ locale: 'th-TH', timezoneId: 'Asia/Bangkok' });
+  const page = await openShop(context);
+  check(await hook(page, 'input').getAttribute('placeholder') === 'พิมพ์ข้อความ…', 'the input is not in Thai');
+  await say(page, 'ออเดอร์ 48213 ถึงไหนแล้วคะ');
+  await waitCount(page, 'bot', 1);
+  const answer = await messages(page, 'bot').last().textContent();
+  check(/48213/.test(answer) && /[\u0E00-\u0E7F]/.test(answer), `the answer is not Thai with the number: ${answer}`);
+});
+
 await spanishContext.close();
 await browser.close();
 console.log(JSON.stringify({ results, timings, notes }, null, 2));

@@ -137,6 +137,19 @@
     var http = new URL(node.replace(/^ws/, 'http'));
     var locale = !opts.locale || opts.locale === 'auto' ? (navigator.languages || [])[0] || navigator.language || 'en' : opts.locale;
     var lang = locale.toLowerCase().split(/[-_]/)[0];
+    if (lang == 'zh' && /[-_](hant|tw|hk|mo)/i.test(locale)) lang = 'zh-Hant';
+    if (!T[lang] && /^(it|nl|pl|ru|tr|ko|zh-Hant|id|vi|th)$/.test(lang)) {
+      // Texts the widget does not carry: fetched from the node first;
+      // calls made meanwhile run once it is built.
+      var q = [], later = function (m) { return function (a) { q.push([m, a]); }; };
+      fetch(http.origin + '/widget/i18n/' + lang + '.json').then(function (r) { return r.ok ? r.json() : {}; })
+        .catch(function () { return {}; }).then(function (t) {
+          T[lang] = t; W.EdgeDesk._w = null;
+          var w = init(opts);
+          q.forEach(function (c) { w[c[0]](c[1]); });
+        });
+      return (W.EdgeDesk._w = { open: later('open'), close: later('close'), send: later('send') });
+    }
     var S = Object.assign({}, T.en, T[lang]);
     var rtl = /^(ar|he|iw|fa|ur)$/.test(lang);
     var key = 'edgedesk:' + node;
