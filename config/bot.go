@@ -74,7 +74,7 @@ type Step struct {
 // FAQ configures the FAQ store (data_dir/faq.db).
 type FAQ struct {
 	// Seed is imported when the store has never had an import: "demo"
-	// (the built-in demo FAQ in English, Spanish and Chinese), a .jsonl or
+	// (the built-in demo FAQ, in the default model's 18 languages), a .jsonl or
 	// .csv file, or "" for none.
 	Seed string `yaml:"seed"`
 }

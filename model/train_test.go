@@ -23,7 +23,7 @@ func smallOptions() TrainOptions {
 
 func authoredData(tb testing.TB) []Example {
 	tb.Helper()
-	exs, err := ReadJSONLFile(filepath.Join("default", "data", "authored.jsonl"), ReadOptions{RequireIntent: true})
+	exs, err := ReadJSONLFile(filepath.Join("testdata", "authored.jsonl"), ReadOptions{RequireIntent: true})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,8 +1,10 @@
 // Package extract finds the entities a customer writes in a chat message —
 // order numbers, parcel tracking numbers, email addresses and phone
 // numbers — so the bot can fill answer templates such as
-// "Your order {{order_number}} …". It reads English, Spanish, Portuguese,
-// French, German and Chinese (simplified and traditional) wording.
+// "Your order {{order_number}} …". It reads the keywords of the default
+// model's 18 languages (keywords.go); in Chinese, Japanese, Korean, Thai
+// and the other scripts written without spaces a keyword needs no word
+// boundary.
 //
 // All (and AppendAll, its allocation-free form) returns every entity in
 // position order, never overlapping; First returns the first of one kind;

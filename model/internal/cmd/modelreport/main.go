@@ -40,8 +40,6 @@ func run(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "train":
 		return model.TrainCommand(ctx, args[1:], os.Stdout, os.Stderr)
-	case "derive-default":
-		return deriveDefault(args[1:])
 	case "classify":
 		return classify(ctx, args[1:])
 	case "report":
