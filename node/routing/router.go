@@ -51,8 +51,8 @@ type Router struct {
 	// backlog holds, in order, the work that found work full; one spill
 	// goroutine feeds it to the worker (guarded by mu).
 	backlog []func()
-	quit chan struct{} // closed by Close: the worker drains and stops
-	done chan struct{}
+	quit    chan struct{} // closed by Close: the worker drains and stops
+	done    chan struct{}
 	// opening fires drain when the next closed group opens.
 	opening *time.Timer
 
