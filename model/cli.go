@@ -38,7 +38,6 @@ func TrainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	charMax := fs.Int("char-max", d.Featurizer.CharMax, "longest character n-gram (0 = none)")
 	wordNgrams := fs.Int("word-ngrams", d.Featurizer.WordNgrams, "longest word n-gram")
 	fold := fs.Int("fold", d.Featurizer.Fold, "1: fold accents, the Turkish i and Arabic letter variants out of the intent features")
-	aug := fs.Int("augment", d.Augment, "noisy copies of each training example (typing slips)")
 	epochs := fs.Int("epochs", d.Epochs, "maximum epochs")
 	patience := fs.Int("patience", d.Patience, "stop after this many epochs without dev improvement")
 	lr := fs.Float64("lr", d.LR, "Adam learning rate")
@@ -73,7 +72,7 @@ func TrainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	opt.Seed, opt.Dim, opt.Hidden, opt.LangDim = *seed, *dim, *hidden, *langDim
 	opt.Featurizer.Buckets, opt.Featurizer.LangBuckets = *buckets, *langBuckets
 	opt.Featurizer.CharMin, opt.Featurizer.CharMax, opt.Featurizer.WordNgrams = *charMin, *charMax, *wordNgrams
-	opt.Featurizer.Fold, opt.Augment = *fold, *aug
+	opt.Featurizer.Fold = *fold
 	opt.Epochs, opt.Patience, opt.LR, opt.Batch, opt.Dropout = *epochs, *patience, *lr, *batch, *dropout
 	opt.OOSLabel, opt.TargetReject = *oos, *reject
 	if !*quiet {

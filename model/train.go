@@ -44,9 +44,6 @@ type TrainOptions struct {
 	// deterministic) for early stopping and calibration when no dev set is
 	// given.
 	DevFraction float64
-	// Augment is the number of noisy copies of each training example
-	// added to the training data (augment.go); 0 adds none.
-	Augment int
 	// Progress receives a progress bar; nil trains quietly.
 	Progress io.Writer
 }
@@ -120,8 +117,6 @@ func (o *TrainOptions) validate() error {
 		return fmt.Errorf("%w: dev fraction %g not in (0, 0.5)", ErrBadConfig, o.DevFraction)
 	case !(o.TargetReject > 0 && o.TargetReject < 0.5):
 		return fmt.Errorf("%w: target reject %g not in (0, 0.5)", ErrBadConfig, o.TargetReject)
-	case o.Augment < 0 || o.Augment > 10:
-		return fmt.Errorf("%w: augment %d not in [0, 10]", ErrBadConfig, o.Augment)
 	}
 	return o.Featurizer.Validate()
 }

@@ -16,5 +16,5 @@ export LC_ALL=C
 data=$(printf '%s,' model/default/data/chat/*.train*.jsonl)
 go run ./model/internal/cmd/modelreport train \
   -data "${data%,}" -out "${out}" \
-  -seed 1 -buckets 65536 -dim 64 -char-min 1 -char-max 4 -fold 1 -augment 1 \
+  -seed 1 -buckets 262144 -dim 24 -char-min 1 -char-max 4 -fold 1 \
   -lang-buckets 32768 -lang-dim 32 "${@:2}"

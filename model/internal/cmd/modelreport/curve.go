@@ -34,7 +34,6 @@ func curve(ctx context.Context, args []string) error {
 	langBuckets := fs.Int("lang-buckets", d.Featurizer.LangBuckets, "hash buckets of the language embedding")
 	langDim := fs.Int("lang-dim", d.LangDim, "language embedding width")
 	fold := fs.Int("fold", d.Featurizer.Fold, "featurizer folding")
-	aug := fs.Int("augment", d.Augment, "noisy copies of each training example")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,7 +51,6 @@ func curve(ctx context.Context, args []string) error {
 	opt := d
 	opt.Seed, opt.Dim, opt.LangDim = *seed, *dim, *langDim
 	opt.Featurizer.Buckets, opt.Featurizer.LangBuckets, opt.Featurizer.Fold = *buckets, *langBuckets, *fold
-	opt.Augment = *aug
 	langs := slices.Sorted(maps.Keys(groupBy(devSet, func(e model.Example) string { return e.Lang })))
 	fmt.Printf("| share of training data | rows | dev accuracy | %s |\n", strings.Join(langs, " | "))
 	fmt.Printf("|---|---|---|%s\n", strings.Repeat("---|", len(langs)))
