@@ -510,11 +510,22 @@ func combineLang(langs []string, probs []float32, hint string, allowed map[strin
 		}
 		return p
 	}
+	var all float32 // the tempered mass of every language, allowed or not
 	for i := range langs {
 		p := adj(i)
 		sum += p
 		if p > bestP {
 			best, bestP = i, p
+		}
+		if allowed != nil {
+			all += float32(math.Pow(float64(probs[i]), exp))
+		}
+	}
+	if allowed != nil && sum < allowedMass*all {
+		// The text is clearly in a language the node does not serve
+		// (Chinese on an en/es node): not the nearest allowed one.
+		if other := slices.Index(langs, LangOther); other >= 0 {
+			return LangOther, 1
 		}
 	}
 	if sum <= 0 {
@@ -525,6 +536,11 @@ func combineLang(langs []string, probs []float32, hint string, allowed map[strin
 	}
 	return langs[best], bestP / sum
 }
+
+// allowedMass is the share of the language head's (tempered) probability
+// the allowed languages need for the best of them to be chosen; below it
+// the text is "other".
+const allowedMass = 0.1
 
 // hintBoost is the factor by which a declared locale multiplies the odds of
 // its language: 4 for messages of 20 runes or more, growing as messages get
