@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,13 +26,16 @@ const PathPrefix = "/v1/files/"
 
 // Options configures a Handler.
 type Options struct {
-	// Core, if set, is the core's JetStream: ServeFile looks there for a
-	// file this node does not hold (remote.go).
+	// Core, if set, is the core's JetStream: ServeFile and Stat look there
+	// for a file this node does not hold (remote.go).
 	Core jetstream.JetStream
 
 	// JS is the node's JetStream (the embedded server's or the core's).
 	JS     jetstream.JetStream
 	Signer *Signer
+	// Index keeps each session's files (required): the node keeps them
+	// with the session (session.Meta.Uploads).
+	Index Index
 	// MaxBytes bounds an upload (default 10 MB).
 	MaxBytes int
 	// LinkTTL is how long a signed link works (default 15 minutes);
@@ -60,9 +62,10 @@ type Options struct {
 
 // Handler serves POST /v1/files and GET /v1/files/<id>.
 type Handler struct {
-	o     Options
-	obs   jetstream.ObjectStore
-	quota *quota
+	o   Options
+	obs jetstream.ObjectStore
+	// rate is each session's uploads a minute.
+	rate *buckets
 }
 
 // Attachment is what an upload answers: the object a widget puts in its
@@ -74,11 +77,12 @@ type Attachment struct {
 	Size int    `json:"size"`
 }
 
-// New opens (creating if needed, else updating its limits) the object
-// store, and counts each session's files in it.
+// New opens the object store, creating it if needed, else updating its
+// limits. It reads nothing else from the bucket: what each session holds
+// is in Options.Index.
 func New(ctx context.Context, o Options) (*Handler, error) {
-	if o.JS == nil || o.Signer == nil {
-		return nil, errors.New("files: JetStream and Signer are required")
+	if o.JS == nil || o.Signer == nil || o.Index == nil {
+		return nil, errors.New("files: JetStream, Signer and Index are required")
 	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 10 << 20
@@ -117,44 +121,8 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("files: object store %s: %w", Bucket, err)
 	}
-	h := &Handler{o: o, obs: obs, quota: newQuota(o.MaxFilesPerSession, o.UploadsPerMinute)}
-	infos, err := obs.List(ctx)
-	if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
-		return nil, fmt.Errorf("files: object store %s: %w", Bucket, err)
-	}
-	now := time.Now()
-	for _, info := range infos {
-		sid, _, _ := strings.Cut(info.Name, "/")
-		h.quota.count(sid, now)
-	}
-	return h, nil
-}
-
-// DeleteSessions deletes the files of the sessions sids and forgets
-// their counts: the node calls it when the sweeper expired them. It lists
-// the bucket once, and not at all when none of sids holds a file.
-func (h *Handler) DeleteSessions(ctx context.Context, sids []string) error {
-	if !h.quota.forget(sids) {
-		return nil
-	}
-	infos, err := h.obs.List(ctx)
-	if errors.Is(err, jetstream.ErrNoObjectsFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("files: object store %s: %w", Bucket, err)
-	}
-	var errs []error
-	for _, info := range infos {
-		sid, _, _ := strings.Cut(info.Name, "/")
-		if !slices.Contains(sids, sid) {
-			continue
-		}
-		if err := h.obs.Delete(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
-			errs = append(errs, fmt.Errorf("files: delete %s: %w", info.Name, err))
-		}
-	}
-	return errors.Join(errs...)
+	rate := newBuckets(float64(o.UploadsPerMinute)/60, float64(o.UploadsPerMinute), maxTracked)
+	return &Handler{o: o, obs: obs, rate: rate}, nil
 }
 
 // UploadToken is the token a session's widget uploads with.
@@ -248,22 +216,10 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 		ctx.Error("upload token missing, forged or expired: use welcome.upload of your session\n", fasthttp.StatusUnauthorized)
 		return
 	}
-	switch wait, err := h.quota.take(sid, time.Now()); {
-	case errors.Is(err, ErrSessionFull):
-		ctx.Error(fmt.Sprintf("this chat holds %d files, the most it may have\n", h.o.MaxFilesPerSession), fasthttp.StatusRequestEntityTooLarge)
-		return
-	case errors.Is(err, ErrRateLimited):
-		secs := int(wait/time.Second) + 1
-		ctx.Error(fmt.Sprintf("uploading too fast: at most %d files a minute; retry in %d s\n", h.o.UploadsPerMinute, secs), fasthttp.StatusTooManyRequests)
-		ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs))
+	if wait, ok := h.rate.take(sid, 1, time.Now()); !ok {
+		tooMany(ctx, wait, fmt.Sprintf("uploading too fast: at most %d files a minute", h.o.UploadsPerMinute))
 		return
 	}
-	stored := false
-	defer func() {
-		if !stored {
-			h.quota.release(sid)
-		}
-	}()
 	body := ctx.PostBody()
 	if len(body) > h.o.MaxBytes {
 		ctx.Error(fmt.Sprintf("file too large: %d bytes, at most %d\n", len(body), h.o.MaxBytes), fasthttp.StatusRequestEntityTooLarge)
@@ -284,11 +240,27 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	name := cleanName(string(ctx.Request.Header.Peek("X-Edgedesk-Filename")), mime)
-	id := sid + "/" + newFileID()
-	meta := jetstream.ObjectMeta{Name: id, Metadata: map[string]string{"mime": mime, "name": name, "session": sid}}
+	fid := newFileID()
+	id := sid + "/" + fid
 	rctx, cancel := context.WithTimeout(context.Background(), h.o.IOTimeout)
 	defer cancel()
+	// Recorded before it is stored: no file in the bucket is unknown to
+	// the index (a crash in between leaves a name that deletes nothing).
+	switch _, err := h.reserve(rctx, sid, File{ID: fid, Size: int64(len(clean))}); {
+	case errors.Is(err, ErrSessionFull):
+		ctx.Error(fmt.Sprintf("this chat holds %d files, the most it may have\n", h.o.MaxFilesPerSession), fasthttp.StatusRequestEntityTooLarge)
+		return
+	case errors.Is(err, ErrNoSession):
+		ctx.Error("the chat of this upload token has expired: reconnect for a new one\n", fasthttp.StatusGone)
+		return
+	case err != nil:
+		h.o.Logger.Error("upload not recorded", "session", sid, "err", err)
+		ctx.Error("file not stored; retry\n", fasthttp.StatusServiceUnavailable)
+		return
+	}
+	meta := jetstream.ObjectMeta{Name: id, Metadata: map[string]string{"mime": mime, "name": name, "session": sid}}
 	if _, err := h.obs.Put(rctx, meta, bytes.NewReader(clean)); err != nil {
+		h.unreserve(sid, fid)
 		if full(err) {
 			h.o.Logger.Warn("upload refused: files.max_total_bytes reached", "session", sid)
 			ctx.Error("the node's file store is full; try again later\n", fasthttp.StatusInsufficientStorage)
@@ -298,11 +270,17 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 		ctx.Error("file not stored; retry\n", fasthttp.StatusServiceUnavailable)
 		return
 	}
-	stored = true
 	b, _ := json.Marshal(Attachment{URL: h.Sign(PathPrefix + id), MIME: mime, Name: name, Size: len(clean)})
 	ctx.SetStatusCode(fasthttp.StatusCreated)
 	ctx.SetContentType("application/json; charset=utf-8")
 	ctx.SetBody(append(b, '\n'))
+}
+
+// tooMany answers 429 with msg and a Retry-After of wait.
+func tooMany(ctx *fasthttp.RequestCtx, wait time.Duration, msg string) {
+	secs := secondsUp(wait)
+	ctx.Error(fmt.Sprintf("%s; retry in %d s\n", msg, secs), fasthttp.StatusTooManyRequests)
+	ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs)) // after Error, which resets the headers
 }
 
 // ServeFile is GET /v1/files/<id>?exp=…&sig=….

@@ -109,7 +109,7 @@ func TestFromCore(t *testing.T) {
 			t.Cleanup(s.Shutdown)
 			js, coreJS = inProcess(t, s, ""), inProcess(t, s, "core")
 		}
-		h, err := New(ctx, Options{JS: js, Core: coreJS, Signer: NewSigner(bytes.Repeat([]byte{key}, 32), nil)})
+		h, err := New(ctx, Options{JS: js, Core: coreJS, Index: newMemIndex(), Signer: NewSigner(bytes.Repeat([]byte{key}, 32), nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
