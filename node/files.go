@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/edgedesk/edgedesk/node/files"
 	"github.com/edgedesk/edgedesk/node/gateway"
 	"github.com/edgedesk/edgedesk/node/session"
@@ -38,19 +40,26 @@ func (n *Node) openFiles() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	trust := gateway.ParseTrust(n.cfg.Routing.TrustHeaders)
 	n.files, err = files.New(ctx, files.Options{
 		JS:     n.link.JetStream(),
 		Core:   n.link.CoreJetStream(), // other nodes' files, e.g. of chats relayed here
 		Signer: files.NewSigner(key, nil),
 		// Each session's files are kept with it: its quota needs no
 		// count of the bucket, and its expiry (deleteFiles) no listing.
-		Index:              sessionUploads{n.store},
+		Index: sessionUploads{n.store},
+		// The client the gateway takes (a trusted CDN's header, else
+		// the peer): the key of the per-network upload budget.
+		ClientIP:           func(ctx *fasthttp.RequestCtx) string { return gateway.ClientIP(ctx, trust) },
 		MaxBytes:           n.cfg.Files.MaxBytes,
 		LinkTTL:            n.cfg.Files.LinkTTL,
 		MaxTotalBytes:      int64(n.cfg.Files.MaxTotalBytes),
 		TTL:                n.cfg.Files.TTL,
 		MaxFilesPerSession: n.cfg.Files.MaxFilesPerSession,
+		MaxSessionBytes:    int64(n.cfg.Files.MaxSessionBytes),
 		UploadsPerMinute:   n.cfg.Files.UploadsPerMinute,
+		IPFilesPerMinute:   n.cfg.Files.IPFilesPerMinute,
+		IPBytesPerHour:     int64(n.cfg.Files.IPBytesPerHour),
 		// Downloads move the write deadline chunk by chunk.
 		WriteTimeout: httpWriteTimeout,
 		Logger:       n.log.With("component", "files"),

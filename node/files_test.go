@@ -165,3 +165,46 @@ func upload(t *testing.T, base, token string, file []byte, want int) map[string]
 	json.NewDecoder(resp.Body).Decode(&att)
 	return att
 }
+
+// The upload budget of a client network is keyed on the address the
+// gateway takes for the client (gateway.ClientIP): a trusted CDN's header
+// (here Cloudflare's, routing.trust_headers), whatever the sessions.
+func TestUploadBudgetPerClient(t *testing.T) {
+	_, base, _ := startNode(t, noBot, func(c *config.Config) {
+		c.Routing.TrustHeaders = []string{"cloudflare"}
+		c.Files.IPFilesPerMinute = 2
+	})
+	post := func(ip string) *http.Response {
+		t.Helper()
+		ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.Close()
+		ws.WriteJSON(map[string]any{"type": "hello", "v": 1}) // a new session each time
+		var welcome struct{ Upload string }
+		if err := ws.ReadJSON(&welcome); err != nil || welcome.Upload == "" {
+			t.Fatalf("welcome: %+v %v", welcome, err)
+		}
+		req, _ := http.NewRequest("POST", base+"/v1/files", bytes.NewReader(onePixelPNG))
+		req.Header.Set("Authorization", "Bearer "+welcome.Upload)
+		req.Header.Set("CF-Connecting-IP", ip)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	for i := range 2 {
+		if resp := post("203.0.113.1"); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("upload %d: %s", i+1, resp.Status)
+		}
+	}
+	if resp := post("203.0.113.1"); resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("a third file from one client in a minute: %s, Retry-After %q", resp.Status, resp.Header.Get("Retry-After"))
+	}
+	if resp := post("203.0.113.2"); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("another client: %s", resp.Status)
+	}
+}

@@ -14,8 +14,10 @@
 // /v1/files/<id>, streamed) only through short-lived signed links
 // (Signer.Link), which the node issues to the session's customer and its
 // agents each time it sends them a message that carries the file. A
-// session may upload a bounded number of files, at a bounded rate. Each
-// upload is recorded in
+// session may upload a bounded number of files and bytes, at a bounded
+// rate, and each client network (ClientIP: an IPv4 address, an IPv6 /64)
+// a bounded number of files a minute and bytes an hour whatever its
+// sessions, since sessions are free to open. Each upload is recorded in
 // the Index before it is stored — the node keeps it with the session,
 // durably (session.Meta.Uploads) — so nothing lists the bucket: not New
 // (a bucket may hold millions of small files), not the quota, and not

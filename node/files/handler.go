@@ -36,6 +36,11 @@ type Options struct {
 	// Index keeps each session's files (required): the node keeps them
 	// with the session (session.Meta.Uploads).
 	Index Index
+	// ClientIP is the address an upload came from, for the per-client
+	// budget (default: the connection's peer). The node passes the
+	// gateway's (gateway.ClientIP: a CDN's header when
+	// routing.trust_headers trusts it).
+	ClientIP func(*fasthttp.RequestCtx) string
 	// MaxBytes bounds an upload (default 10 MB).
 	MaxBytes int
 	// LinkTTL is how long a signed link works (default 15 minutes);
@@ -46,9 +51,16 @@ type Options struct {
 	MaxTotalBytes int64
 	TTL           time.Duration
 	// MaxFilesPerSession bounds the files one session may upload
-	// (default 20); UploadsPerMinute how fast, with as many at once
-	// (default 10).
+	// (default 20), MaxSessionBytes their bytes (default 50 MiB);
+	// UploadsPerMinute how fast, with as many at once (default 10).
 	MaxFilesPerSession, UploadsPerMinute int
+	MaxSessionBytes                      int64
+	// IPFilesPerMinute and IPBytesPerHour are each client network's
+	// budget, whatever its sessions (an IPv4 address, an IPv6 /64):
+	// files a minute (default 30) and bytes an hour (default 100 MiB),
+	// each with as much at once.
+	IPFilesPerMinute int
+	IPBytesPerHour   int64
 	// IOTimeout bounds each call to the object store (default 10 s); a
 	// download gets that plus time for the largest file at 16 KiB/s.
 	IOTimeout time.Duration
@@ -64,8 +76,9 @@ type Options struct {
 type Handler struct {
 	o   Options
 	obs jetstream.ObjectStore
-	// rate is each session's uploads a minute.
-	rate *buckets
+	// rate is each session's uploads a minute; ipFiles and ipBytes each
+	// client network's budget.
+	rate, ipFiles, ipBytes *buckets
 }
 
 // Attachment is what an upload answers: the object a widget puts in its
@@ -102,8 +115,20 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 	if o.MaxFilesPerSession <= 0 {
 		o.MaxFilesPerSession = 20
 	}
+	if o.MaxSessionBytes <= 0 {
+		o.MaxSessionBytes = 50 << 20
+	}
 	if o.UploadsPerMinute <= 0 {
 		o.UploadsPerMinute = 10
+	}
+	if o.IPFilesPerMinute <= 0 {
+		o.IPFilesPerMinute = 30
+	}
+	if o.IPBytesPerHour <= 0 {
+		o.IPBytesPerHour = 100 << 20
+	}
+	if o.ClientIP == nil {
+		o.ClientIP = func(ctx *fasthttp.RequestCtx) string { return ctx.RemoteIP().String() }
 	}
 	if o.IOTimeout <= 0 {
 		o.IOTimeout = 10 * time.Second
@@ -121,8 +146,12 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("files: object store %s: %w", Bucket, err)
 	}
-	rate := newBuckets(float64(o.UploadsPerMinute)/60, float64(o.UploadsPerMinute), maxTracked)
-	return &Handler{o: o, obs: obs, rate: rate}, nil
+	perMinute := func(n int) *buckets { return newBuckets(float64(n)/60, float64(n), maxTracked) }
+	return &Handler{o: o, obs: obs,
+		rate:    perMinute(o.UploadsPerMinute),
+		ipFiles: perMinute(o.IPFilesPerMinute),
+		ipBytes: newBuckets(float64(o.IPBytesPerHour)/3600, float64(o.IPBytesPerHour), maxTracked),
+	}, nil
 }
 
 // UploadToken is the token a session's widget uploads with.
@@ -216,8 +245,14 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 		ctx.Error("upload token missing, forged or expired: use welcome.upload of your session\n", fasthttp.StatusUnauthorized)
 		return
 	}
-	if wait, ok := h.rate.take(sid, 1, time.Now()); !ok {
+	now, client := time.Now(), network(h.o.ClientIP(ctx))
+	if wait, ok := h.rate.take(sid, 1, now); !ok {
 		tooMany(ctx, wait, fmt.Sprintf("uploading too fast: at most %d files a minute", h.o.UploadsPerMinute))
+		return
+	}
+	if wait, ok := h.ipFiles.take(client, 1, now); !ok {
+		h.o.Logger.Info("upload refused: files.ip_files_per_minute", "client", client, "session", sid)
+		tooMany(ctx, wait, fmt.Sprintf("too many uploads from your network: at most %d files a minute", h.o.IPFilesPerMinute))
 		return
 	}
 	body := ctx.PostBody()
@@ -229,6 +264,20 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 		ctx.Error("empty body: POST the file's bytes\n", fasthttp.StatusBadRequest)
 		return
 	}
+	// The network's bytes are taken for what it sent, and given back
+	// when nothing is stored.
+	charged := float64(len(body))
+	if wait, ok := h.ipBytes.take(client, charged, now); !ok {
+		h.o.Logger.Info("upload refused: files.ip_bytes_per_hour", "client", client, "session", sid, "bytes", len(body))
+		tooMany(ctx, wait, fmt.Sprintf("too much uploaded from your network: at most %d bytes an hour", h.o.IPBytesPerHour))
+		return
+	}
+	stored := false
+	defer func() {
+		if !stored {
+			h.ipBytes.give(client, charged)
+		}
+	}()
 	mime := Sniff(body)
 	if mime == "" {
 		ctx.Error(ErrType.Error()+"\n", fasthttp.StatusUnsupportedMediaType)
@@ -246,9 +295,12 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 	defer cancel()
 	// Recorded before it is stored: no file in the bucket is unknown to
 	// the index (a crash in between leaves a name that deletes nothing).
-	switch _, err := h.reserve(rctx, sid, File{ID: fid, Size: int64(len(clean))}); {
+	switch held, err := h.reserve(rctx, sid, File{ID: fid, Size: int64(len(clean))}); {
 	case errors.Is(err, ErrSessionFull):
 		ctx.Error(fmt.Sprintf("this chat holds %d files, the most it may have\n", h.o.MaxFilesPerSession), fasthttp.StatusRequestEntityTooLarge)
+		return
+	case errors.Is(err, ErrSessionBytes):
+		ctx.Error(fmt.Sprintf("this chat's files would take %d bytes, more than the %d it may have (it holds %d)\n", held+int64(len(clean)), h.o.MaxSessionBytes, held), fasthttp.StatusRequestEntityTooLarge)
 		return
 	case errors.Is(err, ErrNoSession):
 		ctx.Error("the chat of this upload token has expired: reconnect for a new one\n", fasthttp.StatusGone)
@@ -270,6 +322,7 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 		ctx.Error("file not stored; retry\n", fasthttp.StatusServiceUnavailable)
 		return
 	}
+	stored = true
 	b, _ := json.Marshal(Attachment{URL: h.Sign(PathPrefix + id), MIME: mime, Name: name, Size: len(clean)})
 	ctx.SetStatusCode(fasthttp.StatusCreated)
 	ctx.SetContentType("application/json; charset=utf-8")

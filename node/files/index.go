@@ -38,16 +38,20 @@ type SessionFiles struct {
 }
 
 // reserve records file f of session sid in the index, unless the
-// session would then hold more than MaxFilesPerSession files
-// (ErrSessionFull). held is the bytes the session held before.
+// session would then hold more than MaxFilesPerSession files or
+// MaxSessionBytes bytes (ErrSessionFull, ErrSessionBytes). held is what
+// the session held before, for the error message.
 func (h *Handler) reserve(ctx context.Context, sid string, f File) (held int64, err error) {
 	err = h.o.Index.Update(ctx, sid, func(files []File) ([]File, error) {
 		held = 0
 		for _, g := range files {
 			held += g.Size
 		}
-		if len(files) >= h.o.MaxFilesPerSession {
+		switch {
+		case len(files) >= h.o.MaxFilesPerSession:
 			return nil, ErrSessionFull
+		case held+f.Size > h.o.MaxSessionBytes:
+			return nil, ErrSessionBytes
 		}
 		return append(slices.Clip(files), f), nil
 	})

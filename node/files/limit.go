@@ -2,16 +2,17 @@ package files
 
 import (
 	"container/list"
+	"net/netip"
 	"sync"
 	"time"
 )
 
-// maxTracked bounds each table of buckets: 65,536 keys, a few MB at
-// most.
+// maxTracked bounds each table of buckets: 65,536 keys (sessions, client
+// networks), a few MB at most.
 const maxTracked = 1 << 16
 
 // buckets is a bounded table of token buckets, one per key: a session's
-// uploads a minute.
+// uploads a minute, a client network's files a minute or bytes an hour.
 // A key's bucket starts full and refills at rate up to burst. When the
 // table holds max keys, the least recently used one is dropped: if its
 // bucket was not full yet, that key starts again with a full one, which
@@ -99,6 +100,23 @@ func (b *buckets) len() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.keys)
+}
+
+// network is the key of a client's upload budget: its IPv4 address, or
+// the /64 of its IPv6 address (one subscriber's network: a client has a
+// whole /64 to pick addresses from). A string that is no IP is its own
+// key.
+func network(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.WithZone("").Prefix(64)
+	return p.String()
 }
 
 // secondsUp is d in whole seconds, rounded up, at least 1: a Retry-After.
