@@ -36,7 +36,8 @@
 //	object store EDGEDESK_UPLOADS                customers' files (node/files): the node's, or the core's
 //	                                             for clients of a core
 //	object store EDGEDESK_ARCHIVE_UPLOADS (core) sources EDGEDESK_UPLOADS of each edge domain,
-//	                                             subjects renamed to its own bucket
+//	                                             subjects renamed to its own bucket; each file kept
+//	                                             72 h (ArchiveOptions.UploadsMaxAge) after it arrived
 //	object store EDGEDESK_FILES (core)           faq.jsonl | faq.csv, routing.yaml, model.onnx
 //	KV bucket EDGEDESK_PRESENCE (core)           key node → its groups, hours, agents, free slots
 //	edgedesk.relay.<node>.<op>                   requests between nodes

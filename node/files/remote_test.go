@@ -125,7 +125,7 @@ func TestFromCore(t *testing.T) {
 			t.Fatal("the leaf links did not come up")
 		}
 	}
-	if err := edgesync.EnsureArchive(ctx, inProcess(t, core, ""), []string{"edge-a", "edge-b"}); err != nil {
+	if err := edgesync.EnsureArchive(ctx, inProcess(t, core, ""), edgesync.ArchiveOptions{Domains: []string{"edge-a", "edge-b"}}); err != nil {
 		t.Fatal(err)
 	}
 
