@@ -293,6 +293,11 @@ func TestCLI(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("unknown command: %v", err)
 	}
+	for _, args := range [][]string{{"core"}, {"core", "archive", "-domains", "edge-a"}} {
+		if err := run(context.Background(), args, io.Discard, io.Discard); !errors.As(err, &ue) {
+			t.Fatalf("%v: %v, want a usage error (exit 2)", args, err)
+		}
+	}
 	bad := t.TempDir() + "/bad.yaml"
 	os.WriteFile(bad, []byte("gateway:\n  max_frame_bytes: 3\n"), 0o600)
 	err = run(context.Background(), []string{"check-config", "-config", bad}, io.Discard, io.Discard)

@@ -4,7 +4,8 @@
 // every write; or a leaf node of the core with its own JetStream domain),
 // the durable store-and-forward of session events from the edge
 // (Publisher), the core's archive of every edge's sessions and uploads
-// (EnsureArchive), FAQ, routing and model updates down from the core
+// (EnsureArchive, which an operator runs as edgedesk core archive:
+// ArchiveCommand), FAQ, routing and model updates down from the core
 // (Updates, object store EDGEDESK_FILES), a session's raw events for a
 // node a customer reconnected to (FetchHistory), and what lets routing
 // reach the agents of other nodes: each node's agent groups in a KV bucket

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -79,6 +80,9 @@ type Handler struct {
 	// rate is each session's uploads a minute; ipFiles and ipBytes each
 	// client network's budget.
 	rate, ipFiles, ipBytes *buckets
+	// noArchive is set once fromCore warned that the core has no
+	// archive of its leaf nodes' files.
+	noArchive atomic.Bool
 }
 
 // Attachment is what an upload answers: the object a widget puts in its

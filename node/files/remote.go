@@ -35,9 +35,10 @@ func (h *Handler) fromCore(ctx context.Context, id string) (jetstream.ObjectResu
 	}
 	for _, b := range buckets {
 		// Opened at each miss: the core may be away at start, and the
-		// archive set up later (edgesync.EnsureArchive).
+		// archive set up later (edgedesk core archive).
 		obs, err := h.o.Core.ObjectStore(ctx, b)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			h.noArchiveOnce(b)
 			continue
 		}
 		if err != nil {
@@ -54,4 +55,16 @@ func (h *Handler) fromCore(ctx context.Context, id string) (jetstream.ObjectResu
 		return res, err
 	}
 	return nil, jetstream.ErrObjectNotFound
+}
+
+// noArchiveOnce warns, once, that a leaf node's core has no archive of
+// its leaf nodes' files (bucket b is UploadsArchive): every file uploaded
+// on another node then answers 404 here. A client of the core (Core is
+// JS) may well have none: its nodes share one bucket.
+func (h *Handler) noArchiveOnce(b string) {
+	if b != edgesync.UploadsArchive || h.o.Core == h.o.JS || !h.noArchive.CompareAndSwap(false, true) {
+		return
+	}
+	h.o.Logger.Warn("the core has no archive of its leaf nodes' files: files uploaded on other nodes cannot be served here (404); set it up at the core with `edgedesk core archive -url … -domains …`",
+		"bucket", b)
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,5 +181,67 @@ func TestFromCore(t *testing.T) {
 	}
 	if status, _ := get(t, baseB+b.Sign(strings.Replace(fromA, "s_a/", "s_a/x", 1))); status != http.StatusNotFound {
 		t.Fatalf("a file nowhere: %d", status)
+	}
+}
+
+// lockedBuffer is a log sink that handlers on several goroutines write.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A leaf node whose core has no archive of its leaf nodes' files (nobody
+// ran edgedesk core archive) answers 404 for other nodes' files, and
+// says why once in its log, not at every request.
+func TestNoArchiveWarnsOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafAddr := ln.Addr().String()
+	ln.Close()
+	core, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: filepath.Join(t.TempDir(), "core"), LeafListen: leafAddr, Domain: "core"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(core.Shutdown)
+	edge, err := edgesync.StartServer(edgesync.ServerOptions{Name: "edge-a", StoreDir: filepath.Join(t.TempDir(), "edge-a"), Leaf: "nats-leaf://" + leafAddr, Domain: "edge-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(edge.Shutdown)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if l, _ := core.Leafz(nil); len(l.Leafs) == 1 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatal("the leaf link did not come up")
+		}
+	}
+	var logs lockedBuffer
+	h, err := New(context.Background(), Options{JS: inProcess(t, edge, ""), Core: inProcess(t, edge, "core"), Index: newMemIndex(),
+		Signer: NewSigner(bytes.Repeat([]byte{'a'}, 32), nil), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := serveHTTP(t, h)
+	for _, f := range []string{"s_b/fone", "s_b/ftwo", "s_c/fthree"} {
+		if status, _ := get(t, base+h.Sign(PathPrefix+f)); status != http.StatusNotFound {
+			t.Fatalf("GET another node's %s: %d, want 404", f, status)
+		}
+	}
+	if n := strings.Count(logs.String(), "edgedesk core archive"); n != 1 {
+		t.Fatalf("%d warnings about the missing archive, want 1:\n%s", n, logs.String())
 	}
 }
