@@ -26,7 +26,8 @@
 //
 // A link names the file, not the node that stored it: a node asked for a
 // file it does not hold — an agent's node serving a chat relayed from the
-// customer's node — reads it from the core (Options.Core), which keeps
+// customer's node, or Stat for a widget that reconnected here with a file
+// it uploaded elsewhere — reads it from the core (Options.Core), which keeps
 // its leaf nodes' uploads in EDGEDESK_ARCHIVE_UPLOADS (sourced from each
 // edge's bucket, edgesync.EnsureArchive) and its clients' in its own
 // EDGEDESK_UPLOADS, and streams it back without keeping a copy.

@@ -196,16 +196,22 @@ func validName(name string) bool {
 }
 
 // Stat returns the file at stored (a path as Own returns it) as the node
-// recorded it at upload: URL is stored, unsigned, and the type, name and
-// size are those of what was stored — never what a client declares. It
-// returns ErrNotFound for a file the store does not hold: never uploaded,
-// past files.ttl, or deleted with its session.
+// that stored it recorded it at upload: URL is stored, unsigned, and the
+// type, name and size are those of what was stored — never what a client
+// declares. A file this node does not hold is looked up at the core, as
+// ServeFile does (remote.go): a widget that reconnected to this node may
+// resend a message whose file it uploaded on another. It returns
+// ErrNotFound for a file neither holds: never uploaded, past files.ttl,
+// deleted with its session, or not at the core yet.
 func (h *Handler) Stat(ctx context.Context, stored string) (Attachment, error) {
 	id, ok := strings.CutPrefix(stored, PathPrefix)
 	if !ok {
 		return Attachment{}, fmt.Errorf("%w: %q is not a file of this node", ErrNotFound, stored)
 	}
 	info, err := h.obs.GetInfo(ctx, id)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		info, err = h.infoFromCore(ctx, id)
+	}
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return Attachment{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}

@@ -166,6 +166,13 @@ func TestFromCore(t *testing.T) {
 				if !bytes.Equal(got, r.want) {
 					t.Fatalf("%s: %d bytes, not the %d stored", r.what, len(got), len(r.want))
 				}
+				// A widget that reconnected to this node resends a
+				// message with the file: Stat finds it at the core too,
+				// as its node recorded it.
+				want := Attachment{URL: r.stored, MIME: MIMEJPEG, Name: "parcel.jpg", Size: len(r.want)}
+				if a, err := r.h.Stat(ctx, r.stored); err != nil || a != want {
+					t.Fatalf("%s: Stat = %+v, %v; want %+v", r.what, a, err, want)
+				}
 				t.Logf("%s: served after %v", r.what, time.Since(start).Round(time.Millisecond))
 				break
 			}
