@@ -6,6 +6,7 @@
 //	edgedesk token widget -customer ID | token staff -agent ID -role agent
 //	edgedesk train -data train.jsonl [-dev dev.jsonl] -out model.onnx
 //	edgedesk eval -model model.onnx -data test.jsonl [-json]
+//	edgedesk core archive -url nats://core:4222 -domains edge-a,edge-b
 //	edgedesk version
 package main
 
@@ -60,6 +61,7 @@ commands:
   token         print a widget or staff token signed with the configured secret
   train         train an intent model and write it as ONNX
   eval          evaluate a model on labelled data
+  core          set up the core: core archive archives its leaf nodes
   version       print the version
 Run 'edgedesk <command> -h' for a command's flags.`
 
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return modelErr(model.TrainCommand(ctx, args, stdout, stderr))
 	case "eval":
 		return modelErr(model.EvalCommand(ctx, args, stdout, stderr))
+	case "core":
+		return coreCommand(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "edgedesk", node.Version)
 		return nil

@@ -120,6 +120,10 @@ func dialHello(t *testing.T, addr string, hello map[string]any) (*websocket.Conn
 	if err := ws.ReadJSON(&w); err != nil || w.Type != "welcome" {
 		t.Fatalf("welcome: %+v %v", w, err)
 	}
+	// The deadline bounds the welcome only: callers read for as long as
+	// they need (TestCrashSafety's readers, until the kill), and set their
+	// own deadlines.
+	ws.SetReadDeadline(time.Time{})
 	return ws, w
 }
 
@@ -200,8 +204,10 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatalf("widget %d: not resumed", i)
 		}
 		seen := map[string]bool{}
-		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 		for seq := uint64(1); seq <= w.Seq; seq++ {
+			// Each frame of the replay within 10 s: thousands of them may
+			// take longer than that in all on a loaded machine.
+			ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 			var f wire
 			if err := ws.ReadJSON(&f); err != nil {
 				t.Fatalf("widget %d: replay ended at seq %d of %d: %v", i, seq, w.Seq, err)
@@ -240,6 +246,7 @@ func TestGracefulShutdown(t *testing.T) {
 	addr := freeAddr(t)
 	p := startNode(t, dir, addr)
 	ws, w := dialHello(t, addr, map[string]any{})
+	ws.SetReadDeadline(time.Now().Add(30 * time.Second)) // the receipt, then the close
 	ws.WriteJSON(map[string]any{"type": "msg", "cid": "last", "text": "bye soon"})
 	var r wire
 	ws.ReadJSON(&r)
@@ -285,6 +292,11 @@ func TestCLI(t *testing.T) {
 	var ue usageError
 	if !errors.As(err, &ue) {
 		t.Fatalf("unknown command: %v", err)
+	}
+	for _, args := range [][]string{{"core"}, {"core", "archive", "-domains", "edge-a"}} {
+		if err := run(context.Background(), args, io.Discard, io.Discard); !errors.As(err, &ue) {
+			t.Fatalf("%v: %v, want a usage error (exit 2)", args, err)
+		}
 	}
 	bad := t.TempDir() + "/bad.yaml"
 	os.WriteFile(bad, []byte("gateway:\n  max_frame_bytes: 3\n"), 0o600)

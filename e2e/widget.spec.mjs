@@ -384,6 +384,31 @@ await scenario('j. upload a photo (POST /v1/files): thumbnail in the chat, the a
     (i) => i.complete && i.naturalWidth === 1 && !/exp=1&/.test(i.src)).includes(true));
 });
 
+// ---- l. a device clock two hours ahead: links the node signs for 15
+// minutes are fresh by the node's clock (welcome.server_time), so a click
+// opens the photo instead of resuming for fresh links again and again.
+await scenario('l. device clock 2 h ahead: a photo link opens (no resume loop)', async (ctx) => {
+  const context = await ctx({ locale: 'en-GB', timezoneId: 'Europe/London' });
+  await context.addInitScript(() => {
+    const now = Date.now.bind(Date);
+    Date.now = () => now() + 2 * 3600 * 1000;
+  });
+  const page = await openShop(context);
+  check(await page.evaluate(() => Date.now() - performance.timeOrigin - performance.now()) > 3600e3, 'the page clock is not ahead');
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  const chooser = page.waitForEvent('filechooser');
+  await hook(page, 'attach').click();
+  await (await chooser).setFiles({ name: 'parcel.png', mimeType: 'image/png', buffer: png });
+  const link = messages(page, 'customer').and(page.locator('[data-seq]')).locator('a[target=_blank]');
+  await link.waitFor();
+  const popup = context.waitForEvent('page');
+  await link.click();
+  const opened = await popup;
+  await opened.waitForLoadState();
+  check(/\/v1\/files\/.+[?&]sig=/.test(opened.url()), `the link opened ${opened.url()}`);
+  check(await hook(page, 'status', '[data-state=connected]').count() === 1, 'the widget dropped its connection');
+});
+
 // ---- k. a language the widget fetches its texts for (Thai): the panel
 // speaks Thai, and the bot answers "where is my order" in Thai with the
 // number.

@@ -52,6 +52,9 @@ type agentFrame struct {
 type agentConn struct {
 	t  *testing.T
 	ws *websocket.Conn
+	// within bounds each next (default 10 s): a test across nodes, whose
+	// frames cross a core, may allow longer.
+	within time.Duration
 }
 
 func dialAgent(t *testing.T, base, id, role string, groups ...string) (*agentConn, agentFrame) {
@@ -77,7 +80,11 @@ func dialAgent(t *testing.T, base, id, role string, groups ...string) (*agentCon
 // next reads frames until match accepts one.
 func (a *agentConn) next(match func(agentFrame) bool) agentFrame {
 	a.t.Helper()
-	a.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	within := a.within
+	if within == 0 {
+		within = 10 * time.Second
+	}
+	a.ws.SetReadDeadline(time.Now().Add(within))
 	for {
 		var f agentFrame
 		if err := a.ws.ReadJSON(&f); err != nil {
@@ -92,7 +99,14 @@ func (a *agentConn) next(match func(agentFrame) bool) agentFrame {
 // widgetNext reads widget frames until match accepts one.
 func widgetNext(t *testing.T, ws *websocket.Conn, match func(map[string]any) bool) map[string]any {
 	t.Helper()
-	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	return widgetNextWithin(t, ws, 10*time.Second, match)
+}
+
+// widgetNextWithin is widgetNext with a deadline of its own for all the
+// frames it reads.
+func widgetNextWithin(t *testing.T, ws *websocket.Conn, within time.Duration, match func(map[string]any) bool) map[string]any {
+	t.Helper()
+	ws.SetReadDeadline(time.Now().Add(within))
 	for {
 		var f map[string]any
 		if err := ws.ReadJSON(&f); err != nil {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/edgedesk/edgedesk/node/files"
 	"github.com/edgedesk/edgedesk/node/gateway"
 	"github.com/edgedesk/edgedesk/node/session"
@@ -38,16 +40,26 @@ func (n *Node) openFiles() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	trust := gateway.ParseTrust(n.cfg.Routing.TrustHeaders)
 	n.files, err = files.New(ctx, files.Options{
-		JS:                 n.link.JetStream(),
-		Core:               n.link.CoreJetStream(), // other nodes' files, e.g. of chats relayed here
-		Signer:             files.NewSigner(key, nil),
+		JS:     n.link.JetStream(),
+		Core:   n.link.CoreJetStream(), // other nodes' files, e.g. of chats relayed here
+		Signer: files.NewSigner(key, nil),
+		// Each session's files are kept with it: its quota needs no
+		// count of the bucket, and its expiry (deleteFiles) no listing.
+		Index: sessionUploads{n.store},
+		// The client the gateway takes (a trusted CDN's header, else
+		// the peer): the key of the per-network upload budget.
+		ClientIP:           func(ctx *fasthttp.RequestCtx) string { return gateway.ClientIP(ctx, trust) },
 		MaxBytes:           n.cfg.Files.MaxBytes,
 		LinkTTL:            n.cfg.Files.LinkTTL,
 		MaxTotalBytes:      int64(n.cfg.Files.MaxTotalBytes),
 		TTL:                n.cfg.Files.TTL,
 		MaxFilesPerSession: n.cfg.Files.MaxFilesPerSession,
+		MaxSessionBytes:    int64(n.cfg.Files.MaxSessionBytes),
 		UploadsPerMinute:   n.cfg.Files.UploadsPerMinute,
+		IPFilesPerMinute:   n.cfg.Files.IPFilesPerMinute,
+		IPBytesPerHour:     int64(n.cfg.Files.IPBytesPerHour),
 		// Downloads move the write deadline chunk by chunk.
 		WriteTimeout: httpWriteTimeout,
 		Logger:       n.log.With("component", "files"),
@@ -60,13 +72,58 @@ func (n *Node) openFiles() error {
 }
 
 // deleteFiles deletes the uploads of the sessions the sweeper expired
-// (session.Store.OnExpire); what it cannot delete goes at files.ttl.
-func (n *Node) deleteFiles(ids []string) {
+// (session.Store.OnExpire), by the names each session recorded
+// (Meta.Uploads); what it cannot delete goes at files.ttl.
+func (n *Node) deleteFiles(expired []session.Meta) {
+	var doomed []files.SessionFiles
+	count := 0
+	for _, m := range expired {
+		if len(m.Uploads) == 0 {
+			continue
+		}
+		fs := make([]files.File, len(m.Uploads))
+		for i, u := range m.Uploads {
+			fs[i] = files.File{ID: u.ID, Size: u.Size}
+		}
+		doomed = append(doomed, files.SessionFiles{Session: m.ID, Files: fs})
+		count += len(fs)
+	}
+	if len(doomed) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := n.files.DeleteSessions(ctx, ids); err != nil {
-		n.log.Warn("files of expired sessions not deleted; files.ttl removes them later", "sessions", len(ids), "err", err)
+	if err := n.files.DeleteSessions(ctx, doomed); err != nil {
+		n.log.Warn("files of expired sessions not deleted; files.ttl removes them later", "sessions", len(doomed), "files", count, "err", err)
 	}
+}
+
+// sessionUploads keeps each session's files in its metadata
+// (session.Meta.Uploads): the files.Index of the node.
+type sessionUploads struct{ store *session.Store }
+
+// Update implements files.Index.
+func (u sessionUploads) Update(ctx context.Context, sid string, fn func([]files.File) ([]files.File, error)) error {
+	_, err := u.store.Update(ctx, sid, func(m *session.Meta) error {
+		held := make([]files.File, len(m.Uploads))
+		for i, f := range m.Uploads {
+			held[i] = files.File{ID: f.ID, Size: f.Size}
+		}
+		out, err := fn(held)
+		if err != nil {
+			return err
+		}
+		ups := make([]session.Upload, len(out)) // a new slice: Meta copies share the old one
+		for i, f := range out {
+			ups[i] = session.Upload{ID: f.ID, Size: f.Size}
+		}
+		m.Uploads = ups
+		return nil
+	})
+	if errors.Is(err, session.ErrNoSession) {
+		return fmt.Errorf("%w: %w", files.ErrNoSession, err)
+	}
+	return err
 }
 
 // gatewayFiles is the node's files as the widget gateway sees them.

@@ -65,7 +65,7 @@ func relayedAttachment(t *testing.T, leaf bool) {
 		}
 		defer nc.Close()
 		js, _ := jetstream.New(nc)
-		if err := edgesync.EnsureArchive(context.Background(), js, []string{"edge-node-a", "edge-node-b"}); err != nil {
+		if err := edgesync.EnsureArchive(context.Background(), js, edgesync.ArchiveOptions{Domains: []string{"edge-node-a", "edge-node-b"}}); err != nil {
 			t.Fatal(err)
 		}
 	}

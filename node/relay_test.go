@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -184,12 +185,27 @@ func TestCrossRegionLeaf(t *testing.T) {
 	})
 	es, wes := dialWidget(t, baseA, map[string]any{"locale": "es-MX"})
 	es.WriteJSON(map[string]any{"type": "msg", "cid": "h1", "text": "quiero hablar con un agente"})
+	// A decides at once: a decision that keeps the chat at A (its only
+	// group is uk-en) fails now, not after the waits below. (The route
+	// A records is its hand-over to leaf-b's mx-es, then B's decision.)
+	var d routing.Decision
+	waitFor(t, "A's routing decision", func() bool {
+		m, _ := a.Store().Get(wes.Session)
+		return json.Unmarshal(m.Route, &d) == nil && d.Outcome != ""
+	})
+	if d.Group != "mx-es" {
+		t.Fatalf("A decided %+v, want the chat handed to leaf-b's mx-es", d)
+	}
+	// Each frame below crosses the core, twice over leaf links: on a
+	// loaded machine that takes longer than a local frame's 10 s. A lost
+	// hand-over or reply still fails, after a minute.
+	ana.within = time.Minute
 	if asg := ana.next(func(f agentFrame) bool { return f.Type == "assigned" }); asg.Session != wes.Session {
 		t.Fatalf("ana's assignment %+v", asg)
 	}
 	ana.ws.WriteJSON(map[string]any{"type": "msg", "cid": "a1", "session": wes.Session, "text": "Hola, soy Ana."})
 	rc := ana.next(func(f agentFrame) bool { return f.Type == "receipt" || f.Type == "error" })
-	got := widgetNext(t, es, func(f map[string]any) bool { return f["type"] == "msg" && f["from"] == "agent" })
+	got := widgetNextWithin(t, es, time.Minute, func(f map[string]any) bool { return f["type"] == "msg" && f["from"] == "agent" })
 	if rc.Type != "receipt" || uint64(got["seq"].(float64)) != rc.Seq {
 		t.Fatalf("receipt %+v, customer got %v", rc, got)
 	}

@@ -136,7 +136,7 @@ func TestLeafLinkCut(t *testing.T) {
 		_, err := ejs.Stream(ctx, edgesync.Stream)
 		return err == nil
 	})
-	if err := edgesync.EnsureArchive(ctx, js, []string{"edge-edge-l"}); err != nil {
+	if err := edgesync.EnsureArchive(ctx, js, edgesync.ArchiveOptions{Domains: []string{"edge-edge-l"}}); err != nil {
 		t.Fatal(err)
 	}
 	defer closeNC()

@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -110,7 +112,7 @@ func TestUploadsArchive(t *testing.T) {
 	}
 	// The core's sources find the edge's bucket at once when it exists
 	// (else the core retries a source after a few seconds).
-	if err := EnsureArchive(ctx, cjs, []string{"edge-a", "edge-b"}); err != nil {
+	if err := EnsureArchive(ctx, cjs, ArchiveOptions{Domains: []string{"edge-a", "edge-b"}}); err != nil {
 		t.Fatal(err)
 	}
 	data := make([]byte, 300_000) // three chunks
@@ -204,4 +206,153 @@ func TestLeafLocal(t *testing.T) {
 			t.Fatal("the last marker did not arrive")
 		}
 	}
+}
+
+// EnsureArchive is idempotent and keeps what is there: calling it for a
+// new edge adds that edge's sources to the others', and the limits an
+// operator set stay unless the call sets them. The archive of files has
+// an age (72 hours by default, as files.ttl); one made before it had
+// any gets that default.
+func TestArchiveKeepsLimitsAndSources(t *testing.T) {
+	core, _ := startCore(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	js, err := jetstream.New(connect(t, core))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := func(name string) jetstream.StreamConfig {
+		t.Helper()
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.CachedInfo().Config
+	}
+	domains := func(c jetstream.StreamConfig) []string {
+		var out []string
+		for _, s := range c.Sources {
+			out = append(out, s.External.APIPrefix)
+		}
+		slices.Sort(out)
+		return out
+	}
+	uploads := ObjectStream(UploadsArchive)
+	if err := EnsureArchive(ctx, js, ArchiveOptions{Domains: []string{"edge-a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := config(uploads); c.MaxAge != DefaultUploadsMaxAge || c.MaxBytes != -1 {
+		t.Fatalf("a new archive of files: max_age %v, max_bytes %d; want %v, -1", c.MaxAge, c.MaxBytes, DefaultUploadsMaxAge)
+	}
+	// An operator bounds both archives with the nats CLI.
+	for name, set := range map[string]func(*jetstream.StreamConfig){
+		Archive: func(c *jetstream.StreamConfig) { c.MaxAge, c.MaxBytes = 30*24*time.Hour, 5<<30 },
+		uploads: func(c *jetstream.StreamConfig) { c.MaxBytes, c.MaxMsgSize = 10<<30, 1<<20 },
+	} {
+		c := config(name)
+		set(&c)
+		if _, err := js.UpdateStream(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ab := []string{"$JS.edge-a.API", "$JS.edge-b.API"}
+	for range 2 { // the second call changes nothing
+		if err := EnsureArchive(ctx, js, ArchiveOptions{Domains: []string{"edge-b"}}); err != nil {
+			t.Fatal(err)
+		}
+		a, u := config(Archive), config(uploads)
+		if !slices.Equal(domains(a), ab) || !slices.Equal(domains(u), ab) {
+			t.Fatalf("sources after adding edge-b: sessions %v, files %v; want %v", domains(a), domains(u), ab)
+		}
+		if a.MaxAge != 30*24*time.Hour || a.MaxBytes != 5<<30 || u.MaxBytes != 10<<30 || u.MaxMsgSize != 1<<20 || u.MaxAge != DefaultUploadsMaxAge {
+			t.Fatalf("the operator's limits: sessions max_age %v max_bytes %d; files max_bytes %d max_msg_size %d max_age %v",
+				a.MaxAge, a.MaxBytes, u.MaxBytes, u.MaxMsgSize, u.MaxAge)
+		}
+		if len(u.Sources[0].SubjectTransforms) != 1 {
+			t.Fatalf("a source lost its subject transform: %+v", u.Sources[0])
+		}
+	}
+	// Limits the call sets replace the operator's.
+	if err := EnsureUploadsArchive(ctx, js, ArchiveOptions{UploadsMaxAge: 24 * time.Hour, UploadsMaxBytes: 2 << 30}); err != nil {
+		t.Fatal(err)
+	}
+	if c := config(uploads); c.MaxAge != 24*time.Hour || c.MaxBytes != 2<<30 || !slices.Equal(domains(c), ab) {
+		t.Fatalf("after setting limits: max_age %v, max_bytes %d, sources %v", c.MaxAge, c.MaxBytes, domains(c))
+	}
+	// An age shorter than the stream's de-duplication window shortens it.
+	if err := EnsureUploadsArchive(ctx, js, ArchiveOptions{UploadsMaxAge: 30 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	// An archive from before the age limit gets the default.
+	c := config(uploads)
+	c.MaxAge = 0
+	if _, err := js.UpdateStream(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureUploadsArchive(ctx, js, ArchiveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if c := config(uploads); c.MaxAge != DefaultUploadsMaxAge {
+		t.Fatalf("an archive without an age: max_age %v after the call, want %v", c.MaxAge, DefaultUploadsMaxAge)
+	}
+}
+
+// What an edge deletes or expires goes from the core too: a deletion's
+// marker hides the file at once, and every file goes at the archive's
+// age, whatever the edge did.
+func TestUploadsArchiveForgets(t *testing.T) {
+	core, leafURL := startCore(t)
+	edge := startLeaf(t, leafURL, "edge-a")
+	waitLeafs(t, core, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ejs, err := jetstream.New(connect(t, edge))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := ejs.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: Uploads, Storage: jetstream.FileStorage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cjs, err := jetstream.New(connect(t, core))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const age = 3 * time.Second
+	if err := EnsureArchive(ctx, cjs, ArchiveOptions{Domains: []string{"edge-a"}, UploadsMaxAge: age}); err != nil {
+		t.Fatal(err)
+	}
+	arch, err := cjs.ObjectStore(ctx, UploadsArchive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"s1/fdeleted", "s1/fkept"} {
+		if _, err := up.PutBytes(ctx, name, []byte("photo "+name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"s1/fdeleted", "s1/fkept"} {
+		poll(t, name+" at the core", 30*time.Second, func() error {
+			_, err := arch.GetInfo(ctx, name)
+			return err
+		})
+	}
+	if err := up.Delete(ctx, "s1/fdeleted"); err != nil {
+		t.Fatal(err)
+	}
+	gone := func(name string) func() error {
+		return func() error {
+			if _, err := arch.GetBytes(ctx, name); !errors.Is(err, jetstream.ErrObjectNotFound) {
+				return fmt.Errorf("still readable (%v)", err)
+			}
+			return nil
+		}
+	}
+	poll(t, "the edge's deletion at the core", 30*time.Second, gone("s1/fdeleted"))
+	start := time.Now()
+	poll(t, "the kept file to age out at the core", 30*time.Second, gone("s1/fkept"))
+	if _, err := up.GetInfo(ctx, "s1/fkept"); err != nil {
+		t.Fatalf("the edge lost its own file: %v", err)
+	}
+	t.Logf("the kept file aged out at the core %v after the deletion arrived (max_age %v)", time.Since(start).Round(100*time.Millisecond), age)
 }

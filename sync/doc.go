@@ -4,7 +4,8 @@
 // every write; or a leaf node of the core with its own JetStream domain),
 // the durable store-and-forward of session events from the edge
 // (Publisher), the core's archive of every edge's sessions and uploads
-// (EnsureArchive), FAQ, routing and model updates down from the core
+// (EnsureArchive, which an operator runs as edgedesk core archive:
+// ArchiveCommand), FAQ, routing and model updates down from the core
 // (Updates, object store EDGEDESK_FILES), a session's raw events for a
 // node a customer reconnected to (FetchHistory), and what lets routing
 // reach the agents of other nodes: each node's agent groups in a KV bucket
@@ -36,7 +37,8 @@
 //	object store EDGEDESK_UPLOADS                customers' files (node/files): the node's, or the core's
 //	                                             for clients of a core
 //	object store EDGEDESK_ARCHIVE_UPLOADS (core) sources EDGEDESK_UPLOADS of each edge domain,
-//	                                             subjects renamed to its own bucket
+//	                                             subjects renamed to its own bucket; each file kept
+//	                                             72 h (ArchiveOptions.UploadsMaxAge) after it arrived
 //	object store EDGEDESK_FILES (core)           faq.jsonl | faq.csv, routing.yaml, model.onnx
 //	KV bucket EDGEDESK_PRESENCE (core)           key node → its groups, hours, agents, free slots
 //	edgedesk.relay.<node>.<op>                   requests between nodes

@@ -16,4 +16,7 @@ var (
 	// is closing: the publisher stops deleting without complaint (the
 	// events left are checked against the stream at the next start).
 	ErrOutboxClosed = errors.New("edgesync: outbox closed")
+	// ErrUsage is returned (wrapped) by ArchiveCommand for a bad command
+	// line.
+	ErrUsage = errors.New("edgesync: usage")
 )

@@ -14,13 +14,20 @@
 // /v1/files/<id>, streamed) only through short-lived signed links
 // (Signer.Link), which the node issues to the session's customer and its
 // agents each time it sends them a message that carries the file. A
-// session may upload a bounded number of files, at a bounded rate; the
-// node deletes a session's files when its sweeper expires the session
-// (DeleteSessions).
+// session may upload a bounded number of files and bytes, at a bounded
+// rate, and each client network (ClientIP: an IPv4 address, an IPv6 /64)
+// a bounded number of files a minute and bytes an hour whatever its
+// sessions, since sessions are free to open. Each upload is recorded in
+// the Index before it is stored — the node keeps it with the session,
+// durably (session.Meta.Uploads) — so nothing lists the bucket: not New
+// (a bucket may hold millions of small files), not the quota, and not
+// DeleteSessions, which deletes the files of sessions the sweeper expired
+// by the names their index kept.
 //
 // A link names the file, not the node that stored it: a node asked for a
 // file it does not hold — an agent's node serving a chat relayed from the
-// customer's node — reads it from the core (Options.Core), which keeps
+// customer's node, or Stat for a widget that reconnected here with a file
+// it uploaded elsewhere — reads it from the core (Options.Core), which keeps
 // its leaf nodes' uploads in EDGEDESK_ARCHIVE_UPLOADS (sourced from each
 // edge's bucket, edgesync.EnsureArchive) and its clients' in its own
 // EDGEDESK_UPLOADS, and streams it back without keeping a copy.

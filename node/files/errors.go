@@ -19,7 +19,10 @@ var (
 	// ErrSessionFull is returned for an upload into a session that holds
 	// Options.MaxFilesPerSession files.
 	ErrSessionFull = errors.New("files: the session holds its most files")
-	// ErrRateLimited is returned for an upload faster than
-	// Options.UploadsPerMinute allows.
-	ErrRateLimited = errors.New("files: uploading too fast")
+	// ErrSessionBytes is returned for an upload that would take a
+	// session's files past Options.MaxSessionBytes.
+	ErrSessionBytes = errors.New("files: the session holds its most bytes")
+	// ErrNoSession is what an Index returns (wrapped) for a session it
+	// does not have: expired, or never on this node.
+	ErrNoSession = errors.New("files: no such session")
 )

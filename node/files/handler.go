@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -27,13 +27,21 @@ const PathPrefix = "/v1/files/"
 
 // Options configures a Handler.
 type Options struct {
-	// Core, if set, is the core's JetStream: ServeFile looks there for a
-	// file this node does not hold (remote.go).
+	// Core, if set, is the core's JetStream: ServeFile and Stat look there
+	// for a file this node does not hold (remote.go).
 	Core jetstream.JetStream
 
 	// JS is the node's JetStream (the embedded server's or the core's).
 	JS     jetstream.JetStream
 	Signer *Signer
+	// Index keeps each session's files (required): the node keeps them
+	// with the session (session.Meta.Uploads).
+	Index Index
+	// ClientIP is the address an upload came from, for the per-client
+	// budget (default: the connection's peer). The node passes the
+	// gateway's (gateway.ClientIP: a CDN's header when
+	// routing.trust_headers trusts it).
+	ClientIP func(*fasthttp.RequestCtx) string
 	// MaxBytes bounds an upload (default 10 MB).
 	MaxBytes int
 	// LinkTTL is how long a signed link works (default 15 minutes);
@@ -44,9 +52,16 @@ type Options struct {
 	MaxTotalBytes int64
 	TTL           time.Duration
 	// MaxFilesPerSession bounds the files one session may upload
-	// (default 20); UploadsPerMinute how fast, with as many at once
-	// (default 10).
+	// (default 20), MaxSessionBytes their bytes (default 50 MiB);
+	// UploadsPerMinute how fast, with as many at once (default 10).
 	MaxFilesPerSession, UploadsPerMinute int
+	MaxSessionBytes                      int64
+	// IPFilesPerMinute and IPBytesPerHour are each client network's
+	// budget, whatever its sessions (an IPv4 address, an IPv6 /64):
+	// files a minute (default 30) and bytes an hour (default 100 MiB),
+	// each with as much at once.
+	IPFilesPerMinute int
+	IPBytesPerHour   int64
 	// IOTimeout bounds each call to the object store (default 10 s); a
 	// download gets that plus time for the largest file at 16 KiB/s.
 	IOTimeout time.Duration
@@ -60,9 +75,14 @@ type Options struct {
 
 // Handler serves POST /v1/files and GET /v1/files/<id>.
 type Handler struct {
-	o     Options
-	obs   jetstream.ObjectStore
-	quota *quota
+	o   Options
+	obs jetstream.ObjectStore
+	// rate is each session's uploads a minute; ipFiles and ipBytes each
+	// client network's budget.
+	rate, ipFiles, ipBytes *buckets
+	// noArchive is set once fromCore warned that the core has no
+	// archive of its leaf nodes' files.
+	noArchive atomic.Bool
 }
 
 // Attachment is what an upload answers: the object a widget puts in its
@@ -74,11 +94,12 @@ type Attachment struct {
 	Size int    `json:"size"`
 }
 
-// New opens (creating if needed, else updating its limits) the object
-// store, and counts each session's files in it.
+// New opens the object store, creating it if needed, else updating its
+// limits. It reads nothing else from the bucket: what each session holds
+// is in Options.Index.
 func New(ctx context.Context, o Options) (*Handler, error) {
-	if o.JS == nil || o.Signer == nil {
-		return nil, errors.New("files: JetStream and Signer are required")
+	if o.JS == nil || o.Signer == nil || o.Index == nil {
+		return nil, errors.New("files: JetStream, Signer and Index are required")
 	}
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = 10 << 20
@@ -98,8 +119,20 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 	if o.MaxFilesPerSession <= 0 {
 		o.MaxFilesPerSession = 20
 	}
+	if o.MaxSessionBytes <= 0 {
+		o.MaxSessionBytes = 50 << 20
+	}
 	if o.UploadsPerMinute <= 0 {
 		o.UploadsPerMinute = 10
+	}
+	if o.IPFilesPerMinute <= 0 {
+		o.IPFilesPerMinute = 30
+	}
+	if o.IPBytesPerHour <= 0 {
+		o.IPBytesPerHour = 100 << 20
+	}
+	if o.ClientIP == nil {
+		o.ClientIP = func(ctx *fasthttp.RequestCtx) string { return ctx.RemoteIP().String() }
 	}
 	if o.IOTimeout <= 0 {
 		o.IOTimeout = 10 * time.Second
@@ -117,44 +150,12 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("files: object store %s: %w", Bucket, err)
 	}
-	h := &Handler{o: o, obs: obs, quota: newQuota(o.MaxFilesPerSession, o.UploadsPerMinute)}
-	infos, err := obs.List(ctx)
-	if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
-		return nil, fmt.Errorf("files: object store %s: %w", Bucket, err)
-	}
-	now := time.Now()
-	for _, info := range infos {
-		sid, _, _ := strings.Cut(info.Name, "/")
-		h.quota.count(sid, now)
-	}
-	return h, nil
-}
-
-// DeleteSessions deletes the files of the sessions sids and forgets
-// their counts: the node calls it when the sweeper expired them. It lists
-// the bucket once, and not at all when none of sids holds a file.
-func (h *Handler) DeleteSessions(ctx context.Context, sids []string) error {
-	if !h.quota.forget(sids) {
-		return nil
-	}
-	infos, err := h.obs.List(ctx)
-	if errors.Is(err, jetstream.ErrNoObjectsFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("files: object store %s: %w", Bucket, err)
-	}
-	var errs []error
-	for _, info := range infos {
-		sid, _, _ := strings.Cut(info.Name, "/")
-		if !slices.Contains(sids, sid) {
-			continue
-		}
-		if err := h.obs.Delete(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
-			errs = append(errs, fmt.Errorf("files: delete %s: %w", info.Name, err))
-		}
-	}
-	return errors.Join(errs...)
+	perMinute := func(n int) *buckets { return newBuckets(float64(n)/60, float64(n), maxTracked) }
+	return &Handler{o: o, obs: obs,
+		rate:    perMinute(o.UploadsPerMinute),
+		ipFiles: perMinute(o.IPFilesPerMinute),
+		ipBytes: newBuckets(float64(o.IPBytesPerHour)/3600, float64(o.IPBytesPerHour), maxTracked),
+	}, nil
 }
 
 // UploadToken is the token a session's widget uploads with.
@@ -195,16 +196,22 @@ func validName(name string) bool {
 }
 
 // Stat returns the file at stored (a path as Own returns it) as the node
-// recorded it at upload: URL is stored, unsigned, and the type, name and
-// size are those of what was stored — never what a client declares. It
-// returns ErrNotFound for a file the store does not hold: never uploaded,
-// past files.ttl, or deleted with its session.
+// that stored it recorded it at upload: URL is stored, unsigned, and the
+// type, name and size are those of what was stored — never what a client
+// declares. A file this node does not hold is looked up at the core, as
+// ServeFile does (remote.go): a widget that reconnected to this node may
+// resend a message whose file it uploaded on another. It returns
+// ErrNotFound for a file neither holds: never uploaded, past files.ttl,
+// deleted with its session, or not at the core yet.
 func (h *Handler) Stat(ctx context.Context, stored string) (Attachment, error) {
 	id, ok := strings.CutPrefix(stored, PathPrefix)
 	if !ok {
 		return Attachment{}, fmt.Errorf("%w: %q is not a file of this node", ErrNotFound, stored)
 	}
 	info, err := h.obs.GetInfo(ctx, id)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		info, err = h.infoFromCore(ctx, id)
+	}
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return Attachment{}, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -248,22 +255,16 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 		ctx.Error("upload token missing, forged or expired: use welcome.upload of your session\n", fasthttp.StatusUnauthorized)
 		return
 	}
-	switch wait, err := h.quota.take(sid, time.Now()); {
-	case errors.Is(err, ErrSessionFull):
-		ctx.Error(fmt.Sprintf("this chat holds %d files, the most it may have\n", h.o.MaxFilesPerSession), fasthttp.StatusRequestEntityTooLarge)
-		return
-	case errors.Is(err, ErrRateLimited):
-		secs := int(wait/time.Second) + 1
-		ctx.Error(fmt.Sprintf("uploading too fast: at most %d files a minute; retry in %d s\n", h.o.UploadsPerMinute, secs), fasthttp.StatusTooManyRequests)
-		ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs))
+	now, client := time.Now(), network(h.o.ClientIP(ctx))
+	if wait, ok := h.rate.take(sid, 1, now); !ok {
+		tooMany(ctx, wait, fmt.Sprintf("uploading too fast: at most %d files a minute", h.o.UploadsPerMinute))
 		return
 	}
-	stored := false
-	defer func() {
-		if !stored {
-			h.quota.release(sid)
-		}
-	}()
+	if wait, ok := h.ipFiles.take(client, 1, now); !ok {
+		h.o.Logger.Info("upload refused: files.ip_files_per_minute", "client", client, "session", sid)
+		tooMany(ctx, wait, fmt.Sprintf("too many uploads from your network: at most %d files a minute", h.o.IPFilesPerMinute))
+		return
+	}
 	body := ctx.PostBody()
 	if len(body) > h.o.MaxBytes {
 		ctx.Error(fmt.Sprintf("file too large: %d bytes, at most %d\n", len(body), h.o.MaxBytes), fasthttp.StatusRequestEntityTooLarge)
@@ -273,6 +274,20 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 		ctx.Error("empty body: POST the file's bytes\n", fasthttp.StatusBadRequest)
 		return
 	}
+	// The network's bytes are taken for what it sent, and given back
+	// when nothing is stored.
+	charged := float64(len(body))
+	if wait, ok := h.ipBytes.take(client, charged, now); !ok {
+		h.o.Logger.Info("upload refused: files.ip_bytes_per_hour", "client", client, "session", sid, "bytes", len(body))
+		tooMany(ctx, wait, fmt.Sprintf("too much uploaded from your network: at most %d bytes an hour", h.o.IPBytesPerHour))
+		return
+	}
+	stored := false
+	defer func() {
+		if !stored {
+			h.ipBytes.give(client, charged)
+		}
+	}()
 	mime := Sniff(body)
 	if mime == "" {
 		ctx.Error(ErrType.Error()+"\n", fasthttp.StatusUnsupportedMediaType)
@@ -284,11 +299,30 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	name := cleanName(string(ctx.Request.Header.Peek("X-Edgedesk-Filename")), mime)
-	id := sid + "/" + newFileID()
-	meta := jetstream.ObjectMeta{Name: id, Metadata: map[string]string{"mime": mime, "name": name, "session": sid}}
+	fid := newFileID()
+	id := sid + "/" + fid
 	rctx, cancel := context.WithTimeout(context.Background(), h.o.IOTimeout)
 	defer cancel()
+	// Recorded before it is stored: no file in the bucket is unknown to
+	// the index (a crash in between leaves a name that deletes nothing).
+	switch held, err := h.reserve(rctx, sid, File{ID: fid, Size: int64(len(clean))}); {
+	case errors.Is(err, ErrSessionFull):
+		ctx.Error(fmt.Sprintf("this chat holds %d files, the most it may have\n", h.o.MaxFilesPerSession), fasthttp.StatusRequestEntityTooLarge)
+		return
+	case errors.Is(err, ErrSessionBytes):
+		ctx.Error(fmt.Sprintf("this chat's files would take %d bytes, more than the %d it may have (it holds %d)\n", held+int64(len(clean)), h.o.MaxSessionBytes, held), fasthttp.StatusRequestEntityTooLarge)
+		return
+	case errors.Is(err, ErrNoSession):
+		ctx.Error("the chat of this upload token has expired: reconnect for a new one\n", fasthttp.StatusGone)
+		return
+	case err != nil:
+		h.o.Logger.Error("upload not recorded", "session", sid, "err", err)
+		ctx.Error("file not stored; retry\n", fasthttp.StatusServiceUnavailable)
+		return
+	}
+	meta := jetstream.ObjectMeta{Name: id, Metadata: map[string]string{"mime": mime, "name": name, "session": sid}}
 	if _, err := h.obs.Put(rctx, meta, bytes.NewReader(clean)); err != nil {
+		h.unreserve(sid, fid)
 		if full(err) {
 			h.o.Logger.Warn("upload refused: files.max_total_bytes reached", "session", sid)
 			ctx.Error("the node's file store is full; try again later\n", fasthttp.StatusInsufficientStorage)
@@ -303,6 +337,13 @@ func (h *Handler) ServeUpload(ctx *fasthttp.RequestCtx) {
 	ctx.SetStatusCode(fasthttp.StatusCreated)
 	ctx.SetContentType("application/json; charset=utf-8")
 	ctx.SetBody(append(b, '\n'))
+}
+
+// tooMany answers 429 with msg and a Retry-After of wait.
+func tooMany(ctx *fasthttp.RequestCtx, wait time.Duration, msg string) {
+	secs := secondsUp(wait)
+	ctx.Error(fmt.Sprintf("%s; retry in %d s\n", msg, secs), fasthttp.StatusTooManyRequests)
+	ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs)) // after Error, which resets the headers
 }
 
 // ServeFile is GET /v1/files/<id>?exp=…&sig=….

@@ -46,6 +46,9 @@ func serveWith(t *testing.T, o Options, tune func(*fasthttp.Server, net.Listener
 	t.Cleanup(nc.Close)
 	o.JS, _ = jetstream.New(nc)
 	o.Signer = NewSigner([]byte("0123456789abcdef0123456789abcdef"), nil)
+	if o.Index == nil {
+		o.Index = newMemIndex()
+	}
 	h, err := New(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -268,8 +271,8 @@ func pdfOf(n int) []byte {
 }
 
 // A session holds at most MaxFilesPerSession files; a refused upload does
-// not count, another session has its own; a handler opened later counts
-// what the bucket holds.
+// not count, another session has its own; a handler opened later (a
+// restarted node) counts what the index holds.
 func TestFilesPerSession(t *testing.T) {
 	h, base := serveWith(t, Options{MaxBytes: 64 << 10, MaxFilesPerSession: 3, UploadsPerMinute: 600}, nil)
 	tok := h.UploadToken("s_one")
@@ -292,7 +295,7 @@ func TestFilesPerSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := again.quota.take("s_one", time.Now()); !errors.Is(err, ErrSessionFull) {
+	if _, err := again.reserve(context.Background(), "s_one", File{ID: "fnew", Size: 1}); !errors.Is(err, ErrSessionFull) {
 		t.Fatalf("a new handler let s_one upload a fourth file: %v", err)
 	}
 }
@@ -350,7 +353,8 @@ func TestStoreLimits(t *testing.T) {
 // DeleteSessions deletes every file of the sessions named, and only
 // theirs, and lets them upload again.
 func TestDeleteSessions(t *testing.T) {
-	h, base := serveWith(t, Options{MaxBytes: 64 << 10, MaxFilesPerSession: 2, UploadsPerMinute: 600}, nil)
+	idx := newMemIndex()
+	h, base := serveWith(t, Options{Index: idx, MaxBytes: 64 << 10, MaxFilesPerSession: 2, UploadsPerMinute: 600}, nil)
 	var one []string
 	for range 2 {
 		_, a := post(t, base, h.UploadToken("s_one"), "a.pdf", pdfOf(10))
@@ -359,7 +363,7 @@ func TestDeleteSessions(t *testing.T) {
 	_, a := post(t, base, h.UploadToken("s_two"), "b.pdf", pdfOf(10))
 	two := strings.Split(a.URL, "?")[0]
 	ctx := context.Background()
-	if err := h.DeleteSessions(ctx, []string{"s_none", "s_one"}); err != nil {
+	if err := h.DeleteSessions(ctx, idx.expire("s_none", "s_one")); err != nil {
 		t.Fatal(err)
 	}
 	for _, stored := range one {

@@ -26,8 +26,33 @@ import (
 // the file (Cache-Control). It returns jetstream.ErrObjectNotFound when
 // there is no core or the core does not have the file (yet).
 func (h *Handler) fromCore(ctx context.Context, id string) (jetstream.ObjectResult, error) {
+	var res jetstream.ObjectResult
+	err := h.atCore(ctx, id, func(obs jetstream.ObjectStore) (err error) {
+		res, err = obs.Get(ctx, id)
+		return err
+	})
+	return res, err
+}
+
+// infoFromCore is fromCore for the file's info only: what Stat answers
+// for a file uploaded on another node (a widget that reconnected here
+// resends a message whose file it uploaded there).
+func (h *Handler) infoFromCore(ctx context.Context, id string) (*jetstream.ObjectInfo, error) {
+	var info *jetstream.ObjectInfo
+	err := h.atCore(ctx, id, func(obs jetstream.ObjectStore) (err error) {
+		info, err = obs.GetInfo(ctx, id)
+		return err
+	})
+	return info, err
+}
+
+// atCore calls read with each of the core's buckets that may hold file
+// id (fromCore) until one has it: read returns
+// jetstream.ErrObjectNotFound for one that does not. It returns read's
+// error, or jetstream.ErrObjectNotFound when no bucket has the file.
+func (h *Handler) atCore(ctx context.Context, id string, read func(jetstream.ObjectStore) error) error {
 	if h.o.Core == nil {
-		return nil, jetstream.ErrObjectNotFound
+		return jetstream.ErrObjectNotFound
 	}
 	buckets := []string{edgesync.UploadsArchive, Bucket}
 	if h.o.Core == h.o.JS {
@@ -35,23 +60,36 @@ func (h *Handler) fromCore(ctx context.Context, id string) (jetstream.ObjectResu
 	}
 	for _, b := range buckets {
 		// Opened at each miss: the core may be away at start, and the
-		// archive set up later (edgesync.EnsureArchive).
+		// archive set up later (edgedesk core archive).
 		obs, err := h.o.Core.ObjectStore(ctx, b)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			h.noArchiveOnce(b)
 			continue
 		}
 		if err != nil {
 			h.o.Logger.Warn("the core's files unreachable", "bucket", b, "file", id, "err", err)
-			return nil, err
+			return err
 		}
-		res, err := obs.Get(ctx, id)
+		err = read(obs)
 		if errors.Is(err, jetstream.ErrObjectNotFound) {
 			continue
 		}
 		if err == nil {
-			h.o.Logger.Debug("file served from the core", "bucket", b, "file", id)
+			h.o.Logger.Debug("file read from the core", "bucket", b, "file", id)
 		}
-		return res, err
+		return err
 	}
-	return nil, jetstream.ErrObjectNotFound
+	return jetstream.ErrObjectNotFound
+}
+
+// noArchiveOnce warns, once, that a leaf node's core has no archive of
+// its leaf nodes' files (bucket b is UploadsArchive): every file uploaded
+// on another node then answers 404 here. A client of the core (Core is
+// JS) may well have none: its nodes share one bucket.
+func (h *Handler) noArchiveOnce(b string) {
+	if b != edgesync.UploadsArchive || h.o.Core == h.o.JS || !h.noArchive.CompareAndSwap(false, true) {
+		return
+	}
+	h.o.Logger.Warn("the core has no archive of its leaf nodes' files: files uploaded on other nodes cannot be served here (404); set it up at the core with `edgedesk core archive -url … -domains …`",
+		"bucket", b)
 }

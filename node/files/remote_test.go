@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,7 +111,7 @@ func TestFromCore(t *testing.T) {
 			t.Cleanup(s.Shutdown)
 			js, coreJS = inProcess(t, s, ""), inProcess(t, s, "core")
 		}
-		h, err := New(ctx, Options{JS: js, Core: coreJS, Signer: NewSigner(bytes.Repeat([]byte{key}, 32), nil)})
+		h, err := New(ctx, Options{JS: js, Core: coreJS, Index: newMemIndex(), Signer: NewSigner(bytes.Repeat([]byte{key}, 32), nil)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +127,7 @@ func TestFromCore(t *testing.T) {
 			t.Fatal("the leaf links did not come up")
 		}
 	}
-	if err := edgesync.EnsureArchive(ctx, inProcess(t, core, ""), []string{"edge-a", "edge-b"}); err != nil {
+	if err := edgesync.EnsureArchive(ctx, inProcess(t, core, ""), edgesync.ArchiveOptions{Domains: []string{"edge-a", "edge-b"}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -164,6 +166,13 @@ func TestFromCore(t *testing.T) {
 				if !bytes.Equal(got, r.want) {
 					t.Fatalf("%s: %d bytes, not the %d stored", r.what, len(got), len(r.want))
 				}
+				// A widget that reconnected to this node resends a
+				// message with the file: Stat finds it at the core too,
+				// as its node recorded it.
+				want := Attachment{URL: r.stored, MIME: MIMEJPEG, Name: "parcel.jpg", Size: len(r.want)}
+				if a, err := r.h.Stat(ctx, r.stored); err != nil || a != want {
+					t.Fatalf("%s: Stat = %+v, %v; want %+v", r.what, a, err, want)
+				}
 				t.Logf("%s: served after %v", r.what, time.Since(start).Round(time.Millisecond))
 				break
 			}
@@ -179,5 +188,67 @@ func TestFromCore(t *testing.T) {
 	}
 	if status, _ := get(t, baseB+b.Sign(strings.Replace(fromA, "s_a/", "s_a/x", 1))); status != http.StatusNotFound {
 		t.Fatalf("a file nowhere: %d", status)
+	}
+}
+
+// lockedBuffer is a log sink that handlers on several goroutines write.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A leaf node whose core has no archive of its leaf nodes' files (nobody
+// ran edgedesk core archive) answers 404 for other nodes' files, and
+// says why once in its log, not at every request.
+func TestNoArchiveWarnsOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafAddr := ln.Addr().String()
+	ln.Close()
+	core, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: filepath.Join(t.TempDir(), "core"), LeafListen: leafAddr, Domain: "core"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(core.Shutdown)
+	edge, err := edgesync.StartServer(edgesync.ServerOptions{Name: "edge-a", StoreDir: filepath.Join(t.TempDir(), "edge-a"), Leaf: "nats-leaf://" + leafAddr, Domain: "edge-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(edge.Shutdown)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if l, _ := core.Leafz(nil); len(l.Leafs) == 1 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatal("the leaf link did not come up")
+		}
+	}
+	var logs lockedBuffer
+	h, err := New(context.Background(), Options{JS: inProcess(t, edge, ""), Core: inProcess(t, edge, "core"), Index: newMemIndex(),
+		Signer: NewSigner(bytes.Repeat([]byte{'a'}, 32), nil), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := serveHTTP(t, h)
+	for _, f := range []string{"s_b/fone", "s_b/ftwo", "s_c/fthree"} {
+		if status, _ := get(t, base+h.Sign(PathPrefix+f)); status != http.StatusNotFound {
+			t.Fatalf("GET another node's %s: %d, want 404", f, status)
+		}
+	}
+	if n := strings.Count(logs.String(), "edgedesk core archive"); n != 1 {
+		t.Fatalf("%d warnings about the missing archive, want 1:\n%s", n, logs.String())
 	}
 }

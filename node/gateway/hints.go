@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -61,6 +62,34 @@ func readHints(h *fasthttp.RequestHeader, t Trust) hints {
 		out.locale += "-" + strings.ToUpper(country)
 	}
 	return out
+}
+
+// ClientIP is the address of the client that sent ctx: the one a CDN
+// in front of the node names, when routing.trust_headers trusts it —
+// Cloudflare's CF-Connecting-IP (t.Cloudflare), CloudFront's
+// CloudFront-Viewer-Address (t.CloudFront) — else the connection's peer.
+// An untrusted header is never read: a client writes whatever it likes
+// there. The node keys per-client budgets on it (files.ip_* for uploads).
+func ClientIP(ctx *fasthttp.RequestCtx, t Trust) string {
+	if t.Cloudflare {
+		if a, err := netip.ParseAddr(strings.TrimSpace(string(ctx.Request.Header.Peek("CF-Connecting-IP")))); err == nil {
+			return a.Unmap().String()
+		}
+	}
+	if t.CloudFront {
+		// "198.51.100.10:46532", "2001:db8::1:46532": the address, a
+		// colon, the client's port.
+		v := strings.TrimSpace(string(ctx.Request.Header.Peek("CloudFront-Viewer-Address")))
+		if i := strings.LastIndexByte(v, ':'); i > 0 {
+			if a, err := netip.ParseAddr(strings.Trim(v[:i], "[]")); err == nil {
+				return a.Unmap().String()
+			}
+		}
+	}
+	if a, ok := netip.AddrFromSlice(ctx.RemoteIP()); ok {
+		return a.Unmap().String()
+	}
+	return ctx.RemoteIP().String()
 }
 
 // bestLanguage returns the Accept-Language tag with the highest q ("" for

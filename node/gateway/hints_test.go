@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"net"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -29,6 +30,40 @@ func TestReadHints(t *testing.T) {
 			}
 			if got := readHints(&h, tc.trust); got != tc.want {
 				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// ClientIP reads a CDN's header only when routing.trust_headers trusts
+// that CDN, and only a well-formed address in it.
+func TestClientIP(t *testing.T) {
+	all := Trust{AcceptLanguage: true, CloudFront: true, Cloudflare: true}
+	peer := &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 5555}
+	for _, tc := range []struct {
+		name    string
+		headers map[string]string
+		trust   Trust
+		want    string
+	}{
+		{"the peer", nil, all, "192.0.2.7"},
+		{"nothing trusted", map[string]string{"CF-Connecting-IP": "203.0.113.9", "CloudFront-Viewer-Address": "203.0.113.8:443"}, Trust{AcceptLanguage: true}, "192.0.2.7"},
+		{"cloudflare", map[string]string{"CF-Connecting-IP": "203.0.113.9"}, all, "203.0.113.9"},
+		{"cloudflare ipv6", map[string]string{"CF-Connecting-IP": "2001:db8::42"}, Trust{Cloudflare: true}, "2001:db8::42"},
+		{"cloudfront ipv4", map[string]string{"CloudFront-Viewer-Address": "203.0.113.8:46532"}, Trust{CloudFront: true}, "203.0.113.8"},
+		{"cloudfront ipv6", map[string]string{"CloudFront-Viewer-Address": "2001:db8::1:46532"}, Trust{CloudFront: true}, "2001:db8::1"},
+		{"cloudfront untrusted", map[string]string{"CloudFront-Viewer-Address": "203.0.113.8:46532"}, Trust{Cloudflare: true}, "192.0.2.7"},
+		{"garbage ignored", map[string]string{"CF-Connecting-IP": "203.0.113.9, 10.0.0.1", "CloudFront-Viewer-Address": "x:1"}, all, "192.0.2.7"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var req fasthttp.Request
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			var ctx fasthttp.RequestCtx
+			ctx.Init(&req, peer, nil)
+			if got := ClientIP(&ctx, tc.trust); got != tc.want {
+				t.Fatalf("ClientIP = %q, want %q", got, tc.want)
 			}
 		})
 	}

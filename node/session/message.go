@@ -149,6 +149,19 @@ type Meta struct {
 	// LastChat is the last conversation with people that an agent closed,
 	// and the customer's rating of it (Store.Rate).
 	LastChat *Chat `json:"last_chat,omitempty"`
+	// Uploads are the files the customer uploaded into the session on
+	// this node (node/files), recorded with Update before each is stored:
+	// the session's file quota counts them, and when the sweeper expires
+	// the session its OnExpire hooks get them, so the node deletes them
+	// by name. Replace the slice, never modify it (Meta copies share it).
+	Uploads []Upload `json:"uploads,omitempty"`
+}
+
+// Upload is a file of a session in the node's object store: ID is the
+// file id (the object's name is "<session>/<ID>"), Size its stored bytes.
+type Upload struct {
+	ID   string `json:"id"`
+	Size int64  `json:"size"`
 }
 
 // Waiting is what a waiting conversation was handed to people with.

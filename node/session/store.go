@@ -20,7 +20,7 @@ type Store struct {
 	shards []*shard
 	count  atomic.Int64
 	obs    atomic.Pointer[[]Observer]
-	expire atomic.Pointer[[]func([]string)] // OnExpire's
+	expire atomic.Pointer[[]func([]Meta)] // OnExpire's
 	subIDs atomic.Uint64
 	opts   Options
 	// outboxReady is signalled after a commit added outbox events.
@@ -79,10 +79,10 @@ type Result struct {
 	Msg Message
 	// Meta is the session's metadata after a Create or Update.
 	Meta Meta
-	// Count is what an opSweep deleted; Expired the ids of those that
-	// were this node's own (not mirrors of another node's sessions).
+	// Count is what an opSweep deleted; Expired the metadata of those
+	// that were this node's own (not mirrors of another node's sessions).
 	Count   int
-	Expired []string
+	Expired []Meta
 	// Duplicate is set when the message's cid was already stored: Msg is
 	// then the stored original and nothing new was written.
 	Duplicate bool

@@ -26,16 +26,16 @@ func (s *Store) Sweep(cutoff time.Time, batch int) (int, error) {
 }
 
 // OnExpire registers fn to be told which of this node's sessions a sweep
-// deleted (ids; mirrors of other nodes' sessions are left out), after the
-// commit that deleted them. fn runs on the sweeping goroutine
-// (RunSweeper's, or Sweep's caller), so it may do I/O, but the next sweep
-// batch waits for it; it must not keep or modify ids. The node deletes
-// the sessions' uploaded files with it: package session knows nothing of
-// them.
-func (s *Store) OnExpire(fn func(ids []string)) {
+// deleted (their metadata as last stored; mirrors of other nodes'
+// sessions are left out), after the commit that deleted them. fn runs on
+// the sweeping goroutine (RunSweeper's, or Sweep's caller), so it may do
+// I/O, but the next sweep batch waits for it; it must not keep or modify
+// expired. The node deletes the sessions' uploaded files with it
+// (Meta.Uploads names them): package session knows nothing of files.
+func (s *Store) OnExpire(fn func(expired []Meta)) {
 	for {
 		old := s.expire.Load()
-		var list []func([]string)
+		var list []func([]Meta)
 		if old != nil {
 			list = append(list, *old...)
 		}
@@ -97,7 +97,7 @@ func (s *Store) RunSweeper(ctx context.Context, retention, interval time.Duratio
 func (w *writer) sweep(o *op) Result {
 	c := w.idle.Cursor()
 	var doomed [][]byte
-	var expired []string
+	var expired []Meta
 	for k, _ := c.First(); k != nil && len(doomed) < o.limit; k, _ = c.Next() {
 		// The index is coarse (idleGranularity): it finds candidates, and
 		// each one's exact LastActive decides.
@@ -115,10 +115,11 @@ func (w *writer) sweep(o *op) Result {
 	}
 	for _, k := range doomed {
 		id := string(k[8:])
-		mirror := false
+		meta := Meta{ID: id}
 		if st, err := w.state(id); err == nil {
-			mirror = st.meta.Origin != ""
+			meta = st.meta
 		}
+		mirror := meta.Origin != ""
 		if err := w.idle.Delete(k); err != nil {
 			return Result{Err: err}
 		}
@@ -141,7 +142,7 @@ func (w *writer) sweep(o *op) Result {
 			if err := w.outboxPut(OutboxExpire, id, 0, "", nil, nil); err != nil {
 				return Result{Err: err}
 			}
-			expired = append(expired, id)
+			expired = append(expired, meta)
 		}
 		w.dropped = append(w.dropped, id)
 		delete(w.s.states, id)

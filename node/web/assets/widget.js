@@ -156,6 +156,7 @@
     var st = load();
     var ws = null, state = 'disconnected', tries = 0, timer = 0, acked = 0, ackTimer = 0, typingOn = false, typingTimer = 0;
     var uploadToken = '', denied = false, seen = new Map(), forms = {}, queue = '', tok;
+    var skew = st.k || 0; // the node's clock minus this device's, in ms (welcome.server_time)
 
     function load() {
       try { var s = JSON.parse(LS.getItem(key)); if (s && s.msgs) return s; } catch (e) {}
@@ -237,11 +238,11 @@
       }
       log.append(li);
     }
-    // Whether links to the node's files expired (or do within a minute).
+    // Whether links to the node's files expired (or do within a minute), by the node's clock: a device clock ahead would make every link stale.
     function stale(att) {
       return (att || []).some(function (a) {
         var u = new URL(a.url, http), x = u.searchParams.get('exp');
-        return u.origin === http.origin && x && x * 1000 < Date.now() + 60000;
+        return u.origin === http.origin && x && x * 1000 < Date.now() + skew + 60000;
       });
     }
     function show(m, fresh) {
@@ -414,6 +415,8 @@
             forms = {};
             Array.from(log.querySelectorAll('[data-seq],.e')).forEach(function (li) { li.remove(); });
           }
+          var t = Date.parse(String(f.server_time).replace(/(\.\d{3})\d+/, '$1'));
+          if (t) skew = st.k = t - Date.now();
           state = 'connected';
           tries = 0;
           denied = false;
