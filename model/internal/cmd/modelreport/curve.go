@@ -34,6 +34,8 @@ func curve(ctx context.Context, args []string) error {
 	langBuckets := fs.Int("lang-buckets", d.Featurizer.LangBuckets, "hash buckets of the language embedding")
 	langDim := fs.Int("lang-dim", d.LangDim, "language embedding width")
 	fold := fs.Int("fold", d.Featurizer.Fold, "featurizer folding")
+	charMin := fs.Int("char-min", d.Featurizer.CharMin, "shortest character n-gram")
+	charMax := fs.Int("char-max", d.Featurizer.CharMax, "longest character n-gram")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,6 +53,7 @@ func curve(ctx context.Context, args []string) error {
 	opt := d
 	opt.Seed, opt.Dim, opt.LangDim = *seed, *dim, *langDim
 	opt.Featurizer.Buckets, opt.Featurizer.LangBuckets, opt.Featurizer.Fold = *buckets, *langBuckets, *fold
+	opt.Featurizer.CharMin, opt.Featurizer.CharMax = *charMin, *charMax
 	langs := slices.Sorted(maps.Keys(groupBy(devSet, func(e model.Example) string { return e.Lang })))
 	fmt.Printf("| share of training data | rows | dev accuracy | %s |\n", strings.Join(langs, " | "))
 	fmt.Printf("|---|---|---|%s\n", strings.Repeat("---|", len(langs)))
