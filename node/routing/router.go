@@ -184,15 +184,14 @@ func (r *Router) async(f func()) {
 }
 
 // spill feeds the backlog to the worker, oldest first, until it is empty.
+// It is the only goroutine that removes from the backlog, and it decides
+// to stop under the same lock as the removal that emptied it: async starts
+// a new spill only when it finds the backlog empty, so two never run.
 func (r *Router) spill() {
+	r.mu.Lock()
+	f := r.backlog[0]
+	r.mu.Unlock()
 	for {
-		r.mu.Lock()
-		if len(r.backlog) == 0 {
-			r.mu.Unlock()
-			return
-		}
-		f := r.backlog[0]
-		r.mu.Unlock()
 		select {
 		case r.work <- f:
 		case <-r.quit:
@@ -201,6 +200,11 @@ func (r *Router) spill() {
 		r.mu.Lock()
 		r.backlog[0] = nil
 		r.backlog = r.backlog[1:]
+		if len(r.backlog) == 0 {
+			r.mu.Unlock()
+			return
+		}
+		f = r.backlog[0]
 		r.mu.Unlock()
 	}
 }

@@ -401,3 +401,32 @@ func TestAsyncKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestAsyncRunsOnce: work queued from many goroutines while the queue
+// overflows and drains runs exactly once each.
+func TestAsyncRunsOnce(t *testing.T) {
+	r, _ := newRouter(t, testRouting(), newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC)))
+	const writers, each = 8, 2000
+	var mu sync.Mutex
+	runs := make(map[int]int, writers*each)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				id := w*each + i
+				r.async(func() { mu.Lock(); runs[id]++; mu.Unlock() })
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, "all work done", func() bool { mu.Lock(); defer mu.Unlock(); return len(runs) == writers*each })
+	mu.Lock()
+	defer mu.Unlock()
+	for id, n := range runs {
+		if n != 1 {
+			t.Fatalf("work %d ran %d times", id, n)
+		}
+	}
+}
