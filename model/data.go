@@ -118,28 +118,35 @@ func ReadJSONLFile(path string, opts ReadOptions) ([]Example, error) {
 // is "zh-Hant" ("zh-Hant", "zh-TW", "zh-HK", "zh-MO"; "zh-Hans-HK" is
 // "zh"). Norwegian Bokmål and Nynorsk ("nb", "nn") map to "no".
 func BaseLanguage(tag string) string {
-	tag = strings.ToLower(strings.TrimSpace(tag))
+	tag = strings.TrimSpace(tag)
 	if i := strings.IndexAny(tag, ".@"); i >= 0 {
 		tag = tag[:i]
 	}
-	subs := strings.FieldsFunc(tag, func(r rune) bool { return r == '-' || r == '_' })
-	if len(subs) == 0 {
-		return ""
+	primary, rest := tag, ""
+	if i := strings.IndexAny(tag, "-_"); i >= 0 {
+		primary, rest = tag[:i], tag[i+1:]
 	}
-	switch subs[0] {
+	primary = strings.ToLower(primary) // no copy when already lower case
+	switch primary {
 	case "nb", "nn":
 		return "no"
 	case "zh":
-		for _, sub := range subs[1:] {
-			switch sub {
-			case "hans":
+		for rest != "" {
+			sub := rest
+			if i := strings.IndexAny(rest, "-_"); i >= 0 {
+				sub, rest = rest[:i], rest[i+1:]
+			} else {
+				rest = ""
+			}
+			switch {
+			case strings.EqualFold(sub, "hans"):
 				return "zh"
-			case "hant", "tw", "hk", "mo":
+			case strings.EqualFold(sub, "hant"), strings.EqualFold(sub, "tw"), strings.EqualFold(sub, "hk"), strings.EqualFold(sub, "mo"):
 				return "zh-Hant"
 			}
 		}
 	}
-	return subs[0]
+	return primary
 }
 
 // Fingerprint returns a stable digest of a data set: sha256 over the

@@ -130,8 +130,8 @@ func LoadModel(data []byte) (*Model, error) {
 		return nil, fmt.Errorf("%w: manifest: %v", ErrBadModel, err)
 	}
 	man := &m.Manifest
-	if man.Format != FormatVersion {
-		return nil, fmt.Errorf("%w: format %d, this build reads %d", ErrBadModel, man.Format, FormatVersion)
+	if man.Format < minFormatVersion || man.Format > FormatVersion {
+		return nil, fmt.Errorf("%w: format %d, this build reads %d to %d", ErrBadModel, man.Format, minFormatVersion, FormatVersion)
 	}
 	if len(man.Labels) < 2 {
 		return nil, fmt.Errorf("%w: %d labels", ErrBadModel, len(man.Labels))

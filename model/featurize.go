@@ -99,7 +99,7 @@ func (f *Features) Reset() {
 type Featurizer struct {
 	cfg FeaturizerConfig
 	// known marks the scripts (indexes of knownScripts, and ScriptOther
-	// last) whose letters are not foreign; nil counts no letters.
+	// last) whose letters are not foreign; nil counts none as foreign.
 	known []bool
 }
 
@@ -146,6 +146,7 @@ type scratch struct {
 	runes  []rune  // normalised text, separators collapsed to ' ', with ' ' at both ends
 	starts []int32 // token start offsets into runes
 	ends   []int32 // token end offsets
+	folded bool    // tokenize changed a rune: the language head needs the text unfolded
 	caser  cases.Caser
 }
 
@@ -181,7 +182,7 @@ func (f *Featurizer) AppendFeatures(dst *Features, text string) {
 		}
 	}
 	if f.cfg.LangBuckets > 0 {
-		if fold {
+		if s.folded {
 			f.tokenize(s, text, false) // the language head sees the accents
 		}
 		f.appendLang(s, dst)
@@ -223,6 +224,7 @@ func (f *Featurizer) prepare(s *scratch, text string) string {
 // tokens; fold applies foldRune first.
 func (f *Featurizer) tokenize(s *scratch, text string, fold bool) {
 	s.runes = append(s.runes[:0], ' ')
+	s.folded = false
 	s.starts = s.starts[:0]
 	s.ends = s.ends[:0]
 	inWord := false
@@ -236,7 +238,11 @@ func (f *Featurizer) tokenize(s *scratch, text string, fold bool) {
 				r += 'a' - 'A'
 			}
 		} else if fold {
-			if r = foldRune(r); r < 0 {
+			fr := foldRune(r)
+			if fr != r {
+				s.folded = true
+			}
+			if r = fr; r < 0 {
 				continue
 			}
 		}

@@ -3,6 +3,7 @@ package model
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -102,6 +103,21 @@ func TestFeaturizeAllocs(t *testing.T) {
 	})
 	if allocs > 0 {
 		t.Errorf("AppendFeatures on ASCII allocated %.1f times per call", allocs)
+	}
+	// The default model's featurizer: folding on, scripts known.
+	cfg := DefaultFeaturizerConfig()
+	cfg.Fold = 1
+	g, err := NewFeaturizer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = g.WithScripts([]string{"Latin", "Han"})
+	g.AppendFeatures(&ft, "warm up the scratch pool with a long enough sentence")
+	if allocs := testing.AllocsPerRun(200, func() {
+		ft.Reset()
+		g.AppendFeatures(&ft, "I have been waiting over a week. Is the card still coming?")
+	}); allocs > 0 {
+		t.Errorf("AppendFeatures on ASCII with fold and scripts allocated %.1f times per call", allocs)
 	}
 }
 
@@ -244,6 +260,20 @@ func TestScripts(t *testing.T) {
 	for r, want := range map[rune]string{'a': "Latin", 'я': "Cyrillic", '字': "Han", 'ก': "Thai", 'ش': "Arabic", '한': "Hangul", 'ა': "Georgian", '1': "", 'ꦲ': ScriptOther} {
 		if got := ScriptOf(r); got != want {
 			t.Errorf("ScriptOf(%q) = %q, want %q", r, got, want)
+		}
+	}
+}
+
+// TestScriptFastPathsAgree: the blocks scriptIndex answers without a
+// table search agree with the tables.
+func TestScriptFastPathsAgree(t *testing.T) {
+	for r := rune(0x80); r <= 0xFFFF; r++ {
+		i := scriptIndex(r)
+		if i < 0 || i == len(knownScripts) {
+			continue
+		}
+		if !unicode.Is(knownScripts[i].table, r) {
+			t.Fatalf("%U: scriptIndex says %s", r, knownScripts[i].name)
 		}
 	}
 }

@@ -18,7 +18,8 @@ type Metrics struct {
 	// understood (nil when the data has none).
 	OOSRecall *float64 `json:"oos_recall"`
 	// FalseOOS is the share of in-scope utterances marked not understood
-	// or out of scope (nil when the data has no out-of-scope label).
+	// or out of scope (nil, like OOSRecall, when the data has no
+	// out-of-scope utterance).
 	FalseOOS *float64 `json:"false_oos,omitempty"`
 	// Coverage is the share of utterances the model claims to understand.
 	Coverage  float64         `json:"coverage"`

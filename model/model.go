@@ -11,8 +11,14 @@ import (
 )
 
 // FormatVersion is the version of the manifest and graph layout written by
-// this package. LoadModel rejects other versions.
-const FormatVersion = 1
+// this build. Version 2 added the featurizer's fold and the manifest's
+// scripts: a build that reads only version 1 refuses such a model rather
+// than computing unfolded features for it. This build reads 1 and 2
+// (minFormatVersion).
+const FormatVersion = 2
+
+// minFormatVersion is the oldest layout this build reads.
+const minFormatVersion = 1
 
 // Manifest describes a model; it travels inside the ONNX file as the
 // metadata_props entry "edgedesk.manifest" (JSON), so a node needs nothing
@@ -150,7 +156,9 @@ func Train(ctx context.Context, train, dev, langExtra []Example, opt TrainOption
 			}
 		}
 		m.Manifest.Scripts = scriptsOf(texts, minScriptLetters)
-		m.feat = feat.WithScripts(m.Manifest.Scripts)
+		if len(m.Manifest.Scripts) > 0 { // as LoadModel does
+			m.feat = feat.WithScripts(m.Manifest.Scripts)
+		}
 	}
 
 	if err := m.trainLang(ctx, feat, train, dev, langExtra, opt, pb); err != nil {
@@ -462,74 +470,70 @@ func topK(labels []string, probs []float32, k int) []Scored {
 }
 
 // combineLang picks the language from the head's probabilities, restricted
-// to allowed (when non-empty) and nudged towards the widget's declared
+// to allowed (when non-nil) and nudged towards the widget's declared
 // locale. Without a head, or for text without a letter ("??", "👍",
-// "48213": no language in it), it returns the hint (or the model's only
-// language).
+// "48213": no language in it), it returns the hint when allowed (or the
+// model's only language). A model without Traditional Chinese takes
+// zh-Hant (in the hint or in allowed) as zh. With allowed, text the head
+// confidently puts in a language that is not allowed (otherConfidence,
+// allowedMass, minOtherRunes) is "other" (when the model has that class):
+// Chinese on an en/es node is in none of its languages, while "ok" or
+// "ja" on a de node keeps the nearest allowed language.
 func combineLang(langs []string, probs []float32, hint string, allowed map[string]bool, runes, letters int) (string, float32) {
 	boost := hintBoost(runes)
+	zhOnly := !slices.Contains(langs, "zh-Hant") // Traditional Chinese is zh to this model
+	ok := func(l string) bool {
+		return allowed == nil || allowed[l] || zhOnly && l == "zh" && allowed["zh-Hant"]
+	}
 	h := BaseLanguage(hint)
+	if zhOnly && h == "zh-Hant" {
+		h = "zh"
+	}
 	if len(probs) == 0 || letters == 0 {
-		if h != "" {
+		if h != "" && ok(h) {
 			return h, 1
 		}
-		if len(langs) == 1 {
+		if len(langs) == 1 && len(probs) == 0 {
 			return langs[0], 1
 		}
 		return "", 0
 	}
-	var sum float32
-	best, bestP := -1, float32(-1)
-	hinted := -1
-	for i, l := range langs {
-		if l == h {
-			hinted = i
-		}
-	}
-	if hinted < 0 && h == "zh-Hant" { // a model without Traditional Chinese
-		hinted = slices.Index(langs, "zh")
-	}
+	hinted := slices.Index(langs, h)
 	// Short messages carry little evidence: temper the head's probabilities
 	// (p^(runes/20)) before weighing them against the declared locale.
 	exp := 1.0
 	if runes < 20 {
 		exp = float64(max(runes, 1)) / 20
 	}
-	adj := func(i int) float32 {
+	var sum, served, foreign float32
+	best, bestP := -1, float32(-1)
+	for i, l := range langs {
+		if !ok(l) {
+			foreign = max(foreign, probs[i])
+			continue
+		}
+		if l != LangOther {
+			served += probs[i]
+		}
 		p := probs[i]
 		if exp < 1 {
 			p = float32(math.Pow(float64(p), exp))
-		}
-		if allowed != nil && !allowed[langs[i]] {
-			return 0
 		}
 		if i == hinted {
 			// A declared locale is strong evidence: it multiplies the
 			// odds by localeBoost.
 			p *= boost
 		}
-		return p
-	}
-	var all float32 // the tempered mass of every language, allowed or not
-	for i := range langs {
-		p := adj(i)
 		sum += p
 		if p > bestP {
 			best, bestP = i, p
 		}
-		if allowed != nil {
-			all += float32(math.Pow(float64(probs[i]), exp))
-		}
 	}
-	if allowed != nil && sum < allowedMass*all {
-		// The text is clearly in a language the node does not serve
-		// (Chinese on an en/es node): not the nearest allowed one.
-		if other := slices.Index(langs, LangOther); other >= 0 {
-			return LangOther, 1
-		}
+	if runes >= minOtherRunes && foreign >= otherConfidence && served < allowedMass && slices.Contains(langs, LangOther) {
+		return LangOther, 1
 	}
 	if sum <= 0 {
-		if h != "" && (allowed == nil || allowed[h]) {
+		if h != "" && ok(h) {
 			return h, 1
 		}
 		return "", 0
@@ -537,10 +541,16 @@ func combineLang(langs []string, probs []float32, hint string, allowed map[strin
 	return langs[best], bestP / sum
 }
 
-// allowedMass is the share of the language head's (tempered) probability
-// the allowed languages need for the best of them to be chosen; below it
-// the text is "other".
-const allowedMass = 0.1
+// With model.languages, a message of minOtherRunes or more is "other" when
+// the head gives one language that is not allowed otherConfidence or more
+// of its (untempered) probability and the allowed ones less than
+// allowedMass together. Shorter ones ("help", "ok", "谢谢") keep the nearest
+// allowed language: a loanword says little about the customer.
+const (
+	otherConfidence = 0.9
+	allowedMass     = 0.1
+	minOtherRunes   = 5
+)
 
 // hintBoost is the factor by which a declared locale multiplies the odds of
 // its language: 4 for messages of 20 runes or more, growing as messages get

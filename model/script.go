@@ -6,10 +6,10 @@ import (
 )
 
 // Scripts. A model knows the writing systems of its in-scope training
-// text (Manifest.Featurizer.Scripts); a message written mostly in any
-// other script is in no language the model understands, so it is never
-// given a confident intent (see gate). Only letters count: digits,
-// punctuation and emoji belong to every script.
+// text (Manifest.Scripts); a message written mostly in any other script is
+// in no language the model understands, so it is never given a confident
+// intent (see gate). Only letters count: digits, punctuation and emoji
+// belong to every script.
 
 // knownScripts are the scripts a letter is looked up in, most common
 // first; a letter in none of them is in ScriptOther.
@@ -42,6 +42,26 @@ func scriptIndex(r rune) int {
 	}
 	if !unicode.IsLetter(r) {
 		return -1
+	}
+	// The blocks of the default model's scripts first, without a table
+	// search (indexes into knownScripts).
+	switch {
+	case r >= 0x00C0 && r <= 0x024F || r >= 0x1E00 && r <= 0x1EFF:
+		return 0 // Latin
+	case r >= 0x4E00 && r <= 0x9FFF:
+		return 1 // Han
+	case r >= 0x0400 && r <= 0x04FF:
+		return 2 // Cyrillic
+	case r >= 0x0620 && r <= 0x063F || r >= 0x0641 && r <= 0x064A || r >= 0x066E && r <= 0x06D3:
+		return 3 // Arabic
+	case r >= 0x3041 && r <= 0x3096:
+		return 4 // Hiragana
+	case r >= 0x30A1 && r <= 0x30FA:
+		return 5 // Katakana
+	case r >= 0xAC00 && r <= 0xD7A3:
+		return 6 // Hangul
+	case r >= 0x0E01 && r <= 0x0E30:
+		return 7 // Thai
 	}
 	for i, s := range knownScripts {
 		if unicode.Is(s.table, r) {

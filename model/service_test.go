@@ -260,6 +260,34 @@ func TestLanguageHintAndRestriction(t *testing.T) {
 	}
 }
 
+// TestShortMessagesOnFewLanguageNodes: "ok" or "ja" on a one-language node
+// keeps that language; text clearly in another is "other"; text without a
+// letter takes the locale only when it is allowed.
+func TestShortMessagesOnFewLanguageNodes(t *testing.T) {
+	ctx := context.Background()
+	de := newTestService(t, defaultModelPath, ServiceOptions{Languages: []string{"de"}})
+	for _, text := range []string{"ok", "ja", "danke", "hallo", "help", "thanks"} {
+		if p, err := de.Classify(ctx, text, ""); err != nil || p.Lang != "de" {
+			t.Errorf("%q on a de node: lang %q, %v", text, p.Lang, err)
+		}
+	}
+	if p, _ := de.Classify(ctx, "我的订单到哪了", "de-DE"); p.Lang != LangOther || p.Understood {
+		t.Errorf("Chinese on a de node: lang %q, understood %v", p.Lang, p.Understood)
+	}
+	enes := newTestService(t, defaultModelPath, ServiceOptions{Languages: []string{"en", "es"}})
+	if p, _ := enes.Classify(ctx, "48213", "ja-JP"); p.Lang != "" {
+		t.Errorf("\"48213\" with a ja-JP locale on an en/es node: lang %q", p.Lang)
+	}
+	if p, _ := enes.Classify(ctx, "??", "es-MX"); p.Lang != "es" {
+		t.Errorf("\"??\" with an es-MX locale: lang %q", p.Lang)
+	}
+	// A model without Traditional Chinese: zh-TW in the allowed languages
+	// and in the locale means its zh.
+	if got, _ := combineLang([]string{"en", "zh"}, []float32{0.1, 0.9}, "zh-TW", map[string]bool{"en": true, "zh-Hant": true}, 30, 10); got != "zh" {
+		t.Errorf("old model, zh-TW node: %q", got)
+	}
+}
+
 func TestCombineLang(t *testing.T) {
 	langs := []string{"en", "es", "zh"}
 	tests := []struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -341,10 +342,20 @@ func (tu *turn) decide() {
 	// The intent says what the message is about, so a value it carries
 	// without its keyword fills the answer: "48213 numaralı siparişim
 	// nerede", "48213番の注文" put the number before the word for order.
-	if v, ok := tu.fillFromMessage(a); ok {
+	if v, ok := tu.fillFromMessage(a); ok && !yearLike(v.value) {
 		tu.st.Slots[v.kind] = v.value
 	}
 	tu.answer(a, "faq")
+}
+
+// yearLike reports whether a value read without its keyword is more
+// likely a year than an order ("ordered in 2024").
+func yearLike(v string) bool {
+	if len(v) != 4 {
+		return false
+	}
+	n, err := strconv.Atoi(v)
+	return err == nil && n >= 1900 && n <= 2099
 }
 
 type slotValue struct{ kind, value string }

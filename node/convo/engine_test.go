@@ -440,9 +440,38 @@ func TestOrderNumberBeforeItsKeyword(t *testing.T) {
 	if want := demoText(t, e, "track_order", "en", map[string]string{"order_number": "48213"}); r.Text != want {
 		t.Fatalf("answered %q, want %q", r.Text, want)
 	}
+	// A year is not an order number.
+	c = newChat(t, e, "en-US")
+	if r := c.one(msg{text: "my order from 2024 never came", intent: "track_order", conf: 0.9, lang: "en"}); !strings.Contains(r.Text, "order number") {
+		t.Fatalf("answered %q, want the ask for the order number", r.Text)
+	}
 	// A message with no number still asks for it.
 	c = newChat(t, e, "en-US")
 	if r := c.one(msg{text: "where is my parcel, I ordered on 2026-11-03", intent: "track_order", conf: 0.9, lang: "en"}); !strings.Contains(r.Text, "order number") {
 		t.Fatalf("answered %q, want the ask for the order number", r.Text)
+	}
+}
+
+// TestConfirmWords: the confirmation reads yes and no in the default
+// model's languages, symbols included, and a word that means yes in one
+// language and no in another in neither.
+func TestConfirmWords(t *testing.T) {
+	s := &step{kind: "confirm"}
+	for text, want := range map[string]string{
+		"👍": "yes", "+": "yes", "Oui": "yes", "ja": "yes", "да": "yes", "evet": "yes", "はい": "yes", "네": "yes",
+		"是的": "yes", "ใช่ค่ะ": "yes", "có": "yes", "ya": "yes", "👎": "no", "non": "no", "nein": "no", "нет": "no",
+		"hayır": "no", "いいえ": "no", "아니요": "no", "不用了": "no", "không": "no", "k": "",
+	} {
+		tu := &turn{m: &session.Message{Text: text}}
+		got, ok := tu.fit(s, "en")
+		if want == "" {
+			if ok {
+				t.Errorf("%q read as %q", text, got)
+			}
+			continue
+		}
+		if !ok || got != want {
+			t.Errorf("%q read as %q (%v), want %s", text, got, ok, want)
+		}
 	}
 }

@@ -257,6 +257,9 @@ func (tu *turn) fit(s *step, lang string) (string, bool) {
 			}
 		}
 		w := normWord(text)
+		if w == "" { // all symbols: "👍", "+"
+			w = strings.TrimSpace(text)
+		}
 		if yesWords[w] {
 			return "yes", true
 		}

@@ -96,6 +96,8 @@ func (h *Handler) add(name string, body []byte, cache string) {
 	switch {
 	case strings.HasSuffix(name, ".js"):
 		ctype = "application/javascript; charset=utf-8"
+	case strings.HasSuffix(name, ".json"):
+		ctype = "application/json" // not left to the system's mime.types: CORS depends on it
 	case ctype == "":
 		ctype = "text/html; charset=utf-8" // /demo and /demo/
 	}

@@ -137,7 +137,7 @@
     var http = new URL(node.replace(/^ws/, 'http'));
     var locale = !opts.locale || opts.locale === 'auto' ? (navigator.languages || [])[0] || navigator.language || 'en' : opts.locale;
     var lang = locale.toLowerCase().split(/[-_]/)[0];
-    if (lang == 'zh' && /[-_](hant|tw|hk|mo)/i.test(locale)) lang = 'zh-Hant';
+    if (lang == 'zh' && /[-_](hant|tw|hk|mo)\b/i.test(locale) && !/hans/i.test(locale)) lang = 'zh-Hant';
     if (!T[lang] && /^(it|nl|pl|ru|tr|ko|zh-Hant|id|vi|th)$/.test(lang)) {
       // Texts the widget does not carry: fetched from the node first;
       // calls made meanwhile run once it is built.
