@@ -512,6 +512,11 @@ func combineLang(langs []string, probs []float32, hint string, allowed map[strin
 			foreign = max(foreign, probs[i])
 			continue
 		}
+		if l == LangOther && runes < minOtherRunes {
+			// "help", "ok": too short to say they are in no language
+			// the model knows (a script it never saw still is: gate).
+			continue
+		}
 		if l != LangOther {
 			served += probs[i]
 		}
@@ -541,11 +546,12 @@ func combineLang(langs []string, probs []float32, hint string, allowed map[strin
 	return langs[best], bestP / sum
 }
 
-// With model.languages, a message of minOtherRunes or more is "other" when
-// the head gives one language that is not allowed otherConfidence or more
-// of its (untempered) probability and the allowed ones less than
-// allowedMass together. Shorter ones ("help", "ok", "谢谢") keep the nearest
-// allowed language: a loanword says little about the customer.
+// A message shorter than minOtherRunes ("help", "ok", "谢谢") is never
+// "other" by the head: it keeps the nearest language, since a loanword
+// says little about the customer. With model.languages, a longer message
+// is "other" when the head gives one language that is not allowed
+// otherConfidence or more of its (untempered) probability and the allowed
+// ones less than allowedMass together.
 const (
 	otherConfidence = 0.9
 	allowedMass     = 0.1

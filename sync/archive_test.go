@@ -304,7 +304,7 @@ func TestUploadsArchiveForgets(t *testing.T) {
 	core, leafURL := startCore(t)
 	edge := startLeaf(t, leafURL, "edge-a")
 	waitLeafs(t, core, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // the polls below bound each wait; under load the whole test can pass a minute
 	defer cancel()
 	ejs, err := jetstream.New(connect(t, edge))
 	if err != nil {

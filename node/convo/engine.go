@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node/extract"
@@ -271,7 +272,9 @@ func (tu *turn) decide() {
 		}
 		st.Human = nil
 	}
-	understood := m.Intent != "" && m.Intent != "oos"
+	// After an ask, a reply without a word ("55512") answers it, whatever
+	// intent the model made of the digits.
+	understood := m.Intent != "" && m.Intent != "oos" && (st.Pending == "" || hasLetter(m.Text))
 	if understood && e.handoff[m.Intent] {
 		tu.escalate(ReasonRequested, tu.langs)
 		return
@@ -346,6 +349,16 @@ func (tu *turn) decide() {
 		tu.st.Slots[v.kind] = v.value
 	}
 	tu.answer(a, "faq")
+}
+
+// hasLetter reports whether text has a letter.
+func hasLetter(text string) bool {
+	for _, r := range text {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // yearLike reports whether a value read without its keyword is more

@@ -475,3 +475,17 @@ func TestConfirmWords(t *testing.T) {
 		}
 	}
 }
+
+// TestBareNumberAnswersTheAsk: a bare number after the bot asked for the
+// order number answers the ask, whatever intent the model gives it.
+func TestBareNumberAnswersTheAsk(t *testing.T) {
+	e := newEngine(t, nil)
+	c := newChat(t, e, "en-US")
+	if r := c.one(msg{text: "where is my order?", intent: "track_order", conf: 0.99, lang: "en"}); !strings.Contains(r.Text, "order number") {
+		t.Fatalf("answered %q, want the ask", r.Text)
+	}
+	r := c.one(msg{text: "55512", intent: "talk_to_human", conf: 0.83, lang: "en"})
+	if want := demoText(t, e, "track_order", "en", map[string]string{"order_number": "55512"}); r.Text != want {
+		t.Fatalf("answered %q, want %q", r.Text, want)
+	}
+}
