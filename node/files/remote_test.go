@@ -81,13 +81,10 @@ func get(t *testing.T, url string) (int, []byte) {
 	return r.StatusCode, b
 }
 
-// TestFromCore: nodes of one core serve each other's files through it,
-// each with its own key. Node A and node B are leaf nodes (each its own
-// JetStream domain; the core archives their uploads), node C a client of
-// the core (its files in the core's own bucket). A file B or C does not
-// hold is fetched from the core, with the bytes A stored; a file nowhere
-// is a 404.
-func TestFromCore(t *testing.T) {
+// startCore starts a core that accepts leaf nodes, in its own JetStream
+// domain "core", and returns it with its leaf address.
+func startCore(t *testing.T) (*server.Server, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -99,16 +96,47 @@ func TestFromCore(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(core.Shutdown)
+	return core, leafAddr
+}
+
+// startLeaf starts an edge joined to the core at leafAddr as a leaf node,
+// in JetStream domain name.
+func startLeaf(t *testing.T, leafAddr, name string) *server.Server {
+	t.Helper()
+	s, err := edgesync.StartServer(edgesync.ServerOptions{Name: name, StoreDir: filepath.Join(t.TempDir(), name), Leaf: "nats-leaf://" + leafAddr, Domain: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Shutdown)
+	return s
+}
+
+// waitLeafs waits until n leaf nodes are linked to core.
+func waitLeafs(t *testing.T, core *server.Server, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if l, _ := core.Leafz(nil); len(l.Leafs) == n {
+			return
+		} else if time.Now().After(deadline) {
+			t.Fatalf("%d leaf links did not come up", n)
+		}
+	}
+}
+
+// TestFromCore: nodes of one core serve each other's files through it,
+// each with its own key. Node A and node B are leaf nodes (each its own
+// JetStream domain; the core archives their uploads), node C a client of
+// the core (its files in the core's own bucket). A file B or C does not
+// hold is fetched from the core, with the bytes A stored; a file nowhere
+// is a 404.
+func TestFromCore(t *testing.T) {
+	core, leafAddr := startCore(t)
 	ctx := context.Background()
 	node := func(name string, key byte, leaf bool) (*Handler, string) {
 		js := inProcess(t, core, "")
 		coreJS := js // a client of the core: one JetStream
 		if leaf {
-			s, err := edgesync.StartServer(edgesync.ServerOptions{Name: name, StoreDir: filepath.Join(t.TempDir(), name), Leaf: "nats-leaf://" + leafAddr, Domain: name})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(s.Shutdown)
+			s := startLeaf(t, leafAddr, name)
 			js, coreJS = inProcess(t, s, ""), inProcess(t, s, "core")
 		}
 		h, err := New(ctx, Options{JS: js, Core: coreJS, Index: newMemIndex(), Signer: NewSigner(bytes.Repeat([]byte{key}, 32), nil)})
@@ -120,13 +148,7 @@ func TestFromCore(t *testing.T) {
 	a, baseA := node("edge-a", 'a', true)
 	b, baseB := node("edge-b", 'b', true)
 	c, baseC := node("client-c", 'c', false)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if l, _ := core.Leafz(nil); len(l.Leafs) == 2 {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatal("the leaf links did not come up")
-		}
-	}
+	waitLeafs(t, core, 2)
 	if err := edgesync.EnsureArchive(ctx, inProcess(t, core, ""), edgesync.ArchiveOptions{Domains: []string{"edge-a", "edge-b"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -213,29 +235,9 @@ func (l *lockedBuffer) String() string {
 // ran edgedesk core archive) answers 404 for other nodes' files, and
 // says why once in its log, not at every request.
 func TestNoArchiveWarnsOnce(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	leafAddr := ln.Addr().String()
-	ln.Close()
-	core, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: filepath.Join(t.TempDir(), "core"), LeafListen: leafAddr, Domain: "core"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(core.Shutdown)
-	edge, err := edgesync.StartServer(edgesync.ServerOptions{Name: "edge-a", StoreDir: filepath.Join(t.TempDir(), "edge-a"), Leaf: "nats-leaf://" + leafAddr, Domain: "edge-a"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(edge.Shutdown)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if l, _ := core.Leafz(nil); len(l.Leafs) == 1 {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatal("the leaf link did not come up")
-		}
-	}
+	core, leafAddr := startCore(t)
+	edge := startLeaf(t, leafAddr, "edge-a")
+	waitLeafs(t, core, 1)
 	var logs lockedBuffer
 	h, err := New(context.Background(), Options{JS: inProcess(t, edge, ""), Core: inProcess(t, edge, "core"), Index: newMemIndex(),
 		Signer: NewSigner(bytes.Repeat([]byte{'a'}, 32), nil), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
