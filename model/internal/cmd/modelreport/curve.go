@@ -80,9 +80,9 @@ func curve(ctx context.Context, args []string) error {
 		}
 		cells := make([]string, len(langs))
 		for i, l := range langs {
-			cells[i] = fmt.Sprintf("%.1f", 100*float64(ok[l])/float64(n[l]))
+			cells[i] = fmt.Sprintf("%.1f", pct(ok[l], n[l]))
 		}
-		fmt.Printf("| %.0f%% | %d | %.1f%% | %s |\n", 100*frac, len(sub), 100*float64(all)/float64(len(devSet)), strings.Join(cells, " | "))
+		fmt.Printf("| %.0f%% | %d | %.1f%% | %s |\n", 100*frac, len(sub), pct(all, len(devSet)), strings.Join(cells, " | "))
 		os.Stdout.Sync()
 	}
 	return nil

@@ -57,9 +57,8 @@ func sweep(args []string) error {
 				inOOS++
 			}
 		}
-		fmt.Printf("| %.2f | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n", t, pc(ok, len(exs)), pc(inOK, in), pc(outOK, out), pc(inOOS, in))
+		fmt.Printf("| %.2f | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n", t, pct(ok, len(exs)), pct(inOK, in), pct(outOK, out), pct(inOOS, in))
 	}
 	return nil
 }
 
-func pc(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
