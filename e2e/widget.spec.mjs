@@ -218,8 +218,10 @@ await scenario('d. ar: dir=rtl panel; 390x844 full-screen panel', async (ctx) =>
   const context = await ctx({ locale: 'ar-EG', timezoneId: 'Africa/Cairo' });
   const page = await openShop(context);
   check(await hook(page, 'panel').getAttribute('dir') === 'rtl', 'panel is not dir=rtl');
-  await say(page, 'Where is my order 48213?');
+  await say(page, 'وين طلبي رقم 48213؟');
   await waitCount(page, 'bot', 1);
+  const answer = await messages(page, 'bot').last().textContent();
+  check(/48213/.test(answer) && /[\u0600-\u06FF]/.test(answer), `the answer is not Arabic with the number: ${answer}`);
   await page.screenshot({ path: join(SHOTS, 'demo-arabic.png') });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForFunction(() => {

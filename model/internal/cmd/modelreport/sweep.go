@@ -61,4 +61,3 @@ func sweep(args []string) error {
 	}
 	return nil
 }
-
