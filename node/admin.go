@@ -17,19 +17,26 @@ import (
 	"github.com/edgedesk/edgedesk/node/faq"
 )
 
-// staffClaims authenticates an admin API request: a staff token (HS256 with
-// auth.staff_secret) in "Authorization: Bearer", whose role is one of
-// roles. It writes the error answer and returns nil on failure.
+// staffClaims authenticates an admin API request whose role is one of
+// roles: a staff token (HS256 with auth.staff_secret) in "Authorization:
+// Bearer" (API clients), or the sign-in cookie (auth.CookieName, pages of
+// this node). A cookie-authenticated request that changes state must come
+// from a page of this node (its Origin names this host): a cross-site form
+// or fetch is refused. It writes the error answer and returns nil on
+// failure.
 func (n *Node) staffClaims(ctx *fasthttp.RequestCtx, roles ...string) *auth.Claims {
 	if n.staff == nil {
 		ctx.Error("admin API disabled: set auth.staff_secret (EDGEDESK_AUTH_STAFF_SECRET)\n", fasthttp.StatusForbidden)
 		return nil
 	}
-	h := string(ctx.Request.Header.Peek("Authorization"))
-	token, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || token == "" {
-		ctx.Error("missing bearer token: send Authorization: Bearer <staff JWT>\n", fasthttp.StatusUnauthorized)
+	token, fromCookie := auth.StaffToken(string(ctx.Request.Header.Peek("Authorization")), string(ctx.Request.Header.Cookie(auth.CookieName)))
+	if token == "" {
+		ctx.Error("missing bearer token: send Authorization: Bearer <staff JWT>, or sign in\n", fasthttp.StatusUnauthorized)
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="edgedesk"`) // after Error, which resets headers
+		return nil
+	}
+	if fromCookie && !safeMethod(ctx) && !auth.SameOrigin(string(ctx.Request.Header.Peek("Origin")), string(ctx.Host())) {
+		ctx.Error("cross-site request refused: a signed-in page of this node must send it (Origin)\n", fasthttp.StatusForbidden)
 		return nil
 	}
 	c, err := n.staff.Verify(token)
@@ -45,6 +52,11 @@ func (n *Node) staffClaims(ctx *fasthttp.RequestCtx, roles ...string) *auth.Clai
 	}
 	ctx.Error(fmt.Sprintf("role %q may not do this (needs %s)\n", c.Role, strings.Join(roles, " or ")), fasthttp.StatusForbidden)
 	return nil
+}
+
+// safeMethod: GET, HEAD and OPTIONS change nothing.
+func safeMethod(ctx *fasthttp.RequestCtx) bool {
+	return ctx.IsGet() || ctx.IsHead() || ctx.IsOptions()
 }
 
 // serveAdminFAQ is /v1/admin/faq: GET exports, PUT (or POST) replaces the

@@ -91,7 +91,13 @@ func (s *Server) ServeWS(ctx *fasthttp.RequestCtx) {
 		ctx.Error("agent endpoint disabled: set auth.staff_secret (EDGEDESK_AUTH_STAFF_SECRET)\n", fasthttp.StatusForbidden)
 		return
 	}
-	bearer, _ := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer ")
+	// The token may come in the hello frame, the upgrade's bearer header, or
+	// the sign-in cookie of a page of this node (a cross-site page's
+	// upgrade carrying the cookie is refused: WebSocket hijacking).
+	bearer, fromCookie := auth.StaffToken(string(ctx.Request.Header.Peek("Authorization")), string(ctx.Request.Header.Cookie(auth.CookieName)))
+	if fromCookie && !auth.SameOrigin(string(ctx.Request.Header.Peek("Origin")), string(ctx.Host())) {
+		bearer = "" // not this node's page: its cookie does not count
+	}
 	err := s.up.Upgrade(ctx, func(ws *websocket.Conn) {
 		c := &conn{s: s, ws: ws, id: s.o.Store.NewSubscriberID(), out: make(chan []byte, s.o.SendQueue), subs: map[string]bool{}, quit: make(chan struct{})}
 		c.run(bearer)
