@@ -101,17 +101,31 @@ type Gateway struct {
 	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 
-// Auth configures widget authentication.
+// Auth configures widget and staff authentication.
 type Auth struct {
 	// WidgetSecret is the HS256 key of widget tokens. Empty means anonymous
 	// widgets are accepted (a warning is logged at start).
 	WidgetSecret string `yaml:"widget_secret" secret:"true"`
 	// StaffSecret is the HS256 key of staff tokens (role agent, supervisor
-	// or admin): the admin API (/v1/admin/…) and agents. Empty disables
-	// both.
+	// or admin): sign-in cookies, the admin API (/v1/admin/…) and agents.
+	// Set it when the merchant's SSO mints staff tokens, or to share one
+	// key between nodes. Empty: the node generates a random key once into
+	// <data_dir>/staff.key and uses it.
 	StaffSecret string `yaml:"staff_secret" secret:"true"`
 	// ClockSkew is the leeway allowed on token expiry.
 	ClockSkew time.Duration `yaml:"clock_skew"`
+	// StaffSessionTTL is the life of the token a sign-in puts in the
+	// cookie; a page in use gets a fresh one past half of it.
+	StaffSessionTTL time.Duration `yaml:"staff_session_ttl"`
+	// LoginMaxFailures is the most failed sign-ins for one account within
+	// LoginWindow; further attempts get 429 until the window ends.
+	LoginMaxFailures int `yaml:"login_max_failures"`
+	// LoginMaxFailuresPerAddress is the same for one client address (an
+	// IPv4 address or an IPv6 /64), over every account: higher, since an
+	// office may sit behind one address.
+	LoginMaxFailuresPerAddress int `yaml:"login_max_failures_per_address"`
+	// LoginWindow is how long failed sign-ins count.
+	LoginWindow time.Duration `yaml:"login_window"`
 }
 
 // Store configures the bbolt session store.
@@ -155,7 +169,13 @@ func Default() *Config {
 			RateBurst:       20,
 			SendQueue:       256,
 		},
-		Auth: Auth{ClockSkew: 30 * time.Second},
+		Auth: Auth{
+			ClockSkew:                  30 * time.Second,
+			StaffSessionTTL:            15 * time.Minute,
+			LoginMaxFailures:           5,
+			LoginMaxFailuresPerAddress: 20,
+			LoginWindow:                15 * time.Minute,
+		},
 		Store: Store{
 			Retention:     72 * time.Hour,
 			SweepInterval: time.Minute,
@@ -318,6 +338,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.ClockSkew < 0 || c.Auth.ClockSkew > 10*time.Minute {
 		bad("auth.clock_skew", c.Auth.ClockSkew, "want 0 to 10m")
+	}
+	if c.Auth.StaffSessionTTL < 10*time.Second || c.Auth.StaffSessionTTL > 24*time.Hour {
+		bad("auth.staff_session_ttl", c.Auth.StaffSessionTTL, "want 10s to 24h")
+	}
+	if c.Auth.LoginMaxFailures < 1 || c.Auth.LoginMaxFailures > 1000 {
+		bad("auth.login_max_failures", c.Auth.LoginMaxFailures, "want 1 to 1000")
+	}
+	if c.Auth.LoginMaxFailuresPerAddress < c.Auth.LoginMaxFailures || c.Auth.LoginMaxFailuresPerAddress > 100000 {
+		bad("auth.login_max_failures_per_address", c.Auth.LoginMaxFailuresPerAddress, "want auth.login_max_failures to 100000")
+	}
+	if c.Auth.LoginWindow < time.Second || c.Auth.LoginWindow > 24*time.Hour {
+		bad("auth.login_window", c.Auth.LoginWindow, "want 1s to 24h")
 	}
 
 	s := &c.Store

@@ -73,6 +73,8 @@ func TestErrorsNameKeyAndValue(t *testing.T) {
 		{"bad origin", "gateway:\n  allowed_origins: [shop.example]\n", nil, ErrInvalid, []string{"allowed_origins[0]", "shop.example"}},
 		{"ping vs idle", "gateway:\n  ping_interval: 2m\n  idle_timeout: 1m\n", nil, ErrInvalid, []string{"gateway.ping_interval"}},
 		{"short staff secret", "auth:\n  staff_secret: short\n", nil, ErrInvalid, []string{"auth.staff_secret", "32 bytes"}},
+		{"sign-in limits", "auth:\n  staff_session_ttl: 1s\n  login_max_failures: 10\n  login_max_failures_per_address: 5\n", []string{"EDGEDESK_AUTH_LOGIN_WINDOW=0s"}, ErrInvalid,
+			[]string{"auth.staff_session_ttl", "1s", "auth.login_max_failures_per_address", "5", "auth.login_window"}},
 		{"bad step kind", "bot:\n  flows:\n    - name: f\n      intents: [x]\n      timeout: 5m\n      max_attempts: 2\n      steps:\n        - {slot: a, kind: number, prompt: {en: hi}}\n      done: {en: ok}\n", nil, ErrInvalid, []string{"bot.flows[0].steps[0].kind", "number"}},
 		{"flow without default language", "bot:\n  default_language: sv\n", nil, ErrInvalid, []string{"bot.flows[0].steps[0].prompt", "(sv)", "bot.flows[0].done"}},
 		{"duplicate flow intent", "bot:\n  flows:\n    - {name: a, intents: [x], timeout: 5m, max_attempts: 1, steps: [{slot: s, kind: text, prompt: {en: q}}], done: {en: d}}\n    - {name: b, intents: [x], timeout: 5m, max_attempts: 1, steps: [{slot: s, kind: text, prompt: {en: q}}], done: {en: d}}\n", nil, ErrInvalid, []string{"bot.flows[1].intents[0]", "already starts flow a"}},
