@@ -44,7 +44,9 @@ type Routing struct {
 	// locale, time zone or country from when hello lacks them:
 	// accept-language, cloudfront (CloudFront-Viewer-Time-Zone and
 	// -Country), cloudflare (CF-IPCountry). Trust CDN headers only behind
-	// that CDN.
+	// that CDN. x-forwarded-proto (also implied by cloudfront and
+	// cloudflare) lets a TLS-terminating proxy in front say the browser
+	// used HTTPS, so the staff sign-in cookie is marked Secure.
 	TrustHeaders []string `yaml:"trust_headers"`
 }
 
@@ -90,7 +92,7 @@ func defaultRouting() Routing {
 	}
 }
 
-var trustable = []string{"accept-language", "cloudfront", "cloudflare"}
+var trustable = []string{"accept-language", "cloudfront", "cloudflare", "x-forwarded-proto"}
 
 func (c *Config) validateRouting(bad func(key string, v any, reason string)) {
 	r := &c.Routing

@@ -1,7 +1,7 @@
 package node
 
 // The admin API: HTTP handlers under /v1/admin/, authenticated with staff
-// tokens (auth.staff_secret).
+// tokens (auth.staff_secret, or the key generated into the data directory).
 
 import (
 	"bytes"
@@ -18,17 +18,13 @@ import (
 )
 
 // staffClaims authenticates an admin API request whose role is one of
-// roles: a staff token (HS256 with auth.staff_secret) in "Authorization:
+// roles: a staff token (HS256 with the staff key) in "Authorization:
 // Bearer" (API clients), or the sign-in cookie (auth.CookieName, pages of
 // this node). A cookie-authenticated request that changes state must come
 // from a page of this node (its Origin names this host): a cross-site form
-// or fetch is refused. It writes the error answer and returns nil on
-// failure.
+// or fetch is refused. A sign-in token's account must still be enabled.
+// It writes the error answer and returns nil on failure.
 func (n *Node) staffClaims(ctx *fasthttp.RequestCtx, roles ...string) *auth.Claims {
-	if n.staff == nil {
-		ctx.Error("admin API disabled: set auth.staff_secret (EDGEDESK_AUTH_STAFF_SECRET)\n", fasthttp.StatusForbidden)
-		return nil
-	}
 	token, fromCookie := auth.StaffToken(string(ctx.Request.Header.Peek("Authorization")), string(ctx.Request.Header.Cookie(auth.CookieName)))
 	if token == "" {
 		ctx.Error("missing bearer token: send Authorization: Bearer <staff JWT>, or sign in\n", fasthttp.StatusUnauthorized)
@@ -43,6 +39,15 @@ func (n *Node) staffClaims(ctx *fasthttp.RequestCtx, roles ...string) *auth.Clai
 	if err != nil {
 		ctx.Error("invalid token: "+err.Error()+"\n", fasthttp.StatusUnauthorized)
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="edgedesk", error="invalid_token"`)
+		return nil
+	}
+	switch active, err := n.accountActive(c); {
+	case err != nil:
+		n.log.Error("admin API: account store", "err", err)
+		ctx.Error("the account store could not be read; try again\n", fasthttp.StatusServiceUnavailable)
+		return nil
+	case !active:
+		ctx.Error("invalid token: the account is disabled or removed\n", fasthttp.StatusUnauthorized)
 		return nil
 	}
 	for _, r := range roles {

@@ -234,10 +234,22 @@ func TestAgentEndpointAuth(t *testing.T) {
 	if err := ws.ReadJSON(&f); err != nil || f.Code != "unauthorized" {
 		t.Fatalf("forged token: %+v %v", f, err)
 	}
-	// Without a staff secret the endpoint is off.
-	_, base2, _ := startNode(t)
-	if code, body := get(t, base2+"/v1/agent/ws"); code != 403 || !strings.Contains(body, "staff_secret") {
-		t.Fatalf("disabled: %d %q", code, body)
+	// Without a staff secret the endpoint is on, with the key the node
+	// generated into its data directory (what sign-in signs with).
+	n2, base2, _ := startNode(t, withAgents, func(c *config.Config) { c.Auth.StaffSecret = "" })
+	tok, err := auth.Sign(nodeKey(t, n2), auth.Claims{Subject: "ana", Name: "Ana", Role: "agent", Groups: []string{"mx-es"}}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws2, _, err := websocket.DefaultDialer.Dial(strings.Replace(base2, "http", "ws", 1)+"/v1/agent/ws", http.Header{"Authorization": {"Bearer " + tok}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws2.Close()
+	ws2.WriteJSON(map[string]any{"type": "hello", "v": 1})
+	ws2.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws2.ReadJSON(&f); err != nil || f.Type != "welcome" {
+		t.Fatalf("generated key: %+v %v", f, err)
 	}
 }
 

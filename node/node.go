@@ -58,7 +58,8 @@ type Node struct {
 	files  *files.Handler // customers' uploads; nil when off
 	// relayPtr is the cross-node relay, once started (nil: this node alone).
 	relayPtr atomic.Pointer[relay.Relay]
-	staff    *auth.Verifier // staff tokens (admin API); nil when disabled
+	staff    *auth.Verifier // staff tokens: sign-in cookies, agents, the admin API
+	signin   *signin
 	gw       *gateway.Gateway
 	srv      *fasthttp.Server
 	ln       net.Listener
@@ -175,8 +176,8 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	} else {
 		log.Warn("auth.widget_secret is empty: accepting anonymous widgets; set it (or EDGEDESK_AUTH_WIDGET_SECRET) in production")
 	}
-	if cfg.Auth.StaffSecret != "" {
-		n.staff = auth.NewVerifier(cfg.Auth.StaffSecret, cfg.Auth.ClockSkew, nil)
+	if err = n.openSignin(); err != nil {
+		return nil, err
 	}
 	var fetch func(context.Context, string) error
 	if n.link != nil && n.link.Core() {
@@ -243,6 +244,12 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			n.agents.ServeWS(ctx)
 		case "/v1/admin/faq":
 			n.serveAdminFAQ(ctx)
+		case "/v1/auth/login":
+			n.serveLogin(ctx)
+		case "/v1/auth/logout":
+			n.serveLogout(ctx)
+		case "/v1/auth/me":
+			n.serveMe(ctx)
 		case "/v1/files":
 			if n.files == nil {
 				ctx.Error("uploads are off on this node (files.enabled, nats.enabled)\n", fasthttp.StatusNotFound)

@@ -1,0 +1,385 @@
+package node
+
+// Staff sign-in: POST /v1/auth/login puts a staff JWT in the HttpOnly,
+// SameSite=Strict cookie auth.CookieName; GET /v1/auth/me says who is
+// signed in and refreshes the cookie while a page is in use; POST
+// /v1/auth/logout clears it. Accounts come from node/staff (staff.db in
+// the data directory, managed with `edgedesk staff`).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"mime"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/valyala/fasthttp"
+
+	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/gateway"
+	"github.com/edgedesk/edgedesk/node/staff"
+)
+
+// signinIssuer is the iss of tokens this node's sign-in issues. Only they
+// name an account of staff.db, so only they are checked against it (still
+// enabled?) and refreshed; tokens the merchant's SSO mints with
+// auth.staff_secret are trusted as they are until they expire.
+const signinIssuer = "edgedesk/signin"
+
+// Answers that must not tell an attacker anything: which of email and
+// password was wrong, or whether the account exists.
+const (
+	msgWrongPassword = "wrong email or password"
+	msgNotSignedIn   = "not signed in"
+)
+
+// maxLoginBody bounds a sign-in request's body: an email and a password
+// (staff.MaxPasswordBytes) with room for JSON escapes.
+const maxLoginBody = 8 << 10
+
+// throttleCapacity bounds each sign-in throttle's table (accounts,
+// addresses): some hundreds of kilobytes at most.
+const throttleCapacity = 10000
+
+// hashWait bounds how long a sign-in waits for a hashing slot before it is
+// answered 503: under a flood the queue must not grow without end.
+const hashWait = 5 * time.Second
+
+// signin is the sign-in endpoints' state.
+type signin struct {
+	accounts   *staff.Store
+	key        string
+	ttl        time.Duration
+	perAccount *staff.Throttle
+	perAddress *staff.Throttle
+	trust      gateway.Trust
+	// trustProto: a proxy in front sets X-Forwarded-Proto and is trusted
+	// to (routing.trust_headers x-forwarded-proto, cloudflare, cloudfront).
+	trustProto bool
+}
+
+// openSignin sets up staff authentication: the signing key (auth.staff_secret,
+// else the key generated into the data directory), the verifier every staff
+// endpoint uses, and the sign-in endpoints' state.
+func (n *Node) openSignin() error {
+	a := n.cfg.Auth
+	key := a.StaffSecret
+	if key == "" {
+		var err error
+		if key, err = staff.LoadKey(n.cfg.DataDir); err != nil {
+			return fmt.Errorf("node: auth.staff_secret is empty and %w", err)
+		}
+	}
+	n.staff = auth.NewVerifier(key, a.ClockSkew, nil)
+	trust := gateway.ParseTrust(n.cfg.Routing.TrustHeaders)
+	n.signin = &signin{
+		accounts:   staff.NewStore(n.cfg.DataDir),
+		key:        key,
+		ttl:        a.StaffSessionTTL,
+		perAccount: staff.NewThrottle(a.LoginMaxFailures, a.LoginWindow, throttleCapacity, nil),
+		perAddress: staff.NewThrottle(a.LoginMaxFailuresPerAddress, a.LoginWindow, throttleCapacity, nil),
+		trust:      trust,
+		trustProto: trust.Cloudflare || trust.CloudFront || slices.Contains(n.cfg.Routing.TrustHeaders, "x-forwarded-proto"),
+	}
+	return nil
+}
+
+// StaffSession is what /v1/auth/login and /v1/auth/me answer: who is
+// signed in, and until when.
+type StaffSession struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Email     string    `json:"email"`
+	Role      string    `json:"role"`
+	Groups    []string  `json:"groups"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func sessionOf(c *auth.Claims) StaffSession {
+	s := StaffSession{ID: c.Subject, Name: c.Name, Email: c.Email, Role: c.Role, Groups: c.Groups}
+	if s.Groups == nil {
+		s.Groups = []string{}
+	}
+	if c.ExpiresAt != nil {
+		s.ExpiresAt = c.ExpiresAt.UTC()
+	}
+	return s
+}
+
+// serveLogin is POST /v1/auth/login.
+func (n *Node) serveLogin(ctx *fasthttp.RequestCtx) {
+	s := n.signin
+	noStore(ctx)
+	if !ctx.IsPost() {
+		methodNotAllowed(ctx, "POST")
+		return
+	}
+	// Login CSRF: a cross-site page must not sign the browser into an
+	// account of its choosing. Browsers send Origin on every POST; API
+	// clients send none.
+	if crossSite(ctx) {
+		jsonError(ctx, fasthttp.StatusForbidden, "cross-site sign-in refused: sign in from this node's own pages")
+		return
+	}
+	email, password, status, msg := loginForm(ctx)
+	if status != 0 {
+		jsonError(ctx, status, msg)
+		return
+	}
+	accountKey, addrKey := strings.ToLower(strings.TrimSpace(email)), s.addressKey(ctx)
+	okAcc, waitAcc := s.perAccount.Take(accountKey)
+	okAddr, waitAddr := s.perAddress.Take(addrKey)
+	if !okAcc || !okAddr {
+		wait := max(waitAcc, waitAddr)
+		secs := int(math.Ceil(wait.Seconds()))
+		n.log.Warn("sign-in refused: too many failures", "address", addrKey, "per_account", !okAcc, "per_address", !okAddr)
+		jsonError(ctx, fasthttp.StatusTooManyRequests, fmt.Sprintf("too many failed sign-ins; try again in %d s", secs))
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs))
+		return
+	}
+	hctx, cancel := context.WithTimeout(context.Background(), hashWait)
+	defer cancel()
+	a, err := s.accounts.Authenticate(hctx, email, password)
+	switch {
+	case errors.Is(err, staff.ErrWrongPassword):
+		n.log.Info("sign-in failed", "address", addrKey)
+		jsonError(ctx, fasthttp.StatusUnauthorized, msgWrongPassword)
+		return
+	case err != nil:
+		// Not the user's failure: give the attempts back.
+		s.perAccount.Refund(accountKey)
+		s.perAddress.Refund(addrKey)
+		if errors.Is(err, staff.ErrBusy) {
+			jsonError(ctx, fasthttp.StatusServiceUnavailable, "sign-in is busy; try again")
+			ctx.Response.Header.Set("Retry-After", "1")
+			return
+		}
+		n.log.Error("sign-in failed: account store", "err", err)
+		jsonError(ctx, fasthttp.StatusServiceUnavailable, "sign-in unavailable: the account store could not be read")
+		return
+	}
+	s.perAccount.Reset(accountKey)
+	s.perAddress.Refund(addrKey)
+	c, err := s.issue(ctx, a)
+	if err != nil {
+		n.log.Error("sign-in: signing the token", "err", err)
+		jsonError(ctx, fasthttp.StatusInternalServerError, "sign-in failed: could not sign the token")
+		return
+	}
+	n.log.Info("staff signed in", "id", a.ID, "role", a.Role, "address", addrKey)
+	writeJSON(ctx, fasthttp.StatusOK, sessionOf(c))
+}
+
+// serveLogout is POST /v1/auth/logout: it clears the cookie. The token
+// itself stays valid until it expires (auth.staff_session_ttl): the node
+// keeps no list of signed-out tokens.
+func (n *Node) serveLogout(ctx *fasthttp.RequestCtx) {
+	noStore(ctx)
+	if !ctx.IsPost() {
+		methodNotAllowed(ctx, "POST")
+		return
+	}
+	_, fromCookie := auth.StaffToken(string(ctx.Request.Header.Peek("Authorization")), string(ctx.Request.Header.Cookie(auth.CookieName)))
+	if crossSite(ctx) || (fromCookie && !auth.SameOrigin(string(ctx.Request.Header.Peek("Origin")), string(ctx.Host()))) {
+		jsonError(ctx, fasthttp.StatusForbidden, "cross-site sign-out refused: a signed-in page of this node must send it (Origin)")
+		return
+	}
+	n.signin.clearCookie(ctx)
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+// serveMe is GET /v1/auth/me: who the cookie (or bearer token) signs in.
+// A sign-in token is checked against staff.db (a disabled or removed
+// account is signed out) and, from a cookie past half its life, re-issued
+// with the account's current name, role and groups.
+func (n *Node) serveMe(ctx *fasthttp.RequestCtx) {
+	s := n.signin
+	noStore(ctx)
+	if !ctx.IsGet() && !ctx.IsHead() {
+		methodNotAllowed(ctx, "GET")
+		return
+	}
+	token, fromCookie := auth.StaffToken(string(ctx.Request.Header.Peek("Authorization")), string(ctx.Request.Header.Cookie(auth.CookieName)))
+	notSignedIn := func(msg string) {
+		if fromCookie {
+			s.clearCookie(ctx)
+		}
+		jsonError(ctx, fasthttp.StatusUnauthorized, msg)
+	}
+	c, err := n.staff.Verify(token)
+	if err != nil {
+		notSignedIn(msgNotSignedIn)
+		return
+	}
+	if c.Issuer != signinIssuer {
+		writeJSON(ctx, fasthttp.StatusOK, sessionOf(c)) // an SSO token: its claims are the truth
+		return
+	}
+	a, err := s.accounts.ByID(c.Subject)
+	switch {
+	case errors.Is(err, staff.ErrNotFound), err == nil && a.Disabled:
+		n.log.Info("signed out: account disabled or removed", "id", c.Subject)
+		notSignedIn(msgNotSignedIn + ": the account is disabled or removed")
+		return
+	case err != nil:
+		n.log.Error("sign-in check: account store", "err", err)
+		jsonError(ctx, fasthttp.StatusServiceUnavailable, "the account store could not be read; try again")
+		return
+	}
+	if fromCookie && halfSpent(c, time.Now()) {
+		if c, err = s.issue(ctx, a); err != nil {
+			n.log.Error("refresh: signing the token", "err", err)
+			jsonError(ctx, fasthttp.StatusInternalServerError, "could not refresh the sign-in")
+			return
+		}
+	}
+	writeJSON(ctx, fasthttp.StatusOK, sessionOf(c))
+}
+
+// halfSpent reports whether more than half of c's life has passed.
+func halfSpent(c *auth.Claims, now time.Time) bool {
+	if c.ExpiresAt == nil || c.IssuedAt == nil {
+		return true
+	}
+	life := c.ExpiresAt.Sub(c.IssuedAt.Time)
+	return now.After(c.IssuedAt.Add(life / 2))
+}
+
+// issue signs a token for a and sets it as the cookie.
+func (s *signin) issue(ctx *fasthttp.RequestCtx, a staff.Account) (*auth.Claims, error) {
+	c := auth.Claims{Subject: a.ID, Name: a.Name, Email: a.Email, Role: a.Role, Groups: a.Groups}
+	c.Issuer = signinIssuer
+	tok, err := auth.Sign(s.key, c, s.ttl)
+	if err != nil {
+		return nil, err
+	}
+	// Sign stamped the times; read them back as a verifier would.
+	var signed auth.Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, &signed); err != nil {
+		return nil, err
+	}
+	s.setCookie(ctx, tok, int(s.ttl/time.Second))
+	return &signed, nil
+}
+
+// setCookie sets the sign-in cookie; maxAge < 0 deletes it (Max-Age=0).
+func (s *signin) setCookie(ctx *fasthttp.RequestCtx, value string, maxAge int) {
+	ck := fasthttp.AcquireCookie()
+	defer fasthttp.ReleaseCookie(ck)
+	ck.SetKey(auth.CookieName)
+	ck.SetValue(value)
+	ck.SetPath("/")
+	ck.SetMaxAge(maxAge)
+	ck.SetHTTPOnly(true)
+	ck.SetSameSite(fasthttp.CookieSameSiteStrictMode)
+	ck.SetSecure(s.overTLS(ctx))
+	ctx.Response.Header.SetCookie(ck)
+}
+
+func (s *signin) clearCookie(ctx *fasthttp.RequestCtx) { s.setCookie(ctx, "", -1) }
+
+// overTLS reports whether the browser reached the node over HTTPS: its
+// own TLS, or a trusted proxy that terminated TLS and says so. Only then
+// is the cookie Secure: over plain HTTP (make run) a Secure cookie would
+// never come back.
+func (s *signin) overTLS(ctx *fasthttp.RequestCtx) bool {
+	if ctx.IsTLS() {
+		return true
+	}
+	if !s.trustProto {
+		return false
+	}
+	h := &ctx.Request.Header
+	return strings.EqualFold(strings.TrimSpace(string(h.Peek("X-Forwarded-Proto"))), "https") ||
+		(s.trust.CloudFront && strings.EqualFold(strings.TrimSpace(string(h.Peek("CloudFront-Forwarded-Proto"))), "https"))
+}
+
+// addressKey is the throttle's key for the client: its IPv4 address, or
+// the /64 of its IPv6 address (one subscriber commonly holds a whole /64,
+// so per address would be per attempt).
+func (s *signin) addressKey(ctx *fasthttp.RequestCtx) string {
+	ip := gateway.ClientIP(ctx, s.trust)
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a = a.Unmap(); a.Is6() {
+		p, _ := a.Prefix(64) // cannot fail for an IPv6 address and 64
+		return p.String()
+	}
+	return a.String()
+}
+
+// loginForm reads email and password from a JSON or form body. status is
+// non-zero, with a message, when the request is malformed.
+func loginForm(ctx *fasthttp.RequestCtx) (email, password string, status int, msg string) {
+	body := ctx.PostBody()
+	if len(body) > maxLoginBody {
+		return "", "", fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("body too large: want at most %d bytes", maxLoginBody)
+	}
+	mt, _, _ := mime.ParseMediaType(string(ctx.Request.Header.ContentType()))
+	switch mt {
+	case "application/json":
+		var f struct{ Email, Password string }
+		if err := json.Unmarshal(body, &f); err != nil {
+			return "", "", fasthttp.StatusBadRequest, `body: want JSON {"email":"…","password":"…"}`
+		}
+		email, password = f.Email, f.Password
+	case "application/x-www-form-urlencoded":
+		args := ctx.PostArgs()
+		email, password = string(args.Peek("email")), string(args.Peek("password"))
+	default:
+		return "", "", fasthttp.StatusUnsupportedMediaType, "Content-Type: want application/json or application/x-www-form-urlencoded"
+	}
+	switch {
+	case strings.TrimSpace(email) == "":
+		return "", "", fasthttp.StatusBadRequest, "email is required"
+	case password == "":
+		return "", "", fasthttp.StatusBadRequest, "password is required"
+	case len(email) > 254:
+		return "", "", fasthttp.StatusBadRequest, "email: want at most 254 bytes"
+	}
+	return email, password, 0, ""
+}
+
+// crossSite reports a browser request sent by another site's page: an
+// Origin that is not this host, or Sec-Fetch-Site: cross-site.
+func crossSite(ctx *fasthttp.RequestCtx) bool {
+	origin := string(ctx.Request.Header.Peek("Origin"))
+	if origin != "" && !auth.SameOrigin(origin, string(ctx.Host())) {
+		return true
+	}
+	return string(ctx.Request.Header.Peek("Sec-Fetch-Site")) == "cross-site"
+}
+
+func jsonError(ctx *fasthttp.RequestCtx, status int, msg string) {
+	writeJSON(ctx, status, map[string]string{"error": msg})
+}
+
+func methodNotAllowed(ctx *fasthttp.RequestCtx, allow string) {
+	jsonError(ctx, fasthttp.StatusMethodNotAllowed, "method not allowed: want "+allow)
+	ctx.Response.Header.Set("Allow", allow)
+}
+
+// noStore keeps answers naming the signed-in person out of caches.
+func noStore(ctx *fasthttp.RequestCtx) { ctx.Response.Header.Set("Cache-Control", "no-store") }
+
+// accountActive reports whether a sign-in token's account may still act:
+// tokens of other issuers (SSO) are not checked.
+func (n *Node) accountActive(c *auth.Claims) (bool, error) {
+	if c.Issuer != signinIssuer {
+		return true, nil
+	}
+	a, err := n.signin.accounts.ByID(c.Subject)
+	if errors.Is(err, staff.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && !a.Disabled, err
+}
