@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/staff"
 )
 
 const tokenUsage = `usage: edgedesk token widget -customer ID [-name N] [-email E] [-tier T] [-ttl 1h] [-config FILE]
@@ -15,7 +16,10 @@ const tokenUsage = `usage: edgedesk token widget -customer ID [-name N] [-email 
 
 Prints a token signed with auth.widget_secret (widget) or auth.staff_secret
 (staff) from the configuration, for trying the node; in production the
-merchant's backend signs widget tokens.`
+merchant's backend signs widget tokens. Without auth.staff_secret, staff
+tokens are signed with the key the node generates into data_dir
+(staff.key), as its sign-in does; staff normally sign in with an account
+(edgedesk staff add) instead.`
 
 // tokenCommand is "edgedesk token widget|staff".
 func tokenCommand(args []string, stdout, stderr io.Writer) error {
@@ -72,8 +76,12 @@ func tokenCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	secret, key := cfg.Auth.WidgetSecret, "auth.widget_secret"
-	if kind == "staff" {
-		secret, key = cfg.Auth.StaffSecret, "auth.staff_secret"
+	if kind == "staff" && cfg.Auth.StaffSecret != "" {
+		secret = cfg.Auth.StaffSecret
+	} else if kind == "staff" {
+		if secret, err = staff.LoadKey(cfg.DataDir); err != nil {
+			return err
+		}
 	}
 	if secret == "" {
 		return usageError{fmt.Errorf("token %s: %s is empty: set it in the config file or $EDGEDESK_%s", kind, key, strings.ToUpper(strings.ReplaceAll(key, ".", "_")))}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgedesk/edgedesk/node/auth"
+	staffacct "github.com/edgedesk/edgedesk/node/staff"
 )
 
 func TestTokenCommand(t *testing.T) {
@@ -56,6 +57,20 @@ func TestTokenCommand(t *testing.T) {
 			t.Errorf("token %v: %v (want a usage error and no token)", bad, err)
 		}
 	}
+	// Without auth.staff_secret, staff tokens are signed with the key the
+	// node generates into its data directory.
+	dir := t.TempDir()
+	t.Setenv("EDGEDESK_DATA_DIR", dir)
+	t.Setenv("EDGEDESK_AUTH_STAFF_SECRET", "")
+	tok := tokenOf(t, "staff", "-agent", "ana")
+	key, err := staffacct.LoadKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := auth.NewVerifier(key, 0, nil).Verify(tok); err != nil || c.Subject != "ana" {
+		t.Fatalf("staff token without staff_secret: %+v %v", c, err)
+	}
+
 	t.Setenv("EDGEDESK_AUTH_WIDGET_SECRET", "")
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"token", "widget", "-customer", "c"}, &out, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "auth.widget_secret is empty") {

@@ -73,6 +73,18 @@ func (a *Account) Validate() error {
 	return nil
 }
 
+// Prepare returns a normalised (see normalize), with an id derived from
+// its email when it has none, and an ErrInvalid error naming the first bad
+// field. Add prepares every account; callers may check one before asking
+// for its password.
+func Prepare(a Account) (Account, error) {
+	a.normalize()
+	if a.ID == "" {
+		a.ID = idFromEmail(a.Email)
+	}
+	return a, a.Validate()
+}
+
 // normalize trims fields, lowercases the email and the groups, and drops
 // duplicate and empty groups.
 func (a *Account) normalize() {

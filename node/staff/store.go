@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -84,12 +85,9 @@ func (s *Store) update(fn func(tx *bolt.Tx) error) error {
 // derived from the email's local part, made unique with a -2, -3 …
 // suffix. It returns the account as stored.
 func (s *Store) Add(ctx context.Context, a Account, password string) (Account, error) {
-	a.normalize()
-	derive := a.ID == ""
-	if derive {
-		a.ID = idFromEmail(a.Email)
-	}
-	if err := a.Validate(); err != nil {
+	derive := strings.TrimSpace(a.ID) == ""
+	a, err := Prepare(a)
+	if err != nil {
 		return Account{}, err
 	}
 	hash, err := HashPassword(ctx, password)
