@@ -35,7 +35,7 @@ func TestPasswordHash(t *testing.T) {
 		"", "$2a$10$abcdefghijklmnopqrstuu", strings.Replace(h1, "argon2id", "argon2i", 1),
 		strings.Replace(h1, "v=19", "v=16", 1), strings.Replace(h1, "m=19456", "m=4194304", 1),
 		strings.Replace(h1, "t=2", "t=0", 1), strings.Replace(h1, "p=1", "p=1,x=2", 1),
-		strings.Replace(h1, "m=19456", "m=+19456", 1), h1 + "$", h1[:len(h1)-20],
+		strings.Replace(h1, "m=19456", "m=+19456", 1), h1 + "$", h1[:len(h1)-30],
 	} {
 		if _, err := VerifyPassword(ctx, bad, pw); !errors.Is(err, ErrBadHash) {
 			t.Errorf("VerifyPassword(%q): %v, want ErrBadHash", bad, err)
