@@ -78,6 +78,7 @@ func (n *Node) openSignin() error {
 		}
 	}
 	n.staff = auth.NewVerifier(key, a.ClockSkew, nil)
+	staff.Warm()
 	trust := gateway.ParseTrust(n.cfg.Routing.TrustHeaders)
 	n.signin = &signin{
 		accounts:   staff.NewStore(n.cfg.DataDir),
