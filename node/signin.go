@@ -134,13 +134,18 @@ func (n *Node) serveLogin(ctx *fasthttp.RequestCtx) {
 		jsonError(ctx, status, msg)
 		return
 	}
+	// A refused attempt checks no password, so it counts against neither
+	// limit: a locked account does not use up its office's address budget.
 	accountKey, addrKey := strings.ToLower(strings.TrimSpace(email)), s.addressKey(ctx)
-	okAcc, waitAcc := s.perAccount.Take(accountKey)
-	okAddr, waitAddr := s.perAddress.Take(addrKey)
-	if !okAcc || !okAddr {
-		wait := max(waitAcc, waitAddr)
+	ok, wait := s.perAddress.Take(addrKey)
+	if ok {
+		if ok, wait = s.perAccount.Take(accountKey); !ok {
+			s.perAddress.Refund(addrKey)
+		}
+	}
+	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
-		n.log.Warn("sign-in refused: too many failures", "address", addrKey, "per_account", !okAcc, "per_address", !okAddr)
+		n.log.Warn("sign-in refused: too many failures", "address", addrKey, "retry_after_s", secs)
 		jsonError(ctx, fasthttp.StatusTooManyRequests, fmt.Sprintf("too many failed sign-ins; try again in %d s", secs))
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs))
 		return
