@@ -14,6 +14,7 @@ import (
 	"math"
 	"mime"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,12 +77,21 @@ func (n *Node) openSignin() error {
 		if key, err = staff.LoadKey(n.cfg.DataDir); err != nil {
 			return fmt.Errorf("node: auth.staff_secret is empty and %w", err)
 		}
+		n.log.Info("staff tokens are signed with the node's own key (auth.staff_secret is empty)", "key_file", filepath.Join(n.cfg.DataDir, staff.KeyFile))
 	}
 	n.staff = auth.NewVerifier(key, a.ClockSkew, nil)
 	staff.Warm()
+	accounts := staff.NewStore(n.cfg.DataDir)
+	// An unreadable staff.db must not keep customers' chats down: sign-in
+	// answers 503 until it is fixed.
+	if all, err := accounts.List(); err != nil {
+		n.log.Error("staff accounts unreadable: sign-in will fail", "err", err)
+	} else if len(all) == 0 {
+		n.log.Info("no staff accounts yet: add one with edgedesk staff add to sign in to the console", "file", accounts.Path())
+	}
 	trust := gateway.ParseTrust(n.cfg.Routing.TrustHeaders)
 	n.signin = &signin{
-		accounts:   staff.NewStore(n.cfg.DataDir),
+		accounts:   accounts,
 		key:        key,
 		ttl:        a.StaffSessionTTL,
 		perAccount: staff.NewThrottle(a.LoginMaxFailures, a.LoginWindow, throttleCapacity, nil),
