@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -400,5 +401,36 @@ func TestGeneratedKeyPersists(t *testing.T) {
 	_, base, _ = startNode(t, onDir)
 	if me := call(t, "GET", base+"/v1/auth/me", "", "", cookieHeader(r.cookie.Value)); me.code != 200 || me.body["id"] != "ana" {
 		t.Fatalf("me after a restart = %d %v", me.code, me.body)
+	}
+}
+
+// Concurrent guesses cannot slip past the limit between the check and the
+// count: of many at once, exactly auth.login_max_failures get a password
+// check.
+func TestSignInLimitHoldsUnderConcurrency(t *testing.T) {
+	_, base, _ := startNode(t, withStaff(t), func(c *config.Config) { c.Auth.LoginMaxFailures = 3 })
+	codes := make(chan int, 12)
+	var wg sync.WaitGroup
+	for i := range cap(codes) {
+		wg.Go(func() { // t.Fatal is for the test's goroutine: report with t.Error here
+			body := `{"email":"ana@shop.example","password":"guess number ` + strconv.Itoa(i) + `"}`
+			resp, err := http.Post(base+"/v1/auth/login", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[401] != 3 || count[429] != cap(codes)-3 {
+		t.Fatalf("answers %v: want 3 × 401 and the rest 429", count)
 	}
 }
