@@ -84,8 +84,16 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 	case "add":
 		// Check the account before asking for a password, so a typo in a
 		// flag does not cost a prompt.
-		if _, err := staff.Prepare(a); err != nil {
+		prepared, err := staff.Prepare(a)
+		if err != nil {
 			return staffErr(sub, err)
+		}
+		// A group routing does not know yet is allowed (the config may be
+		// updated after), but most likely a typo: say so.
+		for _, g := range prepared.Groups {
+			if !slices.ContainsFunc(cfg.Routing.Groups, func(rg config.AgentGroup) bool { return rg.Name == g }) {
+				fmt.Fprintf(stderr, "warning: group %q is not in routing.groups of this configuration\n", g)
+			}
 		}
 		pw, err := readPassword(stdin, stderr)
 		if err != nil {

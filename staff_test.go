@@ -95,9 +95,12 @@ func TestStaffCommandBesideRunningNode(t *testing.T) {
 	t.Setenv("EDGEDESK_AUTH_STAFF_SECRET", "")
 	base := startInProcessNode(t, dir)
 
-	out, _, err := staffRun(t, "ana's long passphrase\n", "add", "--email", "Ana@Shop.example", "--name", "Ana López", "--role", "agent", "--groups", "mx-es, uk-en")
+	out, errOut, err := staffRun(t, "ana's long passphrase\n", "add", "--email", "Ana@Shop.example", "--name", "Ana López", "--role", "agent", "--groups", "mx-es, uk-en")
 	if err != nil || !strings.Contains(out, "added ana: Ana López <ana@shop.example>, agent in mx-es, uk-en") {
 		t.Fatalf("add: %q %v", out, err)
+	}
+	if !strings.Contains(errOut, `group "mx-es" is not in routing.groups`) {
+		t.Fatalf("no warning about groups routing does not know: %q", errOut)
 	}
 	if _, _, err := staffRun(t, "a supervisor's passphrase\r\n", "add", "-email", "lead@shop.example", "-name", "Lead", "-role", "supervisor", "-id", "team-lead"); err != nil {
 		t.Fatalf("add supervisor (CRLF input): %v", err)
