@@ -12,6 +12,7 @@
   const STATS = '/v1/admin/stats';
   const STALE_MS = 10000; // no event for this long: the stream is reopened
   const SVGNS = 'http://www.w3.org/2000/svg';
+  const HOUR = 3600e3;
 
   // ---- formatting: absent, null or non-finite numbers show as "—".
 
@@ -132,7 +133,8 @@
     renderIntents('day', t.top_intents_day || []);
     filterOptions(s);
 
-    const key = JSON.stringify([s.series, s.forecast, s.to]);
+    // The charts' window moves by the hour: s.to counts only by its hour.
+    const key = JSON.stringify([s.series, s.forecast, Math.floor((Date.parse(s.to || s.generated_at) || 0) / HOUR)]);
     if (key !== lastKey) {
       lastKey = key;
       renderCharts(s);
@@ -204,7 +206,7 @@
   }
   function fillBar(li, label, count, max, share) {
     text(li.querySelector('.name'), label);
-    li.querySelector('.name').title = label;
+    attr(li.querySelector('.name'), 'title', label); // the whole name where it is cut short
     text(li.querySelector('.count'), share == null ? fmtInt(count) : `${fmtInt(count)} (${fmtPct(share)})`);
     const w = `${max > 0 ? Math.round((count / max) * 100) : 0}%`;
     const bar = li.querySelector('.bar > span');
@@ -252,7 +254,6 @@
   // so the text stays readable on a phone.
 
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const HOUR = 3600e3;
 
   // hours24 is the last 24 hourly slots, oldest first, ending with the
   // hour that holds s.to (or generated_at, or now), each with its series
