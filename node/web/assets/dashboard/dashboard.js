@@ -402,7 +402,8 @@
         h('h3', { id }, h('bdi', {}, f.group)),
         h('p', { class: 'summary' }),
         h('figure', { class: 'chart', 'data-edgedesk': 'chart', 'data-series': 'forecast' }, h('div', { class: 'plot' })),
-        h('details', { open: true },
+        // Open beside the chart on a laptop; folded under it on a phone.
+        h('details', { open: window.matchMedia('(min-width: 761px)').matches },
           h('summary', {}, 'Hour by hour'),
           h('div', { class: 'scroll', role: 'region', 'aria-label': `${f.group}, hour by hour`, tabIndex: 0 },
             h('table', {}, h('thead', {}, h('tr', {}, ...['Hour', 'Expected chats', 'Agents needed', 'Agents scheduled', 'Status'].map((x) => h('th', { scope: 'col' }, x)))), h('tbody')))));
@@ -449,7 +450,7 @@
       text(c[1], num(r.x.arrivals) ? fmtAvg(r.x.arrivals) : '—');
       text(c[2], fmtInt(r.need));
       text(c[3], r.closed ? '—' : fmtInt(r.sched));
-      text(c[4], r.closed ? 'Closed' : r.short ? `⚠ Short by ${r.short}` : 'OK');
+      text(c[4], r.closed ? 'Closed' : r.need == null ? '—' : r.short ? `⚠ Short by ${r.short}` : 'OK');
     });
   }
 
