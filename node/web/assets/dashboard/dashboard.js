@@ -423,7 +423,7 @@
     const most = shortHours.reduce((a, r) => Math.max(a, r.short), 0);
     text(sec.querySelector('.summary'), (shortHours.length
       ? `⚠ Short in ${shortHours.length} of the next ${rows.length} hours (by up to ${most} agent${most === 1 ? '' : 's'}).`
-      : `✓ Enough agents scheduled in every open hour.`) +
+      : rows.some((r) => r.need != null) ? '✓ Enough agents scheduled in every open hour.' : 'No forecast for these hours yet.') +
       (num(f.service_level) && num(f.answer_within_seconds) ? ` Target: ${fmtPct(f.service_level)} of chats answered within ${fmtDur(f.answer_within_seconds)}.` : ''));
     attr(sec, 'data-short-hours', shortHours.length);
 
