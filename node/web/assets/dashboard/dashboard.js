@@ -17,6 +17,10 @@
   // ---- formatting: absent, null or non-finite numbers show as "—".
 
   const num = (v) => typeof v === 'number' && Number.isFinite(v);
+  // arr and obj read a list or an object that may be absent, null or of
+  // another shape: the page shows "—" for it rather than stopping.
+  const arr = (v) => (Array.isArray(v) ? v.filter((x) => x && typeof x === 'object') : []);
+  const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
   const nf = new Intl.NumberFormat();
   const nf1 = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   const fmtInt = (v) => (num(v) ? nf.format(Math.round(v)) : '—');
@@ -108,9 +112,9 @@
   let lastKey = ''; // last, serialized: charts are redrawn only when it changes
 
   function render(s) {
-    const now = s.now || {};
-    const t = s.totals || {};
-    const agents = now.agents || {};
+    const now = obj(s.now);
+    const t = obj(s.totals);
+    const agents = obj(now.agents);
     text($('node'), s.node ? `· ${s.node}` : '');
 
     tile('customers_connected', fmtInt(now.customers_connected));
@@ -121,16 +125,16 @@
     if (!num(rate) && num(t.bot_resolved) && t.conversations > 0) rate = t.bot_resolved / t.conversations;
     tile('bot_resolution_rate', fmtPct(rate), num(t.bot_resolved) && num(t.conversations) ? `${fmtInt(t.bot_resolved)} of ${fmtInt(t.conversations)} without a hand-over` : '');
     tile('handovers', fmtInt(t.handovers), num(t.handovers) && t.conversations > 0 ? `${fmtPct(t.handovers / t.conversations)} of conversations` : '');
-    const csat = t.csat || {};
+    const csat = obj(t.csat);
     tile('csat_average', csat.count > 0 ? fmtAvg(csat.average) : '—', csat.count > 0 ? `out of 5, from ${fmtInt(csat.count)} ratings` : 'no ratings yet');
-    tile('csat_count', fmtInt(num(csat.count) ? csat.count : 0), csatSpread(csat.by_score));
+    tile('csat_count', fmtInt(csat.count), csatSpread(obj(csat.by_score)));
     const [frt, frtNote] = firstResponse(s);
     tile('first_response_median', fmtDur(frt), frtNote);
 
     renderGroups(s);
-    renderReasons(t.handovers_by_reason || {});
-    renderIntents('hour', t.top_intents_hour || []);
-    renderIntents('day', t.top_intents_day || []);
+    renderReasons(obj(t.handovers_by_reason));
+    renderIntents('hour', arr(t.top_intents_hour));
+    renderIntents('day', arr(t.top_intents_day));
     filterOptions(s);
 
     // The charts' window moves by the hour: s.to counts only by its hour.
@@ -138,13 +142,12 @@
     if (key !== lastKey) {
       lastKey = key;
       renderCharts(s);
-      renderForecasts(s.forecast || []);
+      renderForecasts(arr(s.forecast));
     }
   }
 
   // csatSpread is the ratings by score, 5 to 1, for the count tile.
   function csatSpread(by) {
-    if (!by) return '';
     const parts = ['5', '4', '3', '2', '1'].filter((k) => by[k] > 0).map((k) => `${k}★ ${fmtInt(by[k])}`);
     return parts.join(' · ');
   }
@@ -153,11 +156,11 @@
   // gives it (totals.first_response_median_seconds), else the one group's,
   // else the hand-over-weighted median of the groups' medians, said so.
   function firstResponse(s) {
-    const t = s.totals || {};
+    const t = obj(s.totals);
     if (num(t.first_response_median_seconds)) return [t.first_response_median_seconds, ''];
-    const gs = (s.groups || []).filter((g) => num(g.first_response_median_seconds));
+    const gs = arr(s.groups).filter((g) => num(g.first_response_median_seconds));
     if (gs.length === 0) return [null, ''];
-    if (gs.length === 1) return [gs[0].first_response_median_seconds, (s.groups || []).length > 1 ? `in ${gs[0].name}` : ''];
+    if (gs.length === 1) return [gs[0].first_response_median_seconds, arr(s.groups).length > 1 ? `in ${gs[0].name}` : ''];
     const w = gs.map((g) => ({ v: g.first_response_median_seconds, w: Math.max(1, g.handovers || 0) })).sort((a, b) => a.v - b.v);
     const half = w.reduce((a, x) => a + x.w, 0) / 2;
     let acc = 0;
@@ -170,8 +173,8 @@
 
   function renderGroups(s) {
     const byName = new Map();
-    for (const g of (s.now && s.now.groups) || []) byName.set(g.name, { now: g });
-    for (const g of s.groups || []) (byName.get(g.name) || byName.set(g.name, {}).get(g.name)).day = g;
+    for (const g of arr(obj(s.now).groups)) if (g.name != null) byName.set(g.name, { now: g });
+    for (const g of arr(s.groups)) if (g.name != null) (byName.get(g.name) || byName.set(g.name, {}).get(g.name)).day = g;
     const rows = [...byName.entries()].map(([name, v]) => ({ name, now: v.now || {}, day: v.day || {} }));
     const body = $('groups');
     sync(body, rows, (r) => r.name, (r) => {
@@ -192,7 +195,7 @@
       text(c[5], r.now.waiting > 0 ? fmtDur(r.now.longest_wait_seconds) : '—');
       text(c[6], fmtDur(r.day.first_response_median_seconds));
       text(c[7], fmtDur(r.day.handle_median_seconds));
-      text(c[8], csatText(r.day.csat));
+      text(c[8], csatText(obj(r.day.csat)));
       // A queue with nobody online to take it is what a supervisor acts on.
       attr(tr, 'data-alert', r.now.waiting > 0 && !(r.now.agents_online > 0) ? 'true' : 'false');
     });
@@ -238,8 +241,8 @@
   // filtered stream carries only its group).
   const known = new Set();
   function filterOptions(s) {
-    const names = [...((s.now && s.now.groups) || []), ...(s.groups || [])].map((g) => g.name)
-      .concat((s.forecast || []).map((f) => f.group));
+    const names = [...arr(obj(s.now).groups), ...arr(s.groups)].map((g) => g.name)
+      .concat(arr(s.forecast).map((f) => f.group));
     const sel = $('group');
     for (const n of names) {
       if (n == null || known.has(n)) continue;
@@ -262,7 +265,7 @@
     const end = Date.parse(s.to || s.generated_at) || Date.now();
     const lastHour = Math.floor((end - 1) / HOUR) * HOUR;
     const by = new Map();
-    for (const p of s.series || []) {
+    for (const p of arr(s.series)) {
       const t = Date.parse(p.hour);
       if (!Number.isNaN(t)) by.set(Math.floor(t / HOUR) * HOUR, p);
     }
@@ -396,7 +399,7 @@
 
   let forecastIDs = 0;
   function renderForecasts(list) {
-    sync($('forecasts'), list.filter((f) => f && f.group != null), (f) => f.group, (f) => {
+    sync($('forecasts'), list.filter((f) => f.group != null), (f) => f.group, (f) => {
       const id = `fc-${++forecastIDs}`;
       return h('section', { class: 'forecast', 'data-edgedesk': 'forecast', 'data-group': f.group, 'aria-labelledby': id },
         h('h3', { id }, h('bdi', {}, f.group)),
@@ -412,7 +415,7 @@
   }
 
   function renderForecast(sec, f) {
-    const hours = (f.hours || []).filter((x) => !Number.isNaN(Date.parse(x.hour)));
+    const hours = arr(f.hours).filter((x) => !Number.isNaN(Date.parse(x.hour)));
     const rows = hours.map((x) => {
       const need = num(x.agents_needed) ? x.agents_needed : null;
       const sched = num(x.agents_scheduled) ? x.agents_scheduled : 0;
@@ -456,14 +459,17 @@
 
   // Charts are drawn at their width: redraw on resize (once per frame).
   let resizeQueued = false;
+  let drawnWidth = 0;
   new ResizeObserver(() => {
     if (resizeQueued || !last) return;
     resizeQueued = true;
     requestAnimationFrame(() => {
       resizeQueued = false;
+      if ($('main').clientWidth === drawnWidth) return; // grew taller: the charts still fit
+      drawnWidth = $('main').clientWidth;
       renderCharts(last);
       for (const sec of $('forecasts').children) {
-        const f = (last.forecast || []).find((x) => String(x.group) === sec.dataset.key);
+        const f = arr(last.forecast).find((x) => String(x.group) === sec.dataset.key);
         if (f) renderForecast(sec, f);
       }
     });
