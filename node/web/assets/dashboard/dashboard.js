@@ -45,8 +45,8 @@
     return s ? s[0].toUpperCase() + s.slice(1) : String(id);
   }
   const REASONS = {
-    requested: 'Customer asked for a person',
-    asked: 'Customer asked for a person',
+    requested: 'Asked for a person',
+    asked: 'Asked for a person',
     not_understood: 'Bot did not understand',
     negative: 'Negative message',
     flow_abandoned: 'Flow abandoned',
@@ -291,20 +291,22 @@
     const max = opts.max || niceMax(Math.max(0, ...series.flatMap((x) => x.values.filter(num))));
     const tick = (v) => (opts.tick ? opts.tick(v) : Number.isInteger(v) ? fmtInt(v) : fmtAvg(v));
     // The value axis is as wide as its longest label (about 6.5 px a character at 11 px).
-    const H = 170, top = 12, bottom = 24, right = 8;
-    const left = 8 + Math.ceil(6.5 * Math.max(...[0, max / 2, max].map((v) => tick(v).length)));
+    // In right-to-left pages time runs from the right, as the page reads,
+    // and the value axis is on the right.
     const rtl = document.documentElement.dir === 'rtl';
-    const pw = Math.max(60, width - left - right), ph = H - top - bottom;
+    const H = 170, top = 12, bottom = 24;
+    const axisW = 8 + Math.ceil(6.5 * Math.max(...[0, max / 2, max].map((v) => tick(v).length)));
+    const left = rtl ? 8 : axisW;
+    const pw = Math.max(60, width - axisW - 8), ph = H - top - bottom;
     const n = slots.length;
     const slot = pw / n;
-    // In right-to-left pages time runs from the right, as the page reads.
     const xAt = (i) => (rtl ? left + pw - (i + 1) * slot : left + i * slot);
     const y = (v) => top + ph - (Math.min(v, max) / max) * ph;
     let g = '';
     for (const f of [0, 0.5, 1]) {
       const v = max * f, yy = y(v).toFixed(1);
       g += `<line class="grid" x1="${left}" x2="${left + pw}" y1="${yy}" y2="${yy}"/>`;
-      g += `<text class="tick" x="${left - 4}" y="${yy}" text-anchor="end" dominant-baseline="middle">${esc(tick(v))}</text>`;
+      g += `<text class="tick" x="${rtl ? left + pw + 4 : left - 4}" y="${yy}" text-anchor="${rtl ? 'start' : 'end'}" dominant-baseline="middle">${esc(tick(v))}</text>`;
     }
     const every = slot < 18 ? 6 : slot < 30 ? 3 : 2;
     slots.forEach((sl, i) => {
