@@ -126,7 +126,7 @@
     tile('bot_resolution_rate', fmtPct(rate), num(t.bot_resolved) && num(t.conversations) ? `${fmtInt(t.bot_resolved)} of ${fmtInt(t.conversations)} without a hand-over` : '');
     tile('handovers', fmtInt(t.handovers), num(t.handovers) && t.conversations > 0 ? `${fmtPct(t.handovers / t.conversations)} of conversations` : '');
     const csat = obj(t.csat);
-    tile('csat_average', csat.count > 0 ? fmtAvg(csat.average) : '—', csat.count > 0 ? `out of 5, from ${fmtInt(csat.count)} ratings` : 'no ratings yet');
+    tile('csat_average', csat.count > 0 ? fmtAvg(csat.average) : '—', csat.count > 0 ? `out of 5, from ${fmtInt(csat.count)} rating${csat.count === 1 ? '' : 's'}` : 'no ratings yet');
     tile('csat_count', fmtInt(csat.count), csatSpread(obj(csat.by_score)));
     const [frt, frtNote] = firstResponse(s);
     tile('first_response_median', fmtDur(frt), frtNote);
