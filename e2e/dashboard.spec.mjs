@@ -176,6 +176,15 @@ await scenario('b. supervisor: tiles fill; a chat, its top intent, the hand-over
 
   await say(shop, 'I want to talk to a human');
   const assigned = await alice.waitForFunction(() => window.frames_.find((f) => f.type === 'assigned')).then((h) => h.jsonValue());
+  // The node classified the question (the agent's history says as what):
+  // that intent is among the top intents of the hour and of the day.
+  const asked = assigned.history.find((m) => m.from === 'customer' && /48213/.test(m.text));
+  check(asked && asked.intent, `the agent's history has no intent for the question: ${JSON.stringify(asked)}`);
+  for (const w of ['hour', 'day']) {
+    const top = hook(board, 'top-intent', `[data-window=${w}][data-intent="${asked.intent}"]`);
+    await top.waitFor();
+    check(Number(await top.getAttribute('data-count')) >= 1, `${asked.intent} (${w}) counts ${await top.getAttribute('data-count')}`);
+  }
   await until(board, 'handovers', `v > ${hand0}`, `more than ${hand0} hand-overs`);
   await hook(board, 'handover-reason').first().waitFor();
 
