@@ -175,7 +175,14 @@ await scenario('b. supervisor: tiles fill; a chat, its top intent, the hand-over
   check(!/_/.test(await intent.locator('.name').textContent()), `the intent is not readable: ${await intent.locator('.name').textContent()}`);
 
   await say(shop, 'I want to talk to a human');
-  const assigned = await alice.waitForFunction(() => window.frames_.find((f) => f.type === 'assigned')).then((h) => h.jsonValue());
+  // This customer's chat (the widget keeps its session in localStorage).
+  const sid = await shop.evaluate(() => {
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (k.startsWith('edgedesk:')) return JSON.parse(localStorage.getItem(k)).s;
+    }
+  });
+  const assigned = await alice.waitForFunction((sid) => window.frames_.find((f) => f.type === 'assigned' && f.session === sid), sid).then((h) => h.jsonValue());
   // The node classified the question (the agent's history says as what):
   // that intent is among the top intents of the hour and of the day.
   const asked = assigned.history.find((m) => m.from === 'customer' && /48213/.test(m.text));

@@ -538,8 +538,15 @@
       last = s;
       lastAt = Date.now();
       arm();
-      show($('board'), true);
       render(s);
+      if ($('board').hidden) {
+        // Filled while hidden, the tiles' live regions announce nothing
+        // on arrival, only later changes; the charts are drawn again once
+        // they have a width.
+        show($('board'), true);
+        lastKey = '';
+        render(s);
+      }
       state('live', 'Live');
       text(live.querySelector('time'), clockFmt.format(lastAt));
       attr(live.querySelector('time'), 'datetime', new Date(lastAt).toISOString());
