@@ -288,7 +288,8 @@
   // draw returns an SVG of bars and lines over hourly slots. series items:
   // {kind: 'bar'|'line', cls, values (null: no point)}.
   function draw(width, slots, series, opts) {
-    const max = opts.max || niceMax(Math.max(0, ...series.flatMap((x) => x.values.filter(num))));
+    // floor: the least top of the scale, so few or no data keep whole ticks.
+    const max = opts.max || niceMax(Math.max(opts.floor || 2, ...series.flatMap((x) => x.values.filter(num))));
     const tick = (v) => (opts.tick ? opts.tick(v) : Number.isInteger(v) ? fmtInt(v) : fmtAvg(v));
     // The value axis is as wide as its longest label (about 6.5 px a character at 11 px).
     // In right-to-left pages time runs from the right, as the page reads,
@@ -344,6 +345,7 @@
       });
     }
     g += `<line class="axis" x1="${left}" x2="${left + pw}" y1="${top + ph}" y2="${top + ph}"/>`;
+    if (series.every((x) => !x.values.some(num))) g += `<text class="none" x="${left + pw / 2}" y="${top + ph / 2}" text-anchor="middle">No data yet</text>`;
     return `<svg xmlns="${SVGNS}" role="img" aria-label="${esc(opts.label)}" width="${width}" height="${H}" viewBox="0 0 ${width} ${H}">${g}</svg>`;
   }
 
@@ -392,7 +394,7 @@
     const frt = slots.map((x) => (num(x.p.first_response_median_seconds) ? x.p.first_response_median_seconds : null));
     const fp = peak(frt);
     fig.querySelector('.plot').innerHTML = draw(plotWidth(fig), slots, [{ kind: 'bar', cls: 's-frt', values: frt }],
-      { tick: fmtDur, label: `Median first response per hour, last 24 hours: ${fp >= 0 ? `slowest ${fmtDur(frt[fp])} at ${fmtHour(slots[fp].t)}` : 'no chats answered by agents'}.` }) +
+      { tick: fmtDur, floor: 10, label: `Median first response per hour, last 24 hours: ${fp >= 0 ? `slowest ${fmtDur(frt[fp])} at ${fmtHour(slots[fp].t)}` : 'no chats answered by agents'}.` }) +
       legend([['s-frt', 'Median time to an agent\u2019s first answer']]);
     fillTable(fig.querySelector('table'), 'First response per hour', ['Hour', 'Median first response'], slots.map((x, i) => [fmtHour(x.t), fmtDur(frt[i])]));
   }
