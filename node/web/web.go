@@ -61,6 +61,21 @@ func New(o Options) *Handler {
 		h.add(I18nPath+path.Base(p), must(assets.ReadFile(p)), "public, max-age=3600")
 		return nil
 	})
+	// The supervisor dashboard, on every node: the page holds no data, the
+	// admin API it reads checks the sign-in. no-cache: the page and its
+	// script change together, revalidated by ETag.
+	fs.WalkDir(assets, "assets/dashboard", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if body := must(assets.ReadFile(p)); path.Base(p) == "index.html" {
+			h.add("/dashboard", body, "no-cache")
+			h.add("/dashboard/", body, "no-cache")
+		} else {
+			h.add(strings.TrimPrefix(p, "assets"), body, "no-cache")
+		}
+		return nil
+	})
 	if !o.Demo {
 		return h
 	}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -162,4 +163,114 @@ func TestWidgetTexts(t *testing.T) {
 	if resp := get(h, "GET", I18nPath+"xx.json"); resp.StatusCode() != 404 {
 		t.Errorf("an unknown language: %d", resp.StatusCode())
 	}
+}
+
+// TestDashboard: the supervisor page is served on every node, demo or not,
+// with its script and style, and makes no request to another origin.
+func TestDashboard(t *testing.T) {
+	h := New(Options{})
+	for _, p := range []string{"/dashboard", "/dashboard/"} {
+		r := get(h, "GET", p)
+		if r.StatusCode() != 200 || string(r.Header.ContentType()) != "text/html; charset=utf-8" {
+			t.Fatalf("GET %s: %d %s", p, r.StatusCode(), r.Header.ContentType())
+		}
+		if got := string(r.Header.Peek("Cache-Control")); got != "no-cache" {
+			t.Errorf("GET %s: Cache-Control %q", p, got)
+		}
+		for _, ref := range []string{`src="/dashboard/dashboard.js"`, `href="/dashboard/dashboard.css"`, `data-edgedesk="dashboard"`} {
+			if !bytes.Contains(r.Body(), []byte(ref)) {
+				t.Errorf("GET %s: the page lacks %s", p, ref)
+			}
+		}
+	}
+	for p, ctype := range map[string]string{"/dashboard/dashboard.js": "application/javascript; charset=utf-8", "/dashboard/dashboard.css": "text/css; charset=utf-8"} {
+		r := get(h, "GET", p, "Accept-Encoding", "gzip")
+		if r.StatusCode() != 200 || string(r.Header.ContentType()) != ctype || string(r.Header.Peek("Content-Encoding")) != "gzip" {
+			t.Errorf("GET %s: %d %s %q", p, r.StatusCode(), r.Header.ContentType(), r.Header.Peek("Content-Encoding"))
+		}
+	}
+	if r := get(h, "POST", "/dashboard"); r.StatusCode() != 405 {
+		t.Errorf("POST /dashboard: %d", r.StatusCode())
+	}
+	// Every URL in the page's files is this node's: the SVG namespace
+	// names a vocabulary, it is never fetched.
+	external := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}`)
+	for name, f := range dashboardFiles(t) {
+		for _, m := range external.FindAllString(string(f), -1) {
+			if m != "http://www.w3.org" {
+				t.Errorf("%s refers to another origin: %s", name, m)
+			}
+		}
+	}
+}
+
+// The dashboard opens on supervisors' laptops and phones, often on a
+// shop's back-office connection: its gzipped size is a budget.
+func TestDashboardSizeBudget(t *testing.T) {
+	const budget = 16 << 10
+	h := New(Options{})
+	total := 0
+	for _, p := range []string{"/dashboard", "/dashboard/dashboard.js", "/dashboard/dashboard.css"} {
+		f := h.files[p]
+		n := len(f.body)
+		if f.gz != nil {
+			n = len(f.gz)
+		}
+		t.Logf("%s: %d bytes, %d gzipped", p, len(f.body), n)
+		total += n
+	}
+	if total > budget {
+		t.Fatalf("the dashboard is %d bytes gzipped, over the %d-byte budget", total, budget)
+	}
+}
+
+// TestDashboardHooks: the data-edgedesk hooks the page sets are the ones
+// docs/DASHBOARD.md documents, no more, no fewer, and every tile metric
+// of the doc is on the page.
+func TestDashboardHooks(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/DASHBOARD.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z-]+)`").FindAllSubmatch(doc, -1) {
+		documented[string(m[1])] = true
+	}
+	used := map[string]bool{}
+	hook := regexp.MustCompile(`data-edgedesk['"]?\s*[:=]\s*['"]?([a-z-]+)`)
+	var page []byte
+	for _, f := range dashboardFiles(t) {
+		page = append(page, f...)
+		for _, m := range hook.FindAllSubmatch(f, -1) {
+			used[string(m[1])] = true
+		}
+	}
+	for name := range used {
+		if !documented[name] {
+			t.Errorf("hook %q is on the page but not in docs/DASHBOARD.md", name)
+		}
+	}
+	for name := range documented {
+		if !used[name] {
+			t.Errorf("docs/DASHBOARD.md documents hook %q, the page has none", name)
+		}
+	}
+	metrics := regexp.MustCompile("`data-metric`[^\n]*").Find(doc)
+	if metrics == nil {
+		t.Fatal("docs/DASHBOARD.md does not list the tiles' data-metric values")
+	}
+	for _, m := range regexp.MustCompile("`([a-z_]+)`").FindAllSubmatch(metrics, -1) {
+		if name := string(m[1]); name != "data" && !bytes.Contains(page, []byte(`data-metric="`+name+`"`)) {
+			t.Errorf("tile metric %q documented, not on the page", name)
+		}
+	}
+}
+
+func dashboardFiles(t *testing.T) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	for _, name := range []string{"index.html", "dashboard.js", "dashboard.css"} {
+		files[name] = must(assets.ReadFile("assets/dashboard/" + name))
+	}
+	return files
 }
