@@ -207,6 +207,7 @@ func (a *Analytics) counts(h int64, g string) *Counts {
 	if c == nil {
 		c = &Counts{}
 		a.buckets[k] = c
+		a.since = min(a.since, h)
 		if g != "" {
 			a.groupsSeen[g] = struct{}{}
 		}
