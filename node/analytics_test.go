@@ -117,6 +117,7 @@ func group(st *analytics.Stats, name string) *analytics.GroupStats {
 }
 
 func TestStatsFromWidgetAndAgent(t *testing.T) {
+	awayFromHourEnd(t)
 	_, base, _ := startNode(t, withAnalytics)
 	live, _ := liveStream(t, base+"/v1/admin/stats/live")
 	first := <-live // at once, before anything happened
