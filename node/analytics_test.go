@@ -277,3 +277,26 @@ func TestStatsAfterRestart(t *testing.T) {
 		t.Fatalf("after restart: %+v", st.Totals)
 	}
 }
+
+// A chat queued behind a busy agent shows in the figures of the moment,
+// with how long it has waited.
+func TestStatsQueueNow(t *testing.T) {
+	_, base, _ := startNode(t, func(c *config.Config) { withAnalytics(c); c.Routing.Groups[1].Capacity = 1 })
+	cy, _ := dialAgent(t, base, "cy", "agent", "uk-en")
+	first, _ := dialWidget(t, base, map[string]any{"locale": "en-GB"})
+	first.WriteJSON(map[string]any{"type": "msg", "cid": "h1", "text": "I want to talk to a real person"})
+	cy.next(func(f agentFrame) bool { return f.Type == "assigned" })
+	second, _ := dialWidget(t, base, map[string]any{"locale": "en-GB"})
+	second.WriteJSON(map[string]any{"type": "msg", "cid": "h1", "text": "I want to talk to a real person"})
+	st := waitStats(t, base+"/v1/admin/stats?group=uk-en", func(st *analytics.Stats) bool {
+		return len(st.Now.Groups) == 1 && st.Now.Groups[0].Waiting == 1 && st.Now.Groups[0].LongestWaitSeconds >= 0.3
+	})
+	g := st.Now.Groups[0]
+	if g.Name != "uk-en" || !g.Open || g.AgentsOnline != 1 || st.Now.CustomersConnected != 2 || st.Now.Agents.Online != 1 {
+		t.Fatalf("now %+v", st.Now)
+	}
+	// The forecast's agents at hand: the group is open all week, cy is its one agent.
+	if f := st.Forecast[0]; f.Group != "uk-en" || f.Hours[0].AgentsScheduled != 1 || !f.Hours[0].Open {
+		t.Fatalf("forecast %+v", f)
+	}
+}

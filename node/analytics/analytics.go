@@ -142,7 +142,7 @@ func (a *Analytics) Run(ctx context.Context) error {
 		}
 		now := a.now()
 		a.forget(now)
-		if now.Sub(a.lastPrune) >= time.Hour {
+		if a.pruneDue(now) {
 			if err := a.Prune(); err != nil {
 				a.log.Error("analytics prune failed", "err", err)
 			}
@@ -193,6 +193,13 @@ func (a *Analytics) flushLocked() error {
 		return fmt.Errorf("analytics: flush: %w", err)
 	}
 	return nil
+}
+
+// pruneDue reports whether an hour passed since the last Prune.
+func (a *Analytics) pruneDue(now time.Time) bool {
+	a.io.Lock()
+	defer a.io.Unlock()
+	return now.Sub(a.lastPrune) >= time.Hour
 }
 
 // Prune drops the buckets of hours past the retention, in memory and in

@@ -289,3 +289,20 @@ func BenchmarkOnMessage(b *testing.B) {
 		a.OnMessage(r)
 	}
 }
+
+// FuzzDBKey: any bbolt key parses or is refused without panicking, and a
+// parsed key writes back as itself.
+func FuzzDBKey(f *testing.F) {
+	f.Add([]byte("2026120314/uk-en"))
+	f.Add([]byte("2026120314/"))
+	f.Add([]byte("20261203xx/uk-en"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, ok := parseDBKey(b)
+		if !ok {
+			return
+		}
+		if got := string(k.dbKey()); got != string(b) {
+			t.Fatalf("%q parsed as %+v writes %q", b, k, got)
+		}
+	})
+}
