@@ -306,3 +306,51 @@ func FuzzDBKey(f *testing.F) {
 		}
 	})
 }
+
+// A transfer ends the first agent's handling and counts an arrival in the
+// new group; a customer who writes after the close starts a new
+// conversation; a hand-over an hour after the conversation began takes
+// the bot's resolution back from the hour it began in.
+func TestTransferCloseAndReopen(t *testing.T) {
+	clk := &clock{t: t0}
+	a := open(t, filepath.Join(t.TempDir(), "analytics.db"), clk)
+	ana, bo := &session.AgentRef{ID: "ana"}, &session.AgentRef{ID: "bo"}
+	start := t0.Add(-90 * time.Minute) // 13:00
+	a.OnMessage(customer("s", 1, start, "track_order"))
+	later := start.Add(50 * time.Minute) // 13:50, still the same conversation
+	a.OnMessage(customer("s", 2, later, "talk_to_human"))
+	a.OnNote(&session.Note{Session: "s", Seq: 2, Kind: convo.NoteEscalate, Attrs: map[string]string{"reason": "negative"}, TS: later})
+	at := t0.Add(-20 * time.Minute) // 14:10
+	a.OnMessage(notice("s", 3, at, &session.Notice{Kind: session.NoticePickedUp, Group: "uk-en", Agent: ana}))
+	a.OnMessage(notice("s", 4, at.Add(100*time.Second), &session.Notice{Kind: session.NoticeQueued, Group: "mx-es"}))
+	a.OnMessage(notice("s", 5, at.Add(110*time.Second), &session.Notice{Kind: session.NoticeAgentJoined, Group: "mx-es", Agent: bo}))
+	a.OnMessage(&session.Message{Session: "s", Seq: 6, From: session.FromAgent, Text: "hola", Agent: bo, TS: at.Add(115 * time.Second)})
+	a.OnMessage(notice("s", 7, at.Add(200*time.Second), &session.Notice{Kind: session.NoticeChatClosed, Group: "mx-es", Agent: bo}))
+	a.OnMessage(customer("s", 8, at.Add(300*time.Second), "track_order"))
+
+	st, err := a.Query(Query{From: t0.Add(-2 * time.Hour), To: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Totals.Conversations != 2 || st.Totals.BotResolved != 1 || st.Totals.Handovers != 1 || st.Totals.HandoversByReason["negative"] != 1 {
+		t.Errorf("totals %+v", st.Totals)
+	}
+	// 13:00 started a conversation later handed over; 14:00 one the bot kept.
+	if s := st.Series[1]; !s.Hour.Equal(start.Truncate(time.Hour)) || s.Conversations != 1 || s.BotResolved != 0 || s.Handovers != 1 {
+		t.Errorf("13:00 %+v", s)
+	}
+	if s := st.Series[2]; s.Conversations != 1 || s.BotResolved != 1 {
+		t.Errorf("14:00 %+v", s)
+	}
+	uk, mx := st.Groups[1], st.Groups[0]
+	if uk.Name != "uk-en" || uk.Handovers != 1 || uk.HandleMedianSeconds <= 90 || uk.HandleMedianSeconds > 120 || uk.FirstResponseMedianSeconds != 0 {
+		t.Errorf("uk-en (ana, transferred after 100 s without answering) %+v", uk)
+	}
+	if mx.Name != "mx-es" || mx.Handovers != 1 || mx.FirstResponseMedianSeconds <= 0 || mx.FirstResponseMedianSeconds > 5 || mx.HandleMedianSeconds <= 60 || mx.HandleMedianSeconds > 90 {
+		t.Errorf("mx-es (bo: answered in 5 s, closed after 90 s) %+v", mx)
+	}
+	ms, _ := a.Query(Query{From: t0.Add(-2 * time.Hour), To: t0, Group: "mx-es"})
+	if ms.Totals.HandoversByReason["transfer"] != 1 {
+		t.Errorf("mx-es reasons %v", ms.Totals.HandoversByReason)
+	}
+}
