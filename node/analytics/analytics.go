@@ -71,6 +71,8 @@ type Analytics struct {
 	stop      context.CancelFunc // ends a publish in progress at Close
 	stopCtx   context.Context
 	lastPrune time.Time
+	// lastForget is Run's own.
+	lastForget time.Time
 }
 
 // New opens (creating) the bbolt file and reads its buckets back.
@@ -141,7 +143,10 @@ func (a *Analytics) Run(ctx context.Context) error {
 			a.log.Error("analytics not written; retrying", "err", err)
 		}
 		now := a.now()
-		a.forget(now)
+		if now.Sub(a.lastForget) >= time.Minute { // a walk over the sessions under the observers' lock: not every tick
+			a.lastForget = now
+			a.forget(now)
+		}
 		if a.pruneDue(now) {
 			if err := a.Prune(); err != nil {
 				a.log.Error("analytics prune failed", "err", err)

@@ -157,6 +157,7 @@ func TestQueryErrors(t *testing.T) {
 		"empty":            {From: t0, To: t0},
 		"before retention": {From: t0.Add(-36 * 24 * time.Hour), To: t0},
 		"future":           {From: t0.Add(time.Hour), To: t0.Add(2 * time.Hour)},
+		"too long":         {From: t0.Add(-time.Hour), To: t0.Add(100 * 365 * 24 * time.Hour)},
 	} {
 		if _, err := a.Query(q); !errorsIs(err, ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)

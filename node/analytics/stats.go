@@ -104,12 +104,15 @@ type Query struct {
 const maxTop = 10
 
 // Check validates q against the retention at now: From before To, not
-// in the future, and not before the retention's start.
+// in the future, not before the retention's start, and the range no
+// longer than the retention (the series has an entry per hour).
 func (a *Analytics) Check(q Query) error {
 	now := a.now()
 	switch {
 	case !q.From.Before(q.To):
 		return fmt.Errorf("%w: from %s is not before to %s", ErrInvalid, q.From.Format(time.RFC3339), q.To.Format(time.RFC3339))
+	case q.To.Sub(q.From) > a.opts.Retention:
+		return fmt.Errorf("%w: a range of %s is longer than the retention of %s (analytics.retention)", ErrInvalid, q.To.Sub(q.From), a.opts.Retention)
 	case q.From.Before(now.Add(-a.opts.Retention)):
 		return fmt.Errorf("%w: from %s is before the retention of %s (analytics.retention)", ErrInvalid, q.From.Format(time.RFC3339), a.opts.Retention)
 	case q.From.After(now):
