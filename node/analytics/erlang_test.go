@@ -10,9 +10,11 @@ import (
 // within 20 seconds), as published with its results in pyworkforce's
 // tests (github.com/rodrigo-arenas/pyworkforce,
 // pyworkforce/queuing/tests/test_erlang.py, test_expected_erlangc_results
-// and test_over_occupancy_erlangc): 14 agents before shrinkage, with a
-// service level of 0.888, an occupancy of 0.714 and a probability of
-// waiting of 0.174; at 15 agents 0.941 and 0.102. pyworkforce's target is
+// and test_over_occupancy_erlangc; test_multi_erlang.py,
+// test_expected_multierlangc_grid for the 90% target): 14 agents before
+// shrinkage for 80%, with a service level of 0.888, an occupancy of 0.714
+// and a probability of waiting of 0.174; 15 agents for 90%, with 0.941,
+// 0.667 and 0.102. pyworkforce's target is
 // asa=0.33 minutes (19.8 s); both it and 20 s round to the same figures.
 func TestErlangCPublishedExample(t *testing.T) {
 	const arrivalsPerHour, aht = 200, 180 // 100 per half hour, 3 minutes
@@ -40,6 +42,9 @@ func TestErlangCPublishedExample(t *testing.T) {
 		}
 		if n := AgentsNeeded(arrivalsPerHour, aht, target, 0.8); n != 14 {
 			t.Errorf("AgentsNeeded(80%% in %vs) = %d, want 14 (13 agents reach only %.3f)", target, n, ServiceLevel(13, arrivalsPerHour, aht, target))
+		}
+		if n := AgentsNeeded(arrivalsPerHour, aht, target, 0.9); n != 15 {
+			t.Errorf("AgentsNeeded(90%% in %vs) = %d, want 15", target, n)
 		}
 	}
 }
