@@ -189,6 +189,10 @@ func (n *Node) serveStatsLive(ctx *fasthttp.RequestCtx) {
 	if !n.statsAllowed(ctx) {
 		return
 	}
+	if ctx.IsHead() { // the headers of a stream, without one
+		ctx.SetContentType("text/event-stream; charset=utf-8")
+		return
+	}
 	group := string(ctx.QueryArgs().Peek("group"))
 	now := time.Now()
 	if err := n.analytics.Check(analytics.Query{From: now.Add(-24 * time.Hour), To: now, Group: group}); err != nil {

@@ -64,9 +64,22 @@ func AgentsNeeded(arrivalsPerHour, ahtSeconds, targetSeconds, serviceLevel float
 		return 0
 	}
 	// Fewer than A agents never keep up; start just above and walk up:
-	// the service level rises with every agent added.
-	for n := max(1, int(math.Floor(a))+1); n <= maxAgents; n++ {
-		if ServiceLevel(n, arrivalsPerHour, ahtSeconds, targetSeconds) >= serviceLevel {
+	// the service level rises with every agent added. Erlang B's
+	// recursion goes on from one count to the next, so the walk costs
+	// what one ErlangC of its end does.
+	first := max(1, int(math.Floor(a))+1)
+	if first > maxAgents {
+		return maxAgents
+	}
+	b := 1.0
+	for k := 1; k < first; k++ {
+		b = a * b / (float64(k) + a*b)
+	}
+	for n := first; n <= maxAgents; n++ {
+		b = a * b / (float64(n) + a*b)
+		fn := float64(n)
+		c := fn * b / (fn - a*(1-b))
+		if 1-c*math.Exp(-(fn-a)*targetSeconds/ahtSeconds) >= serviceLevel {
 			return n
 		}
 	}

@@ -86,6 +86,16 @@ func TestErlangCEdges(t *testing.T) {
 		}
 		prev = c
 	}
+	// The walk agrees with ServiceLevel at every count it passes.
+	for _, tc := range []struct{ arrivals, aht, target, level float64 }{{200, 180, 20, 0.8}, {6.5, 300, 60, 0.8}, {3000, 420, 30, 0.95}, {40, 600, 10, 0.5}} {
+		n := AgentsNeeded(tc.arrivals, tc.aht, tc.target, tc.level)
+		if ServiceLevel(n, tc.arrivals, tc.aht, tc.target) < tc.level || n > 1 && ServiceLevel(n-1, tc.arrivals, tc.aht, tc.target) >= tc.level {
+			t.Errorf("AgentsNeeded(%+v) = %d: not the fewest that reach the level", tc, n)
+		}
+	}
+	if n := AgentsNeeded(1e9, 3600, 60, 0.8); n != maxAgents {
+		t.Errorf("an absurd load: %d, want the cap %d", n, maxAgents)
+	}
 	// One chat an hour still needs an agent.
 	if n := AgentsNeeded(1, 300, 60, 0.8); n != 1 {
 		t.Errorf("AgentsNeeded(1/h) = %d, want 1", n)
