@@ -86,6 +86,13 @@ func (c *Config) validateAnalytics(bad func(key string, v any, reason string)) {
 	level("analytics.service_level", a.ServiceLevel)
 	within("analytics.answer_within", a.AnswerWithin)
 	for name, o := range a.Groups {
+		known := false
+		for _, g := range c.Routing.Groups {
+			known = known || g.Name == name
+		}
+		if !known {
+			bad(fmt.Sprintf("analytics.groups.%s", name), name, "no such group in routing.groups")
+		}
 		if o.ServiceLevel != 0 {
 			level(fmt.Sprintf("analytics.groups.%s.service_level", name), o.ServiceLevel)
 		}

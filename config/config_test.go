@@ -187,7 +187,7 @@ func TestAnalytics(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "c.yaml")
-	os.WriteFile(path, []byte("analytics:\n  live_interval: 500ms\n  groups:\n    uk-en: {service_level: 0.9}\n"), 0o600)
+	os.WriteFile(path, []byte("routing:\n  groups:\n    - {name: uk-en, languages: [en], tz: Europe/London, capacity: 2}\nanalytics:\n  live_interval: 500ms\n  groups:\n    uk-en: {service_level: 0.9}\n"), 0o600)
 	c, err := Load(path, []string{"EDGEDESK_ANALYTICS_RETENTION=720h", "EDGEDESK_ANALYTICS_ENABLED=false"})
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +208,8 @@ func TestAnalytics(t *testing.T) {
 		{"analytics:\n  service_level: 1\n", "analytics.service_level"},
 		{"analytics:\n  answer_within: 0s\n", "analytics.answer_within"},
 		{"analytics:\n  max_live_streams: 0\n", "analytics.max_live_streams"},
-		{"analytics:\n  groups:\n    uk-en: {service_level: 1.5}\n", "analytics.groups.uk-en.service_level"},
+		{"routing:\n  groups:\n    - {name: uk-en, languages: [en], tz: Europe/London, capacity: 2}\nanalytics:\n  groups:\n    uk-en: {service_level: 1.5}\n", "analytics.groups.uk-en.service_level"},
+		{"analytics:\n  groups:\n    uk-en: {service_level: 0.9}\n", "analytics.groups.uk-en"},
 	} {
 		_, err := Parse([]byte(tc.yaml))
 		var fe *FieldError
