@@ -30,9 +30,18 @@ func (n *Node) openAnalytics() error {
 	if !c.Enabled {
 		return nil
 	}
+	// The figures go where every node's meet: the core's JetStream (a
+	// client of a core, or a leaf with nats.core_domain, as presence);
+	// a node alone keeps them in its embedded server's.
 	var pub analytics.Publisher
-	if n.link != nil && n.link.JetStream() != nil {
-		pub = &edgesync.Stats{JS: n.link.JetStream(), Node: n.cfg.NATS.NodeName()}
+	if n.link != nil {
+		js := n.link.CoreJetStream()
+		if js == nil {
+			js = n.link.JetStream()
+		}
+		if js != nil {
+			pub = &edgesync.Stats{JS: js, Node: n.cfg.NATS.NodeName()}
+		}
 	}
 	a, err := analytics.New(analytics.Options{
 		Path:          filepath.Join(n.cfg.DataDir, AnalyticsFile),
