@@ -142,3 +142,28 @@ func TestStatsMarksSurviveRestart(t *testing.T) {
 	}
 	coreStats(t, addr, edgesync.StatsKey("edge-m", "", time.Now()), func(c *analytics.Counts) bool { return c.Conversations == 1 && c.Intents["track_order"] == 1 })
 }
+
+// TestStatsFromLeafNodes: two leaf nodes with their own JetStream domains
+// put their figures in the core's bucket, where the core adds them up.
+func TestStatsFromLeafNodes(t *testing.T) {
+	awayFromHourEnd(t)
+	clientAddr, leafAddr := freeTCP(t), freeTCP(t)
+	core, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: filepath.Join(t.TempDir(), "core"), Listen: clientAddr, LeafListen: leafAddr, SyncAlways: true, Domain: "core"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Shutdown()
+	for i, name := range []string{"leaf-a", "leaf-b"} {
+		_, base, _ := startNode(t, func(c *config.Config) {
+			withAnalytics(c)
+			c.NATS.Node, c.NATS.Leaf, c.NATS.CoreDomain = name, "nats-leaf://"+leafAddr, "core"
+		})
+		for j := 0; j <= i; j++ { // leaf-a one conversation, leaf-b two
+			ws, _ := dialWidget(t, base, map[string]any{"locale": "en-GB"})
+			ask(t, ws, "h1", "where is my order 48213?", false)
+		}
+	}
+	hour := time.Now()
+	coreStats(t, clientAddr, edgesync.StatsKey("leaf-a", "", hour), func(c *analytics.Counts) bool { return c.Conversations == 1 })
+	coreStats(t, clientAddr, edgesync.StatsKey("leaf-b", "", hour), func(c *analytics.Counts) bool { return c.Conversations == 2 })
+}
