@@ -34,8 +34,9 @@
 //
 // Medians come from fixed histogram buckets (hist.go) that merge across
 // hours and groups; within a bucket the median is interpolated, so it is
-// exact to the bucket's width (5 s under a minute, widening to 15 min
-// above an hour). The last hour's top intents are a rolling 60 minutes at
+// exact to the bucket's width (5 s up to 20 s, 15 s up to a minute,
+// widening to 30 min between one hour and an hour and a half; above
+// that the median reports 5400 s). The last hour's top intents are a rolling 60 minutes at
 // minute resolution kept in memory; everything else comes from the
 // hourly buckets, all of them in memory (retention × groups is a few
 // thousand small records) and in bbolt for restarts.
