@@ -355,3 +355,18 @@ func TestTransferCloseAndReopen(t *testing.T) {
 		t.Errorf("mx-es reasons %v", ms.Totals.HandoversByReason)
 	}
 }
+
+// After a restart, a chat taken up again is followed from its next notice
+// without counting a second arrival; its agent's answers count.
+func TestChatFromBeforeRestart(t *testing.T) {
+	clk := &clock{t: t0}
+	a := open(t, filepath.Join(t.TempDir(), "analytics.db"), clk)
+	ana := &session.AgentRef{ID: "ana"}
+	at := t0.Add(-10 * time.Minute)
+	a.OnMessage(notice("old", 9, at, &session.Notice{Kind: session.NoticePickedUp, Group: "uk-en", Agent: ana}))
+	a.OnMessage(&session.Message{Session: "old", Seq: 10, From: session.FromAgent, Text: "back", Agent: ana, TS: at.Add(40 * time.Second)})
+	st, _ := a.Query(Query{From: t0.Add(-time.Hour), To: t0, Group: "uk-en"})
+	if st.Totals.Handovers != 0 || st.Totals.Messages != 1 || st.Groups[0].FirstResponseMedianSeconds <= 30 || st.Groups[0].FirstResponseMedianSeconds > 45 {
+		t.Fatalf("uk-en %+v %+v", st.Totals, st.Groups[0])
+	}
+}

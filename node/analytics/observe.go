@@ -68,6 +68,9 @@ func (a *Analytics) OnMessage(m *session.Message) {
 			a.each(s, at, func(c *Counts) { c.FirstResponse.Add(d) })
 		}
 	case session.FromSystem:
+		if m.Notice != nil && s == nil {
+			s = a.track(m.Session) // a chat from before a restart: followed from here
+		}
 		if m.Notice != nil && s != nil {
 			a.notice(s, m.Notice, at)
 		}
@@ -97,7 +100,11 @@ func (a *Analytics) notice(s *tracked, n *session.Notice, at time.Time) {
 		if !s.joined.IsZero() && (kind != session.NoticeAgentJoined || n.Agent == nil || n.Agent.ID != s.agent) {
 			a.endHandle(s, at) // transferred: the agent's handling ends
 		}
-		if g := n.Group; g != "" && (s.pending != "" || g != s.group) {
+		// An arrival: the hand-over's first notice, or a transfer from
+		// another group. A group named for a chat whose hand-over this
+		// node did not see (taken up again after a restart) is only
+		// remembered: it arrived before.
+		if g := n.Group; g != "" && (s.pending != "" || s.group != "" && g != s.group) {
 			reason := s.pending
 			if reason == "" {
 				reason = "transfer"
@@ -106,7 +113,9 @@ func (a *Analytics) notice(s *tracked, n *session.Notice, at time.Time) {
 			c.Conversations++
 			c.Handovers++
 			c.addReason(reason)
-			s.group, s.pending = g, ""
+		}
+		if n.Group != "" {
+			s.group, s.pending = n.Group, ""
 		}
 		if kind == session.NoticeAgentJoined && n.Agent != nil {
 			s.agent, s.joined, s.answered = n.Agent.ID, at, false
