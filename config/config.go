@@ -46,6 +46,8 @@ type Config struct {
 	Routing Routing `yaml:"routing"`
 	NATS    NATS    `yaml:"nats"`
 	Files   Files   `yaml:"files"`
+
+	Analytics Analytics `yaml:"analytics"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -195,6 +197,8 @@ func Default() *Config {
 		Routing: defaultRouting(),
 		NATS:    defaultNATS(),
 		Files:   defaultFiles(),
+
+		Analytics: defaultAnalytics(),
 	}
 }
 
@@ -386,6 +390,7 @@ func (c *Config) Validate() error {
 	c.validateRouting(bad)
 	c.validateNATS(bad)
 	c.validateFiles(bad)
+	c.validateAnalytics(bad)
 	return errors.Join(errs...)
 }
 

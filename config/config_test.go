@@ -181,3 +181,42 @@ func TestDemoFromEnv(t *testing.T) {
 		t.Fatal("EDGEDESK_DEMO=true did not turn the demo shop on")
 	}
 }
+
+func TestAnalytics(t *testing.T) {
+	d := Default().Analytics
+	if !d.Enabled || d.Retention != 35*24*time.Hour || d.LiveInterval != time.Second || d.ServiceLevel != 0.8 || d.AnswerWithin != time.Minute {
+		t.Fatalf("defaults = %+v", d)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	os.WriteFile(path, []byte("routing:\n  groups:\n    - {name: uk-en, languages: [en], tz: Europe/London, capacity: 2}\nanalytics:\n  live_interval: 500ms\n  groups:\n    uk-en: {service_level: 0.9}\n"), 0o600)
+	c, err := Load(path, []string{"EDGEDESK_ANALYTICS_RETENTION=720h", "EDGEDESK_ANALYTICS_ENABLED=false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := c.Analytics
+	if a.Enabled || a.Retention != 720*time.Hour || a.LiveInterval != 500*time.Millisecond {
+		t.Errorf("file and env not applied: %+v", a)
+	}
+	if l, w := a.Target("uk-en"); l != 0.9 || w != time.Minute {
+		t.Errorf("uk-en target = %v, %v; want 0.9, 1m (override, then the section's)", l, w)
+	}
+	if l, w := a.Target("de"); l != 0.8 || w != time.Minute {
+		t.Errorf("de target = %v, %v", l, w)
+	}
+	for _, tc := range []struct{ yaml, key string }{
+		{"analytics:\n  live_interval: 3s\n", "analytics.live_interval"},
+		{"analytics:\n  retention: 30m\n", "analytics.retention"},
+		{"analytics:\n  service_level: 1\n", "analytics.service_level"},
+		{"analytics:\n  answer_within: 0s\n", "analytics.answer_within"},
+		{"analytics:\n  max_live_streams: 0\n", "analytics.max_live_streams"},
+		{"routing:\n  groups:\n    - {name: uk-en, languages: [en], tz: Europe/London, capacity: 2}\nanalytics:\n  groups:\n    uk-en: {service_level: 1.5}\n", "analytics.groups.uk-en.service_level"},
+		{"analytics:\n  groups:\n    uk-en: {service_level: 0.9}\n", "analytics.groups.uk-en"},
+	} {
+		_, err := Parse([]byte(tc.yaml))
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Key != tc.key {
+			t.Errorf("%q: err = %v, want a FieldError for %s", tc.yaml, err, tc.key)
+		}
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/model"
 	"github.com/edgedesk/edgedesk/node/agentws"
+	"github.com/edgedesk/edgedesk/node/analytics"
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/convo"
 	"github.com/edgedesk/edgedesk/node/corelink"
@@ -60,12 +61,17 @@ type Node struct {
 	relayPtr atomic.Pointer[relay.Relay]
 	staff    *auth.Verifier // staff tokens: sign-in cookies, agents, the admin API
 	signin   *signin
-	gw       *gateway.Gateway
-	srv      *fasthttp.Server
-	ln       net.Listener
-	ready    atomic.Bool
-	stopRun  atomic.Pointer[context.CancelFunc] // ends Run (set while it runs)
-	stopped  chan struct{}
+	// analytics are the dashboard's figures (nil: analytics.enabled is
+	// false); liveStop ends their live streams at Close.
+	analytics   *analytics.Analytics
+	liveStop    chan struct{}
+	liveStreams atomic.Int64
+	gw          *gateway.Gateway
+	srv         *fasthttp.Server
+	ln          net.Listener
+	ready       atomic.Bool
+	stopRun     atomic.Pointer[context.CancelFunc] // ends Run (set while it runs)
+	stopped     chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -89,6 +95,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 			}
 			if n.store != nil {
 				n.store.Close(context.Background())
+			}
+			if n.analytics != nil {
+				n.analytics.Close(context.Background())
 			}
 			if n.faq != nil {
 				n.faq.Close()
@@ -156,6 +165,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if n.bot != nil {
 		n.bot.SetEscalator(n.router, n.router.Holds)
 		n.store.AddObserver(n.bot)
+	}
+	if err := n.openAnalytics(); err != nil {
+		return nil, err
 	}
 	if err := n.startRelay(); err != nil {
 		return nil, err
@@ -250,6 +262,10 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			n.serveLogout(ctx)
 		case "/v1/auth/me":
 			n.serveMe(ctx)
+		case "/v1/admin/stats":
+			n.serveStats(ctx)
+		case "/v1/admin/stats/live":
+			n.serveStatsLive(ctx)
 		case "/v1/files":
 			if n.files == nil {
 				ctx.Error("uploads are off on this node (files.enabled, nats.enabled)\n", fasthttp.StatusNotFound)
@@ -353,6 +369,9 @@ func (n *Node) Run(ctx context.Context) error {
 			return err
 		})
 	}
+	if n.analytics != nil {
+		g.Go(func() error { return n.runAnalytics(gctx) })
+	}
 	if dbg != nil {
 		g.Go(func() error { return runDebug(gctx, dbg, dbgLn) })
 	}
@@ -381,6 +400,9 @@ func (n *Node) Close(ctx context.Context) error {
 		n.ready.Store(false)
 		start := time.Now()
 		var errs []error
+		if n.liveStop != nil {
+			close(n.liveStop) // live streams end now: the HTTP shutdown waits for them
+		}
 		// fasthttp closes its listener at once (stop accepting), then waits
 		// for open HTTP connections while the gateway closes widgets.
 		httpDone := make(chan error, 1)
@@ -410,6 +432,12 @@ func (n *Node) Close(ctx context.Context) error {
 		}
 		if err := n.store.Close(ctx); err != nil {
 			errs = append(errs, err)
+		}
+		if n.analytics != nil {
+			// After the store: its last commits were observed.
+			if err := n.analytics.Close(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if err := n.faq.Close(); err != nil {
 			errs = append(errs, err)

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"mime"
 	"net/netip"
@@ -18,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -64,6 +66,11 @@ type signin struct {
 	// trustProto: a proxy in front sets X-Forwarded-Proto and is trusted
 	// to (routing.trust_headers x-forwarded-proto, cloudflare, cloudfront).
 	trustProto bool
+	log        *slog.Logger
+
+	countMu   sync.Mutex
+	counts    map[string]int // enabled accounts per group (staffCount)
+	countedAt time.Time
 }
 
 // openSignin sets up staff authentication: the signing key (auth.staff_secret,
@@ -97,6 +104,7 @@ func (n *Node) openSignin() error {
 		perAccount: staff.NewThrottle(a.LoginMaxFailures, a.LoginWindow, throttleCapacity, nil),
 		perAddress: staff.NewThrottle(a.LoginMaxFailuresPerAddress, a.LoginWindow, throttleCapacity, nil),
 		trust:      trust,
+		log:        n.log.With("component", "signin"),
 		trustProto: trust.Cloudflare || trust.CloudFront || slices.Contains(n.cfg.Routing.TrustHeaders, "x-forwarded-proto"),
 	}
 	return nil
@@ -398,4 +406,33 @@ func (n *Node) accountActive(c *auth.Claims) (bool, error) {
 		return false, nil
 	}
 	return err == nil && !a.Disabled, err
+}
+
+// staffCountTTL is how long the staffing forecast reuses a count of
+// accounts: a live dashboard asks every second, and each count opens
+// staff.db.
+const staffCountTTL = 30 * time.Second
+
+// staffCount is the number of enabled staff accounts in group, counted
+// afresh at most every staffCountTTL; 0 when staff.db is unreadable
+// (logged).
+func (s *signin) staffCount(group string) int {
+	s.countMu.Lock()
+	defer s.countMu.Unlock()
+	if now := time.Now(); s.counts == nil || now.Sub(s.countedAt) > staffCountTTL {
+		all, err := s.accounts.List()
+		if err != nil {
+			s.log.Warn("staff accounts unreadable: the forecast counts connected agents only", "err", err)
+		}
+		s.counts, s.countedAt = map[string]int{}, now
+		for _, a := range all {
+			if a.Disabled {
+				continue
+			}
+			for _, g := range a.Groups {
+				s.counts[g]++
+			}
+		}
+	}
+	return s.counts[group]
 }

@@ -1,6 +1,9 @@
 package routing
 
-import "sort"
+import (
+	"sort"
+	"time"
+)
 
 // GroupView is a supervisor's view of one group.
 type GroupView struct {
@@ -8,6 +11,9 @@ type GroupView struct {
 	Open    bool        `json:"open"`
 	Waiting []string    `json:"waiting"`
 	Agents  []AgentView `json:"agents"`
+	// OldestWait is when the longest-waiting chat of the queue was
+	// queued (zero when nobody waits).
+	OldestWait time.Time `json:"oldest_wait,omitzero"`
 }
 
 // AgentView is an agent as a supervisor sees it.
@@ -28,6 +34,9 @@ func (r *Router) Overview() []GroupView {
 		v := GroupView{Name: g.name, Open: g.sched.OpenAt(now), Waiting: []string{}, Agents: []AgentView{}}
 		for _, c := range r.queues[g.name] {
 			v.Waiting = append(v.Waiting, c.session)
+			if v.OldestWait.IsZero() || c.since.Before(v.OldestWait) {
+				v.OldestWait = c.since
+			}
 		}
 		for _, a := range r.members[g.name] {
 			av := AgentView{ID: a.ID, Name: a.Name, Online: a.online, Chats: []string{}}
@@ -40,4 +49,17 @@ func (r *Router) Overview() []GroupView {
 		out = append(out, v)
 	}
 	return out
+}
+
+// Staffing reports whether group is open at t by its hours, and how many
+// agents of the group the router knows (connected now): the staffing
+// forecast's agents at hand. ok is false for an unknown group.
+func (r *Router) Staffing(group string, t time.Time) (open bool, agents int, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	g := r.plan.byName[group]
+	if g == nil {
+		return false, 0, false
+	}
+	return g.sched.OpenAt(t), len(r.members[group]), true
 }

@@ -19,6 +19,16 @@ type CSAT struct {
 	TS      time.Time `json:"ts"`
 }
 
+// NoteCSAT is the kind of the Note the NoteObservers get, after its
+// commit, for each new rating (Store.Rate): attributes "score" (1 to 5),
+// "group" and "agent" of the rated chat.
+const NoteCSAT = "csat"
+
+func csatNote(id string, seq uint64, c *Chat) Note {
+	return Note{Session: id, Seq: seq, Kind: NoteCSAT, TS: c.Rating.TS,
+		Attrs: map[string]string{"score": strconv.Itoa(c.Rating.Score), "group": c.Group, "agent": c.Agent.ID}}
+}
+
 // Rate stores the customer's rating of the session's last chat that an
 // agent closed (Meta.LastChat) and puts a csat event in the outbox, in one
 // transaction: durable before it returns. It returns the rated chat, and

@@ -581,6 +581,9 @@ func (s *shard) deliver(batch []*op, results []Result) {
 				ob.OnMessage(m)
 			}
 		}
+		if o.kind == opRate && r.Err == nil && !r.Duplicate && r.Meta.LastChat != nil && r.Meta.LastChat.Rating != nil {
+			r.Notes = append(r.Notes, csatNote(r.Meta.ID, r.Meta.LastSeq, r.Meta.LastChat))
+		}
 		for j := range r.Notes {
 			for _, ob := range obs {
 				if no, ok := ob.(NoteObserver); ok {

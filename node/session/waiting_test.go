@@ -89,6 +89,8 @@ func TestRate(t *testing.T) {
 	met := NewMetrics(reg)
 	s := openTest(t, Options{Outbox: true, Metrics: met})
 	ctx := context.Background()
+	notes := &noteRecorder{}
+	s.AddObserver(notes)
 	id := mustCreate(t, s).ID
 	if _, _, err := s.Rate(ctx, id, Rating{Score: 4}); !errors.Is(err, ErrNoChat) {
 		t.Fatalf("before any chat: %v", err)
@@ -135,6 +137,14 @@ func TestRate(t *testing.T) {
 	}
 	if s.OutboxDepth() != depth+1 {
 		t.Fatal("a repeat or refused rating reached the outbox")
+	}
+	// The NoteObservers (analytics) heard of the one new rating, with the
+	// chat's group and agent.
+	notes.mu.Lock()
+	got := notes.notes
+	notes.mu.Unlock()
+	if len(got) != 1 || got[0].Kind != NoteCSAT || got[0].Session != id || got[0].Attrs["score"] != "5" || got[0].Attrs["group"] != "mx-es" || got[0].Attrs["agent"] != "ana" {
+		t.Fatalf("csat notes %+v, want one with score 5, group mx-es, agent ana", got)
 	}
 	var pm dto.Metric
 	met.CSAT.WithLabelValues("mx-es", "ana", "5").Write(&pm)
