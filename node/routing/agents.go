@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -22,8 +23,14 @@ type Assignment struct {
 	AgentName string
 	Customer  session.Customer
 	Lang      string
-	Decision  Decision
-	History   []session.Message
+	// TZ and Channel are the session's (the customer's IANA zone from the
+	// widget's hello; the channel that opened it).
+	TZ, Channel string
+	Decision    Decision
+	History     []session.Message
+	// Note and FromAgent: a transfer's note and who left it.
+	Note      string
+	FromAgent *session.AgentRef
 }
 
 // Agent is a connected (or recently lost) human agent.
@@ -33,16 +40,18 @@ type Agent struct {
 
 	sink   Sink
 	online bool
-	chats  map[string]*chat
-	stamp  uint64 // when last assigned, for round robin
-	lost   *time.Timer
-	conn   uint64 // connection generation: a reconnect supersedes a lost one
+	// away: connected, keeping its chats, taking no new ones.
+	away  bool
+	chats map[string]*chat
+	stamp uint64 // when last assigned, for round robin
+	lost  *time.Timer
+	conn  uint64 // connection generation: a reconnect supersedes a lost one
 }
 
 // Connect registers an agent's connection (or its return within the grace
-// period: its chats are still its own). It returns the agent and the chats
-// it holds.
-func (r *Router) Connect(id, name, role string, groups []string, sink Sink) (*Agent, uint64, []Assignment) {
+// period: its chats are still its own), available or away. It returns the
+// agent and the chats it holds.
+func (r *Router) Connect(id, name, role string, groups []string, away bool, sink Sink) (*Agent, uint64, []Assignment) {
 	r.mu.Lock()
 	a := r.agents[id]
 	if a == nil {
@@ -55,7 +64,7 @@ func (r *Router) Connect(id, name, role string, groups []string, sink Sink) (*Ag
 		a.lost.Stop()
 		a.lost = nil
 	}
-	a.Name, a.Role, a.Groups, a.sink, a.online = name, role, append([]string(nil), groups...), sink, true
+	a.Name, a.Role, a.Groups, a.sink, a.online, a.away = name, role, append([]string(nil), groups...), sink, true, away
 	a.conn++
 	for _, g := range a.Groups {
 		r.members[g] = append(r.members[g], a)
@@ -70,10 +79,53 @@ func (r *Router) Connect(id, name, role string, groups []string, sink Sink) (*Ag
 	for i := range held {
 		held[i].History, _ = r.store.Messages(held[i].Session, 0, 0)
 		if meta, err := r.store.Get(held[i].Session); err == nil {
-			held[i].Customer = meta.Customer
+			held[i].Customer, held[i].TZ, held[i].Channel = meta.Customer, meta.TZ, meta.Channel
+			// The decision that gave the chat to the agent (its why, a
+			// transfer's note) is the session's last one.
+			if len(meta.Route) > 0 && json.Unmarshal(meta.Route, &held[i].Decision) != nil {
+				held[i].Decision = Decision{}
+			}
+			if d := held[i].Decision; d.From != "" && d.Agent == a.ID {
+				held[i].Note, held[i].FromAgent = d.Note, &session.AgentRef{ID: d.From}
+			}
 		}
 	}
 	return a, gen, held
+}
+
+// available reports whether a takes new chats: connected and not away.
+// Caller holds r.mu.
+func (a *Agent) available() bool { return a.online && !a.away }
+
+// Status is an agent's availability as supervisors see it.
+func (a *Agent) status() string {
+	switch {
+	case !a.online:
+		return StatusOffline
+	case a.away:
+		return StatusAway
+	}
+	return StatusOnline
+}
+
+// Agent availability (SetAway, AgentView.Status).
+const (
+	StatusOnline  = "online"  // takes new chats
+	StatusAway    = "away"    // keeps its chats, takes no new ones
+	StatusOffline = "offline" // connection lost, within routing.agent_grace
+)
+
+// SetAway sets whether a connected agent is away. An away agent keeps its
+// chats but gets no new ones; back online, it takes queued and waiting
+// chats of its groups.
+func (r *Router) SetAway(a *Agent, away bool) {
+	r.mu.Lock()
+	changed := a.away != away
+	a.away = away
+	r.mu.Unlock()
+	if changed && !away {
+		r.Ready(a)
+	}
 }
 
 // Ready gives a connected agent queued chats, and the chats waiting for
@@ -157,7 +209,7 @@ func (r *Router) drain() {
 	r.mu.Lock()
 	agents := make([]*Agent, 0, len(r.agents))
 	for _, a := range r.agents {
-		if a.online {
+		if a.available() {
 			agents = append(agents, a)
 		}
 	}
@@ -174,7 +226,7 @@ func (r *Router) pull(a *Agent) {
 		r.mu.Lock()
 		var pick *chat
 		var pg *group
-		if a.online {
+		if a.available() {
 			for _, gname := range a.Groups {
 				g := r.plan.byName[gname]
 				q := r.queues[gname]
