@@ -320,6 +320,9 @@ func (c *conn) handle(f inFrame) {
 		}
 		c.unsubscribe(f.Session)
 		c.send(map[string]any{"type": "ack", "cid": f.CID})
+	case "agents":
+		agents, groups := r.Roster()
+		c.send(map[string]any{"type": "agents", "cid": f.CID, "agents": agents, "groups": groups})
 	case "queues":
 		if c.role != "supervisor" && c.role != "admin" {
 			c.send(errFrame(f.CID, CodeForbidden, "queues is for supervisors"))

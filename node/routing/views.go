@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -71,4 +72,35 @@ func (r *Router) Overview() []GroupView {
 		out = append(out, v)
 	}
 	return out
+}
+
+// RosterEntry is a colleague an agent may transfer a chat to.
+type RosterEntry struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Status string   `json:"status"`
+	Groups []string `json:"groups"`
+	Load   int      `json:"load"`
+}
+
+// Roster lists the connected agents (any role that holds chats), sorted
+// by name, and the groups: what an agent picks a transfer's target from.
+// It says no more of anyone than their name, status, groups and load.
+func (r *Router) Roster() (agents []RosterEntry, groups []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	agents = []RosterEntry{}
+	for _, a := range r.agents {
+		if a.online {
+			agents = append(agents, RosterEntry{ID: a.ID, Name: a.Name, Status: a.status(), Groups: slices.Clone(a.Groups), Load: len(a.chats)})
+		}
+	}
+	sort.Slice(agents, func(i, j int) bool {
+		return agents[i].Name < agents[j].Name || agents[i].Name == agents[j].Name && agents[i].ID < agents[j].ID
+	})
+	groups = make([]string, 0, len(r.plan.groups))
+	for _, g := range r.plan.groups {
+		groups = append(groups, g.name)
+	}
+	return agents, groups
 }
