@@ -28,7 +28,8 @@ type Assignment struct {
 	TZ, Channel string
 	Decision    Decision
 	History     []session.Message
-	// Note and FromAgent: a transfer's note and who left it.
+	// Note and FromAgent: the last transfer's note (the latest one left)
+	// and who moved the chat, for a chat that was transferred.
 	Note      string
 	FromAgent *session.AgentRef
 }
@@ -71,7 +72,7 @@ func (r *Router) Connect(id, name, role string, groups []string, away bool, sink
 	}
 	held := make([]Assignment, 0, len(a.chats))
 	for _, c := range a.chats {
-		held = append(held, Assignment{Session: c.session, Customer: c.customer, Lang: c.lang})
+		held = append(held, Assignment{Session: c.session, Customer: c.customer, Lang: c.lang, Note: c.note, FromAgent: c.noteFrom})
 	}
 	r.met.agents.Set(float64(r.onlineLocked()))
 	gen := a.conn
@@ -84,9 +85,6 @@ func (r *Router) Connect(id, name, role string, groups []string, away bool, sink
 			// transfer's note) is the session's last one.
 			if len(meta.Route) > 0 && json.Unmarshal(meta.Route, &held[i].Decision) != nil {
 				held[i].Decision = Decision{}
-			}
-			if d := held[i].Decision; d.From != "" && d.Agent == a.ID {
-				held[i].Note, held[i].FromAgent = d.Note, &session.AgentRef{ID: d.From}
 			}
 		}
 	}

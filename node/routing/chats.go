@@ -24,6 +24,10 @@ type chat struct {
 	seq      uint64    // arrival order
 	remote   string    // the node the chat was handed to (Relayed)
 	asked    uint64    // the customer message that asked for people
+	// note is the last transfer's note, and noteFrom who moved the chat:
+	// for whichever agent gets it next, from a queue too.
+	note     string
+	noteFrom *session.AgentRef
 }
 
 // waitingRecord is what the session stores of a waiting chat, for the
@@ -165,6 +169,10 @@ func (r *Router) TransferChat(ctx context.Context, a *Agent, sessionID string, m
 		}
 	}
 	d := Decision{At: r.now(), Group: g.name, Why: []string{why}, Note: mv.Note, From: a.ID}
+	c.noteFrom = &session.AgentRef{ID: a.ID, Name: a.Name}
+	if mv.Note != "" {
+		c.note = mv.Note
+	}
 	var asg *Assignment
 	var targetSink, from Sink
 	if holder != nil {
@@ -173,7 +181,6 @@ func (r *Router) TransferChat(ctx context.Context, a *Agent, sessionID string, m
 	if target != nil {
 		d.Outcome, d.Agent = Assigned, target.ID
 		asg, targetSink = r.assignLocked(c, g, target, &d), target.sink
-		asg.Note, asg.FromAgent = mv.Note, &session.AgentRef{ID: a.ID, Name: a.Name}
 	} else {
 		d.Outcome = Queued
 		c.prio += 1 << 20 // a transferred chat already waited: the front of its new queue

@@ -178,7 +178,7 @@ func (r *Router) assignLocked(c *chat, g *group, a *Agent, d *Decision) *Assignm
 	a.chats[c.session] = c
 	r.chats[c.session] = c
 	delete(r.waiting, c.session)
-	return &Assignment{Session: c.session, AgentName: a.Name, Customer: c.customer, Lang: c.lang, Decision: *d}
+	return &Assignment{Session: c.session, AgentName: a.Name, Customer: c.customer, Lang: c.lang, Decision: *d, Note: c.note, FromAgent: c.noteFrom}
 }
 
 func (r *Router) enqueueLocked(c *chat, groupName string) {

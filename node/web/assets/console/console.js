@@ -29,6 +29,7 @@
     refreshTimer: null,
     lastActive: Date.now(),
     signedOut: false,
+    welcomed: false, // a welcome came since the page loaded: a refusal now means an expired sign-in
     audio: null,
     opener: null, // the control a dialog returns focus to
     transferSession: '',
@@ -186,7 +187,7 @@
       st.ws = null;
       st.wsOpen = false;
       for (const [id, r] of st.reqs) { clearTimeout(r.timer); r.reject(new Error('connection lost')); st.reqs.delete(id); }
-      if (refused === 'unauthorized') return showSignIn('Your sign-in has expired. Please sign in again.');
+      if (refused === 'unauthorized') return showSignIn(st.welcomed ? 'Your sign-in has expired. Please sign in again.' : '');
       if (refused === 'forbidden') return showSignIn('This account may not take chats.');
       if (st.signedOut) return;
       const delay = Math.min(15000, 500 * 2 ** st.backoff) * (0.75 + Math.random() / 2);
@@ -227,6 +228,7 @@
     switch (f.type) {
       case 'welcome': {
         st.wsOpen = true;
+        st.welcomed = true;
         st.backoff = 0;
         st.me = { ...(st.me || {}), id: f.agent, name: f.name, role: f.role, groups: f.groups || [] };
         st.away = f.status === 'away';
@@ -301,7 +303,8 @@
   }
 
   const isSupervisor = () => st.me && (st.me.role === 'supervisor' || st.me.role === 'admin');
-  const who = (c) => (c.customer && (c.customer.name || c.customer.email || c.customer.id)) || 'a customer';
+  // An anonymous customer is named by their session, so two are told apart.
+  const who = (c) => (c.customer && (c.customer.name || c.customer.email || c.customer.id)) || `Customer ${c.session.slice(2, 8)}`;
 
   // ---- chats ---------------------------------------------------------
 
@@ -377,7 +380,7 @@
     const s = $('status');
     s.value = st.away ? 'away' : 'online';
     s.dataset.state = s.value;
-    $('tab-team').hidden = !isSupervisor();
+    $('tabs').hidden = !isSupervisor();
   }
 
   $('status').addEventListener('change', async (e) => {
@@ -452,8 +455,9 @@
     $('f-channel').textContent = c.channel || '?';
     $('f-group').textContent = c.group || '?';
     const note = $('note');
-    note.hidden = !c.note;
-    note.textContent = c.note ? `Note from ${(c.from && (c.from.name || c.from.id)) || 'a colleague'} (internal): ${c.note}` : '';
+    const by = (c.from && (c.from.name || c.from.id)) || 'a colleague';
+    note.hidden = !c.note && !c.from;
+    note.textContent = c.note ? `Transferred by ${by}. Note (internal, the customer does not see it): ${c.note}` : (c.from ? `Transferred by ${by}.` : '');
     $('why-steps').replaceChildren(...c.why.map((w) => el('li', { text: w })));
     $('chat-error').hidden = true;
     renderFacts(c);
@@ -695,8 +699,8 @@
     $('team-groups').replaceChildren(...(groups || []).map((g) => el('section', { class: 'group', 'data-edgedesk': 'queue', 'data-group': g.name, 'aria-label': `Group ${g.name}` },
       el('h3', { text: `${g.name} · ${g.open ? 'open' : 'closed'} · ${(g.queue || []).length} waiting` }),
       (g.queue || []).length ? el('ul', { class: 'waiting' }, ...(g.queue || []).map((q) => el('li', { 'data-session': q.session },
-        el('span', { text: `${q.customer || q.session}${q.lang ? ` (${q.lang})` : ''}${q.tier ? ` · ${q.tier}` : ''} · waiting ${wait(q.wait_seconds || 0)}` }), ' ',
-        reassign(q.session, `the waiting chat of ${q.customer || q.session}`)))) : el('p', { class: 'muted', text: 'Nobody waiting.' }),
+        el('span', { text: `${q.customer || `Customer ${q.session.slice(2, 8)}`}${q.lang ? ` (${q.lang})` : ''}${q.tier ? ` · ${q.tier}` : ''} · waiting ${wait(q.wait_seconds || 0)}` }), ' ',
+        reassign(q.session, `the waiting chat of ${q.customer || q.session.slice(2, 8)}`)))) : el('p', { class: 'muted', text: 'Nobody waiting.' }),
       el('table', {}, el('caption', { class: 'sr-only', text: `Agents of ${g.name}` }),
         el('thead', {}, el('tr', {}, ...['Agent', 'Status', 'Load', 'Chats'].map((h) => el('th', { scope: 'col', text: h })))),
         el('tbody', {}, ...(g.agents || []).map((a) => el('tr', { 'data-edgedesk': 'agent-row', 'data-agent': a.id, 'data-status': a.status || (a.online ? 'online' : 'offline') },
