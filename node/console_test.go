@@ -33,7 +33,8 @@ type consoleFrame struct {
 		Intent, Lang, Text string
 		Missing            []string
 	} `json:"answers"`
-	Groups json.RawMessage `json:"groups"` // queues: []queuesGroup; welcome: names
+	Groups json.RawMessage `json:"groups"` // queues: []queuesGroup; welcome, agents: names
+	Agents json.RawMessage `json:"agents"`
 }
 
 // queuesGroup is a group of a queues answer.
@@ -254,6 +255,13 @@ func TestTransferNoteAndSupervisorReassign(t *testing.T) {
 	}
 	if a := bo.next(func(f consoleFrame) bool { return f.Type == "assigned" }); a.Session != wes2.Session {
 		t.Fatalf("bo took %+v", a)
+	}
+
+	// Ana picks a transfer's target from her colleagues and the groups.
+	roster := ana.reply(map[string]any{"type": "agents", "cid": "g1"})
+	if roster.Type != "agents" || !strings.Contains(string(roster.Agents), `{"id":"bo","name":"Bo","status":"online","groups":["mx-es"],"load":1}`) ||
+		!strings.Contains(string(roster.Groups), `"uk-en"`) {
+		t.Fatalf("agents: %s %s", roster.Agents, roster.Groups)
 	}
 
 	// Bo may not move Ana's chat; Sue may, with a note.
