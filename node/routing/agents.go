@@ -219,20 +219,32 @@ func (r *Router) drain() {
 }
 
 // pull gives agent a queued chats of its groups while it has room.
-func (r *Router) pull(a *Agent) {
+func (r *Router) pull(a *Agent) { r.pullSkipping(a, "") }
+
+// pullSkipping is pull leaving session skip in its queue: the chat a just
+// transferred away does not come straight back to it.
+func (r *Router) pullSkipping(a *Agent, skip string) {
 	for {
 		r.mu.Lock()
 		var pick *chat
 		var pg *group
+		at := 0
 		if a.available() {
 			for _, gname := range a.Groups {
 				g := r.plan.byName[gname]
 				q := r.queues[gname]
-				if g == nil || len(q) == 0 || len(a.chats) >= g.capacity || !g.sched.OpenAt(r.now()) {
+				if g == nil || len(a.chats) >= g.capacity || !g.sched.OpenAt(r.now()) {
 					continue
 				}
-				if pick == nil || q[0].prio > pick.prio || (q[0].prio == pick.prio && q[0].seq < pick.seq) {
-					pick, pg = q[0], g
+				i := 0
+				if len(q) > 0 && q[0].session == skip {
+					i = 1
+				}
+				if i >= len(q) {
+					continue
+				}
+				if c := q[i]; pick == nil || c.prio > pick.prio || (c.prio == pick.prio && c.seq < pick.seq) {
+					pick, pg, at = c, g, i
 				}
 			}
 		}
@@ -240,7 +252,11 @@ func (r *Router) pull(a *Agent) {
 			r.mu.Unlock()
 			return
 		}
-		r.queues[pg.name] = r.queues[pg.name][1:]
+		if q := r.queues[pg.name]; at == 0 {
+			r.queues[pg.name] = q[1:]
+		} else { // a new array: callers read queues they took under the lock after it
+			r.queues[pg.name] = append(append(make([]*chat, 0, len(q)-1), q[:at]...), q[at+1:]...)
+		}
 		r.met.queued.WithLabelValues(pg.name).Set(float64(len(r.queues[pg.name])))
 		d := Decision{Outcome: Assigned, Group: pg.name, Agent: a.ID, At: r.now(),
 			Why: []string{"from the queue of " + pg.name, fmt.Sprintf("agent %s has %d of %d chats", a.ID, len(a.chats), pg.capacity)}}

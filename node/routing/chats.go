@@ -152,7 +152,7 @@ func (r *Router) TransferChat(ctx context.Context, a *Agent, sessionID string, m
 	} else if q := r.queues[c.group]; slices.Contains(q, c) {
 		i := slices.Index(q, c)
 		behind = slices.Clone(q[i+1:])
-		r.queues[c.group] = slices.Delete(q, i, i+1)
+		r.queues[c.group] = append(append(make([]*chat, 0, len(q)-1), q[:i]...), q[i+1:]...) // a new array: see pullSkipping
 		r.met.queued.WithLabelValues(c.group).Set(float64(len(r.queues[c.group])))
 	}
 	if mv.Group != "" {
@@ -202,7 +202,7 @@ func (r *Router) TransferChat(ctx context.Context, a *Agent, sessionID string, m
 		r.deliver(targetSink, *asg)
 	}
 	if holder != nil {
-		r.pull(holder)
+		r.pullSkipping(holder, sessionID)
 	}
 	return nil
 }
