@@ -167,6 +167,23 @@ try {
   await hook(ana, 'send').click();
   await hook(cust, 'message', '[data-from=agent]').filter({ hasText: '¿Algo más?' }).waitFor();
 
+  // ---- 4b. A reply typed offline waits, goes after the reconnect with
+  // its cid, and is stored once.
+  step = 'offline reply';
+  await anaCtx.setOffline(true);
+  await hook(ana, 'connection', '[data-state=offline]').waitFor();
+  await hook(ana, 'reply').fill('Sigo aquí, un momento');
+  await hook(ana, 'reply').press('Enter');
+  await hook(ana, 'message', '[data-pending]:not([data-seq])').filter({ hasText: 'Sigo aquí' }).waitFor();
+  await anaCtx.setOffline(false);
+  await hook(ana, 'connection', '[data-state=connected]').waitFor({ timeout: 30000 });
+  await hook(ana, 'message', '[data-from=agent][data-seq]').filter({ hasText: 'Sigo aquí' }).waitFor();
+  await hook(cust, 'message', '[data-from=agent]').filter({ hasText: 'Sigo aquí' }).waitFor();
+  await say(cust, 'vale, gracias'); // stored after any second copy would have been
+  await hook(ana, 'message', '[data-from=customer]').filter({ hasText: 'vale, gracias' }).waitFor();
+  const copies = await hook(ana, 'message', '[data-from=agent]').filter({ hasText: 'Sigo aquí' }).count();
+  check(copies === 1, `the offline reply is shown ${copies} times`);
+
   // ---- 5. Accessibility of the console with a chat open; screenshots.
   step = 'axe';
   await axe(ana, 'console with a chat');

@@ -26,6 +26,7 @@
     typingOn: false,
     typingTimer: null,
     teamTimer: null,
+    beat: null,
     refreshTimer: null,
     lastActive: Date.now(),
     signedOut: false,
@@ -149,6 +150,7 @@
     clearInterval(st.refreshTimer);
     clearInterval(st.teamTimer);
     clearTimeout(st.retry);
+    clearInterval(st.beat);
     if (st.ws) { st.ws.onclose = null; st.ws.close(1000); st.ws = null; }
     st.wsOpen = false;
     st.chats.clear();
@@ -182,20 +184,41 @@
       if (f.type === 'error' && !f.cid && (f.code === 'unauthorized' || f.code === 'forbidden')) refused = f.code;
       onFrame(f);
     };
-    ws.onclose = () => {
-      if (st.ws !== ws) return;
-      st.ws = null;
-      st.wsOpen = false;
-      for (const [id, r] of st.reqs) { clearTimeout(r.timer); r.reject(new Error('connection lost')); st.reqs.delete(id); }
-      if (refused === 'unauthorized') return showSignIn(st.welcomed ? 'Your sign-in has expired. Please sign in again.' : '');
-      if (refused === 'forbidden') return showSignIn('This account may not take chats.');
-      if (st.signedOut) return;
-      const delay = Math.min(15000, 500 * 2 ** st.backoff) * (0.75 + Math.random() / 2);
-      st.backoff = Math.min(st.backoff + 1, 5);
-      setConn('offline', `Offline: reconnecting in ${Math.ceil(delay / 1000)} s`);
-      st.retry = setTimeout(connect, delay);
-    };
+    ws.onclose = () => lost(ws, refused);
   }
+
+  // lost handles the end of connection ws: back to the sign-in form when
+  // the node refused it, else a reconnect with backoff.
+  function lost(ws, refused) {
+    if (st.ws !== ws) return;
+    st.ws = null;
+    st.wsOpen = false;
+    clearInterval(st.beat);
+    for (const [id, r] of st.reqs) { clearTimeout(r.timer); r.reject(new Error('connection lost')); st.reqs.delete(id); }
+    if (refused === 'unauthorized') return showSignIn(st.welcomed ? 'Your sign-in has expired. Please sign in again.' : '');
+    if (refused === 'forbidden') return showSignIn('This account may not take chats.');
+    if (st.signedOut) return;
+    const delay = Math.min(15000, 500 * 2 ** st.backoff) * (0.75 + Math.random() / 2);
+    st.backoff = Math.min(st.backoff + 1, 5);
+    setConn('offline', `Offline: reconnecting in ${Math.ceil(delay / 1000)} s`);
+    st.retry = setTimeout(connect, delay);
+  }
+
+  // hangUp drops the connection now (the browser went offline, or the node
+  // stopped answering heartbeats) rather than when TCP notices.
+  function hangUp() {
+    const ws = st.ws;
+    if (!ws) return;
+    ws.onclose = null;
+    try { ws.close(); } catch { /* already closing */ }
+    lost(ws, '');
+  }
+  window.addEventListener('offline', hangUp);
+  window.addEventListener('online', () => {
+    if (st.ws || !st.me || st.signedOut || $('app').hidden) return;
+    st.backoff = 0;
+    connect();
+  });
 
   function send(f) {
     if (!st.ws || !st.wsOpen) return false;
@@ -233,6 +256,8 @@
         st.me = { ...(st.me || {}), id: f.agent, name: f.name, role: f.role, groups: f.groups || [] };
         st.away = f.status === 'away';
         setConn('connected', 'Connected');
+        clearInterval(st.beat);
+        st.beat = setInterval(() => request({ type: 'heartbeat' }).catch(hangUp), 25000); // a half-open connection shows as offline
         renderMe();
         const held = new Set();
         for (const a of f.chats || []) { held.add(a.session); upsert(a, false); }
