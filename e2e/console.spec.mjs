@@ -121,7 +121,8 @@ try {
   await item.click();
   await hook(ana, 'message', '[data-from=customer]').filter({ hasText: 'hablar con una persona' }).waitFor();
   const first = hook(ana, 'message', '[data-from=customer]').first();
-  check(await first.locator('[lang]').first().getAttribute('lang') === 'es', 'customer message without lang');
+  const text = first.locator('[lang]').first();
+  check(await text.getAttribute('lang') === 'es' && await text.getAttribute('dir') === 'ltr', 'customer message without lang and dir');
   check(Number(await first.getAttribute('data-seq')) === 1, `first message seq ${await first.getAttribute('data-seq')}`);
   await ana.waitForFunction(() => document.title === 'edgedesk console'); // read
   await hook(ana, 'entities').filter({ hasText: '48213' }).waitFor();
@@ -265,6 +266,22 @@ try {
   await hook(bo, 'note').filter({ hasText: 'Sue' }).filter({ hasText: 'Habla inglés también' }).waitFor(); // the note left when it went to the queue
   check(await hook(bo, 'chat').first().getAttribute('data-session') === sid2, 'Bo got another chat');
   await uk.locator('text=Nobody waiting.').waitFor();
+
+  // ---- 8. An expired sign-in: the node refuses the reconnect
+  // (unauthorized) and the page asks to sign in again. Signing out.
+  step = 'expiry and sign-out';
+  await boCtx.clearCookies();
+  await boCtx.setOffline(true);
+  await hook(bo, 'connection', '[data-state=offline]').waitFor();
+  await boCtx.setOffline(false);
+  await hook(bo, 'login-error').filter({ hasText: 'expired' }).waitFor({ timeout: 30000 });
+  await hook(bo, 'login-email').and(bo.locator(':focus')).waitFor();
+  let loggedOut = false;
+  await sue.route('**/v1/auth/logout', (route) => { loggedOut = route.request().method() === 'POST'; return route.fulfill({ status: 204 }); });
+  await hook(sue, 'signout').click();
+  await hook(sue, 'login-email').waitFor();
+  check(loggedOut, 'sign-out did not POST /v1/auth/logout');
+  check(await sue.title() === 'edgedesk console', `title after sign-out: ${await sue.title()}`);
   console.log('all console scenarios passed');
 } catch (e) {
   console.log(`FAIL at ${step}: ${e.message.split('\n').slice(0, 8).join('\n')}`);
