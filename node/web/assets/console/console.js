@@ -133,7 +133,13 @@
   });
 
   // The sign-in is refreshed every minute while the agent is active.
-  for (const ev of ['keydown', 'pointerdown']) document.addEventListener(ev, () => { st.lastActive = Date.now(); }, true);
+  for (const ev of ['keydown', 'pointerdown']) {
+    document.addEventListener(ev, () => {
+      st.lastActive = Date.now();
+      // Browsers let a page play sound once the user interacted with it.
+      try { st.audio = st.audio || new AudioContext(); if (st.audio.state === 'suspended') st.audio.resume(); } catch { /* no audio */ }
+    }, true);
+  }
   function startRefresh() {
     clearInterval(st.refreshTimer);
     st.refreshTimer = setInterval(async () => {
@@ -294,9 +300,11 @@
       case 'unassigned': {
         const c = st.chats.get(f.session);
         if (c) announce(`The chat with ${who(c)} left your list (${f.reason || 'moved'}).`);
+        const inPane = f.session === st.sel && document.activeElement && document.activeElement.closest('#pane');
         drop(f.session);
         renderList();
         renderPane();
+        if (inPane) ($('chat-list').querySelector('button') || $('main')).focus(); // focus was in what is gone
         break;
       }
       case 'receipt': {
@@ -670,7 +678,9 @@
     try {
       await request(f);
       announce(`Chat transferred to ${target}.`);
-      if (st.opener && !document.contains(st.opener)) st.opener = $('chat-list').querySelector('button') || $('status');
+      if (st.opener && (!document.contains(st.opener) || st.opener.closest('[hidden]'))) { // the chat left this view
+        st.opener = (!$('chats-view').hidden && $('chat-list').querySelector('button')) || $('main');
+      }
       $('transfer-dialog').close();
       if (!$('team').hidden) pollTeam();
     } catch (x) {
