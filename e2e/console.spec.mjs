@@ -116,7 +116,7 @@ try {
   await item.waitFor();
   await ana.waitForFunction(() => document.title === '(1) edgedesk console');
   check(Number(await item.getAttribute('data-unread')) >= 1, `unread ${await item.getAttribute('data-unread')}`);
-  check((await hook(ana, 'announce').textContent()).includes('New chat'), 'no announcement of the new chat');
+  await hook(ana, 'announce').filter({ hasText: 'New chat' }).waitFor({ state: 'attached' }); // aria-live
   const sid = await item.getAttribute('data-session');
   await item.click();
   await hook(ana, 'message', '[data-from=customer]').filter({ hasText: 'hablar con una persona' }).waitFor();
