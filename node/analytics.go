@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/edgedesk/edgedesk/node/analytics"
+	"github.com/edgedesk/edgedesk/node/routing"
 	edgesync "github.com/edgedesk/edgedesk/sync"
 )
 
@@ -91,20 +92,24 @@ func (n *Node) scheduledAgents(group string, at time.Time) int {
 }
 
 // liveFigures are the figures of the moment: widget connections, agents
-// and queues. Agents are never away yet (routing has no availability).
+// (online or away) and queues.
 func (n *Node) liveFigures() analytics.Now {
 	now := time.Now()
 	out := analytics.Now{Groups: []analytics.LiveGroup{}}
 	if n.gw != nil {
 		out.CustomersConnected = int(n.gw.Connections())
 	}
-	online := map[string]bool{}
+	online, away := map[string]bool{}, map[string]bool{}
 	for _, v := range n.router.Overview() {
 		g := analytics.LiveGroup{Name: v.Name, Open: v.Open, Waiting: len(v.Waiting)}
 		for _, a := range v.Agents {
-			if a.Online {
+			switch a.Status {
+			case routing.StatusOnline:
 				g.AgentsOnline++
 				online[a.ID] = true
+			case routing.StatusAway:
+				g.AgentsAway++
+				away[a.ID] = true
 			}
 		}
 		if !v.OldestWait.IsZero() {
@@ -112,7 +117,7 @@ func (n *Node) liveFigures() analytics.Now {
 		}
 		out.Groups = append(out.Groups, g)
 	}
-	out.Agents.Online = len(online)
+	out.Agents.Online, out.Agents.Away = len(online), len(away)
 	return out
 }
 

@@ -323,3 +323,16 @@ func TestForecastCountsStaffAccounts(t *testing.T) {
 		t.Fatalf("forecast hour %+v, want 2 agents scheduled (two enabled accounts)", h)
 	}
 }
+
+// The dashboard's agents are online or away as their console says.
+func TestStatsAgentsAway(t *testing.T) {
+	_, base, _ := startNode(t, withAnalytics)
+	dialConsole(t, base, "ana", "agent", map[string]any{"status": "away"}, "uk-en")
+	dialAgent(t, base, "cy", "agent", "uk-en")
+	st := waitStats(t, base+"/v1/admin/stats?group=uk-en", func(st *analytics.Stats) bool {
+		return st.Now.Agents.Away == 1 && st.Now.Agents.Online == 1
+	})
+	if g := st.Now.Groups[0]; g.AgentsAway != 1 || g.AgentsOnline != 1 {
+		t.Fatalf("group now %+v, want one online and one away", g)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -157,6 +158,27 @@ type inFrame struct {
 	On      bool   `json:"on"`
 	Agent   string `json:"agent"`
 	Group   string `json:"group"`
+	Status  string `json:"status"` // hello, status: online or away
+	Note    string `json:"note"`   // transfer
+	Q       string `json:"q"`      // canned
+}
+
+// parseStatus reads an availability: "" (online), "online" or "away".
+func parseStatus(s string) (away, ok bool) {
+	switch s {
+	case "", routing.StatusOnline:
+		return false, true
+	case routing.StatusAway:
+		return true, true
+	}
+	return false, false
+}
+
+func statusName(away bool) string {
+	if away {
+		return routing.StatusAway
+	}
+	return routing.StatusOnline
 }
 
 func (c *conn) run(bearer string) {
@@ -167,6 +189,11 @@ func (c *conn) run(bearer string) {
 	var hello inFrame
 	if err := c.ws.ReadJSON(&hello); err != nil || hello.Type != "hello" {
 		c.writeDirect(errFrame("", CodeBadFrame, "the first frame must be hello"))
+		return
+	}
+	away, ok := parseStatus(hello.Status)
+	if !ok {
+		c.writeDirect(errFrame("", CodeBadFrame, `hello status must be "online" or "away", not `+strconvQuote(hello.Status)))
 		return
 	}
 	token := hello.Token
@@ -207,7 +234,7 @@ func (c *conn) run(bearer string) {
 	if name == "" {
 		name = claims.Subject
 	}
-	agent, gen, held := s.o.Router.Connect(claims.Subject, name, claims.Role, claims.Groups, c)
+	agent, gen, held := s.o.Router.Connect(claims.Subject, name, claims.Role, claims.Groups, away, c)
 	c.agent = agent
 	defer s.o.Router.Disconnect(agent, gen)
 	chats := make([]map[string]any, 0, len(held))
@@ -216,7 +243,7 @@ func (c *conn) run(bearer string) {
 		chats = append(chats, c.s.assignedFrame(h))
 	}
 	c.send(map[string]any{"type": "welcome", "agent": claims.Subject, "name": name, "role": claims.Role, "groups": claims.Groups,
-		"chats": chats, "server_time": time.Now().UTC().Format(time.RFC3339Nano)})
+		"status": statusName(away), "chats": chats, "server_time": time.Now().UTC().Format(time.RFC3339Nano)})
 	s.o.Router.Ready(agent) // queued chats follow the welcome
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(s.o.IdleTimeout)) })
 	go c.pingLoop()
@@ -257,8 +284,31 @@ func (c *conn) handle(f inFrame) {
 		if err := r.Typing(c.agent, f.Session, f.On); err != nil {
 			c.send(opError(f.CID, err))
 		}
+	case "status":
+		away, ok := parseStatus(f.Status)
+		if !ok || f.Status == "" {
+			c.send(errFrame(f.CID, CodeBadFrame, `status must be "online" or "away"`))
+			return
+		}
+		r.SetAway(c.agent, away)
+		c.send(map[string]any{"type": "ack", "cid": f.CID})
+	case "canned":
+		if f.Session == "" {
+			c.send(errFrame(f.CID, CodeBadFrame, "canned needs session"))
+			return
+		}
+		lang, answers, err := r.Canned(c.agent, f.Session, f.Q)
+		if err != nil {
+			c.send(opError(f.CID, err))
+			return
+		}
+		c.send(map[string]any{"type": "canned", "cid": f.CID, "session": f.Session, "lang": lang, "answers": answers})
 	case "transfer":
-		if err := r.Transfer(ctx, c.agent, f.Session, f.Agent, f.Group); err != nil {
+		if f.Session == "" {
+			c.send(errFrame(f.CID, CodeBadFrame, "transfer needs session, and agent or group"))
+			return
+		}
+		if err := r.TransferChat(ctx, c.agent, f.Session, routing.Move{Agent: f.Agent, Group: f.Group, Note: f.Note}); err != nil {
 			c.send(opError(f.CID, err))
 			return
 		}
@@ -270,6 +320,9 @@ func (c *conn) handle(f inFrame) {
 		}
 		c.unsubscribe(f.Session)
 		c.send(map[string]any{"type": "ack", "cid": f.CID})
+	case "agents":
+		agents, groups := r.Roster()
+		c.send(map[string]any{"type": "agents", "cid": f.CID, "agents": agents, "groups": groups})
 	case "queues":
 		if c.role != "supervisor" && c.role != "admin" {
 			c.send(errFrame(f.CID, CodeForbidden, "queues is for supervisors"))
@@ -292,10 +345,17 @@ func opError(cid string, err error) map[string]any {
 		code = CodeNoRoom
 	case errors.Is(err, routing.ErrNoGroup):
 		code = CodeNoGroup
-	case errors.Is(err, session.ErrInvalid):
+	case errors.Is(err, session.ErrInvalid), errors.Is(err, routing.ErrNoteTooLong):
 		code = CodeBadFrame
 	}
 	return errFrame(cid, code, err.Error())
+}
+
+func strconvQuote(s string) string {
+	if len(s) > 32 {
+		s = s[:32] + "…"
+	}
+	return strconv.Quote(s)
 }
 
 func errFrame(cid, code, msg string) map[string]any {
@@ -311,8 +371,37 @@ func (s *Server) assignedFrame(a routing.Assignment) map[string]any {
 	for i := range a.History {
 		hist = append(hist, s.msgFrame(&a.History[i]))
 	}
-	return map[string]any{"type": "assigned", "session": a.Session, "customer": a.Customer, "lang": a.Lang,
+	channel := a.Channel
+	if channel == "" {
+		channel = "widget" // the only channel that opens sessions without naming itself
+	}
+	f := map[string]any{"type": "assigned", "session": a.Session, "customer": a.Customer, "lang": a.Lang,
+		"tz": a.TZ, "channel": channel, "entities": entities(a.History),
 		"needs_translation": a.Decision.NeedsTranslation, "group": a.Decision.Group, "why": a.Decision.Why, "history": hist}
+	if a.Note != "" {
+		f["note"] = a.Note
+	}
+	if a.FromAgent != nil {
+		f["from_agent"] = a.FromAgent
+	}
+	return f
+}
+
+// entities lists what the customer's messages gave (order and tracking
+// numbers, emails, phones), each value once, in order of first mention.
+func entities(hist []session.Message) []session.Entity {
+	out := []session.Entity{}
+	for i := range hist {
+		if hist[i].From != session.FromCustomer {
+			continue
+		}
+		for _, e := range hist[i].Entities {
+			if !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
 }
 
 func (s *Server) msgFrame(m *session.Message) map[string]any {
@@ -325,6 +414,9 @@ func (s *Server) msgFrame(m *session.Message) map[string]any {
 	}
 	if m.Intent != "" {
 		f["intent"] = m.Intent
+	}
+	if len(m.Entities) > 0 {
+		f["entities"] = m.Entities
 	}
 	if len(m.Attachments) > 0 {
 		atts := m.Attachments

@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -22,8 +23,15 @@ type Assignment struct {
 	AgentName string
 	Customer  session.Customer
 	Lang      string
-	Decision  Decision
-	History   []session.Message
+	// TZ and Channel are the session's (the customer's IANA zone from the
+	// widget's hello; the channel that opened it).
+	TZ, Channel string
+	Decision    Decision
+	History     []session.Message
+	// Note and FromAgent: the last transfer's note (the latest one left)
+	// and who moved the chat, for a chat that was transferred.
+	Note      string
+	FromAgent *session.AgentRef
 }
 
 // Agent is a connected (or recently lost) human agent.
@@ -33,16 +41,18 @@ type Agent struct {
 
 	sink   Sink
 	online bool
-	chats  map[string]*chat
-	stamp  uint64 // when last assigned, for round robin
-	lost   *time.Timer
-	conn   uint64 // connection generation: a reconnect supersedes a lost one
+	// away: connected, keeping its chats, taking no new ones.
+	away  bool
+	chats map[string]*chat
+	stamp uint64 // when last assigned, for round robin
+	lost  *time.Timer
+	conn  uint64 // connection generation: a reconnect supersedes a lost one
 }
 
 // Connect registers an agent's connection (or its return within the grace
-// period: its chats are still its own). It returns the agent and the chats
-// it holds.
-func (r *Router) Connect(id, name, role string, groups []string, sink Sink) (*Agent, uint64, []Assignment) {
+// period: its chats are still its own), available or away. It returns the
+// agent and the chats it holds.
+func (r *Router) Connect(id, name, role string, groups []string, away bool, sink Sink) (*Agent, uint64, []Assignment) {
 	r.mu.Lock()
 	a := r.agents[id]
 	if a == nil {
@@ -55,14 +65,14 @@ func (r *Router) Connect(id, name, role string, groups []string, sink Sink) (*Ag
 		a.lost.Stop()
 		a.lost = nil
 	}
-	a.Name, a.Role, a.Groups, a.sink, a.online = name, role, append([]string(nil), groups...), sink, true
+	a.Name, a.Role, a.Groups, a.sink, a.online, a.away = name, role, append([]string(nil), groups...), sink, true, away
 	a.conn++
 	for _, g := range a.Groups {
 		r.members[g] = append(r.members[g], a)
 	}
 	held := make([]Assignment, 0, len(a.chats))
 	for _, c := range a.chats {
-		held = append(held, Assignment{Session: c.session, Customer: c.customer, Lang: c.lang})
+		held = append(held, Assignment{Session: c.session, Customer: c.customer, Lang: c.lang, Note: c.note, FromAgent: c.noteFrom})
 	}
 	r.met.agents.Set(float64(r.onlineLocked()))
 	gen := a.conn
@@ -70,10 +80,50 @@ func (r *Router) Connect(id, name, role string, groups []string, sink Sink) (*Ag
 	for i := range held {
 		held[i].History, _ = r.store.Messages(held[i].Session, 0, 0)
 		if meta, err := r.store.Get(held[i].Session); err == nil {
-			held[i].Customer = meta.Customer
+			held[i].Customer, held[i].TZ, held[i].Channel = meta.Customer, meta.TZ, meta.Channel
+			// The decision that gave the chat to the agent (its why, a
+			// transfer's note) is the session's last one.
+			if len(meta.Route) > 0 && json.Unmarshal(meta.Route, &held[i].Decision) != nil {
+				held[i].Decision = Decision{}
+			}
 		}
 	}
 	return a, gen, held
+}
+
+// available reports whether a takes new chats: connected and not away.
+// Caller holds r.mu.
+func (a *Agent) available() bool { return a.online && !a.away }
+
+// Status is an agent's availability as supervisors see it.
+func (a *Agent) status() string {
+	switch {
+	case !a.online:
+		return StatusOffline
+	case a.away:
+		return StatusAway
+	}
+	return StatusOnline
+}
+
+// Agent availability (SetAway, AgentView.Status).
+const (
+	StatusOnline  = "online"  // takes new chats
+	StatusAway    = "away"    // keeps its chats, takes no new ones
+	StatusOffline = "offline" // connection lost, within routing.agent_grace
+)
+
+// SetAway sets whether a connected agent is away. An away agent keeps its
+// chats but gets no new ones; back online, it takes queued and waiting
+// chats of its groups.
+func (r *Router) SetAway(a *Agent, away bool) {
+	r.mu.Lock()
+	changed := a.away != away
+	a.away = away
+	r.mu.Unlock()
+	if changed && !away {
+		r.Ready(a)
+	}
 }
 
 // Ready gives a connected agent queued chats, and the chats waiting for
@@ -157,7 +207,7 @@ func (r *Router) drain() {
 	r.mu.Lock()
 	agents := make([]*Agent, 0, len(r.agents))
 	for _, a := range r.agents {
-		if a.online {
+		if a.available() {
 			agents = append(agents, a)
 		}
 	}
@@ -169,20 +219,32 @@ func (r *Router) drain() {
 }
 
 // pull gives agent a queued chats of its groups while it has room.
-func (r *Router) pull(a *Agent) {
+func (r *Router) pull(a *Agent) { r.pullSkipping(a, "") }
+
+// pullSkipping is pull leaving session skip in its queue: the chat a just
+// transferred away does not come straight back to it.
+func (r *Router) pullSkipping(a *Agent, skip string) {
 	for {
 		r.mu.Lock()
 		var pick *chat
 		var pg *group
-		if a.online {
+		at := 0
+		if a.available() {
 			for _, gname := range a.Groups {
 				g := r.plan.byName[gname]
 				q := r.queues[gname]
-				if g == nil || len(q) == 0 || len(a.chats) >= g.capacity || !g.sched.OpenAt(r.now()) {
+				if g == nil || len(a.chats) >= g.capacity || !g.sched.OpenAt(r.now()) {
 					continue
 				}
-				if pick == nil || q[0].prio > pick.prio || (q[0].prio == pick.prio && q[0].seq < pick.seq) {
-					pick, pg = q[0], g
+				i := 0
+				if len(q) > 0 && q[0].session == skip {
+					i = 1
+				}
+				if i >= len(q) {
+					continue
+				}
+				if c := q[i]; pick == nil || c.prio > pick.prio || (c.prio == pick.prio && c.seq < pick.seq) {
+					pick, pg, at = c, g, i
 				}
 			}
 		}
@@ -190,7 +252,11 @@ func (r *Router) pull(a *Agent) {
 			r.mu.Unlock()
 			return
 		}
-		r.queues[pg.name] = r.queues[pg.name][1:]
+		if q := r.queues[pg.name]; at == 0 {
+			r.queues[pg.name] = q[1:]
+		} else { // a new array: callers read queues they took under the lock after it
+			r.queues[pg.name] = append(append(make([]*chat, 0, len(q)-1), q[:at]...), q[at+1:]...)
+		}
 		r.met.queued.WithLabelValues(pg.name).Set(float64(len(r.queues[pg.name])))
 		d := Decision{Outcome: Assigned, Group: pg.name, Agent: a.ID, At: r.now(),
 			Why: []string{"from the queue of " + pg.name, fmt.Sprintf("agent %s has %d of %d chats", a.ID, len(a.chats), pg.capacity)}}

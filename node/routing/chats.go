@@ -2,8 +2,10 @@ package routing
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edgedesk/edgedesk/node/convo"
 	"github.com/edgedesk/edgedesk/node/faq"
@@ -22,6 +24,10 @@ type chat struct {
 	seq      uint64    // arrival order
 	remote   string    // the node the chat was handed to (Relayed)
 	asked    uint64    // the customer message that asked for people
+	// note is the last transfer's note, and noteFrom who moved the chat:
+	// for whichever agent gets it next, from a queue too.
+	note     string
+	noteFrom *session.AgentRef
 }
 
 // waitingRecord is what the session stores of a waiting chat, for the
@@ -71,23 +77,55 @@ func (r *Router) CloseChat(ctx context.Context, a *Agent, sessionID string) erro
 	return nil
 }
 
+// MaxNoteLen bounds a transfer's note, in characters.
+const MaxNoteLen = 1000
+
+// Move is where a transfer sends a chat.
+type Move struct {
+	Agent string // an online (not away) agent with room
+	Group string // a group: its free agent, else its queue
+	// Note is for the receiving agent (Assignment.Note): it is kept on the
+	// routing decision stored with the session (Decision.Note) and never
+	// posted to the customer.
+	Note string
+}
+
 // Transfer moves a chat from agent a to another agent (toAgent) or to a
 // group's queue or free agent (toGroup).
 func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toGroup string) error {
+	return r.TransferChat(ctx, a, sessionID, Move{Agent: toAgent, Group: toGroup})
+}
+
+// TransferChat moves a chat as mv says. An agent moves its own chats; a
+// supervisor or admin also any chat assigned or queued on this node
+// (reassign), which its holder loses (Unassigned "transferred").
+func (r *Router) TransferChat(ctx context.Context, a *Agent, sessionID string, mv Move) error {
+	if utf8.RuneCountInString(mv.Note) > MaxNoteLen {
+		return fmt.Errorf("%w: %d characters, at most %d", ErrNoteTooLong, utf8.RuneCountInString(mv.Note), MaxNoteLen)
+	}
 	r.mu.Lock()
 	c, ok := a.chats[sessionID]
+	if !ok && a.supervises() {
+		c = r.chats[sessionID]
+		ok = c != nil && c.remote == "" // a chat handed to another node is theirs
+	}
 	if !ok {
 		r.mu.Unlock()
 		return ErrNotYours
 	}
+	holder := c.agent // nil: queued
 	var target *Agent
 	var g *group
 	switch {
-	case toAgent != "":
-		target = r.agents[toAgent]
-		if target == nil || !target.online {
+	case mv.Agent != "":
+		target = r.agents[mv.Agent]
+		if target == nil || !target.available() {
 			r.mu.Unlock()
 			return ErrNoAgent
+		}
+		if target == holder {
+			r.mu.Unlock()
+			return fmt.Errorf("%w: %s already has the chat", ErrNoAgent, target.ID)
 		}
 		gname := c.group
 		if !slices.Contains(target.Groups, gname) && len(target.Groups) > 0 {
@@ -98,35 +136,63 @@ func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toG
 			r.mu.Unlock()
 			return ErrNoRoom
 		}
-	case toGroup != "":
-		g = r.plan.byName[toGroup]
+	case mv.Group != "":
+		g = r.plan.byName[mv.Group]
 		if g == nil {
 			r.mu.Unlock()
 			return ErrNoGroup
 		}
-		target = r.freeAgent(g)
 	default:
 		r.mu.Unlock()
 		return ErrNoGroup
 	}
-	delete(a.chats, sessionID)
-	d := Decision{At: r.now(), Group: g.name, Why: []string{"transferred by agent " + a.ID}}
-	var asg *Assignment
-	var targetSink Sink
 	var behind []*chat
-	from := a.sink
+	if holder != nil {
+		delete(holder.chats, sessionID)
+	} else if q := r.queues[c.group]; slices.Contains(q, c) {
+		i := slices.Index(q, c)
+		behind = slices.Clone(q[i+1:])
+		r.queues[c.group] = append(append(make([]*chat, 0, len(q)-1), q[:i]...), q[i+1:]...) // a new array: see pullSkipping
+		r.met.queued.WithLabelValues(c.group).Set(float64(len(r.queues[c.group])))
+	}
+	if mv.Group != "" {
+		target = r.freeAgent(g) // after the holder left: it may be the one
+		if target == holder && holder != nil {
+			target = nil
+		}
+	}
+	why := "transferred by agent " + a.ID
+	if holder != a {
+		why = "reassigned by " + a.Role + " " + a.ID
+		if holder != nil {
+			why += " from agent " + holder.ID
+		}
+	}
+	d := Decision{At: r.now(), Group: g.name, Why: []string{why}, Note: mv.Note, From: a.ID}
+	c.noteFrom = &session.AgentRef{ID: a.ID, Name: a.Name}
+	if mv.Note != "" {
+		c.note = mv.Note
+	}
+	var asg *Assignment
+	var targetSink, from Sink
+	if holder != nil {
+		from = holder.sink
+	}
 	if target != nil {
 		d.Outcome, d.Agent = Assigned, target.ID
 		asg, targetSink = r.assignLocked(c, g, target, &d), target.sink
 	} else {
 		d.Outcome = Queued
+		c.prio += 1 << 20 // a transferred chat already waited: the front of its new queue
 		r.enqueueLocked(c, g.name)
 		d.Position, d.ETASeconds = r.positionLocked(c)
-		behind = r.behindLocked(c)
+		behind = append(behind, r.behindLocked(c)...)
 	}
 	r.mu.Unlock()
 	r.met.transfers.Inc()
-	from.Unassigned(sessionID, "transferred")
+	if from != nil {
+		from.Unassigned(sessionID, "transferred")
+	}
 	r.updatePositions(behind)
 	r.record(sessionID, d, nil, false)
 	if meta, err := r.store.Get(sessionID); err == nil {
@@ -135,9 +201,14 @@ func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toG
 	if asg != nil {
 		r.deliver(targetSink, *asg)
 	}
-	r.pull(a)
+	if holder != nil {
+		r.pullSkipping(holder, sessionID)
+	}
 	return nil
 }
+
+// supervises reports whether a may see and move every chat.
+func (a *Agent) supervises() bool { return a.Role == "supervisor" || a.Role == "admin" }
 
 // Reply posts an agent's message to the customer: durable, then delivered
 // as a msg frame from agent.

@@ -57,6 +57,11 @@ type Decision struct {
 	// Why lists the steps that decided it, in order.
 	Why []string  `json:"why"`
 	At  time.Time `json:"at"`
+	// Note and From, on a transfer: the note the transferring agent (or
+	// supervisor) From left for the next agent. Internal: never shown to
+	// the customer.
+	Note string `json:"note,omitempty"`
+	From string `json:"from,omitempty"`
 }
 
 // plan is a compiled config.Routing; immutable, swapped whole on reload.
@@ -400,10 +405,11 @@ func (p *plan) matchRule(text string) (rule, bool) {
 	return rule{}, false
 }
 
-// online reports whether any agent of g is online. Caller holds r.mu.
+// online reports whether any agent of g is online and not away (one who
+// takes new chats). Caller holds r.mu.
 func (r *Router) online(g *group) bool {
 	for _, a := range r.members[g.name] {
-		if a.online {
+		if a.available() {
 			return true
 		}
 	}
@@ -415,7 +421,7 @@ func (r *Router) online(g *group) bool {
 func (r *Router) freeAgent(g *group) *Agent {
 	var best *Agent
 	for _, a := range r.members[g.name] {
-		if !a.online || len(a.chats) >= g.capacity {
+		if !a.available() || len(a.chats) >= g.capacity {
 			continue
 		}
 		if best == nil || len(a.chats) < len(best.chats) || (len(a.chats) == len(best.chats) && a.stamp < best.stamp) {

@@ -15,4 +15,6 @@ var (
 	ErrNoRoom = errors.New("routing: the agent has no room")
 	// ErrNoGroup is returned when a transfer names an unknown group.
 	ErrNoGroup = errors.New("routing: no such group")
+	// ErrNoteTooLong is returned when a transfer's note is over MaxNoteLen.
+	ErrNoteTooLong = errors.New("routing: transfer note too long")
 )

@@ -178,7 +178,7 @@ func (r *Router) assignLocked(c *chat, g *group, a *Agent, d *Decision) *Assignm
 	a.chats[c.session] = c
 	r.chats[c.session] = c
 	delete(r.waiting, c.session)
-	return &Assignment{Session: c.session, AgentName: a.Name, Customer: c.customer, Lang: c.lang, Decision: *d}
+	return &Assignment{Session: c.session, AgentName: a.Name, Customer: c.customer, Lang: c.lang, Decision: *d, Note: c.note, FromAgent: c.noteFrom}
 }
 
 func (r *Router) enqueueLocked(c *chat, groupName string) {
@@ -216,7 +216,7 @@ func (r *Router) positionLocked(c *chat) (int, int) {
 	slots := 0
 	if g := r.plan.byName[c.group]; g != nil {
 		for _, a := range r.members[c.group] {
-			if a.online {
+			if a.available() {
 				slots += g.capacity
 			}
 		}
@@ -358,6 +358,7 @@ func (r *Router) deliver(sink Sink, asg Assignment) {
 	asg.History = hist
 	if meta, err := r.store.Get(asg.Session); err == nil {
 		asg.Customer = meta.Customer // as it is now: an email left since, say
+		asg.TZ, asg.Channel = meta.TZ, meta.Channel
 	}
 	r.met.assignments.Inc()
 	sink.Assigned(asg)

@@ -38,7 +38,7 @@ type GroupPresence struct {
 	Skills    []string `json:"skills,omitempty"`
 	// Open is whether its hours are open now.
 	Open bool `json:"open"`
-	// Online agents, and the chats they can still take.
+	// Online agents (connected, not away), and the chats they can still take.
 	Online int `json:"online"`
 	Free   int `json:"free"`
 	Queue  int `json:"queue"`
@@ -58,7 +58,7 @@ func (r *Router) Presence() []GroupPresence {
 		}
 		sort.Strings(gp.Skills)
 		for _, a := range r.members[g.name] {
-			if a.online {
+			if a.available() {
 				gp.Online++
 				gp.Free += max(0, g.capacity-len(a.chats))
 			}

@@ -170,7 +170,7 @@ func TestDecide(t *testing.T) {
 // connectAgent connects an agent and gives it queued chats, as the agent
 // transport does after its welcome.
 func connectAgent(r *Router, id, name, role string, groups []string, s Sink) (*Agent, []Assignment) {
-	a, _, held := r.Connect(id, name, role, groups, s)
+	a, _, held := r.Connect(id, name, role, groups, false, s)
 	r.Ready(a)
 	return a, held
 }

@@ -1,26 +1,46 @@
 package routing
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
 
 // GroupView is a supervisor's view of one group.
 type GroupView struct {
-	Name    string      `json:"name"`
-	Open    bool        `json:"open"`
-	Waiting []string    `json:"waiting"`
-	Agents  []AgentView `json:"agents"`
+	Name string `json:"name"`
+	Open bool   `json:"open"`
+	// Waiting are the queued chats' sessions, in queue order; Queue says
+	// the same with what a supervisor needs to pick one.
+	Waiting  []string     `json:"waiting"`
+	Queue    []QueuedView `json:"queue"`
+	Capacity int          `json:"capacity"`
+	Agents   []AgentView  `json:"agents"`
 	// OldestWait is when the longest-waiting chat of the queue was
 	// queued (zero when nobody waits).
 	OldestWait time.Time `json:"oldest_wait,omitzero"`
 }
 
+// QueuedView is a chat waiting in a group's queue.
+type QueuedView struct {
+	Session string `json:"session"`
+	// Since is when it was queued; WaitSeconds how long ago that was.
+	Since       time.Time `json:"since"`
+	WaitSeconds int       `json:"wait_seconds"`
+	Lang        string    `json:"lang,omitempty"`
+	Tier        string    `json:"tier,omitempty"`
+	Customer    string    `json:"customer,omitempty"` // name, else email, else id
+}
+
 // AgentView is an agent as a supervisor sees it.
 type AgentView struct {
-	ID     string   `json:"id"`
-	Name   string   `json:"name"`
-	Online bool     `json:"online"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Online bool   `json:"online"`
+	// Status is StatusOnline, StatusAway or StatusOffline (lost, within
+	// routing.agent_grace).
+	Status string   `json:"status"`
+	Load   int      `json:"load"` // chats held, in every group
 	Chats  []string `json:"chats"`
 }
 
@@ -31,15 +51,24 @@ func (r *Router) Overview() []GroupView {
 	now := r.now()
 	out := make([]GroupView, 0, len(r.plan.groups))
 	for _, g := range r.plan.groups {
-		v := GroupView{Name: g.name, Open: g.sched.OpenAt(now), Waiting: []string{}, Agents: []AgentView{}}
+		v := GroupView{Name: g.name, Open: g.sched.OpenAt(now), Capacity: g.capacity, Waiting: []string{}, Queue: []QueuedView{}, Agents: []AgentView{}}
 		for _, c := range r.queues[g.name] {
 			v.Waiting = append(v.Waiting, c.session)
 			if v.OldestWait.IsZero() || c.since.Before(v.OldestWait) {
 				v.OldestWait = c.since
 			}
+			who := c.customer.Name
+			if who == "" {
+				who = c.customer.Email
+			}
+			if who == "" {
+				who = c.customer.ID
+			}
+			v.Queue = append(v.Queue, QueuedView{Session: c.session, Since: c.since.UTC(), WaitSeconds: int(max(now.Sub(c.since), 0) / time.Second),
+				Lang: c.lang, Tier: c.customer.Tier, Customer: who})
 		}
 		for _, a := range r.members[g.name] {
-			av := AgentView{ID: a.ID, Name: a.Name, Online: a.online, Chats: []string{}}
+			av := AgentView{ID: a.ID, Name: a.Name, Online: a.online, Status: a.status(), Load: len(a.chats), Chats: []string{}}
 			for id := range a.chats {
 				av.Chats = append(av.Chats, id)
 			}
@@ -62,4 +91,35 @@ func (r *Router) Staffing(group string, t time.Time) (open bool, agents int, ok 
 		return false, 0, false
 	}
 	return g.sched.OpenAt(t), len(r.members[group]), true
+}
+
+// RosterEntry is a colleague an agent may transfer a chat to.
+type RosterEntry struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Status string   `json:"status"`
+	Groups []string `json:"groups"`
+	Load   int      `json:"load"`
+}
+
+// Roster lists the connected agents (any role that holds chats), sorted
+// by name, and the groups: what an agent picks a transfer's target from.
+// It says no more of anyone than their name, status, groups and load.
+func (r *Router) Roster() (agents []RosterEntry, groups []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	agents = []RosterEntry{}
+	for _, a := range r.agents {
+		if a.online {
+			agents = append(agents, RosterEntry{ID: a.ID, Name: a.Name, Status: a.status(), Groups: slices.Clone(a.Groups), Load: len(a.chats)})
+		}
+	}
+	sort.Slice(agents, func(i, j int) bool {
+		return agents[i].Name < agents[j].Name || agents[i].Name == agents[j].Name && agents[i].ID < agents[j].ID
+	})
+	groups = make([]string, 0, len(r.plan.groups))
+	for _, g := range r.plan.groups {
+		groups = append(groups, g.name)
+	}
+	return agents, groups
 }

@@ -44,7 +44,14 @@ type file struct {
 	body, gz     []byte // gz is nil when compressing does not pay
 	ctype, cache string
 	etag, gzEtag string
+	// staff: a page of the staff's (the console, the dashboard), which no other site may
+	// frame or load scripts into.
+	staff bool
 }
+
+// staffCSP keeps the console to its own files and its node's WebSocket,
+// and out of other sites' frames (clickjacking a signed-in agent).
+const staffCSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // New prepares every file: reads it from the embedded tree, gzips it and
 // computes its ETags. It panics only if the embedded tree is broken, which
@@ -61,6 +68,15 @@ func New(o Options) *Handler {
 		h.add(I18nPath+path.Base(p), must(assets.ReadFile(p)), "public, max-age=3600")
 		return nil
 	})
+	// The agent console: always served (agents sign in on any node). Its
+	// files change with the node: revalidated on every load (ETags).
+	h.add("/console", must(assets.ReadFile("assets/console/index.html")), "no-cache")
+	h.add("/console/", must(assets.ReadFile("assets/console/index.html")), "no-cache")
+	h.add("/console/console.js", must(assets.ReadFile("assets/console/console.js")), "no-cache")
+	h.add("/console/console.css", must(assets.ReadFile("assets/console/console.css")), "no-cache")
+	for _, p := range []string{"/console", "/console/", "/console/console.js", "/console/console.css"} {
+		h.files[p].staff = true
+	}
 	// The supervisor dashboard, on every node: the page holds no data, the
 	// admin API it reads checks the sign-in. no-cache: the page and its
 	// script change together, revalidated by ETag.
@@ -71,8 +87,10 @@ func New(o Options) *Handler {
 		if body := must(assets.ReadFile(p)); path.Base(p) == "index.html" {
 			h.add("/dashboard", body, "no-cache")
 			h.add("/dashboard/", body, "no-cache")
+			h.files["/dashboard"].staff, h.files["/dashboard/"].staff = true, true
 		} else {
 			h.add(strings.TrimPrefix(p, "assets"), body, "no-cache")
+			h.files[strings.TrimPrefix(p, "assets")].staff = true
 		}
 		return nil
 	})
@@ -114,7 +132,7 @@ func (h *Handler) add(name string, body []byte, cache string) {
 	case strings.HasSuffix(name, ".json"):
 		ctype = "application/json" // not left to the system's mime.types: CORS depends on it
 	case ctype == "":
-		ctype = "text/html; charset=utf-8" // /demo and /demo/
+		ctype = "text/html; charset=utf-8" // /demo, /demo/, /console, /console/
 	}
 	sum := sha256.Sum256(body)
 	tag := hex.EncodeToString(sum[:8])
@@ -156,7 +174,11 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) bool {
 	hdr.Set("Cache-Control", f.cache)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.SetContentType(f.ctype)
-	if f.ctype == "application/javascript; charset=utf-8" || f.ctype == "application/json" {
+	if f.staff {
+		hdr.Set("Content-Security-Policy", staffCSP)
+		hdr.Set("X-Frame-Options", "DENY")
+		hdr.Set("Referrer-Policy", "same-origin")
+	} else if f.ctype == "application/javascript; charset=utf-8" || f.ctype == "application/json" {
 		// Shops may load the widget with crossorigin and integrity (SRI),
 		// and it fetches its texts from the node's origin.
 		hdr.Set("Access-Control-Allow-Origin", "*")

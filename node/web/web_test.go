@@ -86,6 +86,46 @@ func TestWidgetSizeBudget(t *testing.T) {
 	}
 }
 
+// TestConsole: the console is served whether or not the demo is on, as
+// an HTML page with its script and stylesheet, no other site may frame
+// it, and it stays within its size budget (agents open it on phones).
+func TestConsole(t *testing.T) {
+	const budget = 16 << 10 // the three files, gzipped
+	for _, demo := range []bool{false, true} {
+		h := New(Options{Demo: demo})
+		total := 0
+		for _, c := range []struct{ path, ctype, has string }{
+			{"/console", "text/html; charset=utf-8", `data-edgedesk="login-email"`},
+			{"/console/", "text/html; charset=utf-8", `<script src="/console/console.js" defer>`},
+			{"/console/console.js", "application/javascript; charset=utf-8", "/v1/agent/ws"},
+			{"/console/console.css", "text/css; charset=utf-8", ":focus-visible"},
+		} {
+			r := get(h, "GET", c.path)
+			if r.StatusCode() != 200 || string(r.Header.ContentType()) != c.ctype || !bytes.Contains(r.Body(), []byte(c.has)) {
+				t.Fatalf("demo %v: GET %s: %d %s", demo, c.path, r.StatusCode(), r.Header.ContentType())
+			}
+			if !strings.Contains(string(r.Header.Peek("Content-Security-Policy")), "frame-ancestors 'none'") || string(r.Header.Peek("X-Frame-Options")) != "DENY" {
+				t.Errorf("GET %s: CSP %q, X-Frame-Options %q", c.path, r.Header.Peek("Content-Security-Policy"), r.Header.Peek("X-Frame-Options"))
+			}
+			if len(r.Header.Peek("Access-Control-Allow-Origin")) != 0 {
+				t.Errorf("GET %s: the console's files are not for other sites (CORS %q)", c.path, r.Header.Peek("Access-Control-Allow-Origin"))
+			}
+			if c.path != "/console/" {
+				total += len(h.files[c.path].gz)
+			}
+		}
+		if r := get(h, "GET", "/console/other.js"); r.StatusCode() != 404 {
+			t.Errorf("GET /console/other.js: %d", r.StatusCode())
+		}
+		if demo {
+			t.Logf("console: %d bytes gzipped (budget %d)", total, budget)
+			if total > budget {
+				t.Fatalf("the console gzipped is %d bytes, over the %d-byte budget", total, budget)
+			}
+		}
+	}
+}
+
 func TestDemo(t *testing.T) {
 	off := New(Options{})
 	for _, p := range []string{"/demo", "/demo/", "/demo/shop.css", "/demo/index.html"} {
