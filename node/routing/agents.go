@@ -2,6 +2,7 @@ package routing
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/edgedesk/edgedesk/node/session"
@@ -174,15 +175,20 @@ func (r *Router) pull(a *Agent) {
 		r.mu.Lock()
 		var pick *chat
 		var pg *group
+		at := -1
+		now := r.now()
 		if a.online {
 			for _, gname := range a.Groups {
 				g := r.plan.byName[gname]
 				q := r.queues[gname]
-				if g == nil || len(q) == 0 || len(a.chats) >= g.capacity || !g.sched.OpenAt(r.now()) {
+				if g == nil || len(q) == 0 || len(a.chats) >= g.capacity || !g.sched.OpenAt(now) {
 					continue
 				}
-				if pick == nil || q[0].prio > pick.prio || (q[0].prio == pick.prio && q[0].seq < pick.seq) {
-					pick, pg = q[0], g
+				// The first a may take: not one whose first response a
+				// missed, for a while (deadline.go).
+				i := slices.IndexFunc(q, func(c *chat) bool { return c.mayTake(a, now) })
+				if i >= 0 && (pick == nil || q[i].prio > pick.prio || (q[i].prio == pick.prio && q[i].seq < pick.seq)) {
+					pick, pg, at = q[i], g, i
 				}
 			}
 		}
@@ -190,13 +196,16 @@ func (r *Router) pull(a *Agent) {
 			r.mu.Unlock()
 			return
 		}
-		r.queues[pg.name] = r.queues[pg.name][1:]
+		r.queues[pg.name] = slices.Delete(r.queues[pg.name], at, at+1)
 		r.met.queued.WithLabelValues(pg.name).Set(float64(len(r.queues[pg.name])))
-		d := Decision{Outcome: Assigned, Group: pg.name, Agent: a.ID, At: r.now(),
-			Why: []string{"from the queue of " + pg.name, fmt.Sprintf("agent %s has %d of %d chats", a.ID, len(a.chats), pg.capacity)}}
+		// The decision that queued the chat stays in the session's
+		// history; this one says how it left the queue.
+		d := Decision{Outcome: Assigned, Group: pg.name, Agent: a.ID, At: now,
+			Why: []string{fmt.Sprintf("from the queue of %s (waiting %s)", pg.name, seconds(now.Sub(pick.since).Truncate(time.Second))),
+				fmt.Sprintf("agent %s has %d of %d chats", a.ID, len(a.chats), pg.capacity)}}
 		asg := r.assignLocked(pick, pg, a, &d)
 		sink := a.sink
-		waiting := r.queues[pg.name]
+		waiting := slices.Clone(r.queues[pg.name])
 		r.mu.Unlock()
 		r.met.decisions.WithLabelValues(string(Assigned), pg.name).Inc()
 		r.record(pick.session, d, nil, false)

@@ -22,6 +22,14 @@ type chat struct {
 	seq      uint64    // arrival order
 	remote   string    // the node the chat was handed to (Relayed)
 	asked    uint64    // the customer message that asked for people
+	// The first-response deadline (deadline.go): due and the heap index
+	// (hi, 0 when not in it); timeout is the one set at assignment; skip
+	// names the agent who missed it, kept from it until skipUntil.
+	due       time.Time
+	hi        int
+	timeout   time.Duration
+	skip      string
+	skipUntil time.Time
 }
 
 // waitingRecord is what the session stores of a waiting chat, for the
@@ -51,6 +59,7 @@ func (r *Router) CloseChat(ctx context.Context, a *Agent, sessionID string) erro
 	}
 	delete(a.chats, sessionID)
 	delete(r.chats, sessionID)
+	r.clearDueLocked(c)
 	agent := session.AgentRef{ID: a.ID, Name: a.Name}
 	r.mu.Unlock()
 	closed := session.Chat{Group: c.group, Agent: agent, Closed: r.now().UTC()}
@@ -117,9 +126,15 @@ func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toG
 	from := a.sink
 	if target != nil {
 		d.Outcome, d.Agent = Assigned, target.ID
+		if toAgent != "" {
+			d.Why = append(d.Why, "to agent "+target.ID+" in "+g.name)
+		} else {
+			d.Why = append(d.Why, "to group "+g.name+": "+loadWhy(target, g.capacity))
+		}
 		asg, targetSink = r.assignLocked(c, g, target, &d), target.sink
 	} else {
 		d.Outcome = Queued
+		d.Why = append(d.Why, "to group "+g.name+": no free agent, queued")
 		r.enqueueLocked(c, g.name)
 		d.Position, d.ETASeconds = r.positionLocked(c)
 		behind = r.behindLocked(c)
@@ -149,7 +164,11 @@ func (r *Router) Reply(ctx context.Context, a *Agent, sessionID, cid, text strin
 	if !ok {
 		return session.Message{}, ErrNotYours
 	}
-	return r.store.Post(ctx, session.Message{Session: sessionID, From: session.FromAgent, CID: cid, Text: text, Agent: &session.AgentRef{ID: a.ID, Name: name}})
+	m, err := r.store.Post(ctx, session.Message{Session: sessionID, From: session.FromAgent, CID: cid, Text: text, Agent: &session.AgentRef{ID: a.ID, Name: name}})
+	if err == nil {
+		r.answered(a, sessionID) // the first response: no deadline any more
+	}
+	return m, err
 }
 
 // Typing tells the customer the agent is typing.

@@ -73,7 +73,9 @@ type plan struct {
 	opensSoon time.Duration
 	handle    time.Duration
 	grace     time.Duration
-	tiers     map[string]int
+	// firstResponse is routing.first_response_timeout (0: off).
+	firstResponse time.Duration
+	tiers         map[string]int
 }
 
 type group struct {
@@ -97,7 +99,7 @@ type rule struct {
 func compile(c config.Routing) (*plan, error) {
 	p := &plan{
 		byName: map[string]*group{}, bySkill: map[string][]*group{}, byLang: map[string][]*group{}, byBase: map[string][]*group{}, skills: c.IntentSkills, region: c.Region,
-		opensSoon: c.OpensSoon, handle: c.HandleTime, grace: c.AgentGrace, tiers: c.TierPriority,
+		opensSoon: c.OpensSoon, handle: c.HandleTime, grace: c.AgentGrace, tiers: c.TierPriority, firstResponse: c.FirstResponseTimeout,
 	}
 	if c.FallbackLanguage != "" {
 		p.fallback = canon(c.FallbackLanguage)
@@ -412,15 +414,4 @@ func (r *Router) online(g *group) bool {
 
 // freeAgent returns g's online agent with room and the fewest chats; among
 // equals the one assigned least recently (round robin). Caller holds r.mu.
-func (r *Router) freeAgent(g *group) *Agent {
-	var best *Agent
-	for _, a := range r.members[g.name] {
-		if !a.online || len(a.chats) >= g.capacity {
-			continue
-		}
-		if best == nil || len(a.chats) < len(best.chats) || (len(a.chats) == len(best.chats) && a.stamp < best.stamp) {
-			best = a
-		}
-	}
-	return best
-}
+func (r *Router) freeAgent(g *group) *Agent { return r.freeAgentExcept(g, nil) }

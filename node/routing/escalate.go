@@ -129,6 +129,7 @@ func (r *Router) dropStaleLocked(id string) []*chat {
 		return nil
 	}
 	delete(r.chats, id)
+	r.clearDueLocked(c)
 	if c.remote != "" {
 		return nil
 	}
@@ -178,12 +179,14 @@ func (r *Router) assignLocked(c *chat, g *group, a *Agent, d *Decision) *Assignm
 	a.chats[c.session] = c
 	r.chats[c.session] = c
 	delete(r.waiting, c.session)
+	r.startDeadlineLocked(c)
 	return &Assignment{Session: c.session, AgentName: a.Name, Customer: c.customer, Lang: c.lang, Decision: *d}
 }
 
 func (r *Router) enqueueLocked(c *chat, groupName string) {
 	r.clock++
 	c.seq, c.group, c.agent = r.clock, groupName, nil
+	r.clearDueLocked(c)
 	q := append(r.queues[groupName], c)
 	// Higher tier first, then arrival: a stable insertion keeps it sorted.
 	sort.SliceStable(q, func(i, j int) bool { return q[i].prio > q[j].prio })
@@ -225,7 +228,9 @@ func (r *Router) positionLocked(c *chat) (int, int) {
 	return pos, eta
 }
 
-// record stores the decision with the session, and whether the
+// record appends the decision to the session's decisions (the latest is
+// session.Meta.Route; the earlier ones stay, session.Meta.Routes), and
+// stores whether the
 // conversation waits for people (wait, for a Message outcome) or not (nil:
 // a group has it). One metadata update does both. A fresh hand-over
 // replaces a waiting mark left from an earlier one; a re-routed chat
@@ -238,7 +243,7 @@ func (r *Router) record(id string, d Decision, wait *session.Waiting, fresh bool
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := r.store.Update(ctx, id, func(m *session.Meta) error {
-		m.Route = b
+		m.AddRoute(b)
 		switch {
 		case wait == nil:
 			m.Waiting = nil
