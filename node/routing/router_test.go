@@ -88,12 +88,14 @@ type sink struct {
 	mu       sync.Mutex
 	assigned []Assignment
 	dropped  []string
+	reasons  []string // of dropped, in order
 }
 
 func (s *sink) Assigned(a Assignment) { s.mu.Lock(); s.assigned = append(s.assigned, a); s.mu.Unlock() }
-func (s *sink) Unassigned(id, _ string) {
+func (s *sink) Unassigned(id, reason string) {
 	s.mu.Lock()
 	s.dropped = append(s.dropped, id)
+	s.reasons = append(s.reasons, reason)
 	s.mu.Unlock()
 }
 func (s *sink) count() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.assigned) }

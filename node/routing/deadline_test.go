@@ -1,0 +1,321 @@
+package routing
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgedesk/edgedesk/node/session"
+)
+
+// decisions returns the session's routing decisions, oldest first.
+func decisions(t testing.TB, st *session.Store, id string) []Decision {
+	t.Helper()
+	meta, err := st.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Decision
+	for _, b := range meta.History() {
+		var d Decision
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatalf("decision %s: %v", b, err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// advance moves the clock on by d and wakes the router as its deadline
+// timer would (the timer runs on real time; the test's clock is fake).
+func advance(r *Router, clk *clock, d time.Duration) {
+	clk.set(clk.now().Add(d))
+	r.async(r.firstResponseDue)
+}
+
+// idle waits until the router's worker has run everything queued before.
+func idle(r *Router) {
+	done := make(chan struct{})
+	r.async(func() { close(done) })
+	<-done
+}
+
+func (s *sink) snapshot() ([]Assignment, []string, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Assignment(nil), s.assigned...), append([]string(nil), s.dropped...), append([]string(nil), s.reasons...)
+}
+
+func whyHas(d Decision, sub string) bool {
+	for _, w := range d.Why {
+		if strings.Contains(w, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDecisionHistory: queued, pulled from the queue, transferred, its
+// agent lost and requeued: every step is a decision of its own, in order,
+// and the first (why it was queued) stays.
+func TestDecisionHistory(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	c := testRouting()
+	c.AgentGrace = 20 * time.Millisecond
+	r, st := newRouter(t, c, clk)
+	busy(r, "mx-es")
+	id := escalate(t, r, st, "es", "ayuda")
+	s1 := &sink{}
+	clk.set(clk.now().Add(42 * time.Second))
+	ana, _ := connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, s1)
+	if s1.count() != 1 {
+		t.Fatal("queued chat not pulled")
+	}
+	ds := decisions(t, st, id)
+	if len(ds) != 2 || ds[0].Outcome != Queued || !whyHas(ds[0], "no free agent: queued") ||
+		ds[1].Outcome != Assigned || ds[1].Agent != "ana" || !whyHas(ds[1], "from the queue of mx-es (waiting 42s)") {
+		t.Fatalf("after the pull: %+v", ds)
+	}
+	connectAgent(r, "bo", "Bo", "agent", []string{"mx-es"}, &sink{})
+	if err := r.Transfer(context.Background(), ana, id, "bo", ""); err != nil {
+		t.Fatal(err)
+	}
+	bo := r.agent("bo")
+	r.Disconnect(bo, bo.conn)
+	waitFor(t, "the requeue decision", func() bool { return len(decisions(t, st, id)) >= 4 })
+	ds = decisions(t, st, id)
+	if ds[0].Outcome != Queued || ds[2].Outcome != Assigned || ds[2].Agent != "bo" || !whyHas(ds[2], "transferred by agent ana") || !whyHas(ds[2], "to agent bo") ||
+		ds[3].Outcome != Queued || !whyHas(ds[3], "agent bo lost") {
+		t.Fatalf("history %+v", ds)
+	}
+	// Ana has room: the requeued chat is hers again, one more decision.
+	waitFor(t, "ana pulls the requeued chat", func() bool { return len(decisions(t, st, id)) == 5 })
+	meta, _ := st.Get(id)
+	if d := decisions(t, st, id)[4]; d.Agent != "ana" || !whyHas(d, "from the queue of mx-es") || string(meta.Route) != string(meta.Routes[4]) {
+		t.Fatalf("last decision %+v; Route %s", d, meta.Route)
+	}
+}
+
+// TestRoutesBounded: past session.MaxRoutes the first decision and the
+// latest are kept, and the ones left out are counted.
+func TestRoutesBounded(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	r, st := newRouter(t, testRouting(), clk)
+	connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, &sink{})
+	connectAgent(r, "bo", "Bo", "agent", []string{"mx-es"}, &sink{})
+	id := escalate(t, r, st, "es", "ayuda")
+	holder, other := r.agent("ana"), r.agent("bo")
+	const transfers = session.MaxRoutes + 5
+	for i := 0; i < transfers; i++ {
+		if err := r.Transfer(context.Background(), holder, id, other.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		holder, other = other, holder
+	}
+	meta, _ := st.Get(id)
+	ds := decisions(t, st, id)
+	if len(ds) != session.MaxRoutes || meta.RoutesDropped != transfers+1-session.MaxRoutes {
+		t.Fatalf("%d decisions kept, %d dropped", len(ds), meta.RoutesDropped)
+	}
+	if whyHas(ds[0], "transferred") || !whyHas(ds[len(ds)-1], "transferred by agent") {
+		t.Fatalf("first %+v, last %+v", ds[0], ds[len(ds)-1])
+	}
+}
+
+// TestFirstResponseTimeout: ana is given the chat and stays silent; after
+// the timeout bo has it, with the history, ana is told why, the customer
+// hears of bo only, and the decisions say what happened.
+func TestFirstResponseTimeout(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	c := testRouting()
+	c.FirstResponseTimeout = 60 * time.Second
+	r, st := newRouter(t, c, clk)
+	sa, sb := &sink{}, &sink{}
+	connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, sa)
+	connectAgent(r, "bo", "Bo", "agent", []string{"mx-es"}, sb)
+	id := escalate(t, r, st, "es", "ayuda")
+	if sa.count() != 1 {
+		t.Fatal("ana, the first to connect, should have the chat")
+	}
+	advance(r, clk, 61 * time.Second)
+	waitFor(t, "bo given the chat", func() bool { return sb.count() == 1 })
+	got, _, _ := sb.snapshot()
+	if got[0].Session != id || len(got[0].History) == 0 || !whyHas(got[0].Decision, "agent ana did not answer within 60s: back to the front of mx-es's queue") {
+		t.Fatalf("bo's assignment %+v", got[0])
+	}
+	_, dropped, reasons := sa.snapshot()
+	if len(dropped) != 1 || dropped[0] != id || reasons[0] != ReasonFirstResponseTimeout {
+		t.Fatalf("ana told %v %v", dropped, reasons)
+	}
+	if r.Owns(r.agent("ana"), id) || !r.Owns(r.agent("bo"), id) {
+		t.Fatal("the chat is not bo's alone")
+	}
+	ds := decisions(t, st, id)
+	if len(ds) != 2 || ds[0].Agent != "ana" || ds[1].Outcome != Assigned || ds[1].Agent != "bo" || !whyHas(ds[1], "to another agent of mx-es: agent bo has 0 of 2 chats") {
+		t.Fatalf("decisions %+v", ds)
+	}
+	// The customer hears that Ana, then Bo, joined: nothing else.
+	msgs, _ := st.Messages(id, 0, 0)
+	var kinds []string
+	for _, m := range msgs {
+		if m.Notice != nil {
+			kinds = append(kinds, m.Notice.Kind+":"+m.Notice.Agent.ID)
+		}
+	}
+	if strings.Join(kinds, ",") != "agent_joined:ana,agent_joined:bo" {
+		t.Fatalf("customer notices %v", kinds)
+	}
+	// Bo answers: his deadline is gone, however long he takes next.
+	if _, err := r.Reply(context.Background(), r.agent("bo"), id, "", "Hola, soy Bo"); err != nil {
+		t.Fatal(err)
+	}
+	r.mu.Lock()
+	pending := len(r.dues)
+	r.mu.Unlock()
+	if pending != 0 {
+		t.Fatalf("%d deadlines left after the reply", pending)
+	}
+}
+
+// TestFirstResponseTimeoutAlone: the only agent of the group who misses
+// the deadline does not get the chat straight back: it waits at the front
+// of the queue, for the next agent with room, or for her again after one
+// more timeout.
+func TestFirstResponseTimeoutAlone(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	c := testRouting()
+	c.FirstResponseTimeout = 30 * time.Second
+	r, st := newRouter(t, c, clk)
+	sa := &sink{}
+	connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, sa)
+	busy(r, "mx-es")
+	first := escalate(t, r, st, "es", "ayuda") // ana's
+	clk.set(clk.now().Add(10 * time.Second))
+	second := escalate(t, r, st, "es", "ayuda") // ana's too: capacity 2
+	third := escalate(t, r, st, "es", "ayuda")  // queued
+	if sa.count() != 2 {
+		t.Fatalf("ana has %d chats", sa.count())
+	}
+	// The first chat's deadline passes, the second's not yet.
+	advance(r, clk, 21 * time.Second)
+	waitFor(t, "the first chat taken from ana", func() bool { _, d, _ := sa.snapshot(); return len(d) == 1 })
+	idle(r)
+	got, dropped, _ := sa.snapshot()
+	// Ana's freed room goes to the third chat, not back to the first.
+	if dropped[0] != first || len(got) != 3 || got[2].Session != third {
+		t.Fatalf("ana: dropped %v, assigned %d (last %s)", dropped, len(got), got[len(got)-1].Session)
+	}
+	r.mu.Lock()
+	q := r.queues["mx-es"]
+	front := len(q) > 0 && q[0].session == first
+	r.mu.Unlock()
+	if !front {
+		t.Fatal("the first chat is not at the front of the queue")
+	}
+	ds := decisions(t, st, first)
+	last := ds[len(ds)-1]
+	if last.Outcome != Queued || last.Position != 1 || !whyHas(last, "ana did not answer within 30s") || !whyHas(last, "no other agent of mx-es has room") {
+		t.Fatalf("decision %+v", last)
+	}
+	if msgs, _ := st.Messages(first, 0, 0); lastNotice(t, st, first).Notice.Kind != session.NoticeQueued || len(msgs) != 3 {
+		t.Fatalf("customer told %+v", msgs)
+	}
+	// Ana answers the second and closes it: the first still waits for
+	// someone else for now.
+	ana := r.agent("ana")
+	if _, err := r.Reply(context.Background(), ana, second, "", "listo"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CloseChat(context.Background(), ana, second); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := sa.snapshot(); len(got) != 3 {
+		t.Fatal("the missed chat bounced straight back to ana")
+	}
+	// One more timeout and nobody else: ana may take it again.
+	advance(r, clk, 31 * time.Second)
+	waitFor(t, "the first chat back to ana", func() bool { got, _, _ := sa.snapshot(); return len(got) == 4 && got[3].Session == first })
+}
+
+// TestFirstResponseDeadlineCancelled: a transfer gives the new agent a
+// deadline of its own; closing the chat, losing the agent and turning the
+// setting off by a reload each leave none behind.
+func TestFirstResponseDeadlineCancelled(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	c := testRouting()
+	c.FirstResponseTimeout = 60 * time.Second
+	c.AgentGrace = 10 * time.Millisecond
+	r, st := newRouter(t, c, clk)
+	sa, sb := &sink{}, &sink{}
+	ana, _ := connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, sa)
+	connectAgent(r, "bo", "Bo", "agent", []string{"mx-es"}, sb)
+	pending := func() (n int, owner string) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if len(r.dues) > 0 && r.dues[0].agent != nil {
+			owner = r.dues[0].agent.ID
+		}
+		return len(r.dues), owner
+	}
+	id := escalate(t, r, st, "es", "ayuda")
+	if n, who := pending(); n != 1 || who != "ana" {
+		t.Fatalf("after assignment: %d deadlines, %q", n, who)
+	}
+	if err := r.Transfer(context.Background(), ana, id, "bo", ""); err != nil {
+		t.Fatal(err)
+	}
+	if n, who := pending(); n != 1 || who != "bo" {
+		t.Fatalf("after transfer: %d deadlines, %q", n, who)
+	}
+	if err := r.CloseChat(context.Background(), r.agent("bo"), id); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := pending(); n != 0 {
+		t.Fatalf("after close: %d deadlines", n)
+	}
+	// Lost: requeued (to ana), with a fresh deadline for her.
+	id2 := escalate(t, r, st, "es", "ayuda")
+	holder := "ana"
+	if !r.Owns(ana, id2) {
+		holder = "bo"
+	}
+	h := r.agent(holder)
+	r.Disconnect(h, h.conn)
+	waitFor(t, "the chat requeued to the other agent", func() bool { _, who := pending(); return who != "" && who != holder })
+	if n, _ := pending(); n != 1 {
+		t.Fatalf("after the agent was lost: %d deadlines", n)
+	}
+	// Turned off by a reload: the deadline lapses with no effect.
+	off := testRouting()
+	if err := r.Reload(off); err != nil {
+		t.Fatal(err)
+	}
+	advance(r, clk, 2 * time.Minute)
+	waitFor(t, "the lapsed deadline", func() bool { n, _ := pending(); return n == 0 })
+	idle(r)
+	other := r.agent(map[string]string{"ana": "bo", "bo": "ana"}[holder])
+	if !r.Owns(other, id2) {
+		t.Fatal("a deadline turned off by a reload still took the chat")
+	}
+}
+
+// TestFirstResponseDeadlineSurvivesReload: a reload that keeps the
+// setting keeps the deadlines already running.
+func TestFirstResponseDeadlineSurvivesReload(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	c := testRouting()
+	c.FirstResponseTimeout = 60 * time.Second
+	r, st := newRouter(t, c, clk)
+	sa, sb := &sink{}, &sink{}
+	connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, sa)
+	connectAgent(r, "bo", "Bo", "agent", []string{"mx-es"}, sb)
+	escalate(t, r, st, "es", "ayuda")
+	c.HandleTime = 7 * time.Minute
+	if err := r.Reload(c); err != nil {
+		t.Fatal(err)
+	}
+	advance(r, clk, 61 * time.Second)
+	waitFor(t, "bo given the chat after the reload", func() bool { return sb.count() == 1 })
+}
