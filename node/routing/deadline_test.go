@@ -139,7 +139,7 @@ func TestFirstResponseTimeout(t *testing.T) {
 	if sa.count() != 1 {
 		t.Fatal("ana, the first to connect, should have the chat")
 	}
-	advance(r, clk, 61 * time.Second)
+	advance(r, clk, 61*time.Second)
 	waitFor(t, "bo given the chat", func() bool { return sb.count() == 1 })
 	got, _, _ := sb.snapshot()
 	if got[0].Session != id || len(got[0].History) == 0 || !whyHas(got[0].Decision, "agent ana did not answer within 60s: back to the front of mx-es's queue") {
@@ -199,7 +199,7 @@ func TestFirstResponseTimeoutAlone(t *testing.T) {
 		t.Fatalf("ana has %d chats", sa.count())
 	}
 	// The first chat's deadline passes, the second's not yet.
-	advance(r, clk, 21 * time.Second)
+	advance(r, clk, 21*time.Second)
 	waitFor(t, "the first chat taken from ana", func() bool { _, d, _ := sa.snapshot(); return len(d) == 1 })
 	idle(r)
 	got, dropped, _ := sa.snapshot()
@@ -235,7 +235,7 @@ func TestFirstResponseTimeoutAlone(t *testing.T) {
 		t.Fatal("the missed chat bounced straight back to ana")
 	}
 	// One more timeout and nobody else: ana may take it again.
-	advance(r, clk, 31 * time.Second)
+	advance(r, clk, 31*time.Second)
 	waitFor(t, "the first chat back to ana", func() bool { got, _, _ := sa.snapshot(); return len(got) == 4 && got[3].Session == first })
 }
 
@@ -292,7 +292,7 @@ func TestFirstResponseDeadlineCancelled(t *testing.T) {
 	if err := r.Reload(off); err != nil {
 		t.Fatal(err)
 	}
-	advance(r, clk, 2 * time.Minute)
+	advance(r, clk, 2*time.Minute)
 	waitFor(t, "the lapsed deadline", func() bool { n, _ := pending(); return n == 0 })
 	idle(r)
 	other := r.agent(map[string]string{"ana": "bo", "bo": "ana"}[holder])
@@ -316,6 +316,6 @@ func TestFirstResponseDeadlineSurvivesReload(t *testing.T) {
 	if err := r.Reload(c); err != nil {
 		t.Fatal(err)
 	}
-	advance(r, clk, 61 * time.Second)
+	advance(r, clk, 61*time.Second)
 	waitFor(t, "bo given the chat after the reload", func() bool { return sb.count() == 1 })
 }
