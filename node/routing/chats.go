@@ -25,6 +25,7 @@ type chat struct {
 	// The first-response deadline (deadline.go): due and the heap index
 	// (hi, 0 when not in it); timeout is the one set at assignment; skip
 	// names the agent who missed it, kept from it until skipUntil.
+	at        time.Time // assigned at (to its current agent)
 	due       time.Time
 	hi        int
 	timeout   time.Duration

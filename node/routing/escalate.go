@@ -175,7 +175,7 @@ func (r *Router) Holds(sessionID string) bool {
 func (r *Router) assignLocked(c *chat, g *group, a *Agent, d *Decision) *Assignment {
 	r.clock++
 	a.stamp = r.clock
-	c.group, c.agent = g.name, a
+	c.group, c.agent, c.at = g.name, a, r.now()
 	a.chats[c.session] = c
 	r.chats[c.session] = c
 	delete(r.waiting, c.session)

@@ -3,8 +3,10 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // TestAddRouteBounded: every decision is kept, in order, up to MaxRoutes;
@@ -69,5 +71,38 @@ func TestRoutesTravelToTheCore(t *testing.T) {
 	}
 	if len(meta.Routes) != 2 || string(meta.Routes[0]) != `{"outcome":"queued"}` || string(meta.Route) != `{"outcome":"assigned"}` {
 		t.Fatalf("resumed meta: routes %s, route %s", meta.Routes, meta.Route)
+	}
+}
+
+// TestInspect: a closed store is read without opening it for writing,
+// messages still in the log included; a store in use answers ErrLocked.
+func TestInspect(t *testing.T) {
+	path := t.TempDir() + "/s.db"
+	s, err := Open(Options{Path: path, Shards: 2, CompactAt: 2, CompactChunk: 1}) // some compacted, some in the log
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := mustCreate(t, s).ID
+	for i := range 3 {
+		submitWait(t, s, customerMsg(id, fmt.Sprint("c", i), fmt.Sprint("hi ", i)))
+	}
+	if _, err := s.Update(context.Background(), id, func(m *Meta) error { m.AddRoute(json.RawMessage(`{"outcome":"queued"}`)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Inspect(path, 2, id, 50*time.Millisecond); !errors.Is(err, ErrLocked) {
+		t.Fatalf("while open: %v", err)
+	}
+	if err := s.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	meta, msgs, err := Inspect(path, 2, id, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.ID != id || len(meta.Routes) != 1 || len(msgs) != 3 || msgs[2].Text != "hi 2" || meta.LastSeq != 3 {
+		t.Fatalf("meta %+v, %d messages", meta, len(msgs))
+	}
+	if _, _, err := Inspect(path, 2, "s_unknown", time.Second); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("unknown session: %v", err)
 	}
 }
