@@ -4,6 +4,7 @@
 //	edgedesk check-config -config FILE
 //	edgedesk faq import FILE | faq export [-format csv]
 //	edgedesk token widget -customer ID | token staff -agent ID -role agent
+//	edgedesk session show ID [-json]
 //	edgedesk train -data train.jsonl [-dev dev.jsonl] -out model.onnx
 //	edgedesk eval -model model.onnx -data test.jsonl [-json]
 //	edgedesk core archive -url nats://core:4222 -domains edge-a,edge-b
@@ -59,6 +60,7 @@ commands:
   check-config  print the effective configuration, or its errors
   faq           import or export the FAQ (faq import FILE, faq export)
   token         print a widget or staff token signed with the configured secret
+  session       session show ID: a session's transcript and every routing decision
   train         train an intent model and write it as ONNX
   eval          evaluate a model on labelled data
   core          set up the core: core archive archives its leaf nodes
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return faqCommand(args, os.Stdin, stdout, stderr)
 	case "token":
 		return tokenCommand(args, stdout, stderr)
+	case "session":
+		return sessionCommand(ctx, args, stdout, stderr)
 	case "check-config":
 		return checkConfig(args, stdout, stderr)
 	case "train":

@@ -8,11 +8,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node/convo"
 	"github.com/edgedesk/edgedesk/node/routing"
 	"github.com/edgedesk/edgedesk/node/session"
@@ -39,8 +41,9 @@ type SessionView struct {
 	Chat *routing.ChatView `json:"chat,omitempty"`
 	// LastChat is the last chat an agent closed, with its rating.
 	LastChat *session.Chat `json:"last_chat,omitempty"`
-	// Source is "node" (this node holds the session) or "core" (read
-	// from the core's history: another node served it).
+	// Source is "node" (this node holds the session), "core" (read from
+	// the core's history: another node served it) or "store" (read from
+	// a stopped node's store by edgedesk session show).
 	Source string `json:"source"`
 }
 
@@ -163,6 +166,24 @@ func NewSessionView(meta session.Meta, msgs []session.Message) SessionView {
 		v.Session.State = "bot"
 	}
 	return v
+}
+
+// ErrStoreInUse is returned by InspectSession when the node is running:
+// it holds the store's file; ask it (GET /v1/admin/sessions/{id}).
+var ErrStoreInUse = session.ErrLocked
+
+// InspectSession reads session id from the store of the configured
+// data_dir without a running node (the store opened read-only, waiting at
+// most timeout for the file lock). A running node holds its store:
+// ErrStoreInUse then. An unknown session is session.ErrNoSession.
+func InspectSession(cfg *config.Config, id string, timeout time.Duration) (SessionView, error) {
+	meta, msgs, err := session.Inspect(filepath.Join(cfg.DataDir, StoreFile), cfg.Store.Shards, id, timeout)
+	if err != nil {
+		return SessionView{}, err
+	}
+	v := NewSessionView(meta, msgs)
+	v.Source = "store"
+	return v, nil
 }
 
 // quoteID quotes a client's id for an error, cut short.
