@@ -3,7 +3,10 @@ package routing
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -318,4 +321,113 @@ func TestFirstResponseDeadlineSurvivesReload(t *testing.T) {
 	}
 	advance(r, clk, 61*time.Second)
 	waitFor(t, "bo given the chat after the reload", func() bool { return sb.count() == 1 })
+}
+
+// TestConcurrentDeadlines: agents answer some chats, close others and miss
+// the rest while the clock runs past deadlines: nobody is over capacity,
+// no chat is held twice, the deadline heap stays consistent, and every
+// chat ends up with exactly one agent or in the queue.
+func TestConcurrentDeadlines(t *testing.T) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	c := testRouting()
+	c.FirstResponseTimeout = 60 * time.Second
+	r, st := newRouter(t, c, clk)
+	const agents, chats = 8, 60
+	as := make([]*Agent, agents)
+	sinks := make([]*sink, agents)
+	for i := range as {
+		sinks[i] = &sink{}
+		as[i], _ = connectAgent(r, fmt.Sprintf("a%d", i), "A", "agent", []string{"mx-es"}, sinks[i])
+	}
+	stop := make(chan struct{})
+	var workers sync.WaitGroup
+	for i := range as {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r.mu.Lock()
+				var id string
+				for s := range as[i].chats {
+					id = s
+					break
+				}
+				r.mu.Unlock()
+				switch {
+				case id == "":
+				case (n+i)%3 == 0:
+					r.Reply(context.Background(), as[i], id, "", "hola")
+				case (n+i)%7 == 0:
+					r.CloseChat(context.Background(), as[i], id)
+				} // otherwise: silent
+				checkInvariants(t, r)
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	workers.Add(1)
+	go func() { // the clock runs, past deadlines
+		defer workers.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+				advance(r, clk, 20*time.Second)
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	ids := make([]string, chats)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ids[i] = escalate(t, r, st, "es", "ayuda")
+		}()
+	}
+	wg.Wait()
+	time.Sleep(50 * time.Millisecond) // let the workers and the clock run on a while
+	close(stop)
+	workers.Wait()
+	idle(r)
+	checkInvariants(t, r)
+	missed := 0
+	for _, sk := range sinks {
+		_, _, reasons := sk.snapshot()
+		missed += len(reasons)
+	}
+	if missed == 0 {
+		t.Fatal("no deadline was missed: the test did not test them")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range ids {
+		c := r.chats[id]
+		if c == nil {
+			continue // closed
+		}
+		held := 0
+		for _, a := range r.agents {
+			if a.chats[id] != nil {
+				held++
+			}
+		}
+		queued := slices.Contains(r.queues["mx-es"], c)
+		if held+btoi(queued) != 1 {
+			t.Errorf("chat %s held by %d agents, queued %v", id, held, queued)
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
