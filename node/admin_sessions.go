@@ -84,7 +84,9 @@ func (n *Node) serveAdminSession(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, fasthttp.StatusBadRequest, map[string]string{"error": "bad session id " + quoteID(id) + ": want 1 to 64 of [A-Za-z0-9_.:-]"})
 		return
 	}
-	v, err := n.sessionView(ctx, id)
+	// Not ctx itself: a fasthttp.RequestCtx as a context.Context races
+	// with the server's shutdown (its Done reads what Shutdown writes).
+	v, err := n.sessionView(context.Background(), id)
 	switch {
 	case errors.Is(err, session.ErrNoSession), errors.Is(err, session.ErrNoHistory):
 		msg := "no session " + id + " on this node"

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node/auth"
+	edgesync "github.com/edgedesk/edgedesk/sync"
 )
 
 // adminGet asks the admin API with a staff token of role (none: "").
@@ -130,5 +132,43 @@ func TestFirstResponseTimeoutOverWebSockets(t *testing.T) {
 		if code, body := adminGet(t, c.url, c.role); code != c.code || !strings.Contains(string(body), c.says) {
 			t.Errorf("GET %s as %q: %d %s", c.url, c.role, code, body)
 		}
+	}
+}
+
+// TestAdminSessionFromCore: a session another node served is read from
+// the core's history, decisions included, and not kept here.
+func TestAdminSessionFromCore(t *testing.T) {
+	addr := freeTCP(t)
+	core, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: filepath.Join(t.TempDir(), "core"), Listen: addr, SyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Shutdown()
+	a, baseA, _ := startNode(t, withAgents, func(c *config.Config) { c.NATS.URL = "nats://" + addr; c.NATS.Node = "edge-a" })
+	b, baseB, _ := startNode(t, withAgents, func(c *config.Config) { c.NATS.URL = "nats://" + addr; c.NATS.Node = "edge-b" })
+	ws, w := dialWidget(t, baseA, map[string]any{"locale": "en-GB", "tz": "Europe/London"})
+	ws.WriteJSON(map[string]any{"type": "msg", "cid": "h1", "text": "I want to talk to a real person"})
+	// Nobody online: the customer may leave a message; that decision is
+	// the session's, and reaches the core with its meta.
+	waitFor(t, "the decision at A", func() bool { m, err := a.Store().Get(w.Session); return err == nil && len(m.Routes) == 1 })
+	waitFor(t, "A's outbox to drain", func() bool { return a.Store().OutboxDepth() == 0 })
+
+	code, body := adminGet(t, baseB+AdminSessionsPath+w.Session, "supervisor")
+	if code != 200 {
+		t.Fatalf("at B: %d %s", code, body)
+	}
+	var v SessionView
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Source != "core" || v.Session.ID != w.Session || len(v.Decisions) != 1 || !strings.Contains(string(v.Decisions[0]), `"outcome":"message"`) ||
+		len(v.Messages) < 2 || v.Messages[0].Text != "I want to talk to a real person" || v.Chat != nil {
+		t.Fatalf("at B: %s", body)
+	}
+	if _, err := b.Store().Get(w.Session); err == nil {
+		t.Fatal("B kept a session it only showed")
+	}
+	if code, body := adminGet(t, baseB+AdminSessionsPath+"s_nosuchsession", "supervisor"); code != 404 || !strings.Contains(string(body), "nor at the core") {
+		t.Fatalf("unknown at B: %d %s", code, body)
 	}
 }
