@@ -214,16 +214,13 @@ func (r *Router) takeBackLocked(c *chat, a *Agent, now time.Time) missed {
 	return m
 }
 
-// freeAgentExcept is freeAgent among g's agents other than x.
+// freeAgentExcept is freeAgent among g's agents other than x. x is left
+// out by being offline for the call (under r.mu: nobody sees it), so the
+// choice is freeAgent's own, whatever it weighs.
 func (r *Router) freeAgentExcept(g *group, x *Agent) *Agent {
-	var best *Agent
-	for _, a := range r.members[g.name] {
-		if a == x || !a.online || len(a.chats) >= g.capacity {
-			continue
-		}
-		if best == nil || len(a.chats) < len(best.chats) || (len(a.chats) == len(best.chats) && a.stamp < best.stamp) {
-			best = a
-		}
-	}
-	return best
+	was := x.online
+	x.online = false
+	b := r.freeAgent(g)
+	x.online = was
+	return b
 }

@@ -73,9 +73,10 @@ type plan struct {
 	opensSoon time.Duration
 	handle    time.Duration
 	grace     time.Duration
+	tiers     map[string]int
+
 	// firstResponse is routing.first_response_timeout (0: off).
 	firstResponse time.Duration
-	tiers         map[string]int
 }
 
 type group struct {
@@ -414,4 +415,15 @@ func (r *Router) online(g *group) bool {
 
 // freeAgent returns g's online agent with room and the fewest chats; among
 // equals the one assigned least recently (round robin). Caller holds r.mu.
-func (r *Router) freeAgent(g *group) *Agent { return r.freeAgentExcept(g, nil) }
+func (r *Router) freeAgent(g *group) *Agent {
+	var best *Agent
+	for _, a := range r.members[g.name] {
+		if !a.online || len(a.chats) >= g.capacity {
+			continue
+		}
+		if best == nil || len(a.chats) < len(best.chats) || (len(a.chats) == len(best.chats) && a.stamp < best.stamp) {
+			best = a
+		}
+	}
+	return best
+}

@@ -228,11 +228,10 @@ func (r *Router) positionLocked(c *chat) (int, int) {
 	return pos, eta
 }
 
-// record appends the decision to the session's decisions (the latest is
-// session.Meta.Route; the earlier ones stay, session.Meta.Routes), and
-// stores whether the
-// conversation waits for people (wait, for a Message outcome) or not (nil:
-// a group has it). One metadata update does both. A fresh hand-over
+// record appends the decision to the session's decisions (it becomes
+// session.Meta.Route; the earlier ones stay in session.Meta.Routes), and
+// stores whether the conversation waits for people (wait, for a Message
+// outcome) or not (nil: a group has it). One metadata update does both. A fresh hand-over
 // replaces a waiting mark left from an earlier one; a re-routed chat
 // keeps the mark it had (since when the customer waits).
 func (r *Router) record(id string, d Decision, wait *session.Waiting, fresh bool) {

@@ -67,14 +67,15 @@ type Router struct {
 	// are picked up when a matching group can take them (waiting.go).
 	waiting   map[string]*chat
 	openingAt time.Time
+	clock     uint64
+	closed    bool
+	remote    Remote
+
 	// dues orders the chats with a first-response deadline (or kept
 	// from the agent who missed one); dueTimer fires for the earliest
 	// (deadline.go).
 	dues     dues
 	dueTimer *time.Timer
-	clock    uint64
-	closed   bool
-	remote   Remote
 }
 
 // New compiles the configuration and starts the router's worker.

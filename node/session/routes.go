@@ -4,11 +4,12 @@ import "encoding/json"
 
 // MaxRoutes bounds the routing decisions a session keeps (Meta.Routes), so
 // its metadata record — rewritten on every update and shipped to the core
-// with each meta event — stays small (a decision is a few hundred bytes)
-// whatever a chat goes through. Past it the first decision (why the chat
-// went where it went first) and the latest MaxRoutes-1 are kept; the ones
-// in between are counted in Meta.RoutesDropped.
-const MaxRoutes = 32
+// with each meta event — stays a few kilobytes (a decision is a few
+// hundred bytes; most chats have one to three) whatever a chat goes
+// through. Past it the first decision (why the chat went where it went
+// first) and the latest MaxRoutes-1 are kept; the ones in between are
+// counted in Meta.RoutesDropped.
+const MaxRoutes = 16
 
 // AddRoute records routing decision d (JSON, opaque to the store): it is
 // the session's latest (Route) and is appended to its history (Routes).
