@@ -431,3 +431,24 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// BenchmarkFirstResponseDeadline is one deadline set and cancelled (an
+// assignment answered) with 10,000 others pending: the heap's cost.
+func BenchmarkFirstResponseDeadline(b *testing.B) {
+	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
+	c := testRouting()
+	c.FirstResponseTimeout = time.Hour
+	r, _ := newRouter(b, c, clk)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := clk.now()
+	for i := range 10_000 {
+		r.setDueLocked(&chat{session: fmt.Sprint("s", i)}, now.Add(time.Duration(i)*time.Millisecond))
+	}
+	x := &chat{session: "x"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r.setDueLocked(x, now.Add(time.Duration(i%10_000)*time.Millisecond))
+		r.clearDueLocked(x)
+	}
+}
