@@ -38,6 +38,11 @@ type Agent struct {
 	stamp  uint64 // when last assigned, for round robin
 	lost   *time.Timer
 	conn   uint64 // connection generation: a reconnect supersedes a lost one
+
+	// active is when the agent last showed they are there (connected,
+	// wrote, closed or transferred a chat): a chat whose first response
+	// they missed before that may be theirs again (deadline.go).
+	active time.Time
 }
 
 // Connect registers an agent's connection (or its return within the grace
@@ -58,6 +63,7 @@ func (r *Router) Connect(id, name, role string, groups []string, sink Sink) (*Ag
 	}
 	a.Name, a.Role, a.Groups, a.sink, a.online = name, role, append([]string(nil), groups...), sink, true
 	a.conn++
+	a.active = r.now()
 	for _, g := range a.Groups {
 		r.members[g] = append(r.members[g], a)
 	}
@@ -185,8 +191,8 @@ func (r *Router) pull(a *Agent) {
 					continue
 				}
 				// The first a may take: not one whose first response a
-				// missed, for a while (deadline.go).
-				i := slices.IndexFunc(q, func(c *chat) bool { return c.mayTake(a, now) })
+				// missed, until a is back (deadline.go).
+				i := slices.IndexFunc(q, func(c *chat) bool { return c.mayTake(a) })
 				if i >= 0 && (pick == nil || q[i].prio > pick.prio || (q[i].prio == pick.prio && q[i].seq < pick.seq)) {
 					pick, pg, at = q[i], g, i
 				}

@@ -24,13 +24,14 @@ type chat struct {
 	asked    uint64    // the customer message that asked for people
 	// The first-response deadline (deadline.go): due and the heap index
 	// (hi, 0 when not in it); timeout is the one set at assignment; skip
-	// names the agent who missed it, kept from it until skipUntil.
-	at        time.Time // assigned at (to its current agent)
-	due       time.Time
-	hi        int
-	timeout   time.Duration
-	skip      string
-	skipUntil time.Time
+	// names the agent who missed it at missed, kept from it until they
+	// show they are back (Agent.active).
+	at      time.Time // assigned at (to its current agent)
+	due     time.Time
+	hi      int
+	timeout time.Duration
+	skip    string
+	missed  time.Time
 }
 
 // waitingRecord is what the session stores of a waiting chat, for the
@@ -61,6 +62,7 @@ func (r *Router) CloseChat(ctx context.Context, a *Agent, sessionID string) erro
 	delete(a.chats, sessionID)
 	delete(r.chats, sessionID)
 	r.clearDueLocked(c)
+	a.active = r.now()
 	agent := session.AgentRef{ID: a.ID, Name: a.Name}
 	r.mu.Unlock()
 	closed := session.Chat{Group: c.group, Agent: agent, Closed: r.now().UTC()}
@@ -120,6 +122,7 @@ func (r *Router) Transfer(ctx context.Context, a *Agent, sessionID, toAgent, toG
 		return ErrNoGroup
 	}
 	delete(a.chats, sessionID)
+	a.active = r.now()
 	d := Decision{At: r.now(), Group: g.name, Why: []string{"transferred by agent " + a.ID}}
 	var asg *Assignment
 	var targetSink Sink

@@ -14,27 +14,28 @@ import (
 // goes to the front of its group's queue and to another agent of the
 // group with room, and the session's decisions say so. Nobody else with
 // room: it waits at the front of the queue, where any other agent of the
-// group who gets room takes it; the agent who missed it may take it again
-// only after one more timeout (it does not bounce straight back to them,
-// but a group of one does not strand the customer either).
+// group who gets room takes it. The agent who missed it gets it back only
+// once they show they are there — a message in another chat, a close, a
+// transfer, a reconnect (Agent.active) — so an agent away from the desk
+// does not get it again and again, and the customer does not hear "Ana
+// joined" then "you are number 1" every timeout; an agent alone in their
+// group who comes back gets it.
 //
-// One heap of chats ordered by due time and one timer for the earliest
-// serve every chat: no goroutine or timer per chat. A chat is in the heap
-// while it is assigned and not yet answered (due: its deadline), or while
-// it is queued and kept from the agent who missed it (due: when that
-// agent may take it again). The deadline is cancelled by the agent's
-// first reply (Reply), a transfer, a close, a requeue (agent lost), and
-// the router's Close; entries the router no longer holds are skipped when
-// due. A reload keeps the deadlines already set (their timeout was the
-// one in force at assignment); a reload that turns the feature off lets
-// them lapse without effect.
+// One heap of the assigned chats ordered by deadline and one timer for
+// the earliest serve every chat: no goroutine or timer per chat. The
+// deadline is cancelled by the agent's first reply (Reply), a transfer, a
+// close, a requeue (agent lost: the chat is queued), and the router's
+// Close; entries the router no longer holds are skipped when due. A
+// reload keeps the deadlines already set (their timeout is the one in
+// force at assignment); a reload that turns the setting off lets them
+// lapse without effect.
 
 // ReasonFirstResponseTimeout is the Unassigned reason of a chat taken from
 // an agent who did not answer it within routing.first_response_timeout.
 const ReasonFirstResponseTimeout = "first_response_timeout"
 
-// dues is a min-heap of chats by due time; chat.hi is its index + 1 (0:
-// not in the heap).
+// dues is a min-heap of assigned chats by deadline; chat.hi is its index
+// + 1 (0: not in the heap).
 type dues []*chat
 
 func (h dues) Len() int           { return len(h) }
@@ -104,19 +105,39 @@ func (r *Router) startDeadlineLocked(c *chat) {
 	r.clearDueLocked(c)
 }
 
-// answered cancels the deadline of a's chat: the agent wrote in it.
+// answered cancels the deadline of a's chat: the agent wrote in it. It
+// also shows the agent is there: a chat whose first response they missed
+// may be theirs again, if they have room.
 func (r *Router) answered(a *Agent, sessionID string) {
 	r.mu.Lock()
 	if c := a.chats[sessionID]; c != nil && c.agent == a {
 		r.clearDueLocked(c)
 	}
+	a.active = r.now()
+	back := r.missedByLocked(a)
 	r.mu.Unlock()
+	if back {
+		r.async(func() { r.pull(a) })
+	}
 }
 
-// mayTake reports whether agent a may take queued chat c at now: not the
-// agent who missed its first response, until one more timeout passed.
-func (c *chat) mayTake(a *Agent, now time.Time) bool {
-	return c.skip == "" || c.skip != a.ID || !now.Before(c.skipUntil)
+// missedByLocked reports whether a chat whose first response a missed
+// waits in one of a's queues.
+func (r *Router) missedByLocked(a *Agent) bool {
+	for _, g := range a.Groups {
+		for _, c := range r.queues[g] {
+			if c.skip == a.ID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mayTake reports whether agent a may take queued chat c: not the agent
+// who missed its first response, until they showed they are back.
+func (c *chat) mayTake(a *Agent) bool {
+	return c.skip != a.ID || a.active.After(c.missed)
 }
 
 // seconds writes d as the configuration would ("60s", "0.2s").
@@ -135,24 +156,18 @@ type missed struct {
 	behind  []*chat
 }
 
-// firstResponseDue handles the chats whose time came: deadlines missed,
-// and chats the agent who missed them may take again.
+// firstResponseDue takes back the chats whose deadline passed.
 func (r *Router) firstResponseDue() {
 	now := r.now()
 	r.mu.Lock()
 	var out []missed
-	recheck := false
 	for len(r.dues) > 0 && !r.dues[0].due.After(now) {
 		c := heap.Pop(&r.dues).(*chat)
-		if r.chats[c.session] != c {
-			continue // closed, forgotten or routed afresh since
-		}
 		a := c.agent
-		if a == nil { // queued: the agent who missed it may take it now
-			c.skip, recheck = "", true
-			continue
+		if r.chats[c.session] != c || a == nil || a.chats[c.session] != c {
+			continue // closed, requeued or routed afresh since
 		}
-		if a.chats[c.session] != c || r.plan.firstResponse <= 0 {
+		if r.plan.firstResponse <= 0 {
 			continue // a reload turned the deadline off
 		}
 		out = append(out, r.takeBackLocked(c, a, now))
@@ -173,8 +188,8 @@ func (r *Router) firstResponseDue() {
 		}
 		r.updatePositions(m.behind)
 	}
-	if recheck || len(out) > 0 {
-		r.drain() // the freed room, and chats their missing agent may take again
+	if len(out) > 0 {
+		r.drain() // the missing agents' freed room, for other queued chats
 	}
 }
 
@@ -188,7 +203,7 @@ func (r *Router) takeBackLocked(c *chat, a *Agent, now time.Time) missed {
 		c.prio = q[0].prio + 1 // the front: it already waited
 	}
 	r.enqueueLocked(c, c.group)
-	c.skip, c.skipUntil = a.ID, now.Add(c.timeout)
+	c.skip, c.missed = a.ID, now
 	why := fmt.Sprintf("agent %s did not answer within %s: back to the front of %s's queue", a.ID, seconds(c.timeout), c.group)
 	m.d = Decision{At: now, Group: c.group}
 	g := r.plan.byName[c.group]
@@ -208,9 +223,8 @@ func (r *Router) takeBackLocked(c *chat, a *Agent, now time.Time) missed {
 	}
 	m.d.Outcome = Queued
 	m.d.Position, m.d.ETASeconds = r.positionLocked(c)
-	m.d.Why = []string{why, fmt.Sprintf("no other agent of %s has room: queued; %s may take it again after %s", c.group, a.ID, seconds(c.timeout))}
+	m.d.Why = []string{why, fmt.Sprintf("no other agent of %s has room: queued; %s gets it again once back (a message, a close, a reconnect)", c.group, a.ID)}
 	m.behind = r.behindLocked(c)
-	r.setDueLocked(c, c.skipUntil)
 	return m
 }
 

@@ -183,9 +183,9 @@ func TestFirstResponseTimeout(t *testing.T) {
 }
 
 // TestFirstResponseTimeoutAlone: the only agent of the group who misses
-// the deadline does not get the chat straight back: it waits at the front
-// of the queue, for the next agent with room, or for her again after one
-// more timeout.
+// the deadline does not get the chat straight back, however long it
+// waits: it waits at the front of the queue until she shows she is there
+// (here: a message in another chat), then it is hers again.
 func TestFirstResponseTimeoutAlone(t *testing.T) {
 	clk := newClock(time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC))
 	c := testRouting()
@@ -194,28 +194,18 @@ func TestFirstResponseTimeoutAlone(t *testing.T) {
 	sa := &sink{}
 	connectAgent(r, "ana", "Ana", "agent", []string{"mx-es"}, sa)
 	busy(r, "mx-es")
-	first := escalate(t, r, st, "es", "ayuda") // ana's
-	clk.set(clk.now().Add(10 * time.Second))
-	second := escalate(t, r, st, "es", "ayuda") // ana's too: capacity 2
-	third := escalate(t, r, st, "es", "ayuda")  // queued
-	if sa.count() != 2 {
-		t.Fatalf("ana has %d chats", sa.count())
-	}
-	// The first chat's deadline passes, the second's not yet.
-	advance(r, clk, 21*time.Second)
-	waitFor(t, "the first chat taken from ana", func() bool { _, d, _ := sa.snapshot(); return len(d) == 1 })
+	first := escalate(t, r, st, "es", "ayuda")
+	advance(r, clk, 31*time.Second)
+	waitFor(t, "the chat taken from ana", func() bool { _, d, _ := sa.snapshot(); return len(d) == 1 })
 	idle(r)
-	got, dropped, _ := sa.snapshot()
-	// Ana's freed room goes to the third chat, not back to the first.
-	if dropped[0] != first || len(got) != 3 || got[2].Session != third {
-		t.Fatalf("ana: dropped %v, assigned %d (last %s)", dropped, len(got), got[len(got)-1].Session)
+	queuedFirst := func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		q := r.queues["mx-es"]
+		return len(q) > 0 && q[0].session == first
 	}
-	r.mu.Lock()
-	q := r.queues["mx-es"]
-	front := len(q) > 0 && q[0].session == first
-	r.mu.Unlock()
-	if !front {
-		t.Fatal("the first chat is not at the front of the queue")
+	if got, dropped, _ := sa.snapshot(); dropped[0] != first || len(got) != 1 || !queuedFirst() {
+		t.Fatalf("ana: dropped %v, %d assignments; queued first: %v", dropped, len(got), queuedFirst())
 	}
 	ds := decisions(t, st, first)
 	last := ds[len(ds)-1]
@@ -225,21 +215,27 @@ func TestFirstResponseTimeoutAlone(t *testing.T) {
 	if msgs, _ := st.Messages(first, 0, 0); lastNotice(t, st, first).Notice.Kind != session.NoticeQueued || len(msgs) != 3 {
 		t.Fatalf("customer told %+v", msgs)
 	}
-	// Ana answers the second and closes it: the first still waits for
-	// someone else for now.
-	ana := r.agent("ana")
-	if _, err := r.Reply(context.Background(), ana, second, "", "listo"); err != nil {
+	// Time passes, deadlines come and go: ana, silent, does not get it
+	// back (no "Ana joined", "you are number 1" every timeout).
+	advance(r, clk, 10*time.Minute)
+	idle(r)
+	if got, _, _ := sa.snapshot(); len(got) != 1 || !queuedFirst() {
+		t.Fatalf("the missed chat bounced back to a silent agent: %d assignments", len(got))
+	}
+	// A new chat is hers (she did not miss it); she answers it: she is
+	// back, and the first chat is hers again.
+	second := escalate(t, r, st, "es", "ayuda")
+	if got, _, _ := sa.snapshot(); len(got) != 2 || got[1].Session != second {
+		t.Fatalf("new chat not given to ana: %+v", got)
+	}
+	clk.set(clk.now().Add(time.Second))
+	if _, err := r.Reply(context.Background(), r.agent("ana"), second, "", "hola"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.CloseChat(context.Background(), ana, second); err != nil {
-		t.Fatal(err)
+	waitFor(t, "the first chat back to ana", func() bool { got, _, _ := sa.snapshot(); return len(got) == 3 && got[2].Session == first })
+	if d := decisions(t, st, first); !whyHas(d[len(d)-1], "from the queue of mx-es") {
+		t.Fatalf("decision %+v", d[len(d)-1])
 	}
-	if got, _, _ := sa.snapshot(); len(got) != 3 {
-		t.Fatal("the missed chat bounced straight back to ana")
-	}
-	// One more timeout and nobody else: ana may take it again.
-	advance(r, clk, 31*time.Second)
-	waitFor(t, "the first chat back to ana", func() bool { got, _, _ := sa.snapshot(); return len(got) == 4 && got[3].Session == first })
 }
 
 // TestFirstResponseDeadlineCancelled: a transfer gives the new agent a

@@ -380,14 +380,14 @@ func checkInvariants(t testing.TB, r *Router) {
 			}
 		}
 	}
-	// The deadline heap: indexes right, ordered, and only chats the
-	// router holds — assigned, or queued and kept from who missed them.
+	// The deadline heap: indexes right, ordered, and only chats an agent
+	// holds.
 	for i, c := range r.dues {
 		if c.hi != i+1 || i > 0 && c.due.Before(r.dues[(i-1)/2].due) {
 			t.Errorf("deadline heap broken at %d (chat %s, index %d)", i, c.session, c.hi)
 		}
-		if r.chats[c.session] != c || c.agent == nil && c.skip == "" {
-			t.Errorf("deadline of chat %s that the router does not hold so", c.session)
+		if r.chats[c.session] != c || c.agent == nil || c.agent.chats[c.session] != c {
+			t.Errorf("deadline of chat %s that no agent holds", c.session)
 		}
 	}
 }
