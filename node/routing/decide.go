@@ -41,7 +41,8 @@ type Request struct {
 }
 
 // Decision is a routing decision and why it was taken. It is stored with
-// the session (session.Meta.Route).
+// the session: appended to its decisions (session.Meta.Routes), the
+// latest also session.Meta.Route.
 type Decision struct {
 	Outcome Outcome `json:"outcome"`
 	Group   string  `json:"group,omitempty"`
