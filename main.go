@@ -5,6 +5,7 @@
 //	edgedesk faq import FILE | faq export [-format csv]
 //	edgedesk token widget -customer ID | token staff -agent ID -role agent
 //	edgedesk staff add --email E --name N --role R [--groups a,b] | staff list | staff disable|enable|passwd --email E
+//	edgedesk session show ID [-json]
 //	edgedesk train -data train.jsonl [-dev dev.jsonl] -out model.onnx
 //	edgedesk eval -model model.onnx -data test.jsonl [-json]
 //	edgedesk core archive -url nats://core:4222 -domains edge-a,edge-b
@@ -61,6 +62,7 @@ commands:
   faq           import or export the FAQ (faq import FILE, faq export)
   token         print a widget or staff token signed with the configured secret
   staff         manage staff accounts (staff add, list, disable, enable, passwd)
+  session       session show ID: a session's transcript and every routing decision
   train         train an intent model and write it as ONNX
   eval          evaluate a model on labelled data
   core          set up the core: core archive archives its leaf nodes
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tokenCommand(args, stdout, stderr)
 	case "staff":
 		return staffCommand(ctx, args, os.Stdin, stdout, stderr)
+	case "session":
+		return sessionCommand(ctx, args, stdout, stderr)
 	case "check-config":
 		return checkConfig(args, stdout, stderr)
 	case "train":

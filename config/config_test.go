@@ -81,6 +81,8 @@ func TestErrorsNameKeyAndValue(t *testing.T) {
 		{"bad group zone", "routing:\n  groups:\n    - {name: a, languages: [en], tz: Mars/Olympus, capacity: 2}\n", nil, ErrInvalid, []string{"routing.groups[0].tz", "Mars/Olympus"}},
 		{"unknown overflow and rule group", "routing:\n  groups:\n    - {name: a, languages: [en], tz: UTC, capacity: 2, overflow: b}\n  rules:\n    - {name: r, keywords: [x], group: c}\n", nil, ErrInvalid, []string{"routing.groups[0].overflow", "routing.rules[0].group"}},
 		{"bad rule regexp", "routing:\n  groups:\n    - {name: a, languages: [en], tz: UTC, capacity: 2}\n  rules:\n    - {name: r, regexp: \"(\", group: a}\n", nil, ErrInvalid, []string{"routing.rules[0].regexp"}},
+		{"first response timeout too short", "routing:\n  first_response_timeout: 5s\n", nil, ErrInvalid, []string{"routing.first_response_timeout", "5s", "10s"}},
+		{"env first response timeout negative", "", []string{"EDGEDESK_ROUTING_FIRST_RESPONSE_TIMEOUT=-1m"}, ErrInvalid, []string{"routing.first_response_timeout", "-1m"}},
 		{"bad trust header", "routing:\n  trust_headers: [x-forwarded-for]\n", nil, ErrInvalid, []string{"routing.trust_headers[0]"}},
 		{"bad seed", "faq:\n  seed: faq.txt\n", nil, ErrInvalid, []string{"faq.seed"}},
 		{"files quota", "files:\n  max_bytes: 1000\n  max_total_bytes: 999\n  ttl: 30s\n  max_files_per_session: 0\n", nil, ErrInvalid, []string{"files.max_total_bytes", "999", "files.ttl", "30s", "files.max_files_per_session"}},

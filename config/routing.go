@@ -37,6 +37,10 @@ type Routing struct {
 	// AgentGrace: the chats of an agent whose connection is lost go back to
 	// the queue if it is not back within this.
 	AgentGrace time.Duration `yaml:"agent_grace"`
+	// FirstResponseTimeout: a chat whose agent has not written in it
+	// within this after it was assigned goes back to the front of its
+	// group's queue and to another agent (0: off, the default).
+	FirstResponseTimeout time.Duration `yaml:"first_response_timeout"`
 	// TierPriority orders the queue: a higher number goes first (the
 	// customer's tier comes from the widget token).
 	TierPriority map[string]int `yaml:"tier_priority"`
@@ -152,6 +156,11 @@ func (c *Config) validateRouting(bad func(key string, v any, reason string)) {
 	}
 	if r.AgentGrace < 0 || r.AgentGrace > time.Hour {
 		bad("routing.agent_grace", r.AgentGrace, "want 0 to 1h")
+	}
+	// An agent needs time to read the history and type a first line; a
+	// shorter deadline would take chats from agents who are answering.
+	if r.FirstResponseTimeout != 0 && (r.FirstResponseTimeout < 10*time.Second || r.FirstResponseTimeout > 24*time.Hour) {
+		bad("routing.first_response_timeout", r.FirstResponseTimeout, "want 0 (off) or 10s to 24h: an agent needs time to read the chat and type a first line")
 	}
 	for i, h := range r.TrustHeaders {
 		if !oneOf(h, trustable) {

@@ -45,6 +45,7 @@ type agentFrame struct {
 	History  []agentFrame    `json:"history"`
 	Chats    []agentFrame    `json:"chats"`
 	Code     string          `json:"code"`
+	Reason   string          `json:"reason"`
 	Groups   json.RawMessage `json:"groups"`
 	Customer struct{ ID, Email string }
 }

@@ -273,6 +273,10 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			}
 			n.files.ServeUpload(ctx)
 		default:
+			if bytes.HasPrefix(ctx.Path(), []byte(AdminSessionsPath)) {
+				n.serveAdminSession(ctx)
+				return
+			}
 			if n.files != nil && bytes.HasPrefix(ctx.Path(), []byte(files.PathPrefix)) {
 				n.files.ServeFile(ctx)
 				return

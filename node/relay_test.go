@@ -61,6 +61,12 @@ func TestCrossRegionChat(t *testing.T) {
 	if !strings.Contains(string(metaA.Route), `"group":"mx-es"`) {
 		t.Fatalf("A's route %s", metaA.Route)
 	}
+	// Both stay in the session's decisions at A: relayed to B, then
+	// assigned to ana there.
+	if h := metaA.History(); len(h) != 2 || !strings.Contains(string(h[0]), `"outcome":"relayed"`) || !strings.Contains(string(h[0]), `"node":"edge-b"`) ||
+		!strings.Contains(string(h[1]), `"agent":"ana"`) || !strings.Contains(string(h[1]), `"node":"edge-b"`) {
+		t.Fatalf("A's decisions %s", h)
+	}
 	// The customer, on A, is told who joined (B's notice, stored at A).
 	joined := widgetNext(t, es, func(f map[string]any) bool { return f["type"] == "msg" && f["from"] == "system" })
 	if !strings.Contains(joined["text"].(string), "Ana") {

@@ -264,23 +264,9 @@ func (l *Link) shutdownServer() {
 // session.ErrNoHistory when there is nothing to resume: no event of sid
 // at the core, or its expiry.
 func (l *Link) Fetch(ctx context.Context, sid string) error {
-	if !session.ValidID(sid) {
-		return fmt.Errorf("%w: %q", session.ErrNoHistory, sid)
-	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	evs, err := edgesync.FetchHistory(ctx, l.js, edgesync.Stream, sid)
-	if errors.Is(err, edgesync.ErrNoHistory) {
-		return fmt.Errorf("%w: %w", session.ErrNoHistory, err)
-	}
-	if err != nil {
-		return err
-	}
-	hist := make([]session.OutboxEvent, len(evs))
-	for i := range evs {
-		hist[i] = session.OutboxEvent(evs[i])
-	}
-	meta, msgs, err := session.FromHistory(sid, hist)
+	meta, msgs, err := l.History(ctx, sid)
 	if err != nil {
 		return err
 	}
@@ -289,6 +275,26 @@ func (l *Link) Fetch(ctx context.Context, sid string) error {
 	}
 	l.log.Info("session resumed from the core's history", "session", sid, "messages", len(msgs))
 	return nil
+}
+
+// History reads session sid as the core holds it, without keeping it here
+// (an error wrapping session.ErrNoHistory when the core has nothing of it).
+func (l *Link) History(ctx context.Context, sid string) (session.Meta, []session.Message, error) {
+	if !session.ValidID(sid) {
+		return session.Meta{}, nil, fmt.Errorf("%w: %q", session.ErrNoHistory, sid)
+	}
+	evs, err := edgesync.FetchHistory(ctx, l.js, edgesync.Stream, sid)
+	if errors.Is(err, edgesync.ErrNoHistory) {
+		return session.Meta{}, nil, fmt.Errorf("%w: %w", session.ErrNoHistory, err)
+	}
+	if err != nil {
+		return session.Meta{}, nil, err
+	}
+	hist := make([]session.OutboxEvent, len(evs))
+	for i := range evs {
+		hist[i] = session.OutboxEvent(evs[i])
+	}
+	return session.FromHistory(sid, hist)
 }
 
 // JetStream is the JetStream the node keeps its streams in: the embedded

@@ -331,7 +331,7 @@ func (r *Relay) onMeta(ctx context.Context, from string, data []byte) ([]byte, e
 			if err != nil {
 				return err
 			}
-			m.Route = b
+			m.AddRoute(b) // the serving node's decisions join the session's own
 		}
 		if d.Release {
 			if d.LastChat != nil {

@@ -3,6 +3,7 @@ package routing
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/edgedesk/edgedesk/node/session"
@@ -47,6 +48,11 @@ type Agent struct {
 	stamp uint64 // when last assigned, for round robin
 	lost  *time.Timer
 	conn  uint64 // connection generation: a reconnect supersedes a lost one
+
+	// active is when the agent last showed they are there (connected,
+	// wrote, closed or transferred a chat): a chat whose first response
+	// they missed before that may be theirs again (deadline.go).
+	active time.Time
 }
 
 // Connect registers an agent's connection (or its return within the grace
@@ -67,6 +73,7 @@ func (r *Router) Connect(id, name, role string, groups []string, away bool, sink
 	}
 	a.Name, a.Role, a.Groups, a.sink, a.online, a.away = name, role, append([]string(nil), groups...), sink, true, away
 	a.conn++
+	a.active = r.now()
 	for _, g := range a.Groups {
 		r.members[g] = append(r.members[g], a)
 	}
@@ -228,23 +235,21 @@ func (r *Router) pullSkipping(a *Agent, skip string) {
 		r.mu.Lock()
 		var pick *chat
 		var pg *group
-		at := 0
+		at := -1
+		now := r.now()
 		if a.available() {
 			for _, gname := range a.Groups {
 				g := r.plan.byName[gname]
 				q := r.queues[gname]
-				if g == nil || len(a.chats) >= g.capacity || !g.sched.OpenAt(r.now()) {
+				if g == nil || len(q) == 0 || len(a.chats) >= g.capacity || !g.sched.OpenAt(now) {
 					continue
 				}
-				i := 0
-				if len(q) > 0 && q[0].session == skip {
-					i = 1
-				}
-				if i >= len(q) {
-					continue
-				}
-				if c := q[i]; pick == nil || c.prio > pick.prio || (c.prio == pick.prio && c.seq < pick.seq) {
-					pick, pg, at = c, g, i
+				// The first a may take: not the one a just gave away (skip),
+				// nor one whose first response a missed, until a is back
+				// (deadline.go).
+				i := slices.IndexFunc(q, func(c *chat) bool { return c.session != skip && c.mayTake(a) })
+				if i >= 0 && (pick == nil || q[i].prio > pick.prio || (q[i].prio == pick.prio && q[i].seq < pick.seq)) {
+					pick, pg, at = q[i], g, i
 				}
 			}
 		}
@@ -258,11 +263,14 @@ func (r *Router) pullSkipping(a *Agent, skip string) {
 			r.queues[pg.name] = append(append(make([]*chat, 0, len(q)-1), q[:at]...), q[at+1:]...)
 		}
 		r.met.queued.WithLabelValues(pg.name).Set(float64(len(r.queues[pg.name])))
-		d := Decision{Outcome: Assigned, Group: pg.name, Agent: a.ID, At: r.now(),
-			Why: []string{"from the queue of " + pg.name, fmt.Sprintf("agent %s has %d of %d chats", a.ID, len(a.chats), pg.capacity)}}
+		// The decision that queued the chat stays in the session's
+		// history; this one says how it left the queue.
+		d := Decision{Outcome: Assigned, Group: pg.name, Agent: a.ID, At: now,
+			Why: []string{fmt.Sprintf("from the queue of %s (waiting %s)", pg.name, seconds(now.Sub(pick.since).Truncate(time.Second))),
+				fmt.Sprintf("agent %s has %d of %d chats", a.ID, len(a.chats), pg.capacity)}}
 		asg := r.assignLocked(pick, pg, a, &d)
 		sink := a.sink
-		waiting := r.queues[pg.name]
+		waiting := slices.Clone(r.queues[pg.name])
 		r.mu.Unlock()
 		r.met.decisions.WithLabelValues(string(Assigned), pg.name).Inc()
 		r.record(pick.session, d, nil, false)

@@ -28,6 +28,16 @@ type chat struct {
 	// for whichever agent gets it next, from a queue too.
 	note     string
 	noteFrom *session.AgentRef
+	// The first-response deadline (deadline.go): due and the heap index
+	// (hi, 0 when not in it); timeout is the one set at assignment; skip
+	// names the agent who missed it at missed, kept from it until they
+	// show they are back (Agent.active).
+	at      time.Time // assigned at (to its current agent)
+	due     time.Time
+	hi      int
+	timeout time.Duration
+	skip    string
+	missed  time.Time
 }
 
 // waitingRecord is what the session stores of a waiting chat, for the
@@ -57,6 +67,8 @@ func (r *Router) CloseChat(ctx context.Context, a *Agent, sessionID string) erro
 	}
 	delete(a.chats, sessionID)
 	delete(r.chats, sessionID)
+	r.clearDueLocked(c)
+	a.active = r.now()
 	agent := session.AgentRef{ID: a.ID, Name: a.Name}
 	r.mu.Unlock()
 	closed := session.Chat{Group: c.group, Agent: agent, Closed: r.now().UTC()}
@@ -168,6 +180,7 @@ func (r *Router) TransferChat(ctx context.Context, a *Agent, sessionID string, m
 			why += " from agent " + holder.ID
 		}
 	}
+	a.active = r.now() // the agent is there (deadline.go)
 	d := Decision{At: r.now(), Group: g.name, Why: []string{why}, Note: mv.Note, From: a.ID}
 	c.noteFrom = &session.AgentRef{ID: a.ID, Name: a.Name}
 	if mv.Note != "" {
@@ -180,10 +193,16 @@ func (r *Router) TransferChat(ctx context.Context, a *Agent, sessionID string, m
 	}
 	if target != nil {
 		d.Outcome, d.Agent = Assigned, target.ID
+		if mv.Agent != "" {
+			d.Why = append(d.Why, "to agent "+target.ID+" in "+g.name)
+		} else {
+			d.Why = append(d.Why, "to group "+g.name+": "+loadWhy(target, g.capacity))
+		}
 		asg, targetSink = r.assignLocked(c, g, target, &d), target.sink
 	} else {
 		d.Outcome = Queued
 		c.prio += 1 << 20 // a transferred chat already waited: the front of its new queue
+		d.Why = append(d.Why, "to group "+g.name+": no free agent, queued")
 		r.enqueueLocked(c, g.name)
 		d.Position, d.ETASeconds = r.positionLocked(c)
 		behind = append(behind, r.behindLocked(c)...)
@@ -220,7 +239,11 @@ func (r *Router) Reply(ctx context.Context, a *Agent, sessionID, cid, text strin
 	if !ok {
 		return session.Message{}, ErrNotYours
 	}
-	return r.store.Post(ctx, session.Message{Session: sessionID, From: session.FromAgent, CID: cid, Text: text, Agent: &session.AgentRef{ID: a.ID, Name: name}})
+	m, err := r.store.Post(ctx, session.Message{Session: sessionID, From: session.FromAgent, CID: cid, Text: text, Agent: &session.AgentRef{ID: a.ID, Name: name}})
+	if err == nil {
+		r.answered(a, sessionID) // the first response: no deadline any more
+	}
+	return m, err
 }
 
 // Typing tells the customer the agent is typing.

@@ -41,7 +41,8 @@ type Request struct {
 }
 
 // Decision is a routing decision and why it was taken. It is stored with
-// the session (session.Meta.Route).
+// the session: appended to its decisions (session.Meta.Routes), the
+// latest also session.Meta.Route.
 type Decision struct {
 	Outcome Outcome `json:"outcome"`
 	Group   string  `json:"group,omitempty"`
@@ -79,6 +80,9 @@ type plan struct {
 	handle    time.Duration
 	grace     time.Duration
 	tiers     map[string]int
+
+	// firstResponse is routing.first_response_timeout (0: off).
+	firstResponse time.Duration
 }
 
 type group struct {
@@ -102,7 +106,7 @@ type rule struct {
 func compile(c config.Routing) (*plan, error) {
 	p := &plan{
 		byName: map[string]*group{}, bySkill: map[string][]*group{}, byLang: map[string][]*group{}, byBase: map[string][]*group{}, skills: c.IntentSkills, region: c.Region,
-		opensSoon: c.OpensSoon, handle: c.HandleTime, grace: c.AgentGrace, tiers: c.TierPriority,
+		opensSoon: c.OpensSoon, handle: c.HandleTime, grace: c.AgentGrace, tiers: c.TierPriority, firstResponse: c.FirstResponseTimeout,
 	}
 	if c.FallbackLanguage != "" {
 		p.fallback = canon(c.FallbackLanguage)

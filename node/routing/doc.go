@@ -10,7 +10,16 @@
 // with a position and an ETA, or — when no matching group opens within
 // routing.opens_soon — tells the customer when the team opens, in the
 // customer's local time and language, and takes a message. Every decision
-// records its steps (Decision.Why), stored with the session.
+// records its steps (Decision.Why), and every later step of the chat — a
+// pull from the queue, a transfer, a requeue, a pick-up of a waiting chat,
+// a missed first response — is a decision of its own: the session keeps
+// them all in order (session.Meta.Routes, bounded; Meta.Route is the
+// latest), so "why did this chat go there?" has its whole answer.
+//
+// With routing.first_response_timeout set, an agent who has not written in
+// a chat within it of its assignment loses it to the front of the queue
+// and another agent of the group (deadline.go: one heap and one timer for
+// all chats).
 //
 // All state changes happen under one mutex: a decision costs microseconds,
 // and one lock makes "never over an agent's capacity, never assigned twice"

@@ -129,6 +129,7 @@ func (r *Router) dropStaleLocked(id string) []*chat {
 		return nil
 	}
 	delete(r.chats, id)
+	r.clearDueLocked(c)
 	if c.remote != "" {
 		return nil
 	}
@@ -174,16 +175,18 @@ func (r *Router) Holds(sessionID string) bool {
 func (r *Router) assignLocked(c *chat, g *group, a *Agent, d *Decision) *Assignment {
 	r.clock++
 	a.stamp = r.clock
-	c.group, c.agent = g.name, a
+	c.group, c.agent, c.at = g.name, a, r.now()
 	a.chats[c.session] = c
 	r.chats[c.session] = c
 	delete(r.waiting, c.session)
+	r.startDeadlineLocked(c)
 	return &Assignment{Session: c.session, AgentName: a.Name, Customer: c.customer, Lang: c.lang, Decision: *d, Note: c.note, FromAgent: c.noteFrom}
 }
 
 func (r *Router) enqueueLocked(c *chat, groupName string) {
 	r.clock++
 	c.seq, c.group, c.agent = r.clock, groupName, nil
+	r.clearDueLocked(c)
 	q := append(r.queues[groupName], c)
 	// Higher tier first, then arrival: a stable insertion keeps it sorted.
 	sort.SliceStable(q, func(i, j int) bool { return q[i].prio > q[j].prio })
@@ -225,9 +228,10 @@ func (r *Router) positionLocked(c *chat) (int, int) {
 	return pos, eta
 }
 
-// record stores the decision with the session, and whether the
-// conversation waits for people (wait, for a Message outcome) or not (nil:
-// a group has it). One metadata update does both. A fresh hand-over
+// record appends the decision to the session's decisions (it becomes
+// session.Meta.Route; the earlier ones stay in session.Meta.Routes), and
+// stores whether the conversation waits for people (wait, for a Message
+// outcome) or not (nil: a group has it). One metadata update does both. A fresh hand-over
 // replaces a waiting mark left from an earlier one; a re-routed chat
 // keeps the mark it had (since when the customer waits).
 func (r *Router) record(id string, d Decision, wait *session.Waiting, fresh bool) {
@@ -238,7 +242,7 @@ func (r *Router) record(id string, d Decision, wait *session.Waiting, fresh bool
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := r.store.Update(ctx, id, func(m *session.Meta) error {
-		m.Route = b
+		m.AddRoute(b)
 		switch {
 		case wait == nil:
 			m.Waiting = nil

@@ -16,6 +16,9 @@ type Metrics struct {
 	handoffFailures prometheus.Counter
 	// pickedUp counts waiting chats (a message left) given to a group.
 	pickedUp prometheus.Counter
+	// firstResponseTimeouts counts chats taken from an agent who did not
+	// answer within routing.first_response_timeout.
+	firstResponseTimeouts prometheus.Counter
 }
 
 // NewMetrics registers the router's metrics with reg (nil: unregistered).
@@ -38,9 +41,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		closed:          prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_closed_total", Help: "Chats closed by agents."}),
 		handoffFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_handoff_failures_total", Help: "Chats handed to another node that it could not take (routed here instead)."}),
 		pickedUp:        prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_picked_up_total", Help: "Waiting chats (the customer left a message) given to an agent or an open group's queue."}),
+		firstResponseTimeouts: prometheus.NewCounter(prometheus.CounterOpts{Name: "edgedesk_routing_first_response_timeouts_total",
+			Help: "Chats taken from an agent who did not answer within routing.first_response_timeout."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.decisions, m.decide, m.queued, m.agents, m.assignments, m.requeued, m.transfers, m.closed, m.handoffFailures, m.pickedUp)
+		reg.MustRegister(m.decisions, m.decide, m.queued, m.agents, m.assignments, m.requeued, m.transfers, m.closed, m.handoffFailures, m.pickedUp, m.firstResponseTimeouts)
 	}
 	return m
 }

@@ -70,6 +70,12 @@ type Router struct {
 	clock     uint64
 	closed    bool
 	remote    Remote
+
+	// dues orders the chats with a first-response deadline (or kept
+	// from the agent who missed one); dueTimer fires for the earliest
+	// (deadline.go).
+	dues     dues
+	dueTimer *time.Timer
 }
 
 // New compiles the configuration and starts the router's worker.
@@ -151,6 +157,9 @@ func (r *Router) Close() {
 	}
 	if r.opening != nil {
 		r.opening.Stop()
+	}
+	if r.dueTimer != nil {
+		r.dueTimer.Stop()
 	}
 	r.mu.Unlock()
 	close(r.quit)

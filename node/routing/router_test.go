@@ -88,12 +88,14 @@ type sink struct {
 	mu       sync.Mutex
 	assigned []Assignment
 	dropped  []string
+	reasons  []string // of dropped, in order
 }
 
 func (s *sink) Assigned(a Assignment) { s.mu.Lock(); s.assigned = append(s.assigned, a); s.mu.Unlock() }
-func (s *sink) Unassigned(id, _ string) {
+func (s *sink) Unassigned(id, reason string) {
 	s.mu.Lock()
 	s.dropped = append(s.dropped, id)
+	s.reasons = append(s.reasons, reason)
 	s.mu.Unlock()
 }
 func (s *sink) count() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.assigned) }
@@ -376,6 +378,16 @@ func checkInvariants(t testing.TB, r *Router) {
 			if o, dup := owner[c.session]; dup {
 				t.Errorf("chat %s queued in %s and held by %s", c.session, g, o)
 			}
+		}
+	}
+	// The deadline heap: indexes right, ordered, and only chats an agent
+	// holds.
+	for i, c := range r.dues {
+		if c.hi != i+1 || i > 0 && c.due.Before(r.dues[(i-1)/2].due) {
+			t.Errorf("deadline heap broken at %d (chat %s, index %d)", i, c.session, c.hi)
+		}
+		if r.chats[c.session] != c || c.agent == nil || c.agent.chats[c.session] != c {
+			t.Errorf("deadline of chat %s that no agent holds", c.session)
 		}
 	}
 }

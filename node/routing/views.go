@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/edgedesk/edgedesk/node/session"
 )
 
 // GroupView is a supervisor's view of one group.
@@ -122,4 +124,46 @@ func (r *Router) Roster() (agents []RosterEntry, groups []string) {
 		groups = append(groups, g.name)
 	}
 	return agents, groups
+}
+
+// ChatView is where the router has one session's chat now.
+type ChatView struct {
+	// State is assigned (an agent here has it), queued (in Group's
+	// queue, at Position), relayed (handed to Group on Node) or waiting
+	// (the customer left a message; a group will pick it up).
+	State    string            `json:"state"`
+	Group    string            `json:"group,omitempty"`
+	Agent    *session.AgentRef `json:"agent,omitempty"`
+	Node     string            `json:"node,omitempty"`
+	Position int               `json:"position,omitempty"`
+	// Since is when the agent got it (assigned), else when it was
+	// handed to people.
+	Since time.Time `json:"since"`
+	// FirstResponseDue is when the agent loses it unless they write
+	// (routing.first_response_timeout), while it runs.
+	FirstResponseDue time.Time `json:"first_response_due,omitzero"`
+}
+
+// Chat returns where the router has session id's chat, if it has it.
+func (r *Router) Chat(id string) (ChatView, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c := r.waiting[id]; c != nil {
+		return ChatView{State: "waiting", Since: c.since.UTC()}, true
+	}
+	c := r.chats[id]
+	switch {
+	case c == nil:
+		return ChatView{}, false
+	case c.remote != "":
+		return ChatView{State: "relayed", Group: c.group, Node: c.remote, Since: c.since.UTC()}, true
+	case c.agent != nil:
+		v := ChatView{State: "assigned", Group: c.group, Agent: &session.AgentRef{ID: c.agent.ID, Name: c.agent.Name}, Since: c.at.UTC()}
+		if c.hi > 0 {
+			v.FirstResponseDue = c.due.UTC()
+		}
+		return v, true
+	}
+	pos, _ := r.positionLocked(c)
+	return ChatView{State: "queued", Group: c.group, Position: pos, Since: c.since.UTC()}, true
 }

@@ -137,6 +137,12 @@ type Meta struct {
 	// why (which rule, language, hours, capacity), so a merchant can answer
 	// "why did this chat go there?".
 	Route json.RawMessage `json:"route,omitempty"`
+	// Routes are the session's routing decisions in order, Route last:
+	// the first assignment, queue pulls, transfers, requeues, first
+	// response timeouts. Bounded (MaxRoutes; RoutesDropped counts those
+	// left out between the first and the latest). Add with AddRoute.
+	Routes        []json.RawMessage `json:"routes,omitempty"`
+	RoutesDropped int               `json:"routes_dropped,omitempty"`
 	// Origin, on a mirror (Store.Mirror), names the node that serves the
 	// customer; an agent here answers through it.
 	Origin string `json:"origin,omitempty"`

@@ -1,0 +1,104 @@
+package session
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrLocked is returned by Inspect when another process (a running node)
+// holds the store's file.
+var ErrLocked = errors.New("session: the store is in use by another process")
+
+// Inspect reads session id from the store at path (with shards, as Open
+// would lay them out) without opening it for writing: a tool's read of a
+// stopped node's data. bbolt lets one process hold a file, so a running
+// node's store answers ErrLocked after timeout; ask the node then. A
+// session unknown to the store is ErrNoSession.
+func Inspect(path string, shards int, id string, timeout time.Duration) (Meta, []Message, error) {
+	if !ValidID(id) {
+		return Meta{}, nil, fmt.Errorf("%w: session id %q", ErrInvalid, id)
+	}
+	if shards <= 0 {
+		shards = 1
+	}
+	i := 0
+	if shards > 1 {
+		h := fnv.New64a()
+		h.Write([]byte(id))
+		i = int(h.Sum64() % uint64(shards))
+	}
+	file := shardPath(path, i, shards)
+	if !fileExists(file) {
+		return Meta{}, nil, fmt.Errorf("%w (no store at %s)", ErrNoSession, file)
+	}
+	db, err := bolt.Open(file, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return Meta{}, nil, fmt.Errorf("%w: %s", ErrLocked, file)
+	}
+	if err != nil {
+		return Meta{}, nil, fmt.Errorf("session: open %s: %w", file, err)
+	}
+	defer db.Close()
+	var meta Meta
+	var msgs []Message
+	err = db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		if b == nil {
+			return ErrNoSession
+		}
+		var err error
+		if meta, err = loadMeta(b, id); err != nil {
+			return err
+		}
+		bySeq := map[uint64]Message{}
+		decode := func(k, v []byte) error {
+			var m Message
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("session: corrupt message %x: %w", k, err)
+			}
+			bySeq[m.Seq] = m
+			return nil
+		}
+		prefix := append(sidPrefix(id), tagMsg)
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if err := decode(k, v); err != nil {
+				return err
+			}
+		}
+		// Messages not yet compacted are in the log, which the running
+		// store indexes in memory: scan it (compaction keeps it short).
+		if lb := tx.Bucket(bucketLog); lb != nil {
+			if err := lb.ForEach(func(k, v []byte) error {
+				h, rec, err := parseLogEntry(v)
+				if err != nil || h.Session != id {
+					return nil
+				}
+				if _, ok := bySeq[h.Seq]; ok {
+					return nil // compacted, not yet trimmed
+				}
+				return decode(k, rec)
+			}); err != nil {
+				return err
+			}
+		}
+		msgs = make([]Message, 0, len(bySeq))
+		for _, m := range bySeq {
+			msgs = append(msgs, m)
+			meta.LastSeq = max(meta.LastSeq, m.Seq)
+		}
+		sort.Slice(msgs, func(i, j int) bool { return msgs[i].Seq < msgs[j].Seq })
+		return nil
+	})
+	if err != nil {
+		return Meta{}, nil, err
+	}
+	return meta, msgs, nil
+}
