@@ -5,10 +5,13 @@ export EDGEDESK_ORT_LIB ?= $(CURDIR)/$(ORT_LIB)
 
 .PHONY: run test build lint fuzz bench load-idle load-rate clean
 
-## run: a complete node on 127.0.0.1:8080 (data in ./data), with the demo shop
+## run: a complete node on 127.0.0.1:8080 (data in ./data), with the demo
+## shop and one agent group for the console (config/demo.yaml)
 run: $(ORT_LIB)
 	@echo "demo shop with the chat widget: http://127.0.0.1:8080/demo"
-	EDGEDESK_DEMO=$${EDGEDESK_DEMO:-true} $(GO) run . serve
+	@echo "agent console: http://127.0.0.1:8080/console, dashboard: http://127.0.0.1:8080/dashboard"
+	@echo "  (first: go run . staff add --email you@example.com --name You --role admin --groups support)"
+	EDGEDESK_CONFIG=$${EDGEDESK_CONFIG:-config/demo.yaml} $(GO) run . serve
 
 ## test: vet, formatting and every test with the race detector
 test: $(ORT_LIB)

@@ -184,6 +184,18 @@ func TestDemoFromEnv(t *testing.T) {
 	}
 }
 
+// make run's configuration: the demo shop and a group that speaks every
+// language of the default model, open all week.
+func TestDemoFile(t *testing.T) {
+	c, err := Load("demo.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Demo || len(c.Routing.Groups) != 1 || c.Routing.Groups[0].Name != "support" || len(c.Routing.Groups[0].Languages) != 18 {
+		t.Fatalf("demo.yaml: demo %v, groups %+v", c.Demo, c.Routing.Groups)
+	}
+}
+
 func TestAnalytics(t *testing.T) {
 	d := Default().Analytics
 	if !d.Enabled || d.Retention != 35*24*time.Hour || d.LiveInterval != time.Second || d.ServiceLevel != 0.8 || d.AnswerWithin != time.Minute {

@@ -54,8 +54,8 @@ type Totals struct {
 	TopIntentsHour             []IntentCount     `json:"top_intents_hour"`
 	TopIntentsDay              []IntentCount     `json:"top_intents_day"`
 	CSAT                       CSAT              `json:"csat"`
-	FirstResponseMedianSeconds float64           `json:"first_response_median_seconds"`
-	HandleMedianSeconds        float64           `json:"handle_median_seconds"`
+	FirstResponseMedianSeconds float64           `json:"first_response_median_seconds,omitzero"`
+	HandleMedianSeconds        float64           `json:"handle_median_seconds,omitzero"`
 }
 
 // IntentCount is one of the top intents.
@@ -67,7 +67,7 @@ type IntentCount struct {
 // CSAT are customers' ratings.
 type CSAT struct {
 	Count   uint64            `json:"count"`
-	Average float64           `json:"average"`
+	Average float64           `json:"average,omitzero"`
 	ByScore map[string]uint64 `json:"by_score"`
 }
 
@@ -75,8 +75,8 @@ type CSAT struct {
 type GroupStats struct {
 	Name                       string  `json:"name"`
 	Handovers                  uint64  `json:"handovers"`
-	FirstResponseMedianSeconds float64 `json:"first_response_median_seconds"`
-	HandleMedianSeconds        float64 `json:"handle_median_seconds"`
+	FirstResponseMedianSeconds float64 `json:"first_response_median_seconds,omitzero"`
+	HandleMedianSeconds        float64 `json:"handle_median_seconds,omitzero"`
 	CSAT                       CSAT    `json:"csat"`
 }
 
@@ -89,8 +89,8 @@ type HourStats struct {
 	Messages                   uint64    `json:"messages"`
 	CSATCount                  uint64    `json:"csat_count"`
 	CSATSum                    uint64    `json:"csat_sum"`
-	FirstResponseMedianSeconds float64   `json:"first_response_median_seconds"`
-	HandleMedianSeconds        float64   `json:"handle_median_seconds"`
+	FirstResponseMedianSeconds float64   `json:"first_response_median_seconds,omitzero"`
+	HandleMedianSeconds        float64   `json:"handle_median_seconds,omitzero"`
 }
 
 // Query selects figures: the hours overlapping [From, To), of Group (""
