@@ -36,6 +36,19 @@
     transferSession: '',
   };
 
+  // ?next= is where to go once signed in: the dashboard sends visitors
+  // here with next=/dashboard. Only a page of this node: the address is
+  // resolved as the browser would ("//host", "/\host", a tab inside…) and
+  // kept only when it stays on this origin.
+  const NEXT = (() => {
+    const n = new URLSearchParams(location.search).get('next');
+    if (!n || !n.startsWith('/')) return '';
+    try {
+      const u = new URL(n, location.origin);
+      return u.origin === location.origin ? u.pathname + u.search + u.hash : '';
+    } catch { return ''; }
+  })();
+
   const cid = (p) => `${p}${Date.now().toString(36)}${(++st.seq).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const base = (tag) => (tag || '').toLowerCase().split(/[-_]/)[0];
   const dirOf = (tag) => (tag ? (RTL.has(base(tag)) ? 'rtl' : 'ltr') : 'auto');
@@ -109,6 +122,7 @@
         $('login-password').value = '';
         err.hidden = true;
         st.me = r.data;
+        if (NEXT) return location.assign(NEXT);
         showApp();
         return;
       }
@@ -753,7 +767,10 @@
     try {
       const r = await api('GET', '/v1/auth/me');
       if (r.status === 401) return showSignIn('');
-      if (r.status === 200 && r.data) st.me = r.data;
+      if (r.status === 200 && r.data) {
+        if (NEXT) return location.assign(NEXT);
+        st.me = r.data;
+      }
     } catch { /* the connection decides: an unauthorized hello brings the sign-in form */ }
     showApp();
   })();
