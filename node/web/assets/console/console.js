@@ -121,6 +121,7 @@
       if (r.status === 200 && r.data) {
         $('login-password').value = '';
         err.hidden = true;
+        btn.disabled = false; // for the next time the form shows (signed out, expired)
         st.me = r.data;
         if (NEXT) return location.assign(NEXT);
         showApp();
@@ -128,7 +129,9 @@
       }
       if (r.status === 429) {
         const wait = parseInt(r.headers.get('Retry-After') || '60', 10) || 60;
-        fail(`${(r.data && r.data.error) || 'Too many attempts'}. Try again in ${wait} s.`);
+        // The node's message already says how long to wait; said once.
+        const said = (r.data && r.data.error) || '';
+        fail(/try again/i.test(said) ? `${said[0].toUpperCase()}${said.slice(1)}.` : `Too many attempts. Try again in ${wait} s.`);
         setTimeout(() => { btn.disabled = false; }, wait * 1000);
         return;
       }
