@@ -4,8 +4,8 @@
 // admin Adam, all with PASSWORD. Environment: BASE, CHROMIUM, SHOTS, FAILS,
 // EXPIRED_TOKEN (Tom's sign-in, expired), LOGIN_LIMIT
 // (auth.login_max_failures), XSITE (a page on another origin that posts
-// to the node with the browser's cookie), FAQ_LINE (what it posts to the
-// admin API).
+// to the node with the browser's cookie: a new FAQ, a sign-in as Priya, a
+// sign-out), FAQ_LINE (the FAQ it posts).
 //
 // Everyone signs in through a form: the console's (data-edgedesk hooks
 // login-email, login-password, login-submit, login-error), the
@@ -315,20 +315,41 @@ await step('refused: cross-site POSTs with the admin\'s cookie (403, nothing cha
   const v0 = await version();
   check(v0, 'the FAQ has no version');
   const page = await admin.context().newPage();
+  // What the browser put on the wire, cookies included, from the DevTools
+  // protocol (Playwright's allHeaders() may miss these extra headers).
+  const wire = new Map(); // url → {headers, sent: cookie names}
+  const urls = new Map(); // requestId → url
+  const cdp = await admin.context().newCDPSession(page);
+  cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, e.request.url));
+  cdp.on('Network.requestWillBeSentExtraInfo', (e) => wire.set(e.requestId, {
+    headers: Object.fromEntries(Object.entries(e.headers).map(([k, v]) => [k.toLowerCase(), v])),
+    sent: e.associatedCookies.filter((c) => !c.blockedReasons.length).map((c) => c.cookie.name),
+  }));
+  await cdp.send('Network.enable');
+  const onWire = async (url) => {
+    for (const t0 = Date.now(); Date.now() - t0 < WAIT; await new Promise((r) => setTimeout(r, 50))) {
+      for (const [id, w] of wire) if (urls.get(id) === url) return w;
+    }
+    throw new Error(`no request to ${url} seen on the wire`);
+  };
   const isPost = (path) => (r) => r.url() === BASE + path && r.request().method() === 'POST';
   const faq = page.waitForResponse(isPost('/v1/admin/faq'));
+  const login = page.waitForResponse(isPost('/v1/auth/login'));
   const logout = page.waitForResponse(isPost('/v1/auth/logout'));
   await page.goto(XSITE);
   const origin = new URL(XSITE).origin;
-  for (const [what, answer] of [['POST /v1/admin/faq', await faq], ['POST /v1/auth/logout', await logout]]) {
-    const h = await answer.request().allHeaders();
-    check(/edgedesk_staff=/.test(h.cookie || ''), `${what}: the browser did not send the cookie (${JSON.stringify(h)}): the test would prove nothing`);
+  for (const [what, answer] of [['POST /v1/admin/faq', await faq], ['POST /v1/auth/login', await login], ['POST /v1/auth/logout', await logout]]) {
+    const w = await onWire(answer.url());
+    check(w.sent.includes('edgedesk_staff'), `${what}: the browser did not send the cookie (${JSON.stringify(w)}): the test would prove nothing`);
+    const h = w.headers;
+    check(!answer.headers()['set-cookie'], `${what}: the node set a cookie: ${answer.headers()['set-cookie']}`);
     check(h.origin === origin, `${what}: Origin ${h.origin}`);
     check(answer.status() === 403, `${what} from ${origin}: HTTP ${answer.status()}`);
   }
   // Nothing changed: same FAQ, still signed in, the dashboard still live.
   check(await version() === v0, `the FAQ changed: version ${v0} → ${await version()}`);
-  check(await status(admin, 'GET', '/v1/auth/me') === 200, 'the cross-site logout signed the admin out');
+  const me = await admin.evaluate(async () => { const r = await fetch('/v1/auth/me'); return { status: r.status, body: await r.json() }; });
+  check(me.status === 200 && me.body.id === 'adam', `after the cross-site sign-in and sign-out: ${JSON.stringify(me)}`);
   await hook(admin, 'live-status', '[data-state=live]').waitFor({ state: 'attached' });
   // The same POST from the node's own page is accepted: the origin was
   // the only difference.

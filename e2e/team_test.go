@@ -54,7 +54,7 @@ func TestTeamInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := runSpec(t, chromium, "team.spec.mjs", base, 5*time.Minute, "PASSWORD="+password, "EXPIRED_TOKEN="+expired,
-		"LOGIN_LIMIT="+strconv.Itoa(teamLoginLimit), "XSITE="+crossSite(t, base), "FAQ_LINE="+faqLine)
+		"LOGIN_LIMIT="+strconv.Itoa(teamLoginLimit), "XSITE="+crossSite(t, base, password), "FAQ_LINE="+faqLine)
 	if !strings.Contains(out, "all team scenarios passed") {
 		t.Fatal("the spec did not finish")
 	}
@@ -69,8 +69,10 @@ const faqLine = `{"intent": "track_order", "lang": "en", "answer": "Order #{{ord
 // site: the browser sends the SameSite=Strict cookie, so only the node's
 // Origin check stands in the way), a page that does what a malicious page
 // would with a signed-in admin's browser: a credentialed no-cors POST of a
-// new FAQ to the admin API, then a form POST to /v1/auth/logout.
-func crossSite(t *testing.T, base string) string {
+// new FAQ to the admin API, a sign-in to another account (login CSRF: the
+// admin would go on working in Priya's account), then a form POST to
+// /v1/auth/logout.
+func crossSite(t *testing.T, base, password string) string {
 	t.Helper()
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	page := fmt.Sprintf(`<!doctype html>
@@ -82,10 +84,14 @@ func crossSite(t *testing.T, base string) string {
   try {
     await fetch(%s, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'Content-Type': 'text/plain' }, body: %s });
   } catch (e) { /* the answer is opaque anyway */ }
+  try {
+    await fetch(%s, { method: 'POST', mode: 'no-cors', credentials: 'include', body: new URLSearchParams(%s) });
+  } catch (e) { /* opaque */ }
   document.getElementById('state').textContent = 'posted';
   document.getElementById('f').submit();
 })();
-</script>`, js(base+"/v1/auth/logout"), js(base+"/v1/admin/faq"), js(faqLine+"\n"))
+</script>`, js(base+"/v1/auth/logout"), js(base+"/v1/admin/faq"), js(faqLine+"\n"),
+		js(base+"/v1/auth/login"), js(map[string]string{"email": "priya@shop.example", "password": password}))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, page)
