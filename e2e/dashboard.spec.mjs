@@ -250,7 +250,7 @@ await scenario('d. axe-core clean on a laptop and a phone; keyboard; screenshots
   const focused = await board.evaluate(() => ({ hook: document.activeElement.dataset.edgedesk, outline: getComputedStyle(document.activeElement).outlineStyle }));
   check(focused.hook === 'group-filter' && focused.outline !== 'none', `the second Tab: ${JSON.stringify(focused)}`);
   await board.evaluate(() => document.activeElement.blur());
-  await board.screenshot({ path: join(SHOTS, 'dashboard.png') });
+  await board.screenshot({ path: join(SHOTS, 'dashboard.png'), fullPage: true });
 
   const phone = await dashboard(await ctx({ locale: 'en-GB', timezoneId: 'Europe/London', viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, bypassCSP: true }, SUPERVISOR_TOKEN));
   await hook(phone, 'live-status', '[data-state=live]').waitFor({ state: 'attached' });

@@ -96,10 +96,12 @@ func configFile(t *testing.T, cfg config.Config) string {
 func staffAdd(t *testing.T, configFile, password string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(edgedeskBinary(t), append(append([]string{"staff", "add"}, args...), "-config", configFile)...)
-	// Only the file says where the data is: not the environment the
-	// developer's shell may carry.
+	// Only the file configures it: config.Load reads EDGEDESK_* settings
+	// from the environment (a developer's EDGEDESK_DATA_DIR would win over
+	// the file) and refuses names it does not know (the test's own
+	// EDGEDESK_UPDATE_SCREENSHOTS).
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "EDGEDESK_CONFIG=") && !strings.HasPrefix(kv, "EDGEDESK_DATA_DIR=") {
+		if !strings.HasPrefix(kv, "EDGEDESK_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}

@@ -242,7 +242,7 @@ await step('story: sign-in, chat, hand-over, reply, transfer, close, rating, liv
   check(await board.evaluate(() => window.edgedeskNotReloaded === true), 'the dashboard reloaded');
   check(board.streams.length === 1, `the dashboard opened the stream ${board.streams.length} times`);
   check(!board.errors.length, `script errors on the dashboard: ${board.errors}`);
-  await board.screenshot({ path: join(SHOTS, 'dashboard-story.png') });
+  await board.screenshot({ path: join(SHOTS, 'dashboard-story.png'), fullPage: true });
 });
 
 await step(`refused: ${LIMIT} wrong passwords, then even the right one (429)`, async () => {

@@ -753,13 +753,14 @@
       (g.queue || []).length ? el('ul', { class: 'waiting' }, ...(g.queue || []).map((q) => el('li', { 'data-session': q.session },
         el('span', { text: `${q.customer || `Customer ${q.session.slice(2, 8)}`}${q.lang ? ` (${q.lang})` : ''}${q.tier ? ` · ${q.tier}` : ''} · waiting ${wait(q.wait_seconds || 0)}` }), ' ',
         reassign(q.session, `the waiting chat of ${q.customer || q.session.slice(2, 8)}`)))) : el('p', { class: 'muted', text: 'Nobody waiting.' }),
-      el('table', {}, el('caption', { class: 'sr-only', text: `Agents of ${g.name}` }),
+      (g.agents || []).length ? el('table', {}, el('caption', { class: 'sr-only', text: `Agents of ${g.name}` }),
         el('thead', {}, el('tr', {}, ...['Agent', 'Status', 'Load', 'Chats'].map((h) => el('th', { scope: 'col', text: h })))),
-        el('tbody', {}, ...(g.agents || []).map((a) => el('tr', { 'data-edgedesk': 'agent-row', 'data-agent': a.id, 'data-status': a.status || (a.online ? 'online' : 'offline') },
+        el('tbody', {}, ...g.agents.map((a) => el('tr', { 'data-edgedesk': 'agent-row', 'data-agent': a.id, 'data-status': a.status || (a.online ? 'online' : 'offline') },
           el('th', { scope: 'row', text: a.name || a.id }),
           el('td', { text: a.status || (a.online ? 'online' : 'offline') }),
           el('td', { text: `${a.load ?? a.chats.length}/${g.capacity || '?'}` }),
-          el('td', {}, ...(a.chats || []).map((s) => el('span', { class: 'chip' }, el('span', { text: s.slice(0, 10) + '…', title: s }), ' ', reassign(s, `chat ${s} of ${a.name || a.id}`)))))))))));
+          el('td', {}, ...(a.chats || []).map((s) => el('span', { class: 'chip' }, el('span', { text: s.slice(0, 10) + '…', title: s }), ' ', reassign(s, `chat ${s} of ${a.name || a.id}`))))))))
+        : el('p', { class: 'muted', text: 'No agent of this group is signed in.' }))));
     $('team-updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
     if (focused) { const b = $('team').querySelector(`[data-key="${CSS.escape(focused)}"]`); if (b) b.focus(); }
   }
