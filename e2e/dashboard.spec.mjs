@@ -2,7 +2,11 @@
 // dashboard_test.go against a real node: BASE (http://host:port), CHROMIUM,
 // SUPERVISOR_TOKEN and AGENT_TOKEN (staff tokens, set as the sign-in cookie
 // edgedesk_staff; the agent is Alice in group uk-en), SHOTS (screenshot
-// directory), FAILS (screenshots of failures). Locators use the page's
+// directory), FAILS (screenshots of failures). The tokens are set as the
+// cookie, not earned through the form: this spec is about the page; the
+// sign-in flow to it (/console?next=/dashboard) is team.spec.mjs's, and a
+// token minted elsewhere (an SSO, `edgedesk token staff`) is as valid a
+// cookie as the form's (docs/STAFF.md). Locators use the page's
 // documented data-edgedesk hooks (docs/DASHBOARD.md) and the widget's
 // (README); they auto-wait, and every wait is for a condition.
 import { chromium } from 'playwright-core';
