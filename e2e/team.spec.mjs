@@ -70,11 +70,11 @@ async function signIn(page, email, password = PASSWORD) {
   await hook(page, 'login-submit', ':not([disabled])').click();
 }
 
-// agentConsole opens /console in a new context and signs email in.
-async function agentConsole(email) {
+// agentConsole opens path (/console…) in a new context and signs email in.
+async function agentConsole(email, path = '/console') {
   const ctx = await newContext();
   const page = await ctx.newPage();
-  await page.goto(BASE + '/console');
+  await page.goto(BASE + path);
   await signIn(page, email);
   await hook(page, 'connection', '[data-state=connected]').waitFor();
   await hook(page, 'status', '[data-state=online]').waitFor();
@@ -157,8 +157,12 @@ await step('story: sign-in, chat, hand-over, reply, transfer, close, rating, liv
   const requested0 = await count(hook(board, 'handover-reason', '[data-reason=requested]'));
   await board.evaluate(() => { window.edgedeskNotReloaded = true; });
 
-  priya = await agentConsole('priya@shop.example');
+  // Her link says to go on to another site once signed in: the console
+  // stays (next= is followed only to a page of this node).
+  const away = `/console?next=${encodeURIComponent('//' + new URL(XSITE).host + '/')}`;
+  priya = await agentConsole('priya@shop.example', away);
   await hook(priya, 'me').filter({ hasText: 'Priya' }).waitFor();
+  check(priya.url() === BASE + away, `signed in, Priya is at ${priya.url()}`);
 
   // The customer: a question the bot answers, then a person.
   const custCtx = await newContext();
