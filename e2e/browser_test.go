@@ -97,6 +97,13 @@ const staffSecret = "e2e-staff-secret-0123456789abcdef0123456789"
 // and es (closed now, opening in about two hours, until the spec asks
 // openTeams), for the leave-a-message and rating scenarios.
 func startNode(t *testing.T) (string, *node.Node) {
+	base, n, _ := startNodeWith(t, nil)
+	return base, n
+}
+
+// startNodeWith is startNode with tune applied to the configuration
+// (when not nil); it returns the configuration the node runs with.
+func startNodeWith(t *testing.T, tune func(*config.Config)) (string, *node.Node, config.Config) {
 	if os.Getenv("EDGEDESK_ORT_LIB") == "" {
 		lib, _ := filepath.Abs("../.cache/ort/libonnxruntime.so.1")
 		if _, err := os.Stat(lib); err != nil {
@@ -112,6 +119,9 @@ func startNode(t *testing.T) (string, *node.Node) {
 	cfg.Auth.StaffSecret = staffSecret
 	h := time.Now().UTC().Add(2 * time.Hour).Hour()
 	cfg.Routing.Groups = teams(weekly(fmt.Sprintf("%02d:00-%02d:00", h, h+1)))
+	if tune != nil {
+		tune(cfg)
+	}
 	n, err := node.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +143,7 @@ func startNode(t *testing.T) (string, *node.Node) {
 		if r, err := http.Get(base + "/readyz"); err == nil {
 			r.Body.Close()
 			if r.StatusCode == 200 {
-				return base, n
+				return base, n, *cfg
 			}
 		}
 		if time.Now().After(deadline) {
@@ -143,11 +153,7 @@ func startNode(t *testing.T) (string, *node.Node) {
 }
 
 func TestWidgetInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test: not in -short")
-	}
-	chromium := ensureChromium(t)
-	ensureModules(t)
+	chromium := needBrowser(t)
 	base, n := startNode(t)
 	agent, err := auth.Sign(staffSecret, auth.Claims{Subject: "alice", Name: "Alice", Role: "agent", Groups: []string{"uk-en"}}, time.Hour)
 	if err != nil {
@@ -158,27 +164,53 @@ func TestWidgetInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	control := openTeams(t, n)
-	shots := t.TempDir()
-	fails, err := os.MkdirTemp("", "edgedesk-e2e-failures-") // kept when the test fails
-	if err != nil {
-		t.Fatal(err)
+	out := runSpec(t, chromium, "widget.spec.mjs", base, 8*time.Minute, "AGENT_TOKEN="+agent, "AGENT_ES_TOKEN="+agentES, "CONTROL="+control)
+	if !strings.Contains(out, `"timings"`) {
+		t.Fatal("the spec printed no timings")
 	}
+}
+
+// needBrowser skips the test in -short, and installs Chromium and the npm
+// modules when they are missing (or fails or skips: see unavailable). It
+// returns Chromium's path.
+func needBrowser(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test: not in -short")
+	}
+	chromium := ensureChromium(t)
+	ensureModules(t)
+	return chromium
+}
+
+// runSpec runs spec (a .mjs file in this directory) with plain node
+// against the node at base, and fails the test unless it exits 0. Every
+// spec gets BASE, CHROMIUM, SHOTS (a temporary directory, or
+// docs/screenshots when EDGEDESK_UPDATE_SCREENSHOTS is set) and FAILS
+// (screenshots of the pages when a step fails, kept then), plus env. It
+// returns what the spec printed.
+func runSpec(t *testing.T, chromium, spec, base string, timeout time.Duration, env ...string) string {
+	t.Helper()
+	shots := t.TempDir()
 	if os.Getenv("EDGEDESK_UPDATE_SCREENSHOTS") != "" {
 		shots, _ = filepath.Abs("../docs/screenshots")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "widget.spec.mjs")
-	cmd.Env = append(os.Environ(), "BASE="+base, "CHROMIUM="+chromium, "AGENT_TOKEN="+agent, "AGENT_ES_TOKEN="+agentES, "CONTROL="+control, "SHOTS="+shots, "FAILS="+fails)
-	out, err := cmd.CombinedOutput()
-	t.Logf("widget.spec.mjs:\n%s", out)
+	fails, err := os.MkdirTemp("", "edgedesk-"+strings.TrimSuffix(spec, ".spec.mjs")+"-failures-")
 	if err != nil {
-		t.Fatalf("browser scenarios failed (%v); screenshots of failures in %s", err, fails)
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", spec)
+	cmd.Env = append(append(os.Environ(), "BASE="+base, "CHROMIUM="+chromium, "SHOTS="+shots, "FAILS="+fails), env...)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s (%v):\n%s", spec, time.Since(start).Round(time.Millisecond), out)
+	if err != nil {
+		t.Fatalf("%s failed (%v); screenshots of the pages at the failure in %s", spec, err, fails)
 	}
 	os.RemoveAll(fails)
-	if !strings.Contains(string(out), `"timings"`) {
-		t.Fatal("the spec printed no timings")
-	}
+	return string(out)
 }
 
 // openTeams serves the spec's one control: POST /open-teams opens every

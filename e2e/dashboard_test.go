@@ -1,10 +1,6 @@
 package e2e
 
 import (
-	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,11 +12,7 @@ import (
 // supervisor dashboard refuses an agent and a visitor not signed in, and
 // follows a customer's chat, hand-over, top intent and rating live.
 func TestDashboardInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test: not in -short")
-	}
-	chromium := ensureChromium(t)
-	ensureModules(t)
+	chromium := needBrowser(t)
 	base, _ := startNode(t)
 	supervisor, err := auth.Sign(staffSecret, auth.Claims{Subject: "sam", Name: "Sam", Role: "supervisor", Groups: []string{"uk-en", "es"}}, time.Hour)
 	if err != nil {
@@ -30,25 +22,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shots := t.TempDir()
-	if os.Getenv("EDGEDESK_UPDATE_SCREENSHOTS") != "" {
-		shots, _ = filepath.Abs("../docs/screenshots")
-	}
-	fails, err := os.MkdirTemp("", "edgedesk-e2e-dashboard-failures-") // kept when the test fails
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "dashboard.spec.mjs")
-	cmd.Env = append(os.Environ(), "BASE="+base, "CHROMIUM="+chromium, "SUPERVISOR_TOKEN="+supervisor, "AGENT_TOKEN="+agent, "SHOTS="+shots, "FAILS="+fails)
-	out, err := cmd.CombinedOutput()
-	t.Logf("dashboard.spec.mjs:\n%s", out)
-	if err != nil {
-		t.Fatalf("dashboard scenarios failed (%v); screenshots of failures in %s", err, fails)
-	}
-	os.RemoveAll(fails)
-	if !strings.Contains(string(out), `"results"`) {
+	out := runSpec(t, chromium, "dashboard.spec.mjs", base, 5*time.Minute, "SUPERVISOR_TOKEN="+supervisor, "AGENT_TOKEN="+agent)
+	if !strings.Contains(out, `"results"`) {
 		t.Fatal("the spec printed no results")
 	}
 }

@@ -36,6 +36,19 @@
     transferSession: '',
   };
 
+  // ?next= is where to go once signed in: the dashboard sends visitors
+  // here with next=/dashboard. Only a page of this node: the address is
+  // resolved as the browser would ("//host", "/\host", a tab inside…) and
+  // kept only when it stays on this origin.
+  const NEXT = (() => {
+    const n = new URLSearchParams(location.search).get('next');
+    if (!n || !n.startsWith('/')) return '';
+    try {
+      const u = new URL(n, location.origin);
+      return u.origin === location.origin ? u.pathname + u.search + u.hash : '';
+    } catch { return ''; }
+  })();
+
   const cid = (p) => `${p}${Date.now().toString(36)}${(++st.seq).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const base = (tag) => (tag || '').toLowerCase().split(/[-_]/)[0];
   const dirOf = (tag) => (tag ? (RTL.has(base(tag)) ? 'rtl' : 'ltr') : 'auto');
@@ -108,13 +121,17 @@
       if (r.status === 200 && r.data) {
         $('login-password').value = '';
         err.hidden = true;
+        btn.disabled = false; // for the next time the form shows (signed out, expired)
         st.me = r.data;
+        if (NEXT) return location.assign(NEXT);
         showApp();
         return;
       }
       if (r.status === 429) {
         const wait = parseInt(r.headers.get('Retry-After') || '60', 10) || 60;
-        fail(`${(r.data && r.data.error) || 'Too many attempts'}. Try again in ${wait} s.`);
+        // The node's message already says how long to wait; said once.
+        const said = (r.data && r.data.error) || '';
+        fail(/try again/i.test(said) ? `${said[0].toUpperCase()}${said.slice(1)}.` : `Too many attempts. Try again in ${wait} s.`);
         setTimeout(() => { btn.disabled = false; }, wait * 1000);
         return;
       }
@@ -736,13 +753,14 @@
       (g.queue || []).length ? el('ul', { class: 'waiting' }, ...(g.queue || []).map((q) => el('li', { 'data-session': q.session },
         el('span', { text: `${q.customer || `Customer ${q.session.slice(2, 8)}`}${q.lang ? ` (${q.lang})` : ''}${q.tier ? ` · ${q.tier}` : ''} · waiting ${wait(q.wait_seconds || 0)}` }), ' ',
         reassign(q.session, `the waiting chat of ${q.customer || q.session.slice(2, 8)}`)))) : el('p', { class: 'muted', text: 'Nobody waiting.' }),
-      el('table', {}, el('caption', { class: 'sr-only', text: `Agents of ${g.name}` }),
+      (g.agents || []).length ? el('table', {}, el('caption', { class: 'sr-only', text: `Agents of ${g.name}` }),
         el('thead', {}, el('tr', {}, ...['Agent', 'Status', 'Load', 'Chats'].map((h) => el('th', { scope: 'col', text: h })))),
-        el('tbody', {}, ...(g.agents || []).map((a) => el('tr', { 'data-edgedesk': 'agent-row', 'data-agent': a.id, 'data-status': a.status || (a.online ? 'online' : 'offline') },
+        el('tbody', {}, ...g.agents.map((a) => el('tr', { 'data-edgedesk': 'agent-row', 'data-agent': a.id, 'data-status': a.status || (a.online ? 'online' : 'offline') },
           el('th', { scope: 'row', text: a.name || a.id }),
           el('td', { text: a.status || (a.online ? 'online' : 'offline') }),
           el('td', { text: `${a.load ?? a.chats.length}/${g.capacity || '?'}` }),
-          el('td', {}, ...(a.chats || []).map((s) => el('span', { class: 'chip' }, el('span', { text: s.slice(0, 10) + '…', title: s }), ' ', reassign(s, `chat ${s} of ${a.name || a.id}`)))))))))));
+          el('td', {}, ...(a.chats || []).map((s) => el('span', { class: 'chip' }, el('span', { text: s.slice(0, 10) + '…', title: s }), ' ', reassign(s, `chat ${s} of ${a.name || a.id}`))))))))
+        : el('p', { class: 'muted', text: 'No agent of this group is signed in.' }))));
     $('team-updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
     if (focused) { const b = $('team').querySelector(`[data-key="${CSS.escape(focused)}"]`); if (b) b.focus(); }
   }
@@ -753,7 +771,10 @@
     try {
       const r = await api('GET', '/v1/auth/me');
       if (r.status === 401) return showSignIn('');
-      if (r.status === 200 && r.data) st.me = r.data;
+      if (r.status === 200 && r.data) {
+        if (NEXT) return location.assign(NEXT);
+        st.me = r.data;
+      }
     } catch { /* the connection decides: an unauthorized hello brings the sign-in form */ }
     showApp();
   })();

@@ -26,14 +26,16 @@
   const fmtInt = (v) => (num(v) ? nf.format(Math.round(v)) : '—');
   const fmtAvg = (v) => (num(v) ? nf1.format(v) : '—');
   const fmtPct = (v) => (num(v) ? `${Math.round(v * 100)}%` : '—');
+  // fmtDur keeps each number with its unit (a no-break space): "3 s"
+  // never wraps between the two.
   function fmtDur(s) {
     if (!num(s) || s < 0) return '—';
     s = Math.round(s);
-    if (s < 60) return `${s} s`;
+    if (s < 60) return `${s}\u00a0s`;
     const m = Math.floor(s / 60);
-    if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+    if (m < 60) return s % 60 ? `${m}\u00a0min ${s % 60}\u00a0s` : `${m}\u00a0min`;
     const h = Math.floor(m / 60);
-    return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+    return m % 60 ? `${h}\u00a0h ${m % 60}\u00a0min` : `${h}\u00a0h`;
   }
   const hourFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
   const hourShort = new Intl.DateTimeFormat(undefined, { hour: 'numeric' });
@@ -157,8 +159,9 @@
   // else the hand-over-weighted median of the groups' medians, said so.
   function firstResponse(s) {
     const t = obj(s.totals);
-    if (num(t.first_response_median_seconds)) return [t.first_response_median_seconds, ''];
-    const gs = arr(s.groups).filter((g) => num(g.first_response_median_seconds));
+    // 0 with no hand-over is the node's "no samples", not a median.
+    if (num(t.first_response_median_seconds) && (t.first_response_median_seconds > 0 || t.handovers > 0)) return [t.first_response_median_seconds, ''];
+    const gs = arr(s.groups).filter((g) => num(g.first_response_median_seconds) && g.handovers > 0);
     if (gs.length === 0) return [null, ''];
     if (gs.length === 1) return [gs[0].first_response_median_seconds, arr(s.groups).length > 1 ? `in ${gs[0].name}` : ''];
     const w = gs.map((g) => ({ v: g.first_response_median_seconds, w: Math.max(1, g.handovers || 0) })).sort((a, b) => a.v - b.v);
@@ -193,8 +196,10 @@
       text(c[3], fmtInt(r.now.agents_away));
       text(c[4], fmtInt(r.now.waiting));
       text(c[5], r.now.waiting > 0 ? fmtDur(r.now.longest_wait_seconds) : '—');
-      text(c[6], fmtDur(r.day.first_response_median_seconds));
-      text(c[7], fmtDur(r.day.handle_median_seconds));
+      // The node sends 0 for a median without samples: a group no chat
+      // reached has none.
+      text(c[6], r.day.handovers > 0 ? fmtDur(r.day.first_response_median_seconds) : '—');
+      text(c[7], r.day.handovers > 0 ? fmtDur(r.day.handle_median_seconds) : '—');
       text(c[8], csatText(obj(r.day.csat)));
       // A queue with nobody online to take it is what a supervisor acts on.
       attr(tr, 'data-alert', r.now.waiting > 0 && !(r.now.agents_online > 0) ? 'true' : 'false');
