@@ -91,14 +91,18 @@ func VerifyPassword(ctx context.Context, hash, password string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if len(password) > MaxPasswordBytes {
-		password = password[:MaxPasswordBytes] // same work, and it cannot match: no stored password is longer
+	// A longer password is hashed cut short (the same work as any other)
+	// and never matches: no stored password is longer, and a stored one
+	// followed by anything is not it.
+	tooLong := len(password) > MaxPasswordBytes
+	if tooLong {
+		password = password[:MaxPasswordBytes]
 	}
 	key, err := p.derive(ctx, password, uint32(len(p.key)))
 	if err != nil {
 		return false, err
 	}
-	return subtle.ConstantTimeCompare(key, p.key) == 1, nil
+	return subtle.ConstantTimeCompare(key, p.key) == 1 && !tooLong, nil
 }
 
 // Warm computes the hash Authenticate checks unknown emails against, so

@@ -90,3 +90,28 @@ func BenchmarkVerifyPassword(b *testing.B) {
 		}
 	}
 }
+
+// A password of the longest allowed length followed by more bytes is not
+// that password: the cut made to bound the work must not let it match.
+func TestOverlongPasswordNeverMatches(t *testing.T) {
+	ctx := context.Background()
+	longest := strings.Repeat("p", MaxPasswordBytes)
+	h, err := HashPassword(ctx, longest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := VerifyPassword(ctx, h, longest); !ok || err != nil {
+		t.Fatalf("the %d-byte password: %v %v", MaxPasswordBytes, ok, err)
+	}
+	if ok, err := VerifyPassword(ctx, h, longest+"anything"); ok || err != nil {
+		t.Fatalf("the %d-byte password with more after it matched: %v %v", MaxPasswordBytes, ok, err)
+	}
+	// A megabyte costs one ordinary hash.
+	start := time.Now()
+	if ok, _ := VerifyPassword(ctx, h, strings.Repeat("p", 1<<20)); ok {
+		t.Fatal("a 1 MB password matched")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("a 1 MB password took %v", d)
+	}
+}
