@@ -197,6 +197,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	}
 	n.agents = agentws.New(agentws.Options{
 		Verifier:     n.staff,
+		Active:       n.accountActive,
 		Router:       n.router,
 		Store:        n.store,
 		Logger:       log.With("component", "agents"),

@@ -23,8 +23,13 @@ import (
 // Options configures the endpoint.
 type Options struct {
 	Verifier *auth.Verifier // staff tokens
-	Router   *routing.Router
-	Store    interface {
+	// Active, if set, reports whether a verified token's account may still
+	// act (node/staff: not disabled or removed). It is asked at hello and
+	// again every PingInterval while the agent is connected: disabling an
+	// account ends its open consoles, not only its next sign-in.
+	Active func(*auth.Claims) (bool, error)
+	Router *routing.Router
+	Store  interface {
 		Subscribe(id string, sub session.Subscriber)
 		Unsubscribe(id string, sub session.Subscriber)
 		NewSubscriberID() uint64
@@ -133,14 +138,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 type conn struct {
-	s     *Server
-	ws    *websocket.Conn
-	id    uint64
-	out   chan []byte
-	quit  chan struct{}
-	once  sync.Once
-	agent *routing.Agent
-	role  string
+	s      *Server
+	ws     *websocket.Conn
+	id     uint64
+	out    chan []byte
+	quit   chan struct{}
+	once   sync.Once
+	agent  *routing.Agent
+	role   string
+	claims *auth.Claims // the hello's token, checked again by pingLoop
 
 	mu     sync.Mutex
 	subs   map[string]bool // sessions subscribed to
@@ -213,6 +219,16 @@ func (c *conn) run(bearer string) {
 		c.closeWith(websocket.ClosePolicyViolation, "forbidden")
 		return
 	}
+	if active, err := c.active(claims); !active {
+		if err != nil {
+			c.writeDirect(errFrame("", CodeUnavailable, "the account store could not be read; try again"))
+			return
+		}
+		c.writeDirect(errFrame("", CodeUnauthorized, msgInactive))
+		c.closeWith(websocket.ClosePolicyViolation, "unauthorized")
+		return
+	}
+	c.claims = claims
 	s.mu.Lock()
 	if s.shut {
 		s.mu.Unlock()
@@ -499,12 +515,27 @@ func (c *conn) send(v any) {
 	}
 }
 
+// sendClose closes the connection (1008) once the frames queued before
+// it are written.
+func (c *conn) sendClose() {
+	select {
+	case <-c.quit:
+	case c.out <- nil:
+	default:
+		go c.close(websocket.ClosePolicyViolation, "unauthorized")
+	}
+}
+
 func (c *conn) writeLoop() {
 	for {
 		select {
 		case <-c.quit:
 			return
 		case b := <-c.out:
+			if b == nil { // sendClose: the frames before it are written
+				c.close(websocket.ClosePolicyViolation, "unauthorized")
+				return
+			}
 			c.ws.SetWriteDeadline(time.Now().Add(c.s.o.WriteTimeout))
 			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
 				c.close(websocket.CloseAbnormalClosure, "")
@@ -522,12 +553,32 @@ func (c *conn) pingLoop() {
 		case <-c.quit:
 			return
 		case <-t.C:
+			// An unreadable account store is not the agent's fault: the
+			// connection stays, and the next tick asks again.
+			if active, err := c.active(c.claims); !active && err == nil {
+				c.s.o.Logger.Info("agent signed out: account disabled or removed", "agent", c.claims.Subject)
+				c.send(errFrame("", CodeUnauthorized, msgInactive))
+				c.sendClose()
+				return
+			}
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.o.WriteTimeout)); err != nil {
 				c.close(websocket.CloseAbnormalClosure, "")
 				return
 			}
 		}
 	}
+}
+
+// msgInactive tells an agent whose account was disabled or removed why
+// it is signed out.
+const msgInactive = "the account is disabled or removed"
+
+// active asks Options.Active about claims (true without it).
+func (c *conn) active(claims *auth.Claims) (bool, error) {
+	if c.s.o.Active == nil {
+		return true, nil
+	}
+	return c.s.o.Active(claims)
 }
 
 // writeDirect writes before the writer runs (hello errors).
