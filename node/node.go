@@ -237,6 +237,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 	site := web.New(web.Options{Demo: n.cfg.Demo}) // /widget.js, and /demo when enabled
 	return func(ctx *fasthttp.RequestCtx) {
+		if p := ctx.Path(); bytes.HasPrefix(p, []byte("/v1/admin/")) || bytes.HasPrefix(p, []byte("/v1/auth/")) {
+			defer staffHeaders(ctx)
+		}
 		switch string(ctx.Path()) {
 		case "/v1/ws":
 			n.gw.ServeWS(ctx)

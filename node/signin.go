@@ -395,6 +395,15 @@ func methodNotAllowed(ctx *fasthttp.RequestCtx, allow string) {
 // noStore keeps answers naming the signed-in person out of caches.
 func noStore(ctx *fasthttp.RequestCtx) { ctx.Response.Header.Set("Cache-Control", "no-store") }
 
+// staffHeaders are on every answer of /v1/auth/ and /v1/admin/, set after
+// the handler (ctx.Error resets the headers set before it): they name
+// staff, customers and their messages, so no cache keeps them, and no
+// browser reads them as anything but their Content-Type.
+func staffHeaders(ctx *fasthttp.RequestCtx) {
+	noStore(ctx)
+	ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+}
+
 // accountActive reports whether a sign-in token's account may still act:
 // tokens of other issuers (SSO) are not checked.
 func (n *Node) accountActive(c *auth.Claims) (bool, error) {
