@@ -271,7 +271,9 @@ func (c *conn) run(bearer string) {
 			return
 		}
 		if err := json.Unmarshal(data, &f); err != nil {
-			c.send(errFrame("", CodeBadFrame, "not a JSON object: "+err.Error()))
+			// A field of the wrong type leaves the others decoded: the
+			// error still names the frame's cid, and nothing is done.
+			c.send(errFrame(f.CID, CodeBadFrame, "bad frame: "+err.Error()))
 			continue
 		}
 		c.handle(f)
