@@ -1,6 +1,9 @@
 package node
 
 import (
+	"bufio"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -150,5 +153,39 @@ func TestAgentFrameErrorsCarryCID(t *testing.T) {
 	// emails, no chats.
 	if f := c.reply(map[string]any{"type": "agents", "cid": "a2"}); strings.Contains(string(f.Agents), "chats") || strings.Contains(string(f.Agents), "@") {
 		t.Errorf("roster leaks: %s", f.Agents)
+	}
+}
+
+// Only FAQ imports and uploads may send big bodies: a sign-in (or any
+// other request) announcing 8 MB is refused before its body is read, so
+// a flood of them holds no memory.
+func TestBigBodiesOnlyWhereFilesGo(t *testing.T) {
+	_, base, _ := startNode(t, withStaffAgents(t))
+	for _, path := range []string{"/v1/auth/login", "/v1/auth/logout", "/v1/admin/stats", "/v1/agent/ws", "/nope"} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{", path, 8<<20)
+		conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("POST %s announcing 8 MB: %v (the server waits for the body)", path, err)
+		}
+		resp.Body.Close()
+		conn.Close()
+		if resp.StatusCode != 413 {
+			t.Errorf("POST %s announcing 8 MB = %d, want 413", path, resp.StatusCode)
+		}
+	}
+	// A sign-in body past 8 KiB gets the sign-in's own answer.
+	if r := call(t, "POST", base+"/v1/auth/login", "", `{"email":"ana@shop.example","password":"`+strings.Repeat("p", 20000)+`"}`); r.code != 413 || !strings.Contains(r.body["error"].(string), "8192") {
+		t.Errorf("20 kB sign-in = %d %v", r.code, r.body)
+	}
+	// A 1 MB FAQ import is read (and refused for what it says).
+	admin, _ := auth.Sign(testStaffSecret, auth.Claims{Subject: "ana", Role: "admin"}, time.Hour)
+	big := strings.Repeat(`{"intent":"x","lang":"en","answer":"`+strings.Repeat("a", 1000)+`"}`+"\n", 1000)
+	if r := call(t, "PUT", base+"/v1/admin/faq", "application/x-ndjson", big, "Authorization: Bearer "+admin); r.code == 413 {
+		t.Errorf("1 MB FAQ import = 413")
 	}
 }
