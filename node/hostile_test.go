@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgedesk/edgedesk/node/agentws"
 	"github.com/edgedesk/edgedesk/node/auth"
 )
 
@@ -188,4 +189,30 @@ func TestBigBodiesOnlyWhereFilesGo(t *testing.T) {
 	if r := call(t, "PUT", base+"/v1/admin/faq", "application/x-ndjson", big, "Authorization: Bearer "+admin); r.code == 413 {
 		t.Errorf("1 MB FAQ import = 413")
 	}
+}
+
+// One agent id holds at most agentws.MaxConnsPerAgent connections: the
+// next is refused until one closes.
+func TestAgentConnectionsPerTokenBounded(t *testing.T) {
+	_, base, _ := startNode(t, withConsoleAgents)
+	var open []*consoleConn
+	for range agentws.MaxConnsPerAgent {
+		c, w := dialConsole(t, base, "ana", "agent", nil, "mx-es")
+		if w.Type != "welcome" {
+			t.Fatalf("connection %d: %+v", len(open)+1, w)
+		}
+		open = append(open, c)
+	}
+	if _, w := dialConsole(t, base, "ana", "agent", nil, "mx-es"); w.Type != "error" || w.Code != "too_many_connections" {
+		t.Fatalf("connection %d: %+v", agentws.MaxConnsPerAgent+1, w)
+	}
+	if _, w := dialConsole(t, base, "bo", "agent", nil, "mx-es"); w.Type != "welcome" {
+		t.Fatalf("another agent: %+v", w)
+	}
+	open[0].ws.Close()
+	waitFor(t, "a freed connection slot", func() bool {
+		c, w := dialConsole(t, base, "ana", "agent", nil, "mx-es")
+		c.ws.Close()
+		return w.Type == "welcome"
+	})
 }

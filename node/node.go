@@ -227,8 +227,8 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		MaxRequestBodySize:    config.MaxUploadBytes, // FAQ imports, uploads; WebSockets have no body
 		HeaderReceived:        bodyLimit,
 		ErrorHandler:          requestError,
-		ReadBufferSize:        8 << 10,               // room for browsers' upgrade headers and cookies
-		ReduceMemoryUsage:     true,                  // no idle buffers held for hijacked WebSockets
+		ReadBufferSize:        8 << 10, // room for browsers' upgrade headers and cookies
+		ReduceMemoryUsage:     true,    // no idle buffers held for hijacked WebSockets
 		Concurrency:           cfg.Gateway.MaxConnections + 1024,
 		NoDefaultServerHeader: true,
 		Logger:                fasthttpLogger{log},

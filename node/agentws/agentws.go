@@ -53,6 +53,7 @@ type Server struct {
 	up   websocket.FastHTTPUpgrader
 	mu   sync.Mutex
 	live map[*conn]struct{}
+	per  map[string]int // open connections per agent id
 	wg   sync.WaitGroup // live connections' handlers
 	shut bool
 }
@@ -65,7 +66,7 @@ func New(o Options) *Server {
 	if o.SendQueue <= 0 {
 		o.SendQueue = 1024
 	}
-	s := &Server{o: o, live: map[*conn]struct{}{}}
+	s := &Server{o: o, live: map[*conn]struct{}{}, per: map[string]int{}}
 	s.up = websocket.FastHTTPUpgrader{
 		ReadBufferSize: 4096,
 		// Agent consoles are served by the merchant: origin checks are the
@@ -89,7 +90,13 @@ const (
 	CodeNoGroup      = "no_group"
 	CodeUnavailable  = "unavailable"
 	CodeUnknownType  = "unknown_type"
+	CodeTooMany      = "too_many_connections"
 )
+
+// MaxConnsPerAgent bounds one agent's open connections: a console in a
+// few tabs and devices fits, a token replayed in a loop does not make
+// the node hold a send queue and goroutines per copy.
+const MaxConnsPerAgent = 8
 
 // ServeWS upgrades GET /v1/agent/ws.
 func (s *Server) ServeWS(ctx *fasthttp.RequestCtx) {
@@ -235,12 +242,22 @@ func (c *conn) run(bearer string) {
 		c.writeDirect(errFrame("", CodeUnavailable, "node shutting down"))
 		return
 	}
+	if s.per[claims.Subject] >= MaxConnsPerAgent {
+		s.mu.Unlock()
+		c.writeDirect(errFrame("", CodeTooMany, fmt.Sprintf("agent %s has %d connections open, the most allowed: close a console tab", claims.Subject, MaxConnsPerAgent)))
+		c.closeWith(websocket.ClosePolicyViolation, "too many connections")
+		return
+	}
+	s.per[claims.Subject]++
 	s.live[c] = struct{}{}
 	s.wg.Add(1) // under mu with shut false: never after Shutdown's Wait began
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.live, c)
+		if s.per[claims.Subject]--; s.per[claims.Subject] == 0 {
+			delete(s.per, claims.Subject)
+		}
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
