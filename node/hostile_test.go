@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node/agentws"
 	"github.com/edgedesk/edgedesk/node/auth"
 )
@@ -215,4 +217,22 @@ func TestAgentConnectionsPerTokenBounded(t *testing.T) {
 		c.ws.Close()
 		return w.Type == "welcome"
 	})
+}
+
+// With routing.trust_headers off, no header a client sets moves it to
+// another address's sign-in budget.
+func TestSignInAddressNotSpoofable(t *testing.T) {
+	_, base, _ := startNode(t, withStaff(t), func(c *config.Config) {
+		c.Auth.LoginMaxFailuresPerAddress = 3
+		c.Routing.TrustHeaders = nil
+	})
+	spoofs := []string{"X-Forwarded-For: 198.51.100.1", "CF-Connecting-IP: 198.51.100.2", "X-Real-IP: 198.51.100.3"}
+	for i, h := range spoofs {
+		if r := login(t, base, "guess"+strconv.Itoa(i)+"@shop.example", "password123", h, "Forwarded: for=198.51.100.9"); r.code != 401 {
+			t.Fatalf("guess %d = %d", i, r.code)
+		}
+	}
+	if r := login(t, base, "bob@shop.example", bobPassword, "X-Forwarded-For: 203.0.113.77", "CF-Connecting-IP: 203.0.113.78"); r.code != 429 {
+		t.Fatalf("4th attempt from the same address with other headers = %d %v", r.code, r.body)
+	}
 }
