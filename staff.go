@@ -154,7 +154,7 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 		if err != nil {
 			return staffErr(sub, err)
 		}
-		fmt.Fprintf(stdout, "password of %s <%s> changed\n", changed.ID, changed.Email)
+		fmt.Fprintf(stdout, "password of %s <%s> changed; its sessions are signed out\n", changed.ID, changed.Email)
 		return nil
 	}
 }

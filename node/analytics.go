@@ -238,7 +238,7 @@ func (n *Node) serveStatsLive(ctx *fasthttp.RequestCtx) {
 				// An unreadable staff.db is not the viewer's fault: the
 				// stream goes on, and the next check asks again.
 				if active, err := n.accountActive(claims); !active && err == nil {
-					fmt.Fprintf(w, "event: error\ndata: %s\n\n", jsonString("signed out: the account is disabled or removed"))
+					fmt.Fprintf(w, "event: error\ndata: %s\n\n", jsonString("signed out: the account is disabled or removed, or its password changed"))
 					w.Flush()
 					return
 				}

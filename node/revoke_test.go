@@ -130,3 +130,38 @@ func TestDisabledAccountLosesLiveStream(t *testing.T) {
 		t.Fatal("a disabled account's live stream goes on")
 	}
 }
+
+// A password change signs out every session of the old password: a
+// stolen cookie is refreshed by /v1/auth/me for as long as the account
+// is enabled, so without this it would outlive the change for good.
+func TestPasswordChangeSignsOut(t *testing.T) {
+	n, base, _ := startNode(t, withStaffAgents(t))
+	old := signToken(t, testStaffSecret, auth.Claims{Subject: "bob", Name: "Bob", Role: "agent", Groups: []string{"uk-en"}}, time.Now().Add(-time.Minute), time.Now().Add(10*time.Minute))
+	if r := call(t, "GET", base+"/v1/auth/me", "", "", cookieHeader(old)); r.code != 200 {
+		t.Fatalf("me before the change = %d %v", r.code, r.body)
+	}
+	const newPassword = "bob's brand new passphrase"
+	if _, err := staff.NewStore(n.cfg.DataDir).SetPassword(t.Context(), "bob@shop.example", newPassword); err != nil {
+		t.Fatal(err)
+	}
+	if r := call(t, "GET", base+"/v1/auth/me", "", "", cookieHeader(old)); r.code != 401 || r.cookie == nil || !strings.Contains(r.body["error"].(string), "password changed") {
+		t.Fatalf("me with a cookie of the old password = %d %v", r.code, r.body)
+	}
+	if r := call(t, "GET", base+"/v1/admin/faq", "", "", "Authorization: Bearer "+old); r.code != 401 {
+		t.Fatalf("admin API with a token of the old password = %d", r.code)
+	}
+	if _, f := dialWithCookie(t, base, old, base); f.Type != "error" || f.Code != "unauthorized" {
+		t.Fatalf("console with a cookie of the old password: %+v", f)
+	}
+	// Signing in with the new password works at once, in the same second.
+	r := login(t, base, "bob@shop.example", newPassword, "Origin: "+base)
+	if r.code != 200 || r.cookie == nil {
+		t.Fatalf("login with the new password = %d %v", r.code, r.body)
+	}
+	if r := call(t, "GET", base+"/v1/auth/me", "", "", cookieHeader(r.cookie.Value)); r.code != 200 {
+		t.Fatalf("me after signing in again = %d %v", r.code, r.body)
+	}
+	if _, f := dialWithCookie(t, base, r.cookie.Value, base); f.Type != "welcome" {
+		t.Fatalf("console after signing in again: %+v", f)
+	}
+}

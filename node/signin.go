@@ -252,6 +252,9 @@ func (n *Node) serveMe(ctx *fasthttp.RequestCtx) {
 		n.log.Info("signed out: account disabled or removed", "id", c.Subject)
 		notSignedIn(msgNotSignedIn + ": the account is disabled or removed")
 		return
+	case err == nil && signedOut(c, a):
+		notSignedIn(msgNotSignedIn + ": the password changed since; sign in again")
+		return
 	case err != nil:
 		n.log.Error("sign-in check: account store", "err", err)
 		jsonError(ctx, fasthttp.StatusServiceUnavailable, "the account store could not be read; try again")
@@ -405,7 +408,9 @@ func staffHeaders(ctx *fasthttp.RequestCtx) {
 }
 
 // accountActive reports whether a sign-in token's account may still act:
-// tokens of other issuers (SSO) are not checked.
+// it exists, is enabled, and has not been signed out (password changed,
+// disabled) since the token was issued. Tokens of other issuers (SSO)
+// are not checked.
 func (n *Node) accountActive(c *auth.Claims) (bool, error) {
 	if c.Issuer != signinIssuer {
 		return true, nil
@@ -414,7 +419,16 @@ func (n *Node) accountActive(c *auth.Claims) (bool, error) {
 	if errors.Is(err, staff.ErrNotFound) {
 		return false, nil
 	}
-	return err == nil && !a.Disabled, err
+	return err == nil && !a.Disabled && !signedOut(c, a), err
+}
+
+// signedOut reports whether c was issued before a's SignedOut (a token
+// without iat counts as issued then: it cannot be shown to be newer).
+func signedOut(c *auth.Claims, a staff.Account) bool {
+	if c.IssuedAt == nil {
+		return !a.SignedOut.IsZero()
+	}
+	return a.IssuedBefore(c.IssuedAt.Time)
 }
 
 // staffCountTTL is how long the staffing forecast reuses a count of

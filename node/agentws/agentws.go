@@ -590,7 +590,7 @@ func (c *conn) pingLoop() {
 
 // msgInactive tells an agent whose account was disabled or removed why
 // it is signed out.
-const msgInactive = "the account is disabled or removed"
+const msgInactive = "signed out: the account is disabled or removed, or its password changed"
 
 // active asks Options.Active about claims (true without it).
 func (c *conn) active(claims *auth.Claims) (bool, error) {
