@@ -237,8 +237,10 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 }
 
 // maxSmallBody bounds the body of a request to any path but the two that
-// take files (maxLoginBody is the sign-in's own, smaller bound).
-const maxSmallBody = 64 << 10
+// take files: the sign-in's maxLoginBody with room for the handler to say
+// so itself. At gateway.max_connections requests at once that is some
+// 160 MiB at worst, where 16 MiB each would be 160 GiB.
+const maxSmallBody = 16 << 10
 
 // bodyLimit lets only FAQ imports and uploads send up to
 // config.MaxUploadBytes: the server reads a body whole before any handler
