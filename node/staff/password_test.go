@@ -3,6 +3,7 @@ package staff
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +114,17 @@ func TestOverlongPasswordNeverMatches(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("a 1 MB password took %v", d)
+	}
+}
+
+// Hashing never takes more than half the cores (one on one or two).
+func TestHashingLeavesCoresForChats(t *testing.T) {
+	for procs, want := range map[int]int{1: 1, 2: 1, 3: 1, 4: 2, 8: 4} {
+		if got := hashSlots(procs); got != want {
+			t.Errorf("hashSlots(%d) = %d, want %d", procs, got, want)
+		}
+	}
+	if cap(slots) != hashSlots(runtime.GOMAXPROCS(0)) {
+		t.Fatalf("slots %d on %d cores", cap(slots), runtime.GOMAXPROCS(0))
 	}
 }
