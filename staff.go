@@ -139,7 +139,7 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 		}
 		fmt.Fprintf(stdout, "%sd %s <%s>\n", sub, changed.ID, changed.Email)
 		if sub == "disable" {
-			fmt.Fprintln(stderr, "its sign-in ends at its next refresh (within half of auth.staff_session_ttl); an open agent connection stays until it drops")
+			fmt.Fprintln(stderr, "its sign-in ends now: the admin API and new consoles refuse it, open consoles are signed out within gateway.ping_interval, dashboards' live figures within 5 s")
 		}
 		return nil
 	default: // passwd
@@ -154,7 +154,7 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 		if err != nil {
 			return staffErr(sub, err)
 		}
-		fmt.Fprintf(stdout, "password of %s <%s> changed\n", changed.ID, changed.Email)
+		fmt.Fprintf(stdout, "password of %s <%s> changed; its sessions are signed out\n", changed.ID, changed.Email)
 		return nil
 	}
 }

@@ -112,7 +112,7 @@ type Auth struct {
 	// or admin): sign-in cookies, the admin API (/v1/admin/…) and agents.
 	// Set it when the merchant's SSO mints staff tokens, or to share one
 	// key between nodes. Empty: the node generates a random key once into
-	// <data_dir>/staff.key and uses it.
+	// <data_dir>/staff.key and uses it. It must differ from WidgetSecret.
 	StaffSecret string `yaml:"staff_secret" secret:"true"`
 	// ClockSkew is the leeway allowed on token expiry.
 	ClockSkew time.Duration `yaml:"clock_skew"`
@@ -339,6 +339,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.StaffSecret != "" && len(c.Auth.StaffSecret) < 32 {
 		bad("auth.staff_secret", "(redacted)", "must be at least 32 bytes for HS256")
+	}
+	if c.Auth.StaffSecret != "" && c.Auth.StaffSecret == c.Auth.WidgetSecret {
+		// The merchant's backend mints widget tokens: with one key, it
+		// (or anyone holding that key) could mint a staff admin's.
+		bad("auth.staff_secret", "(redacted)", "must differ from auth.widget_secret")
 	}
 	if c.Auth.ClockSkew < 0 || c.Auth.ClockSkew > 10*time.Minute {
 		bad("auth.clock_skew", c.Auth.ClockSkew, "want 0 to 10m")

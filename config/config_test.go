@@ -73,6 +73,7 @@ func TestErrorsNameKeyAndValue(t *testing.T) {
 		{"bad origin", "gateway:\n  allowed_origins: [shop.example]\n", nil, ErrInvalid, []string{"allowed_origins[0]", "shop.example"}},
 		{"ping vs idle", "gateway:\n  ping_interval: 2m\n  idle_timeout: 1m\n", nil, ErrInvalid, []string{"gateway.ping_interval"}},
 		{"short staff secret", "auth:\n  staff_secret: short\n", nil, ErrInvalid, []string{"auth.staff_secret", "32 bytes"}},
+		{"one secret for widgets and staff", "auth:\n  staff_secret: " + strings.Repeat("k", 32) + "\n  widget_secret: " + strings.Repeat("k", 32) + "\n", nil, ErrInvalid, []string{"auth.staff_secret", "differ from auth.widget_secret"}},
 		{"sign-in limits", "auth:\n  staff_session_ttl: 1s\n  login_max_failures: 10\n  login_max_failures_per_address: 5\n", []string{"EDGEDESK_AUTH_LOGIN_WINDOW=0s"}, ErrInvalid,
 			[]string{"auth.staff_session_ttl", "1s", "auth.login_max_failures_per_address", "5", "auth.login_window"}},
 		{"bad step kind", "bot:\n  flows:\n    - name: f\n      intents: [x]\n      timeout: 5m\n      max_attempts: 2\n      steps:\n        - {slot: a, kind: number, prompt: {en: hi}}\n      done: {en: ok}\n", nil, ErrInvalid, []string{"bot.flows[0].steps[0].kind", "number"}},

@@ -47,7 +47,7 @@ func (n *Node) staffClaims(ctx *fasthttp.RequestCtx, roles ...string) *auth.Clai
 		ctx.Error("the account store could not be read; try again\n", fasthttp.StatusServiceUnavailable)
 		return nil
 	case !active:
-		ctx.Error("invalid token: the account is disabled or removed\n", fasthttp.StatusUnauthorized)
+		ctx.Error("invalid token: the account is disabled or removed, or its password changed since\n", fasthttp.StatusUnauthorized)
 		return nil
 	}
 	for _, r := range roles {

@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/edgedesk/edgedesk/node/analytics"
+	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/routing"
 	edgesync "github.com/edgedesk/edgedesk/sync"
 )
@@ -160,26 +161,27 @@ func statsError(ctx *fasthttp.RequestCtx, err error) {
 }
 
 // statsAllowed authenticates a stats request and checks its method; it
-// answers and returns false when the request goes no further.
-func (n *Node) statsAllowed(ctx *fasthttp.RequestCtx) bool {
-	if n.staffClaims(ctx, "supervisor", "admin") == nil {
-		return false
+// answers and returns nil when the request goes no further.
+func (n *Node) statsAllowed(ctx *fasthttp.RequestCtx) *auth.Claims {
+	c := n.staffClaims(ctx, "supervisor", "admin")
+	if c == nil {
+		return nil
 	}
 	if !ctx.IsGet() && !ctx.IsHead() {
 		ctx.Error("method not allowed: GET\n", fasthttp.StatusMethodNotAllowed)
 		ctx.Response.Header.Set("Allow", "GET, HEAD")
-		return false
+		return nil
 	}
 	if n.analytics == nil {
 		ctx.Error("analytics are off on this node (analytics.enabled)\n", fasthttp.StatusNotFound)
-		return false
+		return nil
 	}
-	return true
+	return c
 }
 
 // serveStats is GET /v1/admin/stats?from=&to=&group= (docs/ANALYTICS.md).
 func (n *Node) serveStats(ctx *fasthttp.RequestCtx) {
-	if !n.statsAllowed(ctx) {
+	if n.statsAllowed(ctx) == nil {
 		return
 	}
 	q, err := statsQuery(ctx, time.Now())
@@ -200,7 +202,8 @@ func (n *Node) serveStats(ctx *fasthttp.RequestCtx) {
 // an "event: stats" with the last 24 hours' figures at once and every
 // analytics.live_interval, until the client goes away or the node closes.
 func (n *Node) serveStatsLive(ctx *fasthttp.RequestCtx) {
-	if !n.statsAllowed(ctx) {
+	claims := n.statsAllowed(ctx)
+	if claims == nil {
 		return
 	}
 	if ctx.IsHead() { // the headers of a stream, without one
@@ -223,12 +226,24 @@ func (n *Node) serveStatsLive(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.Set("Cache-Control", "no-store")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no") // proxies pass each event at once
 	conn, interval, stop := ctx.Conn(), n.cfg.Analytics.LiveInterval, n.liveStop
+	checked := time.Now()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer n.liveStreams.Add(-1)
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
 			now := time.Now()
+			if now.Sub(checked) >= liveRecheck {
+				// A disabled account's dashboard stops with its sign-in.
+				// An unreadable staff.db is not the viewer's fault: the
+				// stream goes on, and the next check asks again.
+				if active, err := n.accountActive(claims); !active && err == nil {
+					fmt.Fprintf(w, "event: error\ndata: %s\n\n", jsonString("signed out: the account is disabled or removed, or its password changed"))
+					w.Flush()
+					return
+				}
+				checked = now
+			}
 			st, err := n.analytics.Query(analytics.Query{From: now.Add(-24 * time.Hour), To: now, Group: group})
 			var b []byte
 			if err == nil {
@@ -256,6 +271,10 @@ func (n *Node) serveStatsLive(ctx *fasthttp.RequestCtx) {
 		}
 	})
 }
+
+// liveRecheck is how often a live stream checks that its viewer's account
+// is still enabled (each check opens staff.db).
+const liveRecheck = 5 * time.Second
 
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)

@@ -197,6 +197,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	}
 	n.agents = agentws.New(agentws.Options{
 		Verifier:     n.staff,
+		Active:       n.accountActive,
 		Router:       n.router,
 		Store:        n.store,
 		Logger:       log.With("component", "agents"),
@@ -224,8 +225,10 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		WriteTimeout:          httpWriteTimeout,
 		IdleTimeout:           60 * time.Second,
 		MaxRequestBodySize:    config.MaxUploadBytes, // FAQ imports, uploads; WebSockets have no body
-		ReadBufferSize:        8 << 10,               // room for browsers' upgrade headers and cookies
-		ReduceMemoryUsage:     true,                  // no idle buffers held for hijacked WebSockets
+		HeaderReceived:        bodyLimit,
+		ErrorHandler:          requestError,
+		ReadBufferSize:        8 << 10, // room for browsers' upgrade headers and cookies
+		ReduceMemoryUsage:     true,    // no idle buffers held for hijacked WebSockets
 		Concurrency:           cfg.Gateway.MaxConnections + 1024,
 		NoDefaultServerHeader: true,
 		Logger:                fasthttpLogger{log},
@@ -233,9 +236,58 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	return n, nil
 }
 
+// maxSmallBody bounds the body of a request to any path but the two that
+// take files: the sign-in's maxLoginBody with room for the handler to say
+// so itself. At gateway.max_connections requests at once that is some
+// 160 MiB at worst, where 16 MiB each would be 160 GiB.
+const maxSmallBody = 16 << 10
+
+// bodyLimit lets only FAQ imports and uploads send up to
+// config.MaxUploadBytes: the server reads a body whole before any handler
+// runs, so without it a flood of anonymous sign-ins (or requests to any
+// path) could each hold 16 MiB.
+func bodyLimit(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	uri := h.RequestURI()
+	if i := bytes.Index(uri, []byte("://")); i >= 0 { // absolute-form: http://host/path
+		uri = uri[i+3:]
+		if j := bytes.IndexByte(uri, '/'); j >= 0 {
+			uri = uri[j:]
+		}
+	}
+	if i := bytes.IndexAny(uri, "?#"); i >= 0 {
+		uri = uri[:i]
+	}
+	switch string(uri) {
+	case "/v1/admin/faq", "/v1/files":
+		return fasthttp.RequestConfig{}
+	}
+	return fasthttp.RequestConfig{MaxRequestBodySize: maxSmallBody}
+}
+
+// requestError answers a request the server could not read, as
+// fasthttp's default does, but a body over its bound gets 413 saying so
+// (the default says 400 "Error when parsing request").
+func requestError(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var nerr net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		ctx.Error(fmt.Sprintf("body too large: at most %d KiB here (FAQ imports and uploads: %d MiB)\n", maxSmallBody>>10, config.MaxUploadBytes>>20), fasthttp.StatusRequestEntityTooLarge)
+	case errors.As(err, &small):
+		ctx.Error("request headers too large\n", fasthttp.StatusRequestHeaderFieldsTooLarge)
+	case errors.As(err, &nerr) && nerr.Timeout():
+		ctx.Error("request timeout\n", fasthttp.StatusRequestTimeout)
+	default:
+		ctx.Error("malformed request\n", fasthttp.StatusBadRequest)
+	}
+}
+
 func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 	site := web.New(web.Options{Demo: n.cfg.Demo}) // /widget.js, and /demo when enabled
 	return func(ctx *fasthttp.RequestCtx) {
+		if p := ctx.Path(); bytes.HasPrefix(p, []byte("/v1/admin/")) || bytes.HasPrefix(p, []byte("/v1/auth/")) {
+			defer staffHeaders(ctx)
+		}
 		switch string(ctx.Path()) {
 		case "/v1/ws":
 			n.gw.ServeWS(ctx)

@@ -252,6 +252,9 @@ func (n *Node) serveMe(ctx *fasthttp.RequestCtx) {
 		n.log.Info("signed out: account disabled or removed", "id", c.Subject)
 		notSignedIn(msgNotSignedIn + ": the account is disabled or removed")
 		return
+	case err == nil && signedOut(c, a):
+		notSignedIn(msgNotSignedIn + ": the password changed since; sign in again")
+		return
 	case err != nil:
 		n.log.Error("sign-in check: account store", "err", err)
 		jsonError(ctx, fasthttp.StatusServiceUnavailable, "the account store could not be read; try again")
@@ -395,8 +398,19 @@ func methodNotAllowed(ctx *fasthttp.RequestCtx, allow string) {
 // noStore keeps answers naming the signed-in person out of caches.
 func noStore(ctx *fasthttp.RequestCtx) { ctx.Response.Header.Set("Cache-Control", "no-store") }
 
+// staffHeaders are on every answer of /v1/auth/ and /v1/admin/, set after
+// the handler (ctx.Error resets the headers set before it): they name
+// staff, customers and their messages, so no cache keeps them, and no
+// browser reads them as anything but their Content-Type.
+func staffHeaders(ctx *fasthttp.RequestCtx) {
+	noStore(ctx)
+	ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+}
+
 // accountActive reports whether a sign-in token's account may still act:
-// tokens of other issuers (SSO) are not checked.
+// it exists, is enabled, and has not been signed out (password changed,
+// disabled) since the token was issued. Tokens of other issuers (SSO)
+// are not checked.
 func (n *Node) accountActive(c *auth.Claims) (bool, error) {
 	if c.Issuer != signinIssuer {
 		return true, nil
@@ -405,7 +419,16 @@ func (n *Node) accountActive(c *auth.Claims) (bool, error) {
 	if errors.Is(err, staff.ErrNotFound) {
 		return false, nil
 	}
-	return err == nil && !a.Disabled, err
+	return err == nil && !a.Disabled && !signedOut(c, a), err
+}
+
+// signedOut reports whether c was issued before a's SignedOut (a token
+// without iat counts as issued then: it cannot be shown to be newer).
+func signedOut(c *auth.Claims, a staff.Account) bool {
+	if c.IssuedAt == nil {
+		return !a.SignedOut.IsZero()
+	}
+	return a.IssuedBefore(c.IssuedAt.Time)
 }
 
 // staffCountTTL is how long the staffing forecast reuses a count of

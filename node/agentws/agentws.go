@@ -23,8 +23,13 @@ import (
 // Options configures the endpoint.
 type Options struct {
 	Verifier *auth.Verifier // staff tokens
-	Router   *routing.Router
-	Store    interface {
+	// Active, if set, reports whether a verified token's account may still
+	// act (node/staff: not disabled or removed). It is asked at hello and
+	// again every PingInterval while the agent is connected: disabling an
+	// account ends its open consoles, not only its next sign-in.
+	Active func(*auth.Claims) (bool, error)
+	Router *routing.Router
+	Store  interface {
 		Subscribe(id string, sub session.Subscriber)
 		Unsubscribe(id string, sub session.Subscriber)
 		NewSubscriberID() uint64
@@ -48,6 +53,7 @@ type Server struct {
 	up   websocket.FastHTTPUpgrader
 	mu   sync.Mutex
 	live map[*conn]struct{}
+	per  map[string]int // open connections per agent id
 	wg   sync.WaitGroup // live connections' handlers
 	shut bool
 }
@@ -60,7 +66,7 @@ func New(o Options) *Server {
 	if o.SendQueue <= 0 {
 		o.SendQueue = 1024
 	}
-	s := &Server{o: o, live: map[*conn]struct{}{}}
+	s := &Server{o: o, live: map[*conn]struct{}{}, per: map[string]int{}}
 	s.up = websocket.FastHTTPUpgrader{
 		ReadBufferSize: 4096,
 		// Agent consoles are served by the merchant: origin checks are the
@@ -84,7 +90,13 @@ const (
 	CodeNoGroup      = "no_group"
 	CodeUnavailable  = "unavailable"
 	CodeUnknownType  = "unknown_type"
+	CodeTooMany      = "too_many_connections"
 )
+
+// MaxConnsPerAgent bounds one agent's open connections: a console in a
+// few tabs and devices fits, a token replayed in a loop does not make
+// the node hold a send queue and goroutines per copy.
+const MaxConnsPerAgent = 8
 
 // ServeWS upgrades GET /v1/agent/ws.
 func (s *Server) ServeWS(ctx *fasthttp.RequestCtx) {
@@ -133,14 +145,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 type conn struct {
-	s     *Server
-	ws    *websocket.Conn
-	id    uint64
-	out   chan []byte
-	quit  chan struct{}
-	once  sync.Once
-	agent *routing.Agent
-	role  string
+	s      *Server
+	ws     *websocket.Conn
+	id     uint64
+	out    chan []byte
+	quit   chan struct{}
+	once   sync.Once
+	agent  *routing.Agent
+	role   string
+	claims *auth.Claims // the hello's token, checked again by pingLoop
 
 	mu     sync.Mutex
 	subs   map[string]bool // sessions subscribed to
@@ -213,18 +226,38 @@ func (c *conn) run(bearer string) {
 		c.closeWith(websocket.ClosePolicyViolation, "forbidden")
 		return
 	}
+	if active, err := c.active(claims); !active {
+		if err != nil {
+			c.writeDirect(errFrame("", CodeUnavailable, "the account store could not be read; try again"))
+			return
+		}
+		c.writeDirect(errFrame("", CodeUnauthorized, msgInactive))
+		c.closeWith(websocket.ClosePolicyViolation, "unauthorized")
+		return
+	}
+	c.claims = claims
 	s.mu.Lock()
 	if s.shut {
 		s.mu.Unlock()
 		c.writeDirect(errFrame("", CodeUnavailable, "node shutting down"))
 		return
 	}
+	if s.per[claims.Subject] >= MaxConnsPerAgent {
+		s.mu.Unlock()
+		c.writeDirect(errFrame("", CodeTooMany, fmt.Sprintf("agent %s has %d connections open, the most allowed: close a console tab", claims.Subject, MaxConnsPerAgent)))
+		c.closeWith(websocket.ClosePolicyViolation, "too many connections")
+		return
+	}
+	s.per[claims.Subject]++
 	s.live[c] = struct{}{}
 	s.wg.Add(1) // under mu with shut false: never after Shutdown's Wait began
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.live, c)
+		if s.per[claims.Subject]--; s.per[claims.Subject] == 0 {
+			delete(s.per, claims.Subject)
+		}
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
@@ -255,7 +288,9 @@ func (c *conn) run(bearer string) {
 			return
 		}
 		if err := json.Unmarshal(data, &f); err != nil {
-			c.send(errFrame("", CodeBadFrame, "not a JSON object: "+err.Error()))
+			// A field of the wrong type leaves the others decoded: the
+			// error still names the frame's cid, and nothing is done.
+			c.send(errFrame(f.CID, CodeBadFrame, "bad frame: "+err.Error()))
 			continue
 		}
 		c.handle(f)
@@ -499,12 +534,27 @@ func (c *conn) send(v any) {
 	}
 }
 
+// sendClose closes the connection (1008) once the frames queued before
+// it are written.
+func (c *conn) sendClose() {
+	select {
+	case <-c.quit:
+	case c.out <- nil:
+	default:
+		go c.close(websocket.ClosePolicyViolation, "unauthorized")
+	}
+}
+
 func (c *conn) writeLoop() {
 	for {
 		select {
 		case <-c.quit:
 			return
 		case b := <-c.out:
+			if b == nil { // sendClose: the frames before it are written
+				c.close(websocket.ClosePolicyViolation, "unauthorized")
+				return
+			}
 			c.ws.SetWriteDeadline(time.Now().Add(c.s.o.WriteTimeout))
 			if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
 				c.close(websocket.CloseAbnormalClosure, "")
@@ -522,12 +572,32 @@ func (c *conn) pingLoop() {
 		case <-c.quit:
 			return
 		case <-t.C:
+			// An unreadable account store is not the agent's fault: the
+			// connection stays, and the next tick asks again.
+			if active, err := c.active(c.claims); !active && err == nil {
+				c.s.o.Logger.Info("agent signed out: account disabled or removed", "agent", c.claims.Subject)
+				c.send(errFrame("", CodeUnauthorized, msgInactive))
+				c.sendClose()
+				return
+			}
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.s.o.WriteTimeout)); err != nil {
 				c.close(websocket.CloseAbnormalClosure, "")
 				return
 			}
 		}
 	}
+}
+
+// msgInactive tells an agent whose account was disabled or removed why
+// it is signed out.
+const msgInactive = "signed out: the account is disabled or removed, or its password changed"
+
+// active asks Options.Active about claims (true without it).
+func (c *conn) active(claims *auth.Claims) (bool, error) {
+	if c.s.o.Active == nil {
+		return true, nil
+	}
+	return c.s.o.Active(claims)
 }
 
 // writeDirect writes before the writer runs (hello errors).

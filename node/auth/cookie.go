@@ -31,8 +31,11 @@ func SameOrigin(origin, host string) bool {
 	if origin == "" || origin == "null" || host == "" {
 		return false
 	}
+	// An Origin is scheme://host[:port] and nothing else (RFC 6454):
+	// anything more (a user, a query) is not a browser's and not trusted.
 	u, err := url.Parse(origin)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Path != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Path != "" || u.User != nil ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" {
 		return false
 	}
 	return strings.EqualFold(u.Host, host)

@@ -34,6 +34,13 @@ func TestSameOrigin(t *testing.T) {
 		{"ftp://127.0.0.1:8080", "127.0.0.1:8080", false},
 		{"http://127.0.0.1:8080/x", "127.0.0.1:8080", false},
 		{"http://127.0.0.1:8080", "", false},
+		{"http://127.0.0.1:8080.evil.example", "127.0.0.1:8080", false},
+		{"http://evil.example@127.0.0.1:8080", "127.0.0.1:8080", false},
+		{"http://127.0.0.1:8080?x", "127.0.0.1:8080", false},
+		{"http://127.0.0.1:8080?", "127.0.0.1:8080", false},
+		{"http://127.0.0.1:8080#x", "127.0.0.1:8080", false},
+		{"http:127.0.0.1:8080", "127.0.0.1:8080", false},
+		{"http://[::1]:8080", "[::1]:8080", true},
 	} {
 		if got := SameOrigin(tc.origin, tc.host); got != tc.want {
 			t.Errorf("SameOrigin(%q, %q) = %v, want %v", tc.origin, tc.host, got, tc.want)

@@ -28,6 +28,18 @@ type Account struct {
 	Disabled bool      `json:"disabled"`
 	Created  time.Time `json:"created"`
 	Updated  time.Time `json:"updated"`
+	// SignedOut is when the account's password was last changed or the
+	// account disabled (to the second): sign-in tokens issued before are
+	// refused (IssuedBefore), so a stolen cookie does not outlive either.
+	SignedOut time.Time `json:"signed_out,omitzero"`
+}
+
+// IssuedBefore reports whether a token issued at iat predates a's
+// SignedOut. Both are whole seconds (JWT times are), so a token issued in
+// the second of the change is still good: a sign-in right after a
+// password change must work.
+func (a Account) IssuedBefore(iat time.Time) bool {
+	return iat.Before(a.SignedOut)
 }
 
 // record is an Account as stored in staff.db: with its password's argon2id

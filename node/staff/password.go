@@ -17,7 +17,7 @@ import (
 // Argon2id parameters of new hashes: OWASP's recommended minimum (19 MiB,
 // two passes, one lane). One lane keeps a sign-in on one core, so on a
 // 2-core edge box the other core keeps serving chats while someone signs
-// in; 19 MiB per hash times at most GOMAXPROCS hashes at once (slots)
+// in; 19 MiB per hash times at most GOMAXPROCS/2 hashes at once (slots)
 // bounds the memory a flood of sign-ins can take to tens of MB, where
 // RFC 9106's 2 GiB or 64 MiB choices would not fit beside the node. Two
 // passes cost some tens of milliseconds per sign-in: unnoticeable to a
@@ -51,7 +51,13 @@ const MinPasswordLength = 10
 const MaxPasswordBytes = 1024
 
 // slots bounds the hashes computed at once (each takes argonMemory).
-var slots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+var slots = make(chan struct{}, hashSlots(runtime.GOMAXPROCS(0)))
+
+// hashSlots is how many hashes run at once on procs cores: half of them
+// (at least one), so that a flood of sign-ins — anyone may send one, and
+// an unknown email costs the same hash — keeps the other half for the
+// customers' chats. Sign-ins past it wait, then get ErrBusy (503).
+func hashSlots(procs int) int { return max(1, procs/2) }
 
 // CheckPassword says why password is not acceptable, or returns nil.
 func CheckPassword(password string) error {
@@ -91,14 +97,18 @@ func VerifyPassword(ctx context.Context, hash, password string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if len(password) > MaxPasswordBytes {
-		password = password[:MaxPasswordBytes] // same work, and it cannot match: no stored password is longer
+	// A longer password is hashed cut short (the same work as any other)
+	// and never matches: no stored password is longer, and a stored one
+	// followed by anything is not it.
+	tooLong := len(password) > MaxPasswordBytes
+	if tooLong {
+		password = password[:MaxPasswordBytes]
 	}
 	key, err := p.derive(ctx, password, uint32(len(p.key)))
 	if err != nil {
 		return false, err
 	}
-	return subtle.ConstantTimeCompare(key, p.key) == 1, nil
+	return subtle.ConstantTimeCompare(key, p.key) == 1 && !tooLong, nil
 }
 
 // Warm computes the hash Authenticate checks unknown emails against, so

@@ -3,6 +3,7 @@ package staff
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +89,42 @@ func BenchmarkVerifyPassword(b *testing.B) {
 		if ok, err := VerifyPassword(ctx, h, pw); !ok || err != nil {
 			b.Fatal(ok, err)
 		}
+	}
+}
+
+// A password of the longest allowed length followed by more bytes is not
+// that password: the cut made to bound the work must not let it match.
+func TestOverlongPasswordNeverMatches(t *testing.T) {
+	ctx := context.Background()
+	longest := strings.Repeat("p", MaxPasswordBytes)
+	h, err := HashPassword(ctx, longest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := VerifyPassword(ctx, h, longest); !ok || err != nil {
+		t.Fatalf("the %d-byte password: %v %v", MaxPasswordBytes, ok, err)
+	}
+	if ok, err := VerifyPassword(ctx, h, longest+"anything"); ok || err != nil {
+		t.Fatalf("the %d-byte password with more after it matched: %v %v", MaxPasswordBytes, ok, err)
+	}
+	// A megabyte costs one ordinary hash.
+	start := time.Now()
+	if ok, _ := VerifyPassword(ctx, h, strings.Repeat("p", 1<<20)); ok {
+		t.Fatal("a 1 MB password matched")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("a 1 MB password took %v", d)
+	}
+}
+
+// Hashing never takes more than half the cores (one on one or two).
+func TestHashingLeavesCoresForChats(t *testing.T) {
+	for procs, want := range map[int]int{1: 1, 2: 1, 3: 1, 4: 2, 8: 4} {
+		if got := hashSlots(procs); got != want {
+			t.Errorf("hashSlots(%d) = %d, want %d", procs, got, want)
+		}
+	}
+	if cap(slots) != hashSlots(runtime.GOMAXPROCS(0)) {
+		t.Fatalf("slots %d on %d cores", cap(slots), runtime.GOMAXPROCS(0))
 	}
 }

@@ -221,10 +221,13 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (Accou
 }
 
 // SetDisabled disables (or enables again) the account with email. A
-// disabled account cannot sign in, and its sign-in cookie stops being
-// refreshed.
+// disabled account cannot sign in, and the sign-in tokens it holds stay
+// refused when it is enabled again (SignedOut).
 func (s *Store) SetDisabled(email string, disabled bool) (Account, error) {
 	return s.modify(email, func(r *record) error {
+		if disabled && !r.Disabled {
+			r.SignedOut = s.now().UTC().Truncate(time.Second)
+		}
 		r.Disabled = disabled
 		return nil
 	})
@@ -238,6 +241,7 @@ func (s *Store) SetPassword(ctx context.Context, email, password string) (Accoun
 	}
 	return s.modify(email, func(r *record) error {
 		r.Hash = hash
+		r.SignedOut = s.now().UTC().Truncate(time.Second) // every session of the old password ends
 		return nil
 	})
 }

@@ -209,3 +209,39 @@ func rawRecord(t *testing.T, s *Store, id string) record {
 	}
 	return r
 }
+
+// Disabling an account or changing its password marks it signed out at
+// that second: tokens issued before stay refused, also once the account
+// is enabled again; enabling, or disabling twice, does not move it.
+func TestSignedOut(t *testing.T) {
+	s := NewStore(t.TempDir())
+	at := time.Date(2026, 12, 3, 15, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return at }
+	a, err := s.Add(t.Context(), Account{Email: "ana@shop.example", Name: "Ana", Role: RoleAgent, Groups: []string{"mx-es"}}, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.SignedOut.IsZero() || a.IssuedBefore(at.Add(-time.Hour)) {
+		t.Fatalf("new account signed out at %v", a.SignedOut)
+	}
+	at = at.Add(10*time.Minute + 300*time.Millisecond)
+	if a, err = s.SetDisabled("ana@shop.example", true); err != nil || !a.SignedOut.Equal(at.Truncate(time.Second)) {
+		t.Fatalf("disabled: signed out %v, %v", a.SignedOut, err)
+	}
+	disabledAt := a.SignedOut
+	at = at.Add(time.Minute)
+	s.SetDisabled("ana@shop.example", true)
+	if a, err = s.SetDisabled("ana@shop.example", false); err != nil || !a.SignedOut.Equal(disabledAt) {
+		t.Fatalf("enabled again: signed out %v (want %v), %v", a.SignedOut, disabledAt, err)
+	}
+	if !a.IssuedBefore(disabledAt.Add(-time.Second)) || a.IssuedBefore(disabledAt) {
+		t.Fatal("IssuedBefore: a token of the second before is refused, one of the same second is not")
+	}
+	at = at.Add(time.Hour)
+	if a, err = s.SetPassword(t.Context(), "ana@shop.example", "a new long passphrase"); err != nil || !a.SignedOut.Equal(at.Truncate(time.Second)) {
+		t.Fatalf("password changed: signed out %v, %v", a.SignedOut, err)
+	}
+	if got, _ := s.ByID(a.ID); !got.SignedOut.Equal(a.SignedOut) {
+		t.Fatalf("stored SignedOut %v", got.SignedOut)
+	}
+}
