@@ -6,22 +6,15 @@
 // Everyone signs in through the page's form, against the node's real
 // /v1/auth/login. Locators use the pages' data-edgedesk hooks and
 // auto-wait; nothing sleeps.
-import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { WAIT, launch, check, hook, openShop, say, axe } from './lib.mjs';
 
-const { BASE, CHROMIUM = '/usr/bin/chromium', CONTROL, SHOTS, FAILS, PASSWORD } = process.env;
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const WAIT = 15000;
+const { BASE, CONTROL, SHOTS, FAILS, PASSWORD } = process.env;
 mkdirSync(SHOTS, { recursive: true });
 mkdirSync(FAILS, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-});
+const browser = await launch(['--autoplay-policy=no-user-gesture-required']);
 const contexts = [];
 async function newContext(opts = {}) {
   const c = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...opts });
@@ -29,10 +22,6 @@ async function newContext(opts = {}) {
   contexts.push(c);
   return c;
 }
-function check(ok, msg) {
-  if (!ok) throw new Error(msg);
-}
-const hook = (page, name, extra = '') => page.locator(`[data-edgedesk=${name}]${extra}`);
 const widgetTyping = (page) => page.locator('edgedesk-widget .t');
 
 // console_ opens /console in context and signs in through the form.
@@ -49,27 +38,10 @@ async function signIn(page, email, password = PASSWORD) {
   await hook(page, 'connection', '[data-state=connected]').waitFor();
 }
 
-async function customer(context) {
-  const page = await context.newPage();
-  await page.goto(BASE + '/demo');
-  await hook(page, 'status', '[data-state=connected]').waitFor({ state: 'attached' });
-  await hook(page, 'launcher').click();
-  await hook(page, 'panel').waitFor();
-  return page;
-}
-async function say(page, text) {
-  await hook(page, 'input').fill(text);
-  await hook(page, 'input').press('Enter');
-  await hook(page, 'message', '[data-from=customer]').filter({ hasText: text }).last().and(page.locator('[data-seq]')).waitFor();
-}
 
-async function axe(page, what) {
-  await page.addScriptTag({ path: AXE });
-  const found = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    const brief = (v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' > ')).join(', ')}`;
-    return { all: r.violations.map(brief), bad: r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map(brief) };
-  });
+// axeOK scans page and fails on serious or critical violations.
+async function axeOK(page, what) {
+  const found = await axe(page);
   console.log(`axe, ${what}:`, JSON.stringify(found.all));
   check(!found.bad.length, `${what}: serious/critical violations: ${found.bad.join('; ')}`);
 }
@@ -88,7 +60,7 @@ try {
   const ana = await anaCtx.newPage();
   await ana.goto(BASE + '/console');
   await hook(ana, 'login-email').waitFor();
-  await axe(ana, 'sign-in form');
+  await axeOK(ana, 'sign-in form');
   await ana.screenshot({ path: join(SHOTS, 'console-signin.png') });
   await hook(ana, 'login-email').fill('ana@shop.example');
   await hook(ana, 'login-password').fill('not the password');
@@ -105,7 +77,7 @@ try {
   // the notification, the history, the facts and why it came here.
   step = 'new chat';
   const custCtx = await newContext({ locale: 'es-ES', timezoneId: 'America/Mexico_City' });
-  const cust = await customer(custCtx);
+  const cust = await openShop(custCtx);
   await say(cust, '¿Dónde está mi pedido 48213?');
   await hook(cust, 'message', '[data-from=bot]').filter({ hasText: '48213' }).first().waitFor();
   await say(cust, 'Quiero hablar con una persona, por favor');
@@ -184,7 +156,7 @@ try {
 
   // ---- 5. Accessibility of the console with a chat open; screenshots.
   step = 'axe';
-  await axe(ana, 'console with a chat');
+  await axeOK(ana, 'console with a chat');
   await ana.screenshot({ path: join(SHOTS, 'console-chat.png') });
   // Keyboard: the transfer dialog opens from the keyboard, Escape closes it
   // and focus goes back to its button.
@@ -228,7 +200,7 @@ try {
   await hook(bo, 'status').selectOption('away');
   await hook(bo, 'status', '[data-state=away]').waitFor();
   const cust2Ctx = await newContext({ locale: 'es-ES', timezoneId: 'Europe/Madrid' });
-  const cust2 = await customer(cust2Ctx);
+  const cust2 = await openShop(cust2Ctx);
   await say(cust2, 'Quiero hablar con una persona');
   await hook(ana, 'chat').first().waitFor(); // Bo is away: Ana has it
   const sid2 = await hook(ana, 'chat').first().getAttribute('data-session');
@@ -249,7 +221,7 @@ try {
   const uk = hook(sue, 'queue', '[data-group=uk-en]');
   await uk.locator('li', { hasText: 'waiting' }).waitFor();
   await sue.screenshot({ path: join(SHOTS, 'console-team.png') });
-  await axe(sue, 'team view');
+  await axeOK(sue, 'team view');
   // Bo back online; Sue gives him the waiting chat.
   await hook(bo, 'status').selectOption('online');
   await es.locator('[data-edgedesk=agent-row][data-agent=bo][data-status=online]').waitFor();

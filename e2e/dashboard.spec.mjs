@@ -9,21 +9,14 @@
 // cookie as the form's (docs/STAFF.md). Locators use the page's
 // documented data-edgedesk hooks (docs/DASHBOARD.md) and the widget's
 // (README); they auto-wait, and every wait is for a condition.
-import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { WAIT, launch, check, hook, messages, openShop, say, axe } from './lib.mjs';
 
-const { BASE, CHROMIUM = '/usr/bin/chromium', SUPERVISOR_TOKEN, AGENT_TOKEN, SHOTS, FAILS } = process.env;
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const WAIT = 15000;
+const { BASE, SUPERVISOR_TOKEN, AGENT_TOKEN, SHOTS, FAILS } = process.env;
 mkdirSync(SHOTS, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 const results = {};
 let failures = 0;
@@ -56,11 +49,7 @@ async function scenario(name, fn) {
   console.log(`${name}: ${results[name]}`);
 }
 
-function check(ok, msg) {
-  if (!ok) throw new Error(msg);
-}
 
-const hook = (page, name, extra = '') => page.locator(`[data-edgedesk=${name}]${extra}`);
 
 // dashboard opens /dashboard and records the requests for the live stream.
 async function dashboard(context, path = '/dashboard') {
@@ -91,30 +80,10 @@ async function until(page, name, min, max, what) {
   }
 }
 
-async function axe(page) {
-  await page.addScriptTag({ path: AXE });
-  return page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
-    .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(' > ')).join(', ')}`));
-}
 
 // ---- the widget, for the customer's side.
-const widget = (page, name, extra = '') => page.locator(`[data-edgedesk=${name}]${extra}`);
-const messages = (page, from) => widget(page, 'message', `[data-from=${from}]`);
 
-async function openShop(context) {
-  const page = await context.newPage();
-  await page.goto(BASE + '/demo');
-  await widget(page, 'status', '[data-state=connected]').waitFor({ state: 'attached' });
-  await widget(page, 'launcher').click();
-  await widget(page, 'panel').waitFor();
-  return page;
-}
 
-async function say(page, text) {
-  await widget(page, 'input').fill(text);
-  await widget(page, 'input').press('Enter');
-  await messages(page, 'customer').filter({ hasText: text }).last().and(page.locator('[data-seq]')).waitFor();
-}
 
 // agent connects Alice over the agent protocol in a page of context;
 // window.frames_ collects what she receives.
@@ -204,7 +173,7 @@ await scenario('b. supervisor: tiles fill; a chat, its top intent, the hand-over
   await alice.evaluate((s) => window.agent.send(JSON.stringify({ type: 'msg', cid: 'a1', session: s, text: 'Hi, Alice here. Order 48213 left today.' })), assigned.session);
   await messages(shop, 'agent').first().waitFor();
   await alice.evaluate((s) => window.agent.send(JSON.stringify({ type: 'close', cid: 'a2', session: s })), assigned.session);
-  const form = widget(shop, 'csat');
+  const form = hook(shop, 'csat');
   await form.getByLabel('5 of 5').check();
   await form.getByRole('button').click();
   await shop.locator('[data-edgedesk=message] p[role=status]').first().waitFor();
@@ -245,7 +214,7 @@ await scenario('d. axe-core clean on a laptop and a phone; keyboard; screenshots
   const board = await dashboard(await ctx({ locale: 'en-GB', timezoneId: 'Europe/London', bypassCSP: true }, SUPERVISOR_TOKEN));
   await hook(board, 'live-status', '[data-state=live]').waitFor({ state: 'attached' });
   await hook(board, 'forecast-hour').first().waitFor({ state: 'attached' });
-  let found = await axe(board);
+  let found = (await axe(board)).all;
   console.log('axe, laptop:', JSON.stringify(found));
   check(!found.length, `violations on a laptop: ${found.join('; ')}`);
   await board.keyboard.press('Tab');
@@ -259,7 +228,7 @@ await scenario('d. axe-core clean on a laptop and a phone; keyboard; screenshots
   const phone = await dashboard(await ctx({ locale: 'en-GB', timezoneId: 'Europe/London', viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, bypassCSP: true }, SUPERVISOR_TOKEN));
   await hook(phone, 'live-status', '[data-state=live]').waitFor({ state: 'attached' });
   await hook(phone, 'forecast-hour').first().waitFor({ state: 'attached' });
-  found = await axe(phone);
+  found = (await axe(phone)).all;
   console.log('axe, phone:', JSON.stringify(found));
   check(!found.length, `violations at 375 px: ${found.join('; ')}`);
   const wide = await phone.evaluate(() => document.documentElement.scrollWidth);

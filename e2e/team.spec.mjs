@@ -14,21 +14,16 @@
 // one: no form can produce it. Locators use the pages' data-edgedesk
 // hooks (docs/CONSOLE.md, docs/DASHBOARD.md, the widget's in README) and
 // auto-wait; nothing sleeps.
-import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { WAIT, launch, check, hook, messages, openShop, say } from './lib.mjs';
 
-const { BASE, CHROMIUM = '/usr/bin/chromium', SHOTS, FAILS, PASSWORD, EXPIRED_TOKEN, XSITE, FAQ_LINE } = process.env;
+const { BASE, SHOTS, FAILS, PASSWORD, EXPIRED_TOKEN, XSITE, FAQ_LINE } = process.env;
 const LIMIT = Number(process.env.LOGIN_LIMIT);
-const WAIT = 15000;
 mkdirSync(SHOTS, { recursive: true });
 mkdirSync(FAILS, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-});
+const browser = await launch(['--autoplay-policy=no-user-gesture-required']);
 const contexts = [];
 async function newContext(opts = {}) {
   const c = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'Europe/London', ...opts });
@@ -36,10 +31,6 @@ async function newContext(opts = {}) {
   contexts.push(c);
   return c;
 }
-function check(ok, msg) {
-  if (!ok) throw new Error(msg);
-}
-const hook = (page, name, extra = '') => page.locator(`[data-edgedesk=${name}]${extra}`);
 const status = (page, method, path, body) => page.evaluate(async ([method, path, body]) =>
   (await fetch(path, { method, body, headers: body ? { 'Content-Type': 'text/plain' } : {} })).status, [method, path, body]);
 
@@ -127,19 +118,6 @@ async function count(loc, attr) {
 }
 
 // The widget's side (hooks in README / docs/PROTOCOL.md).
-async function openShop(context) {
-  const page = await context.newPage();
-  await page.goto(BASE + '/demo');
-  await hook(page, 'status', '[data-state=connected]').waitFor({ state: 'attached' });
-  await hook(page, 'launcher').click();
-  await hook(page, 'panel').waitFor();
-  return page;
-}
-async function say(page, text) {
-  await hook(page, 'input').fill(text);
-  await hook(page, 'input').press('Enter');
-  await hook(page, 'message', '[data-from=customer]').filter({ hasText: text }).last().and(page.locator('[data-seq]')).waitFor();
-}
 
 let board, priya, tom, shop, sid;
 const QUESTION = 'Where is my order 48213?';

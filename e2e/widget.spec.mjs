@@ -3,21 +3,16 @@
 // AGENT_TOKEN (staff token of agent Alice in group uk-en), SHOTS (screenshot
 // directory), FAILS (screenshots of failures). Locators use the widget's
 // public data-edgedesk hooks and auto-wait; nothing sleeps.
-import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { WAIT, launch, check, hook, messages, openShop, say } from './lib.mjs';
 
-const { BASE, CHROMIUM = '/usr/bin/chromium', AGENT_TOKEN, AGENT_ES_TOKEN, CONTROL, SHOTS, FAILS } = process.env;
+const { BASE, AGENT_TOKEN, AGENT_ES_TOKEN, CONTROL, SHOTS, FAILS } = process.env;
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const WAIT = 15000;
 mkdirSync(SHOTS, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 const results = {};
 const timings = {};
@@ -51,31 +46,10 @@ async function scenario(name, fn) {
   console.log(`${name}: ${results[name]}`);
 }
 
-function check(ok, msg) {
-  if (!ok) throw new Error(msg);
-}
 
 // The widget's hooks: Playwright's CSS locators pierce open shadow roots.
-const hook = (page, name, extra = '') => page.locator(`[data-edgedesk=${name}]${extra}`);
-const messages = (page, from) => hook(page, 'message', from ? `[data-from=${from}]` : '');
 
-async function openShop(context, path = '/demo') {
-  const page = await context.newPage();
-  await page.goto(BASE + path);
-  await hook(page, 'status', '[data-state=connected]').waitFor({ state: 'attached' });
-  await hook(page, 'launcher').click();
-  await hook(page, 'panel').waitFor();
-  // Focus moves into the panel: the input.
-  await page.waitForFunction(() => document.querySelector('edgedesk-widget').shadowRoot.activeElement?.dataset.edgedesk === 'input');
-  return page;
-}
 
-// say types text, sends it with Enter and waits until the node stored it.
-async function say(page, text) {
-  await hook(page, 'input').fill(text);
-  await hook(page, 'input').press('Enter');
-  await messages(page, 'customer').filter({ hasText: text }).last().and(page.locator('[data-seq]')).waitFor();
-}
 
 // waitCount waits until the widget shows at least n messages from `from`.
 async function waitCount(page, from, n) {
