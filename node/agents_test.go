@@ -58,7 +58,9 @@ type agentConn struct {
 	within time.Duration
 }
 
-func dialAgent(t *testing.T, base, id, role string, groups ...string) (*agentConn, agentFrame) {
+// agentSocket signs a staff token for id, connects to the agent endpoint
+// and sends hello with the token and extra's fields (status, …).
+func agentSocket(t *testing.T, base, id, role string, extra map[string]any, groups ...string) *websocket.Conn {
 	t.Helper()
 	tok, err := auth.Sign(testStaffSecret, auth.Claims{Subject: id, Name: strings.ToUpper(id[:1]) + id[1:], Role: role, Groups: groups}, time.Hour)
 	if err != nil {
@@ -69,8 +71,19 @@ func dialAgent(t *testing.T, base, id, role string, groups ...string) (*agentCon
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ws.Close() })
-	ws.WriteJSON(map[string]any{"type": "hello", "v": 1, "token": tok})
-	a := &agentConn{t: t, ws: ws}
+	hello := map[string]any{"type": "hello", "v": 1, "token": tok}
+	for k, v := range extra {
+		hello[k] = v
+	}
+	if err := ws.WriteJSON(hello); err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+func dialAgent(t *testing.T, base, id, role string, groups ...string) (*agentConn, agentFrame) {
+	t.Helper()
+	a := &agentConn{t: t, ws: agentSocket(t, base, id, role, nil, groups...)}
 	w := a.next(func(f agentFrame) bool { return f.Type == "welcome" || f.Type == "error" })
 	if w.Type != "welcome" {
 		t.Fatalf("agent %s: %+v", id, w)

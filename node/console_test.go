@@ -9,7 +9,6 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/edgedesk/edgedesk/config"
-	"github.com/edgedesk/edgedesk/node/auth"
 )
 
 // consoleFrame is the part of the agent frames the console additions
@@ -64,21 +63,7 @@ type consoleConn struct {
 // dialConsole connects an agent with hello's extra fields (status).
 func dialConsole(t *testing.T, base, id, role string, hello map[string]any, groups ...string) (*consoleConn, consoleFrame) {
 	t.Helper()
-	tok, err := auth.Sign(testStaffSecret, auth.Claims{Subject: id, Name: strings.ToUpper(id[:1]) + id[1:], Role: role, Groups: groups}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/agent/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.Close() })
-	if hello == nil {
-		hello = map[string]any{}
-	}
-	hello["type"], hello["v"], hello["token"] = "hello", 1, tok
-	ws.WriteJSON(hello)
-	c := &consoleConn{t: t, ws: ws}
+	c := &consoleConn{t: t, ws: agentSocket(t, base, id, role, hello, groups...)}
 	return c, c.next(func(f consoleFrame) bool { return f.Type == "welcome" || f.Type == "error" })
 }
 
