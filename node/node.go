@@ -60,6 +60,7 @@ type Node struct {
 	// relayPtr is the cross-node relay, once started (nil: this node alone).
 	relayPtr atomic.Pointer[relay.Relay]
 	staff    *auth.Verifier // staff tokens: sign-in cookies, agents, the admin API
+	apiKeys  *auth.APIKeys  // auth.api_keys: static keys for the admin API
 	signin   *signin
 	// analytics are the dashboard's figures (nil: analytics.enabled is
 	// false); liveStop ends their live streams at Close.
@@ -106,7 +107,10 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 			n.enrich.Close()
 		}
 	}()
-	if err = n.openTLS(); err != nil { // first: a certificate that does not load opens nothing
+	if err = n.openTLS(); err != nil { // first: a certificate or key that does not load opens nothing
+		return nil, err
+	}
+	if err = n.openAPIKeys(); err != nil {
 		return nil, err
 	}
 	if n.enrich, err = enrich.New(enrich.Options{Model: cfg.Model, DataDir: cfg.DataDir, Logger: log.With("component", "model"), Registry: reg}); err != nil {
