@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -26,12 +27,13 @@ type Reloader struct {
 	stamp [2]fileStamp
 }
 
-// fileStamp is what tells a changed file: its modification time and size
-// (a copy within the same second of mtime granularity changes the size
-// more often than not; a rename changes the inode's mtime).
+// fileStamp is what tells a changed file: its modification time, size
+// and inode (a renewal renamed into place within the file system's mtime
+// granularity, with the same size, is still a new inode).
 type fileStamp struct {
-	mod  int64 // UnixNano
-	size int64
+	mod   int64 // UnixNano
+	size  int64
+	inode uint64
 }
 
 // NewReloader loads the pair; it fails if they do not load, since a node
@@ -112,7 +114,10 @@ func (r *Reloader) stamps() [2]fileStamp {
 	var s [2]fileStamp
 	for i, p := range []string{r.certFile, r.keyFile} {
 		if fi, err := os.Stat(p); err == nil {
-			s[i] = fileStamp{fi.ModTime().UnixNano(), fi.Size()}
+			s[i] = fileStamp{mod: fi.ModTime().UnixNano(), size: fi.Size()}
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				s[i].inode = uint64(st.Ino)
+			}
 		}
 	}
 	return s
