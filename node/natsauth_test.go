@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -209,4 +211,44 @@ func TestCoreOutOfReachStillStarts(t *testing.T) {
 	s.Start()
 	t.Cleanup(s.Shutdown)
 	waitFor(t, "the outbox drained to the core that came", func() bool { return n.Store().OutboxDepth() == 0 })
+}
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestLeafRefusedIsLogged: a leaf connection the core refuses (a wrong
+// password) is logged by the node (corelink's serverLog; its test checks
+// that retries do not repeat the line).
+func TestLeafRefusedIsLogged(t *testing.T) {
+	core := startSecureCore(t)
+	cfg := config.Default()
+	cfg.DataDir, cfg.Bot.Enabled, cfg.Model.Enabled = t.TempDir(), false, false
+	cfg.NATS.Leaf, cfg.NATS.Node = "nats-leaf://"+core.leaf, "edge-wrong"
+	cfg.NATS.TLS.CAFile, cfg.NATS.User, cfg.NATS.Password = core.caFile, "edge", "not the password"
+	var logs syncBuffer
+	n, err := New(cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close(context.Background())
+	waitFor(t, "the refusal in the log", func() bool { return strings.Contains(logs.String(), "Authorization Violation") })
+	t.Logf("logged: %s", logs.String())
+	if leafCount(core.srv) != 0 {
+		t.Fatal("a leaf with the wrong password is connected")
+	}
 }

@@ -102,6 +102,7 @@ func New(o Options) (*Link, error) {
 			return nil, fmt.Errorf("corelink: %w", serr)
 		}
 		l.srv = srv
+		srv.SetLoggerV2(&serverLog{log: o.Logger.With("component", "nats")}, false, false, false)
 		nc, err = nats.Connect(url, append(opts, nats.InProcessServer(srv), nats.RetryOnFailedConnect(true))...)
 	} else {
 		auth, aerr := clientAuth(c)
