@@ -387,3 +387,33 @@ func TestAPIKeyFileTooShort(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestTLSStartErrors: a certificate that does not load stops New before
+// anything opens, naming the key and the file; hsts_max_age 0 sends no
+// header.
+func TestTLSStartErrors(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.TLS.CertFile, cfg.TLS.KeyFile = filepath.Join(cfg.DataDir, "missing.crt"), filepath.Join(cfg.DataDir, "missing.key")
+	n, err := New(cfg, nil)
+	if err == nil {
+		n.Close(context.Background())
+		t.Fatal("New started without its certificate")
+	}
+	if !strings.Contains(err.Error(), "tls.cert_file") || !strings.Contains(err.Error(), "missing.crt") {
+		t.Fatalf("err = %v, want it to name tls.cert_file and the file", err)
+	}
+	if ents, _ := os.ReadDir(cfg.DataDir); len(ents) != 0 {
+		t.Errorf("New created %v before the certificate failed", ents)
+	}
+
+	tn := startTLSNode(t, noBot, func(c *config.Config) { c.TLS.HSTSMaxAge = 0 })
+	resp, err := tn.client.Get(tn.base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := resp.Header.Get("Strict-Transport-Security"); h != "" {
+		t.Fatalf("hsts_max_age 0 sent %q", h)
+	}
+}
