@@ -252,3 +252,39 @@ func TestLeafRefusedIsLogged(t *testing.T) {
 		t.Fatal("a leaf with the wrong password is connected")
 	}
 }
+
+// TestSyncToCoreWithToken: nats.token authenticates to a core that takes
+// a token (here over TLS from a tls:// URL with the test CA).
+func TestSyncToCoreWithToken(t *testing.T) {
+	ca := testpki.New(t, "token core CA")
+	addr := freeTCP(t)
+	host, port, _ := strings.Cut(addr, ":")
+	o := &server.Options{ServerName: "token-core", Host: host, JetStream: true, StoreDir: filepath.Join(t.TempDir(), "js"), NoLog: true, NoSigs: true,
+		Authorization: "a-long-core-token", TLS: true, TLSTimeout: 2,
+		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{ca.Issue(t, time.Hour, "127.0.0.1").TLS(t)}}}
+	o.Port, _ = strconv.Atoi(port)
+	s, err := server.NewServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(s.Shutdown)
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("core not ready")
+	}
+	n, base, _ := startNode(t, noBot, func(c *config.Config) {
+		c.NATS.URL, c.NATS.Node, c.NATS.Token, c.NATS.TLS.CAFile = "tls://"+addr, "edge-token", "a-long-core-token", ca.WriteCA(t, t.TempDir())
+	})
+	ws, _ := dialWidget(t, base, nil)
+	ask(t, ws, "m1", "hello with a token", true)
+	waitFor(t, "the outbox drained to the core", func() bool { return n.Store().OutboxDepth() == 0 })
+	nc, err := nats.Connect("tls://"+addr, nats.Secure(&tls.Config{RootCAs: ca.Pool()}), nats.Token("a-long-core-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if got := streamMessages(t, js, 1); len(got) != 1 {
+		t.Fatalf("the core holds %v", got)
+	}
+}
