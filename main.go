@@ -153,8 +153,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	// SIGHUP re-reads the configuration for what can change live (agent
-	// groups, hours, rules) and swaps in the model file again, without
-	// dropping connections.
+	// groups, hours, rules) and swaps in the model file and the TLS
+	// certificate again, without dropping connections.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -167,6 +167,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			}
 			if err := n.ReloadModel(); err != nil && !errors.Is(err, node.ErrModelDisabled) {
 				log.Error("model reload failed; the running model stays", "err", err)
+			}
+			if err := n.ReloadTLS(); err != nil {
+				log.Error("TLS certificate reload failed; the running certificate stays", "err", err)
 			}
 		}
 	}()

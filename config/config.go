@@ -46,6 +46,7 @@ type Config struct {
 	Routing Routing `yaml:"routing"`
 	NATS    NATS    `yaml:"nats"`
 	Files   Files   `yaml:"files"`
+	TLS     TLS     `yaml:"tls"`
 
 	Analytics Analytics `yaml:"analytics"`
 }
@@ -128,6 +129,10 @@ type Auth struct {
 	LoginMaxFailuresPerAddress int `yaml:"login_max_failures_per_address"`
 	// LoginWindow is how long failed sign-ins count.
 	LoginWindow time.Duration `yaml:"login_window"`
+	// APIKeys are static keys for the admin API, for small sites and
+	// scripts without an SSO minting staff tokens: "Authorization: Bearer
+	// <key>" acts with the key's role. Only the file sets them.
+	APIKeys []APIKey `yaml:"api_keys"`
 }
 
 // Store configures the bbolt session store.
@@ -197,6 +202,7 @@ func Default() *Config {
 		Routing: defaultRouting(),
 		NATS:    defaultNATS(),
 		Files:   defaultFiles(),
+		TLS:     defaultTLS(),
 
 		Analytics: defaultAnalytics(),
 	}
@@ -395,6 +401,8 @@ func (c *Config) Validate() error {
 	c.validateRouting(bad)
 	c.validateNATS(bad)
 	c.validateFiles(bad)
+	c.validateTLS(bad)
+	c.validateAPIKeys(bad)
 	c.validateAnalytics(bad)
 	return errors.Join(errs...)
 }
@@ -409,6 +417,14 @@ func (c *Config) Redacted() *Config {
 	}
 	if r.Auth.StaffSecret != "" {
 		r.Auth.StaffSecret = "(redacted)"
+	}
+	r.Auth.APIKeys = append([]APIKey(nil), c.Auth.APIKeys...)
+	r.TLS.ACME.Domains = append([]string(nil), c.TLS.ACME.Domains...)
+	if r.NATS.Password != "" {
+		r.NATS.Password = "(redacted)"
+	}
+	if r.NATS.Token != "" {
+		r.NATS.Token = "(redacted)"
 	}
 	return &r
 }

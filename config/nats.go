@@ -18,8 +18,20 @@ type NATS struct {
 	// for several). Empty: the node runs an embedded nats-server with
 	// JetStream under data_dir/nats, and publishes there.
 	URL string `yaml:"url"`
-	// Creds is a NATS credentials file (JWT and NKey) for URL.
+	// Creds is a NATS credentials file (user JWT and NKey seed) for URL
+	// or Leaf.
 	Creds string `yaml:"creds"`
+	// User and Password authenticate to URL or Leaf with a user name and
+	// password; Token with a token; NKeySeedFile with the NKey whose seed
+	// (SU…) the file holds. At most one of Creds, User, Token and
+	// NKeySeedFile. Prefer the environment (EDGEDESK_NATS_PASSWORD,
+	// EDGEDESK_NATS_TOKEN) to the file for the secrets.
+	User         string `yaml:"user"`
+	Password     string `yaml:"password" secret:"true"`
+	Token        string `yaml:"token" secret:"true"`
+	NKeySeedFile string `yaml:"nkey_seed_file"`
+	// TLS secures the connection to URL or Leaf.
+	TLS NATSTLS `yaml:"tls"`
 	// Node names this node in subjects (edgedesk.sessions.<node>.…).
 	// Empty: the host name.
 	Node string `yaml:"node"`
@@ -45,6 +57,27 @@ type NATS struct {
 	// this node routes to its own agents only.
 	CoreDomain string `yaml:"core_domain"`
 }
+
+// NATSTLS configures TLS on the connection to the core (nats.url) or to
+// its leaf-node port (nats.leaf). Any of its keys turns TLS on; so does a
+// tls:// URL, or a server that requires it (then against the system's
+// roots).
+type NATSTLS struct {
+	// CAFile holds the PEM certificates of the CA that signed the core's
+	// certificate; empty: the system's roots.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are this node's client certificate, for a core
+	// that verifies clients (verify, or verify_and_map).
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// InsecureSkipVerify exists only to be refused: a connection that does
+	// not check the core's certificate is open to anyone on the path. Give
+	// ca_file the CA instead.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+}
+
+// Enabled reports whether any TLS setting is made.
+func (t NATSTLS) Enabled() bool { return t.CAFile != "" || t.CertFile != "" }
 
 func defaultNATS() NATS { return NATS{Enabled: true, SyncAlways: true} }
 
@@ -113,5 +146,38 @@ func (c *Config) validateNATS(bad func(key string, v any, reason string)) {
 		if _, port, err := net.SplitHostPort(n.Listen); err != nil || port == "" {
 			bad("nats.listen", n.Listen, "want host:port")
 		}
+	}
+	c.validateNATSAuth(bad)
+}
+
+// validateNATSAuth checks the credentials and TLS of the connection to the
+// core: one way to authenticate, and only where there is a core.
+func (c *Config) validateNATSAuth(bad func(key string, v any, reason string)) {
+	n := &c.NATS
+	remote := n.URL != "" || n.Leaf != ""
+	var ways []string
+	for _, w := range []struct{ key, v string }{{"nats.creds", n.Creds}, {"nats.user", n.User}, {"nats.token", n.Token}, {"nats.nkey_seed_file", n.NKeySeedFile}} {
+		if w.v != "" {
+			ways = append(ways, w.key)
+		}
+	}
+	if len(ways) > 1 {
+		bad(ways[1], "(set)", "choose one way to authenticate: "+strings.Join(ways, ", ")+" are all set")
+	}
+	if n.Password != "" && n.User == "" {
+		bad("nats.password", "(redacted)", "needs nats.user")
+	}
+	if len(ways) > 0 && !remote {
+		bad(ways[0], "(set)", "credentials are for a core: set nats.url or nats.leaf (the embedded server alone needs none)")
+	}
+	t := &n.TLS
+	if t.InsecureSkipVerify {
+		bad("nats.tls.insecure_skip_verify", true, "refused: the core's certificate is always verified; give nats.tls.ca_file the CA that signed it")
+	}
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		bad("nats.tls.cert_file", t.CertFile, "nats.tls.cert_file and nats.tls.key_file go together: set both or neither")
+	}
+	if t.Enabled() && !remote {
+		bad("nats.tls", "(set)", "TLS is for the connection to a core: set nats.url or nats.leaf")
 	}
 }

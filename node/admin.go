@@ -23,6 +23,8 @@ import (
 // this node). A cookie-authenticated request that changes state must come
 // from a page of this node (its Origin names this host): a cross-site form
 // or fetch is refused. A sign-in token's account must still be enabled.
+// A static API key (auth.api_keys) in "Authorization: Bearer" stands for
+// a staff token with its role.
 // It writes the error answer and returns nil on failure.
 func (n *Node) staffClaims(ctx *fasthttp.RequestCtx, roles ...string) *auth.Claims {
 	token, fromCookie := auth.StaffToken(string(ctx.Request.Header.Peek("Authorization")), string(ctx.Request.Header.Cookie(auth.CookieName)))
@@ -35,7 +37,16 @@ func (n *Node) staffClaims(ctx *fasthttp.RequestCtx, roles ...string) *auth.Clai
 		ctx.Error("cross-site request refused: a signed-in page of this node must send it (Origin)\n", fasthttp.StatusForbidden)
 		return nil
 	}
-	c, err := n.staff.Verify(token)
+	var (
+		c   *auth.Claims
+		err error
+	)
+	if !fromCookie {
+		c = n.apiKeys.Match(token) // nil without auth.api_keys
+	}
+	if c == nil {
+		c, err = n.staff.Verify(token)
+	}
 	if err != nil {
 		ctx.Error("invalid token: "+err.Error()+"\n", fasthttp.StatusUnauthorized)
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="edgedesk", error="invalid_token"`)

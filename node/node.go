@@ -60,6 +60,7 @@ type Node struct {
 	// relayPtr is the cross-node relay, once started (nil: this node alone).
 	relayPtr atomic.Pointer[relay.Relay]
 	staff    *auth.Verifier // staff tokens: sign-in cookies, agents, the admin API
+	apiKeys  *auth.APIKeys  // auth.api_keys: static keys for the admin API
 	signin   *signin
 	// analytics are the dashboard's figures (nil: analytics.enabled is
 	// false); liveStop ends their live streams at Close.
@@ -69,6 +70,7 @@ type Node struct {
 	gw          *gateway.Gateway
 	srv         *fasthttp.Server
 	ln          net.Listener
+	tls         *nodeTLS // nil: plain HTTP
 	ready       atomic.Bool
 	stopRun     atomic.Pointer[context.CancelFunc] // ends Run (set while it runs)
 	stopped     chan struct{}
@@ -105,6 +107,12 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 			n.enrich.Close()
 		}
 	}()
+	if err = n.openTLS(); err != nil { // first: a certificate or key that does not load opens nothing
+		return nil, err
+	}
+	if err = n.openAPIKeys(); err != nil {
+		return nil, err
+	}
 	if n.enrich, err = enrich.New(enrich.Options{Model: cfg.Model, DataDir: cfg.DataDir, Logger: log.With("component", "model"), Registry: reg}); err != nil {
 		return nil, err
 	}
@@ -220,7 +228,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	n.srv = &fasthttp.Server{
 		Name:                  "edgedesk",
-		Handler:               n.route(metrics),
+		Handler:               n.withHSTS(n.route(metrics)),
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          httpWriteTimeout,
 		IdleTimeout:           60 * time.Second,
@@ -376,7 +384,7 @@ func (n *Node) Listen() error {
 	if err != nil {
 		return fmt.Errorf("node: listen %s: %w", n.cfg.Listen, err)
 	}
-	n.ln = ln
+	n.ln = n.listenTLS(ln)
 	return nil
 }
 
@@ -428,6 +436,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.analytics != nil {
 		g.Go(func() error { return n.runAnalytics(gctx) })
 	}
+	g.Go(func() error { return n.runTLS(gctx) })
 	if dbg != nil {
 		g.Go(func() error { return runDebug(gctx, dbg, dbgLn) })
 	}

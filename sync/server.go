@@ -1,6 +1,7 @@
 package edgesync
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
@@ -24,6 +25,15 @@ type ServerOptions struct {
 	// The session events and uploads published on the leaf stay in its
 	// own streams; the core sources them (EnsureArchive).
 	Leaf string
+	// LeafTLS secures the connection to Leaf (nil: as its URL and the
+	// core ask).
+	LeafTLS *tls.Config
+	// LeafCreds (a credentials file), LeafUser (a user and password, or a
+	// token as a user name alone) or LeafNKeySeed (an NKey seed)
+	// authenticate to Leaf.
+	LeafCreds    string
+	LeafUser     *url.Userinfo
+	LeafNKeySeed string
 	// Domain is the server's JetStream domain (required with Leaf).
 	Domain string
 	// LeafListen accepts leaf nodes on this address (a core; tests).
@@ -75,7 +85,15 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 			return nil, fmt.Errorf("%w: leaf %q: %w", ErrServer, o.Leaf, err)
 		}
 		// The edge's own streams keep to the edge (leafLocal).
-		opts.LeafNode.Remotes = []*server.RemoteLeafOpts{{URLs: []*url.URL{u}, DenyImports: leafLocal, DenyExports: leafLocal}}
+		if o.LeafUser != nil {
+			u.User = o.LeafUser
+		}
+		remote := &server.RemoteLeafOpts{URLs: []*url.URL{u}, DenyImports: leafLocal, DenyExports: leafLocal,
+			Credentials: o.LeafCreds, Nkey: o.LeafNKeySeed}
+		if o.LeafTLS != nil {
+			remote.TLS, remote.TLSConfig = true, o.LeafTLS
+		}
+		opts.LeafNode.Remotes = []*server.RemoteLeafOpts{remote}
 		opts.LeafNode.ReconnectInterval = 250 * time.Millisecond
 	}
 	if o.LeafListen != "" {

@@ -15,3 +15,10 @@ var (
 	// other nodes (Relay is nil).
 	ErrNoCore = errors.New("corelink: no core shared with other nodes")
 )
+
+// ErrRefused is returned (wrapped) by New when the core answered and
+// refused the node: its credentials (nats.user, nats.password, nats.token,
+// nats.creds, nats.nkey_seed_file) or TLS (nats.tls, the core's
+// certificate). Unlike an unreachable core, which the node waits for,
+// this is a configuration to fix.
+var ErrRefused = errors.New("corelink: the core refused the connection")

@@ -83,25 +83,39 @@ func New(o Options) (*Link, error) {
 		nats.Name("edgedesk " + c.NodeName()),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
-		nats.RetryOnFailedConnect(true),
 	}
 	url := c.URL
+	var (
+		nc  *nats.Conn
+		err error
+	)
 	if url == "" {
-		srv, err := edgesync.StartServer(edgesync.ServerOptions{
+		so := edgesync.ServerOptions{
 			Name: c.NodeName(), StoreDir: filepath.Join(o.DataDir, "nats"), Listen: c.Listen, SyncAlways: c.SyncAlways,
 			Leaf: c.Leaf, Domain: c.JSDomain(),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("corelink: %w", err)
+		}
+		if err := leafAuth(c, &so); err != nil {
+			return nil, err
+		}
+		srv, serr := edgesync.StartServer(so)
+		if serr != nil {
+			return nil, fmt.Errorf("corelink: %w", serr)
 		}
 		l.srv = srv
-		opts = append(opts, nats.InProcessServer(srv))
-	} else if c.Creds != "" {
-		opts = append(opts, nats.UserCredentials(c.Creds))
+		srv.SetLoggerV2(&serverLog{log: o.Logger.With("component", "nats")}, false, false, false)
+		nc, err = nats.Connect(url, append(opts, nats.InProcessServer(srv), nats.RetryOnFailedConnect(true))...)
+	} else {
+		auth, aerr := clientAuth(c)
+		if aerr != nil {
+			return nil, aerr
+		}
+		nc, err = connectCore(url, append(opts, auth...), o.Logger.With("component", "sync"))
 	}
-	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		l.shutdownServer()
+		if errors.Is(err, ErrRefused) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("corelink: nats: %w", err)
 	}
 	l.nc = nc
