@@ -3,6 +3,7 @@ package edgesync
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -132,6 +133,9 @@ func (u *Updates) watch(ctx context.Context) error {
 }
 
 func (u *Updates) apply(name string, data []byte) error {
+	if strings.HasPrefix(name, ErasePrefix) {
+		return u.applyErase(name, data)
+	}
 	switch name {
 	case ObjectFAQ, ObjectFAQCSV:
 		return u.o.Applier.ApplyFAQ(name, data)
@@ -146,6 +150,9 @@ func (u *Updates) apply(name string, data []byte) error {
 // objectKind is an object's kind label: faq, routing, model, or other
 // (objects a node does not apply).
 func objectKind(name string) string {
+	if strings.HasPrefix(name, ErasePrefix) {
+		return "erase"
+	}
 	switch name {
 	case ObjectFAQ, ObjectFAQCSV:
 		return "faq"
