@@ -9,12 +9,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/valyala/fasthttp"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node/files"
@@ -324,4 +326,38 @@ func (n *Node) serveAdminCustomer(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("Allow", "DELETE")
 		writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": "method not allowed: DELETE erases the customer, GET " + AdminCustomersPath + "{id}/export exports"})
 	}
+}
+
+// EraseStopped erases customer id from a stopped node's store (waiting
+// at most timeout for its lock: ErrStoreInUse when the node runs). The
+// store keeps what remains beyond it — the core's copies, the files, the
+// other nodes — as a pending erasure when the node syncs (nats.enabled):
+// the node does it when it next starts (Core says "pending").
+func EraseStopped(ctx context.Context, cfg *config.Config, id, by string, timeout time.Duration) (ErasureReport, error) {
+	rep := ErasureReport{Customer: id, Sessions: []string{}, Core: "none"}
+	st, err := session.Open(session.Options{
+		Path: filepath.Join(cfg.DataDir, StoreFile), Shards: cfg.Store.Shards, OpenTimeout: timeout, Outbox: cfg.NATS.Enabled,
+	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return rep, fmt.Errorf("%w: %w", ErrStoreInUse, err)
+	}
+	if err != nil {
+		return rep, err
+	}
+	var pending *session.PendingErasure
+	if cfg.NATS.Enabled {
+		pending = &session.PendingErasure{Announce: true, By: by}
+		rep.Core = "pending: done by the node when it next starts"
+	}
+	er, err := st.EraseCustomer(ctx, id, pending)
+	err = errors.Join(err, st.Close(ctx))
+	for _, m := range er.Sessions {
+		rep.Sessions = append(rep.Sessions, m.ID)
+		rep.Uploads += len(m.Uploads)
+	}
+	rep.Messages, rep.Outbox, rep.Scrubbed = er.Messages, er.Outbox, er.Scrubbed
+	if err == nil {
+		auditErasure(slog.Default(), by, rep)
+	}
+	return rep, err
 }
