@@ -152,6 +152,10 @@ func (n *Node) EraseCustomer(ctx context.Context, id, by string) (ErasureReport,
 // eraseLocal erases what this node holds of customer id and then, with
 // a core, does the core's part (announce: tell the other nodes).
 func (n *Node) eraseLocal(ctx context.Context, id, by string, announce bool) (ErasureReport, error) {
+	// One at a time: finishing a pending erasure forgets it, which must
+	// not forget what a concurrent erasure of the customer just added.
+	n.erasing.Lock()
+	defer n.erasing.Unlock()
 	rep := ErasureReport{Customer: id, Sessions: []string{}, Core: "none"}
 	var pending *session.PendingErasure
 	if n.link != nil {
@@ -251,7 +255,10 @@ func (n *Node) finishErasure(ctx context.Context, p session.PendingErasure) erro
 // edgedesk customer erase, is finished here).
 func (n *Node) runErasures(ctx context.Context, every time.Duration) error {
 	for {
-		if err := n.finishErasures(ctx); err != nil && ctx.Err() == nil {
+		n.erasing.Lock()
+		err := n.finishErasures(ctx)
+		n.erasing.Unlock()
+		if err != nil && ctx.Err() == nil {
 			n.log.Warn("erasures at the core still pending", "err", err)
 		}
 		select {
@@ -262,11 +269,13 @@ func (n *Node) runErasures(ctx context.Context, every time.Duration) error {
 	}
 }
 
+var _ edgesync.Eraser = (*Node)(nil)
+
 // ApplyErase implements edgesync.Eraser: another node erased a customer;
 // erase what this node holds of them, and purge the sessions it named at
 // the core too (a stream this node can reach and that node could not).
-func (n *Node) ApplyErase(e edgesync.Erasure) error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+func (n *Node) ApplyErase(ctx context.Context, e edgesync.Erasure) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	rep, err := n.eraseLocal(ctx, e.Customer, "node "+e.Node, false)
 	if err != nil {

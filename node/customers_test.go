@@ -228,3 +228,76 @@ func TestCustomerExportAndErase(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCustomerEraseLeafArchive: leaf nodes whose core archives them
+// (edgedesk core archive): the erasure purges the edge's own stream and
+// files, the core's archive of sessions and of uploads, and reaches the
+// other leaf node through the announcement.
+func TestCustomerEraseLeafArchive(t *testing.T) {
+	clientAddr, leafAddr := freeTCP(t), freeTCP(t)
+	core, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: filepath.Join(t.TempDir(), "core"), Listen: clientAddr, LeafListen: leafAddr, SyncAlways: true, Domain: "core"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Shutdown()
+	edge := func(name string) (*Node, string, func()) {
+		return startNode(t, noBot, func(c *config.Config) {
+			c.NATS.Node, c.Auth.StaffSecret = name, testStaffSecret
+			c.NATS.Leaf, c.NATS.CoreDomain = "nats-leaf://"+leafAddr, "core"
+		})
+	}
+	a, baseA, _ := edge("node-a")
+	b, baseB, _ := edge("node-b")
+	nc, err := nats.Connect("nats://" + clientAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	if err := edgesync.EnsureArchive(ctx, js, edgesync.ArchiveOptions{Domains: []string{"edge-node-a", "edge-node-b"}}); err != nil {
+		t.Fatal(err)
+	}
+	const cust, email = "leaf-cust", "leaf.customer@example.com"
+	ws, sA, upTok := customerWidget(t, baseA, cust, "Lea Leaf", email)
+	ask(t, ws, "m1", "write to "+email, true)
+	att := upload(t, baseA, upTok, onePixelPNG, http.StatusCreated)
+	link := strings.SplitN(att["url"].(string), "?", 2)[0]
+	name := sA + "/" + link[strings.LastIndexByte(link, '/')+1:]
+	wsB, sB, _ := customerWidget(t, baseB, cust, "Lea Leaf", email)
+	ask(t, wsB, "b1", "hello from b", true)
+
+	archived, err := js.ObjectStore(ctx, edgesync.UploadsArchive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the sessions and the file in the core's archive", func() bool {
+		_, ferr := archived.GetInfo(ctx, name)
+		return ferr == nil && streamHolds(t, js, edgesync.Archive, sA) && streamHolds(t, js, edgesync.Archive, sB)
+	})
+	code, body := adminDo(t, "DELETE", baseA+AdminCustomersPath+cust, "admin")
+	var rep ErasureReport
+	if code != http.StatusOK || json.Unmarshal(body, &rep) != nil || len(rep.Sessions) != 1 || rep.Core != "done" {
+		t.Fatalf("erase: %d %s", code, body)
+	}
+	if streamHolds(t, js, edgesync.Archive, sA) {
+		t.Fatal("the archive still holds the session")
+	}
+	if streamHolds(t, a.link.JetStream(), edgesync.Stream, sA) {
+		t.Fatal("the edge's stream still holds the session")
+	}
+	if _, err := archived.GetInfo(ctx, name); err == nil {
+		t.Fatal("the core's archive of uploads still holds the file")
+	}
+	own, err := a.link.JetStream().ObjectStore(ctx, files.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := own.GetInfo(ctx, name); err == nil {
+		t.Fatal("the edge still holds the file")
+	}
+	waitFor(t, "node b's erasure, at the core too", func() bool {
+		_, err := b.store.Get(sB)
+		return err == session.ErrNoSession && !streamHolds(t, js, edgesync.Archive, sB)
+	})
+}

@@ -73,6 +73,8 @@ type Node struct {
 	stopRun     atomic.Pointer[context.CancelFunc] // ends Run (set while it runs)
 	stopped     chan struct{}
 
+	erasing sync.Mutex // one GDPR erasure at a time (customers.go)
+
 	closeOnce sync.Once
 	closeErr  error
 }

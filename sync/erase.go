@@ -30,9 +30,10 @@ type Erasure struct {
 
 // Eraser is implemented by an Applier that erases customers (the node):
 // Updates hands it every erasure announcement. ApplyErase must be
-// idempotent: announcements are applied again after every restart.
+// idempotent: announcements are applied again after every restart. ctx
+// ends when the watcher stops (the node closes).
 type Eraser interface {
-	ApplyErase(e Erasure) error
+	ApplyErase(ctx context.Context, e Erasure) error
 }
 
 // AnnounceErasure puts e in object store Files of js, for every node.
@@ -59,7 +60,7 @@ func AnnounceErasure(ctx context.Context, js jetstream.JetStream, e Erasure) err
 }
 
 // applyErase decodes an announcement and hands it to the Applier.
-func (u *Updates) applyErase(name string, data []byte) error {
+func (u *Updates) applyErase(ctx context.Context, name string, data []byte) error {
 	er, ok := u.o.Applier.(Eraser)
 	if !ok {
 		return nil
@@ -71,7 +72,7 @@ func (u *Updates) applyErase(name string, data []byte) error {
 	if e.Customer == "" || e.Customer != strings.TrimPrefix(name, ErasePrefix) {
 		return fmt.Errorf("%w: erasure %s names customer %q", ErrInvalid, name, e.Customer)
 	}
-	return er.ApplyErase(e)
+	return er.ApplyErase(ctx, e)
 }
 
 // PurgeSessions deletes every event of sessions from stream (Stream at a

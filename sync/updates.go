@@ -119,7 +119,7 @@ func (u *Updates) watch(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := u.apply(info.Name, data); err != nil {
+			if err := u.apply(ctx, info.Name, data); err != nil {
 				// A bad file is refused whole; the node keeps what it has.
 				u.count.WithLabelValues(objectKind(info.Name), "refused").Inc()
 				u.log.Error("update from the core refused", "object", info.Name, "err", err)
@@ -132,9 +132,9 @@ func (u *Updates) watch(ctx context.Context) error {
 	}
 }
 
-func (u *Updates) apply(name string, data []byte) error {
+func (u *Updates) apply(ctx context.Context, name string, data []byte) error {
 	if strings.HasPrefix(name, ErasePrefix) {
-		return u.applyErase(name, data)
+		return u.applyErase(ctx, name, data)
 	}
 	switch name {
 	case ObjectFAQ, ObjectFAQCSV:

@@ -168,6 +168,22 @@ func (s *Store) EraseCustomer(ctx context.Context, cust string, pending *Pending
 		return out, fmt.Errorf("%w: empty customer id", ErrInvalid)
 	}
 	out.Scrubbed = true
+	if pending == nil || !pending.Announce {
+		// Nothing to announce: a customer this store does not hold costs
+		// no write (the other nodes' announcements are applied again at
+		// every start).
+		ids, err := s.CustomerSessions(cust)
+		if err != nil {
+			return out, err
+		}
+		owed := false
+		for _, sh := range s.shards {
+			owed = owed || sh.scrubOwed.Load()
+		}
+		if len(ids) == 0 && !owed {
+			return out, nil
+		}
+	}
 	var errs []error
 	for _, sh := range s.shards {
 		o := &op{kind: opErase, meta: Meta{Customer: Customer{ID: cust}}}
@@ -238,7 +254,7 @@ func (w *writer) erase(o *op) Result {
 	if err != nil {
 		return Result{Err: err}
 	}
-	if o.pending != nil {
+	if o.pending != nil && (o.pending.Announce || len(erased) > 0) {
 		if err := w.keepPending(o.pending, erased); err != nil {
 			return Result{Err: err}
 		}
