@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -256,5 +257,37 @@ func TestForgetProfiles(t *testing.T) {
 	}
 	if ids, _ := s.CustomerSessions("u1"); len(ids) != 1 {
 		t.Fatalf("u1's sessions: %v", ids)
+	}
+}
+
+// The sweeper enforces Options.ProfileRetention beside the sessions' own
+// retention.
+func TestSweeperForgetsProfiles(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := openTest(t, Options{Now: clock, ProfileRetention: time.Hour})
+	m, err := s.Create(context.Background(), Meta{Customer: Customer{ID: "p1", Name: "Pat", Email: "pat@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.RunSweeper(ctx, 72*time.Hour, 5*time.Millisecond, 100) }()
+	defer func() { cancel(); <-done }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		got, err := s.Get(m.ID)
+		if err != nil {
+			t.Fatal(err) // the session itself stays
+		}
+		if got.Customer == (Customer{ID: "p1"}) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("profile kept past the retention: %+v", got.Customer)
+		}
 	}
 }
