@@ -222,6 +222,10 @@ func (n *Node) finishErasures(ctx context.Context) error {
 }
 
 func (n *Node) finishErasure(ctx context.Context, p session.PendingErasure) error {
+	if nc := n.link.JetStream().Conn(); nc != nil && !nc.IsConnected() {
+		// Requests would wait in the reconnect buffer until they time out.
+		return errCoreAway
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	targets := []jetstream.JetStream{n.link.JetStream()}
@@ -249,6 +253,9 @@ func (n *Node) finishErasure(ctx context.Context, p session.PendingErasure) erro
 	}
 	return edgesync.AnnounceErasure(ctx, js, edgesync.Erasure{Customer: p.Customer, Node: n.cfg.NATS.NodeName(), Sessions: p.Sessions, At: p.At})
 }
+
+// errCoreAway: the node's NATS connection is down.
+var errCoreAway = errors.New("the core is not connected")
 
 // runErasures retries the pending erasures' core part every interval
 // (at once on start: an erasure made while the node was stopped, by

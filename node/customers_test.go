@@ -301,3 +301,55 @@ func TestCustomerEraseLeafArchive(t *testing.T) {
 		return err == session.ErrNoSession && !streamHolds(t, js, edgesync.Archive, sB)
 	})
 }
+
+// TestCustomerEraseCoreAway: with the core away the node erases what it
+// holds, its unsent events included, answers "pending", and finishes the
+// core's part (the announcement) once the core is back.
+func TestCustomerEraseCoreAway(t *testing.T) {
+	addr := freeTCP(t)
+	n, base, _ := startNode(t, noBot, func(c *config.Config) {
+		c.NATS.URL, c.NATS.Node, c.Auth.StaffSecret = "nats://"+addr, "edge-away", testStaffSecret
+		c.Store.SweepInterval = 100 * time.Millisecond
+		c.Files.Enabled = false // the files need the object store at start
+	})
+	ws, sid, _ := customerWidget(t, base, "away-1", "Al Away", "al.away@example.com")
+	ask(t, ws, "m1", "nobody at the core hears this", true)
+	if n.store.OutboxDepth() == 0 {
+		t.Fatal("no event waits in the outbox")
+	}
+	code, body := adminDo(t, "DELETE", base+AdminCustomersPath+"away-1", "admin")
+	var rep ErasureReport
+	if code != http.StatusOK || json.Unmarshal(body, &rep) != nil || len(rep.Sessions) != 1 || rep.Outbox == 0 || !strings.HasPrefix(rep.Core, "pending: ") {
+		t.Fatalf("erase with the core away: %d %s", code, body)
+	}
+	if n.store.OutboxDepth() != 0 {
+		t.Fatalf("%d events of the erased session still wait", n.store.OutboxDepth())
+	}
+	if p, _ := n.store.PendingErasures(); len(p) != 1 || p[0].Sessions[0] != sid {
+		t.Fatalf("pending: %+v", p)
+	}
+	core, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: filepath.Join(t.TempDir(), "core"), Listen: addr, SyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Shutdown()
+	waitFor(t, "the pending erasure finished", func() bool {
+		p, err := n.store.PendingErasures()
+		return err == nil && len(p) == 0
+	})
+	nc, err := nats.Connect("nats://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	obs, err := js.ObjectStore(context.Background(), edgesync.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := obs.GetBytes(context.Background(), edgesync.ErasePrefix+"away-1")
+	var e edgesync.Erasure
+	if err != nil || json.Unmarshal(raw, &e) != nil || e.Node != "edge-away" || len(e.Sessions) != 1 || e.Sessions[0] != sid {
+		t.Fatalf("announcement: %s %v", raw, err)
+	}
+}
