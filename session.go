@@ -155,18 +155,10 @@ func adminRequest(ctx context.Context, cfg *config.Config, method, path, role, c
 		if json.Unmarshal(body, &e) == nil && e.Error != "" {
 			msg = e.Error
 		}
-		return nil, nodeError{fmt.Errorf("%s: the node at %s answered %d: %s", cmd, cfg.Listen, resp.StatusCode, msg), resp.StatusCode}
+		return nil, fmt.Errorf("%s: the node at %s answered %d: %s", cmd, cfg.Listen, resp.StatusCode, msg)
 	}
 	return body, nil
 }
-
-// nodeError is a running node's refusal, with its HTTP status.
-type nodeError struct {
-	error
-	status int
-}
-
-func (e nodeError) Unwrap() error { return e.error }
 
 // staffSecret is the key the node verifies staff tokens with.
 func staffSecret(cfg *config.Config, cmd string) (string, error) {
