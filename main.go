@@ -63,6 +63,7 @@ commands:
   token         print a widget or staff token signed with the configured secret
   staff         manage staff accounts (staff add, list, disable, enable, passwd)
   session       session show ID: a session's transcript and every routing decision
+  customer      customer export ID, customer erase ID: GDPR export and erasure
   train         train an intent model and write it as ONNX
   eval          evaluate a model on labelled data
   core          set up the core: core archive archives its leaf nodes
@@ -85,6 +86,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return staffCommand(ctx, args, os.Stdin, stdout, stderr)
 	case "session":
 		return sessionCommand(ctx, args, stdout, stderr)
+	case "customer":
+		return customerCommand(ctx, args, stdout, stderr)
 	case "check-config":
 		return checkConfig(args, stdout, stderr)
 	case "train":

@@ -109,38 +109,9 @@ func readSession(ctx context.Context, cfg *config.Config, id string) (node.Sessi
 // askNode asks the running node's admin API for the session.
 func askNode(ctx context.Context, cfg *config.Config, id string) (node.SessionView, []byte, error) {
 	var v node.SessionView
-	secret, err := staffSecret(cfg)
+	body, err := adminRequest(ctx, cfg, http.MethodGet, node.AdminSessionsPath+url.PathEscape(id), "supervisor", "session show")
 	if err != nil {
 		return v, nil, err
-	}
-	tok, err := auth.Sign(secret, auth.Claims{Subject: "edgedesk-cli", Name: "edgedesk session show", Role: "supervisor"}, time.Minute)
-	if err != nil {
-		return v, nil, err
-	}
-	u := "http://" + dialAddr(cfg.Listen) + node.AdminSessionsPath + url.PathEscape(id)
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return v, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return v, nil, fmt.Errorf("session show: the store is in use (a node runs) but its API did not answer at %s: %w", u, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return v, nil, fmt.Errorf("session show: reading %s: %w", u, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error string }
-		msg := strings.TrimSpace(string(body))
-		if json.Unmarshal(body, &e) == nil && e.Error != "" {
-			msg = e.Error
-		}
-		return v, nil, fmt.Errorf("session show: the node at %s answered %d: %s", cfg.Listen, resp.StatusCode, msg)
 	}
 	if err := json.Unmarshal(body, &v); err != nil {
 		return v, nil, fmt.Errorf("session show: the node's answer: %w", err)
@@ -148,18 +119,59 @@ func askNode(ctx context.Context, cfg *config.Config, id string) (node.SessionVi
 	return v, body, nil
 }
 
+// adminRequest sends method path to the running node's admin API with a
+// token of role it signs with the staff key (the node holds the store, so
+// a command asks it), and returns the answer's body when it is 200. cmd
+// names the command in errors.
+func adminRequest(ctx context.Context, cfg *config.Config, method, path, role, cmd string) ([]byte, error) {
+	secret, err := staffSecret(cfg, cmd)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := auth.Sign(secret, auth.Claims{Subject: "edgedesk-cli", Name: "edgedesk " + cmd, Role: role}, time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	u := "http://" + dialAddr(cfg.Listen) + path
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the store is in use (a node runs) but its API did not answer at %s: %w", cmd, u, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading %s: %w", cmd, u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Error string }
+		msg := strings.TrimSpace(string(body))
+		if json.Unmarshal(body, &e) == nil && e.Error != "" {
+			msg = e.Error
+		}
+		return nil, fmt.Errorf("%s: the node at %s answered %d: %s", cmd, cfg.Listen, resp.StatusCode, msg)
+	}
+	return body, nil
+}
+
 // staffSecret is the key the node verifies staff tokens with.
-func staffSecret(cfg *config.Config) (string, error) {
+func staffSecret(cfg *config.Config, cmd string) (string, error) {
 	if cfg.Auth.StaffSecret != "" {
 		return cfg.Auth.StaffSecret, nil
 	}
 	path := filepath.Join(cfg.DataDir, staffKeyFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", usageError{fmt.Errorf("session show: the node runs and holds the store; asking it needs auth.staff_secret (EDGEDESK_AUTH_STAFF_SECRET) or %s", path)}
+		return "", usageError{fmt.Errorf("%s: the node runs and holds the store; asking it needs auth.staff_secret (EDGEDESK_AUTH_STAFF_SECRET) or %s", cmd, path)}
 	}
 	if err != nil {
-		return "", fmt.Errorf("session show: %w", err)
+		return "", fmt.Errorf("%s: %w", cmd, err)
 	}
 	return strings.TrimSpace(string(b)), nil
 }

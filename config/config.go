@@ -139,6 +139,9 @@ type Auth struct {
 type Store struct {
 	// Retention expires sessions idle for longer than this.
 	Retention time.Duration `yaml:"retention"`
+	// ProfileRetention clears the customer's name and email from sessions
+	// idle for longer than this (0: kept as long as the session).
+	ProfileRetention time.Duration `yaml:"profile_retention"`
 	// SweepInterval is how often the expiry sweeper runs.
 	SweepInterval time.Duration `yaml:"sweep_interval"`
 	// SweepBatch bounds the sessions deleted in one transaction.
@@ -370,6 +373,9 @@ func (c *Config) Validate() error {
 	s := &c.Store
 	if s.Retention < time.Minute {
 		bad("store.retention", s.Retention, "must be at least 1m")
+	}
+	if s.ProfileRetention != 0 && (s.ProfileRetention < time.Minute || s.ProfileRetention > s.Retention) {
+		bad("store.profile_retention", s.ProfileRetention, "must be 0 (off) or between 1m and store.retention")
 	}
 	positive("store.sweep_interval", s.SweepInterval)
 	if s.SweepBatch < 1 || s.SweepBatch > 100000 {

@@ -90,6 +90,8 @@ func TestErrorsNameKeyAndValue(t *testing.T) {
 		{"env files rate", "", []string{"EDGEDESK_FILES_UPLOADS_PER_MINUTE=0"}, ErrInvalid, []string{"files.uploads_per_minute", "0"}},
 		{"files budgets", "files:\n  max_bytes: 1000\n  max_session_bytes: 999\n  ip_bytes_per_hour: 10\n  max_files_per_session: 1001\n", []string{"EDGEDESK_FILES_IP_FILES_PER_MINUTE=0"}, ErrInvalid,
 			[]string{"files.max_session_bytes", "999", "files.ip_bytes_per_hour", "10", "files.max_files_per_session", "1001", "files.ip_files_per_minute", "0"}},
+		{"profile retention past the sessions'", "store:\n  retention: 24h\n  profile_retention: 48h\n", nil, ErrInvalid, []string{"store.profile_retention", "48h"}},
+		{"env profile retention too short", "", []string{"EDGEDESK_STORE_PROFILE_RETENTION=10s"}, ErrInvalid, []string{"store.profile_retention", "10s"}},
 		{"all errors at once", "log_level: loud\nlog_format: xml\n", nil, ErrInvalid, []string{"log_level", "loud", "log_format", "xml"}},
 	}
 	for _, tc := range cases {

@@ -75,6 +75,8 @@ type Node struct {
 	stopRun     atomic.Pointer[context.CancelFunc] // ends Run (set while it runs)
 	stopped     chan struct{}
 
+	erasing sync.Mutex // one GDPR erasure at a time (customers.go)
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -150,6 +152,8 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Enrich:   n.enrich.Enrich,
 		Respond:  respond,
 		Outbox:   cfg.NATS.Enabled,
+
+		ProfileRetention: cfg.Store.ProfileRetention,
 	})
 	if err != nil {
 		return nil, err
@@ -333,6 +337,10 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			}
 			n.files.ServeUpload(ctx)
 		default:
+			if bytes.HasPrefix(ctx.Path(), []byte(AdminCustomersPath)) {
+				n.serveAdminCustomer(ctx)
+				return
+			}
 			if bytes.HasPrefix(ctx.Path(), []byte(AdminSessionsPath)) {
 				n.serveAdminSession(ctx)
 				return
@@ -425,6 +433,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.link != nil {
 		// The link runs until Close stops it, after the router, whose last
 		// posts it still publishes.
+		g.Go(func() error { return n.runErasures(gctx, n.cfg.Store.SweepInterval) })
 		g.Go(func() error {
 			err := n.link.Run(context.Background())
 			if errors.Is(err, corelink.ErrClosed) {

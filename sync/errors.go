@@ -19,4 +19,7 @@ var (
 	// ErrUsage is returned (wrapped) by ArchiveCommand for a bad command
 	// line.
 	ErrUsage = errors.New("edgesync: usage")
+	// ErrInvalid is returned (wrapped) for an erasure announcement or a
+	// session id that cannot be what it claims.
+	ErrInvalid = errors.New("edgesync: invalid")
 )

@@ -3,6 +3,7 @@ package edgesync
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -118,7 +119,7 @@ func (u *Updates) watch(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := u.apply(info.Name, data); err != nil {
+			if err := u.apply(ctx, info.Name, data); err != nil {
 				// A bad file is refused whole; the node keeps what it has.
 				u.count.WithLabelValues(objectKind(info.Name), "refused").Inc()
 				u.log.Error("update from the core refused", "object", info.Name, "err", err)
@@ -131,7 +132,10 @@ func (u *Updates) watch(ctx context.Context) error {
 	}
 }
 
-func (u *Updates) apply(name string, data []byte) error {
+func (u *Updates) apply(ctx context.Context, name string, data []byte) error {
+	if strings.HasPrefix(name, ErasePrefix) {
+		return u.applyErase(ctx, name, data)
+	}
 	switch name {
 	case ObjectFAQ, ObjectFAQCSV:
 		return u.o.Applier.ApplyFAQ(name, data)
@@ -146,6 +150,9 @@ func (u *Updates) apply(name string, data []byte) error {
 // objectKind is an object's kind label: faq, routing, model, or other
 // (objects a node does not apply).
 func objectKind(name string) string {
+	if strings.HasPrefix(name, ErasePrefix) {
+		return "erase"
+	}
 	switch name {
 	case ObjectFAQ, ObjectFAQCSV:
 		return "faq"

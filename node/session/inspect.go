@@ -49,6 +49,21 @@ func Inspect(path string, shards int, id string, timeout time.Duration) (Meta, [
 	var meta Meta
 	var msgs []Message
 	err = db.View(func(tx *bolt.Tx) error {
+		var err error
+		meta, msgs, err = inspectTx(tx, id)
+		return err
+	})
+	if err != nil {
+		return Meta{}, nil, err
+	}
+	return meta, msgs, nil
+}
+
+// inspectTx reads session id, its messages in seq order, in tx.
+func inspectTx(tx *bolt.Tx, id string) (Meta, []Message, error) {
+	var meta Meta
+	var msgs []Message
+	err := func() error {
 		b := tx.Bucket(bucketSessions)
 		if b == nil {
 			return ErrNoSession
@@ -96,9 +111,89 @@ func Inspect(path string, shards int, id string, timeout time.Duration) (Meta, [
 		}
 		sort.Slice(msgs, func(i, j int) bool { return msgs[i].Seq < msgs[j].Seq })
 		return nil
-	})
-	if err != nil {
-		return Meta{}, nil, err
+	}()
+	return meta, msgs, err
+}
+
+// Transcript is a session's metadata and its messages.
+type Transcript struct {
+	Meta     Meta
+	Messages []Message
+}
+
+// InspectCustomer reads, like Inspect, every session of customer cust
+// (Meta.Customer.ID) from the store at path, sorted by id. A customer
+// without sessions is no error: the answer is empty.
+func InspectCustomer(path string, shards int, cust string, timeout time.Duration) ([]Transcript, error) {
+	if cust == "" {
+		return nil, fmt.Errorf("%w: empty customer id", ErrInvalid)
 	}
-	return meta, msgs, nil
+	if shards <= 0 {
+		shards = 1
+	}
+	var out []Transcript
+	for i := range shards {
+		file := shardPath(path, i, shards)
+		if !fileExists(file) {
+			continue
+		}
+		db, err := bolt.Open(file, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("%w: %s", ErrLocked, file)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("session: open %s: %w", file, err)
+		}
+		err = db.View(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketCustomers)
+			ids, err := customerSessions(b, cust)
+			if b == nil && tx.Bucket(bucketSessions) != nil {
+				// A store from before the index, never opened since: look
+				// at every session.
+				ids, err = scanCustomer(tx, cust)
+			}
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				meta, msgs, err := inspectTx(tx, id)
+				if errors.Is(err, ErrNoSession) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				out = append(out, Transcript{Meta: meta, Messages: msgs})
+			}
+			return nil
+		})
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Meta.ID < out[j].Meta.ID })
+	return out, nil
+}
+
+// scanCustomer finds cust's sessions by reading every session's metadata.
+func scanCustomer(tx *bolt.Tx, cust string) ([]string, error) {
+	var ids []string
+	sb := tx.Bucket(bucketSessions)
+	idle := tx.Bucket(bucketIdle)
+	if idle == nil {
+		return nil, nil
+	}
+	err := idle.ForEach(func(k, _ []byte) error {
+		if len(k) < 8 {
+			return nil
+		}
+		if m, err := loadMeta(sb, string(k[8:])); err == nil && m.Customer.ID == cust {
+			ids = append(ids, m.ID)
+		}
+		return nil
+	})
+	return ids, err
 }

@@ -28,6 +28,10 @@ const (
 	opImport
 	opMirror
 	opRate
+	opErase       // customers.go
+	opScrub       // customers.go
+	opProfiles    // profiles.go
+	opErasureDone // customers.go
 )
 
 type op struct {
@@ -46,6 +50,8 @@ type op struct {
 	msgs []Message
 	// opRate
 	rating Rating
+	// opErase
+	pending *PendingErasure
 }
 
 // shard is one bbolt file with its committer, cache and hub: a Store
@@ -74,6 +80,11 @@ type shard struct {
 	index     int
 	outboxLen atomic.Int64
 	ready     chan struct{}
+	// profilesFrom is where ForgetProfiles resumes (profiles.go); the
+	// committer's.
+	profilesFrom []byte
+	// scrubOwed: an erasure freed pages that are not scrubbed yet.
+	scrubOwed atomic.Bool
 }
 
 // openShard opens (creating if needed) the bbolt file at opts.Path and
@@ -138,6 +149,9 @@ func openShard(opts Options, index int, ready chan struct{}, count *atomic.Int64
 				return err
 			}
 			s.outboxLen.Store(int64(b.Stats().KeyN))
+		}
+		if err := ensureCustomerIndex(tx); err != nil {
+			return err
 		}
 		return s.rebuildTail(tx)
 	})
@@ -416,11 +430,11 @@ func (s *shard) collect(batch *[]*op, timeout <-chan time.Time) {
 func (s *shard) commit(batch []*op, results []Result) []Result {
 	start := time.Now()
 	now := s.opts.Now().UTC()
-	created, swept := 0, 0
+	created, swept, erased := 0, 0, 0
 	var w writer
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		results = results[:0]
-		created, swept = 0, 0
+		created, swept, erased = 0, 0, 0
 		w = writer{s: s, tx: tx, b: tx.Bucket(bucketSessions), idle: tx.Bucket(bucketIdle), log: tx.Bucket(bucketLog), now: now, lsn: s.tail.nextLSN}
 		w.log.FillPercent = 1.0 // append-only: keep pages full
 		for _, o := range batch {
@@ -447,6 +461,15 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 				}
 			case opRate:
 				r = w.rate(o)
+			case opErase:
+				r = w.erase(o)
+				erased += r.Count
+			case opErasureDone:
+				r = w.erasureDone(o)
+			case opScrub:
+				r = w.scrubFree()
+			case opProfiles:
+				r = w.forgetProfiles(o)
 			case opMirror:
 				var made bool
 				r, made = w.mirror(o)
@@ -498,8 +521,8 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 	if len(s.states) > maxCachedStates {
 		clear(s.states) // bounded: reloaded from disk on next use
 	}
-	if created > 0 || swept > 0 {
-		s.count.Add(int64(created - swept))
+	if created > 0 || swept > 0 || erased > 0 {
+		s.count.Add(int64(created - swept - erased))
 	}
 	if m := s.opts.Metrics; m != nil {
 		m.CommitSeconds.Observe(time.Since(start).Seconds())
@@ -507,7 +530,7 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 		if swept > 0 {
 			m.Expired.Add(float64(swept))
 		}
-		if created > 0 || swept > 0 {
+		if created > 0 || swept > 0 || erased > 0 {
 			m.Sessions.Set(float64(s.count.Load()))
 		}
 	}
@@ -528,13 +551,15 @@ type sessState struct {
 	dirty bool
 	// storedWaiting is whether the waiting index holds the session.
 	storedWaiting bool
+	// storedCustomer is the customer id the customer index holds it under.
+	storedCustomer string
 }
 
 // isOpError reports whether err concerns one op only (bad input, unknown
 // session) rather than the transaction.
 func isOpError(err error) bool {
 	return errors.Is(err, ErrNoSession) || errors.Is(err, ErrInvalid) || errors.Is(err, errUpdate) || errors.Is(err, ErrGap) ||
-		errors.Is(err, ErrNoChat) || errors.Is(err, ErrRated)
+		errors.Is(err, ErrNoChat) || errors.Is(err, ErrRated) || errors.Is(err, errReaders)
 }
 
 var errUpdate = errors.New("session: update refused")

@@ -72,6 +72,11 @@ type Options struct {
 	// transaction that stores it (see Turn). It runs on the committing
 	// goroutine, so it must be quick, do no I/O and not call the Store.
 	Respond func(t *Turn)
+	// ProfileRetention, if set, is how long a session keeps its
+	// customer's name and email after its last activity: RunSweeper
+	// clears them past it (ForgetProfiles). Zero keeps them as long as
+	// the session.
+	ProfileRetention time.Duration
 }
 
 // Result is what a write came to.
@@ -83,6 +88,8 @@ type Result struct {
 	// that were this node's own (not mirrors of another node's sessions).
 	Count   int
 	Expired []Meta
+	// Outbox is how many unpublished events an opErase deleted.
+	Outbox int
 	// Duplicate is set when the message's cid was already stored: Msg is
 	// then the stored original and nothing new was written.
 	Duplicate bool

@@ -87,6 +87,30 @@ func (s *Store) RunSweeper(ctx context.Context, retention, interval time.Duratio
 				}
 			}
 		}
+		if pr := s.opts.ProfileRetention; pr > 0 {
+			s.sweepProfiles(ctx, s.shards[0].opts.Now().Add(-pr), batch)
+		}
+	}
+}
+
+// sweepProfiles runs ForgetProfiles until it has nothing left before
+// cutoff.
+func (s *Store) sweepProfiles(ctx context.Context, cutoff time.Time, batch int) {
+	log := s.shards[0].log
+	for ctx.Err() == nil {
+		n, err := s.ForgetProfiles(cutoff, batch)
+		if err != nil {
+			if !errors.Is(err, ErrClosed) {
+				log.Error("profile retention sweep failed", "err", err)
+			}
+			return
+		}
+		if n > 0 {
+			log.Info("cleared customers' names and emails past the profile retention", "count", n, "idle_since_before", cutoff)
+		}
+		if n < batch {
+			return
+		}
 	}
 }
 
@@ -128,6 +152,11 @@ func (w *writer) sweep(o *op) Result {
 		}
 		if err := w.tx.Bucket(bucketWaiting).Delete([]byte(id)); err != nil {
 			return Result{Err: err}
+		}
+		if meta.Customer.ID != "" {
+			if err := w.tx.Bucket(bucketCustomers).Delete(customerKey(meta.Customer.ID, id)); err != nil {
+				return Result{Err: err}
+			}
 		}
 		if ts := w.s.tail.sessions[id]; ts != nil {
 			var key [8]byte

@@ -47,7 +47,7 @@ func (w *writer) state(id string) (*sessState, error) {
 	if seq := w.s.tail.lastSeq(id); seq > m.LastSeq {
 		m.LastSeq = seq
 	}
-	st := &sessState{meta: m, storedActive: m.LastActive, storedWaiting: m.Waiting != nil}
+	st := &sessState{meta: m, storedActive: m.LastActive, storedWaiting: m.Waiting != nil, storedCustomer: m.Customer.ID}
 	w.s.states[id] = st
 	return st, nil
 }
@@ -85,6 +85,9 @@ func (w *writer) putMeta(st *sessState) error {
 			return err
 		}
 		st.storedWaiting = waiting
+	}
+	if err := w.indexCustomer(st); err != nil {
+		return err
 	}
 	st.storedActive, st.dirty = st.meta.LastActive, false
 	return nil

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node"
+)
+
+const customerUsage = `usage: edgedesk customer export ID [-config FILE] [-o FILE]
+       edgedesk customer erase ID [-config FILE] [-by NAME]
+
+export prints everything the node stores about customer ID (its sessions,
+messages, routing decisions, ratings, profile, uploads' metadata) as one
+JSON document (docs/PRIVACY.md). erase deletes it on this node, at the
+core and on the other nodes, and prints what it erased; erasing again
+prints zeros. Both read the store of the configured data_dir when the
+node is stopped; when it runs, they ask its admin API
+(GET /v1/admin/customers/ID/export, DELETE /v1/admin/customers/ID) with an
+admin token signed with auth.staff_secret (or <data_dir>/staff.key). An
+erasure made while the node is stopped is finished at the core when it
+next starts.`
+
+// customerCommand is "edgedesk customer export|erase".
+func customerCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "export" && args[0] != "erase" {
+		return usageError{errors.New(customerUsage)}
+	}
+	verb := args[0]
+	cmd := "customer " + verb
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", os.Getenv("EDGEDESK_CONFIG"), "YAML config `file`")
+	out := fs.String("o", "", "write the export to `file` (default: standard output)")
+	by := fs.String("by", "", "who asks, for the audit record (default: $USER)")
+	var id string
+	rest := args[1:]
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		id, rest = rest[0], rest[1:]
+	}
+	if err := fs.Parse(rest); err != nil {
+		return usageError{err}
+	}
+	switch {
+	case id == "" && fs.NArg() == 1:
+		id = fs.Arg(0)
+	case fs.NArg() > 0:
+		return usageError{fmt.Errorf("%s: unexpected argument %q\n%s", cmd, fs.Arg(0), customerUsage)}
+	}
+	if id == "" || len(id) > 256 || strings.Contains(id, "/") {
+		return usageError{fmt.Errorf("%s: the customer ID is required: 1 to 256 bytes without '/'\n%s", cmd, customerUsage)}
+	}
+	cfg, err := config.Load(*path, os.Environ())
+	if err != nil {
+		return usageError{err}
+	}
+	if verb == "export" {
+		raw, err := exportCustomer(ctx, cfg, id)
+		if err != nil {
+			return err
+		}
+		if *out == "" {
+			_, err = fmt.Fprintf(stdout, "%s\n", raw)
+			return err
+		}
+		return os.WriteFile(*out, append(raw, '\n'), 0o600)
+	}
+	who := *by
+	if who == "" {
+		who = "cli:" + os.Getenv("USER")
+	}
+	rep, err := node.EraseStopped(ctx, cfg, id, who, storeWait)
+	if errors.Is(err, node.ErrStoreInUse) {
+		var body []byte
+		if body, err = adminRequest(ctx, cfg, http.MethodDelete, node.AdminCustomersPath+url.PathEscape(id), "admin", cmd); err == nil {
+			err = json.Unmarshal(body, &rep)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	fmt.Fprintf(stdout, "customer %s: erased %d sessions, %d messages, %d unsent events, %d files; store scrubbed: %v; core: %s\n",
+		id, len(rep.Sessions), rep.Messages, rep.Outbox, rep.Uploads, rep.Scrubbed, rep.Core)
+	return nil
+}
+
+// exportCustomer returns the export as indented JSON: from the stopped
+// node's store, else from the running node.
+func exportCustomer(ctx context.Context, cfg *config.Config, id string) ([]byte, error) {
+	e, err := node.InspectCustomer(cfg, id, storeWait)
+	switch {
+	case err == nil:
+		if len(e.Sessions) == 0 {
+			return nil, fmt.Errorf("customer export: no session of customer %q in %s (data_dir)", id, cfg.DataDir)
+		}
+		return json.MarshalIndent(e, "", "  ")
+	case !errors.Is(err, node.ErrStoreInUse):
+		return nil, fmt.Errorf("customer export: %w", err)
+	}
+	body, err := adminRequest(ctx, cfg, http.MethodGet, node.AdminCustomersPath+url.PathEscape(id)+"/export", "admin", "customer export")
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(body, &e); err != nil {
+		return nil, fmt.Errorf("customer export: the node's answer: %w", err)
+	}
+	return json.MarshalIndent(e, "", "  ")
+}
