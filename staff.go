@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/staff"
 )
 
@@ -104,7 +105,8 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 			return staffErr(sub, err)
 		}
 		fmt.Fprintf(stdout, "added %s: %s <%s>, %s%s\n", added.ID, added.Name, added.Email, added.Role, groupsNote(added.Groups))
-		return nil
+		return recordCLI(cfg, audit.Entry{Action: audit.ActionStaffAdd, Target: added.Email,
+			Details: map[string]string{"id": added.ID, "role": added.Role, "groups": strings.Join(added.Groups, ",")}})
 	case "list":
 		all, err := store.List()
 		if err != nil {
@@ -138,6 +140,13 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 			return staffErr(sub, err)
 		}
 		fmt.Fprintf(stdout, "%sd %s <%s>\n", sub, changed.ID, changed.Email)
+		action := audit.ActionStaffEnable
+		if sub == "disable" {
+			action = audit.ActionStaffDisable
+		}
+		if err := recordCLI(cfg, audit.Entry{Action: action, Target: changed.Email, Details: map[string]string{"id": changed.ID}}); err != nil {
+			return err
+		}
 		if sub == "disable" {
 			fmt.Fprintln(stderr, "its sign-in ends at its next refresh (within half of auth.staff_session_ttl); an open agent connection stays until it drops")
 		}
@@ -155,7 +164,7 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 			return staffErr(sub, err)
 		}
 		fmt.Fprintf(stdout, "password of %s <%s> changed\n", changed.ID, changed.Email)
-		return nil
+		return recordCLI(cfg, audit.Entry{Action: audit.ActionStaffPassword, Target: changed.Email, Details: map[string]string{"id": changed.ID}})
 	}
 }
 

@@ -48,6 +48,7 @@ type Config struct {
 	Files   Files   `yaml:"files"`
 
 	Analytics Analytics `yaml:"analytics"`
+	Audit     Audit     `yaml:"audit"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -199,6 +200,7 @@ func Default() *Config {
 		Files:   defaultFiles(),
 
 		Analytics: defaultAnalytics(),
+		Audit:     defaultAudit(),
 	}
 }
 
@@ -391,6 +393,7 @@ func (c *Config) Validate() error {
 	c.validateNATS(bad)
 	c.validateFiles(bad)
 	c.validateAnalytics(bad)
+	c.validateAudit(bad)
 	return errors.Join(errs...)
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/valyala/fasthttp"
 
+	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/gateway"
 	"github.com/edgedesk/edgedesk/node/staff"
@@ -164,6 +165,8 @@ func (n *Node) serveLogin(ctx *fasthttp.RequestCtx) {
 	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		n.log.Warn("sign-in refused: too many failures", "address", addrKey, "retry_after_s", secs)
+		n.recordAudit(audit.Entry{Actor: audit.Truncate(accountKey, audit.MaxField), Action: audit.ActionSignInLocked, From: n.clientAddr(ctx),
+			Details: map[string]string{"retry_after_s": strconv.Itoa(secs)}})
 		jsonError(ctx, fasthttp.StatusTooManyRequests, fmt.Sprintf("too many failed sign-ins; try again in %d s", secs))
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs))
 		return
@@ -174,6 +177,8 @@ func (n *Node) serveLogin(ctx *fasthttp.RequestCtx) {
 	switch {
 	case errors.Is(err, staff.ErrWrongPassword):
 		n.log.Info("sign-in failed", "address", addrKey)
+		// The tried email is the actor: whose account is being guessed.
+		n.recordAudit(audit.Entry{Actor: audit.Truncate(accountKey, audit.MaxField), Action: audit.ActionSignInFailed, From: n.clientAddr(ctx)})
 		jsonError(ctx, fasthttp.StatusUnauthorized, msgWrongPassword)
 		return
 	case err != nil:
@@ -198,6 +203,7 @@ func (n *Node) serveLogin(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	n.log.Info("staff signed in", "id", a.ID, "role", a.Role, "address", addrKey)
+	n.recordAudit(audit.Entry{Actor: a.ID, Role: a.Role, Action: audit.ActionSignIn, Target: a.Email, From: n.clientAddr(ctx)})
 	writeJSON(ctx, fasthttp.StatusOK, sessionOf(c))
 }
 
@@ -210,12 +216,17 @@ func (n *Node) serveLogout(ctx *fasthttp.RequestCtx) {
 		methodNotAllowed(ctx, "POST")
 		return
 	}
-	_, fromCookie := auth.StaffToken(string(ctx.Request.Header.Peek("Authorization")), string(ctx.Request.Header.Cookie(auth.CookieName)))
+	token, fromCookie := auth.StaffToken(string(ctx.Request.Header.Peek("Authorization")), string(ctx.Request.Header.Cookie(auth.CookieName)))
 	if crossSite(ctx) || (fromCookie && !auth.SameOrigin(string(ctx.Request.Header.Peek("Origin")), string(ctx.Host()))) {
 		jsonError(ctx, fasthttp.StatusForbidden, "cross-site sign-out refused: a signed-in page of this node must send it (Origin)")
 		return
 	}
 	n.signin.clearCookie(ctx)
+	// Whoever the token names signed out; a sign-out without a valid
+	// token changes nothing worth recording.
+	if c, err := n.staff.Verify(token); err == nil && token != "" {
+		n.recordAudit(audit.Entry{Actor: c.Subject, Role: c.Role, Action: audit.ActionSignOut, From: n.clientAddr(ctx)})
+	}
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 
