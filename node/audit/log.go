@@ -79,6 +79,9 @@ func Open(o Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Concurrent records share a commit; a lone one (the usual case) waits
+	// no more than this for company.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	return &Log{o: o, db: db, log: o.Logger, ready: make(chan struct{}, 1)}, nil
 }
 
