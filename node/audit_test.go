@@ -176,3 +176,25 @@ func FuzzAuditQuery(f *testing.F) {
 }
 
 type fasthttpArgs = fasthttp.Args
+
+// FuzzLoginForm: any sign-in body is read or refused with a 4xx and a
+// message, never a panic; what is read is within the documented bounds.
+func FuzzLoginForm(f *testing.F) {
+	f.Add("application/json", `{"email":"ana@shop.example","password":"pw"}`)
+	f.Add("application/x-www-form-urlencoded", "email=ana%40shop.example&password=pw")
+	f.Add("application/json", `{"email":["x"],"password":null}`)
+	f.Add("text/plain", "x")
+	f.Fuzz(func(t *testing.T, ct, body string) {
+		var ctx fasthttp.RequestCtx
+		ctx.Request.Header.SetMethod("POST")
+		ctx.Request.Header.SetContentType(ct)
+		ctx.Request.SetBodyString(body)
+		email, password, status, msg := loginForm(&ctx)
+		switch {
+		case status == 0 && (email == "" || password == "" || len(email) > 254):
+			t.Fatalf("accepted email %q password %q", email, password)
+		case status != 0 && (status < 400 || status > 499 || msg == ""):
+			t.Fatalf("status %d %q", status, msg)
+		}
+	})
+}
