@@ -187,9 +187,9 @@ func (l *Log) Go(e Entry) {
 	}()
 }
 
-// Close waits for the entries Go was given, then closes the file; Record
-// and Query return ErrClosed after it. It is idempotent. Run must have
-// returned (or not be running).
+// Close waits for the entries Go was given (until ctx is done), then
+// closes the file; Record, Query and a running Run's rounds return
+// ErrClosed after it. It is idempotent.
 func (l *Log) Close(ctx context.Context) error {
 	l.mu.Lock()
 	l.closing = true
