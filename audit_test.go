@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,5 +85,52 @@ func TestAuditCommand(t *testing.T) {
 	}
 	if _, err := auditRun(t, "-limit", "5000"); err == nil {
 		t.Fatal("-limit 5000 accepted")
+	}
+}
+
+// SIGHUP's routing reload is in the audit log, by "signal", with its
+// outcome: applied, then failed when the file no longer parses.
+func TestAuditSIGHUP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node process")
+	}
+	dir := t.TempDir()
+	data, addr := filepath.Join(dir, "data"), freeAddr(t)
+	os.MkdirAll(data, 0o700)
+	// The node's file, which the test breaks, and the CLI's.
+	nodeCfg, cliCfg := filepath.Join(dir, "node.yaml"), filepath.Join(dir, "cli.yaml")
+	for _, f := range []string{nodeCfg, cliCfg} {
+		os.WriteFile(f, []byte("data_dir: "+data+"\nlisten: "+addr+"\n"), 0o600)
+	}
+	p := startNode(t, data, addr, "EDGEDESK_AUTH_STAFF_SECRET="+cliStaffSecret, "EDGEDESK_NATS_ENABLED=false", "EDGEDESK_MODEL_ENABLED=false", "EDGEDESK_BOT_ENABLED=false", "EDGEDESK_CONFIG="+nodeCfg)
+	t.Setenv("EDGEDESK_CONFIG", cliCfg)
+	t.Setenv("EDGEDESK_AUTH_STAFF_SECRET", cliStaffSecret)
+
+	reloads := func(want int) []audit.Entry {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			pg, err := auditRun(t, "-action", audit.ActionRoutingReload)
+			if err == nil && len(pg.Entries) == want {
+				return pg.Entries
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("routing reloads: %+v %v, want %d", pg.Entries, err, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if e := reloads(1)[0]; e.Actor != "signal" || e.From != "signal" || e.Details["outcome"] != "applied" {
+		t.Fatalf("reload: %+v", e)
+	}
+	os.WriteFile(nodeCfg, []byte("data_dir: "+data+"\nlisten: "+addr+"\nrouting: {groups: 7}\n"), 0o600)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if e := reloads(2)[0]; e.Details["outcome"] != "failed" || !strings.Contains(e.Details["error"], "node.yaml") {
+		t.Fatalf("failed reload: %+v", e)
 	}
 }
