@@ -11,6 +11,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node/audit"
 )
 
@@ -100,6 +101,9 @@ func TestAuditAdminAPI(t *testing.T) {
 	if r := call(t, "PUT", base+"/v1/admin/faq", "application/x-ndjson", faqBody, admin); r.code != 200 {
 		t.Fatalf("FAQ import: %d %v", r.code, r.body)
 	}
+	if r := call(t, "POST", base+"/v1/auth/logout", "", "", agent); r.code != 204 {
+		t.Fatalf("logout: %d", r.code)
+	}
 	if err := n.ApplyRouting([]byte("groups: [{name: 42")); err == nil {
 		t.Fatal("bad routing applied")
 	}
@@ -153,7 +157,10 @@ func TestAuditAdminAPI(t *testing.T) {
 			t.Errorf("%s: %d", m, r.code)
 		}
 	}
-	if p := query(url.Values{}); len(p.Entries) != 5 {
+	if p := query(url.Values{"action": {audit.ActionSignOut}}); len(p.Entries) != 1 || p.Entries[0].Actor != "bob" || p.Entries[0].Role != "agent" {
+		t.Fatalf("sign-outs: %+v", p.Entries)
+	}
+	if p := query(url.Values{}); len(p.Entries) != 6 {
 		t.Fatalf("the log changed: %+v", p.Entries)
 	}
 }
@@ -197,4 +204,32 @@ func FuzzLoginForm(f *testing.F) {
 			t.Fatalf("status %d %q", status, msg)
 		}
 	})
+}
+
+// Refused sign-ins cost the sender nothing: a flood of them is one audit
+// entry a minute per address and account, not one per attempt; each
+// failed attempt before the refusal is recorded.
+func TestAuditRefusedSignInFloodBounded(t *testing.T) {
+	n, base, _ := startNode(t, withStaff(t), func(c *config.Config) { c.Auth.LoginMaxFailures = 2 })
+	for range 2 {
+		if r := login(t, base, "ana@shop.example", "wrong"); r.code != 401 {
+			t.Fatalf("wrong password: %d", r.code)
+		}
+	}
+	for range 50 {
+		if r := login(t, base, "ana@shop.example", "wrong"); r.code != 429 {
+			t.Fatalf("throttled: %d", r.code)
+		}
+	}
+	p, err := n.Audit().Query(audit.Query{Actor: "ana@shop.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, e := range p.Entries {
+		count[e.Action]++
+	}
+	if count[audit.ActionSignInFailed] != 2 || count[audit.ActionSignInLocked] != 1 || len(p.Entries) != 3 {
+		t.Fatalf("entries: %v", count)
+	}
 }

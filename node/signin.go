@@ -72,6 +72,8 @@ type signin struct {
 	countMu   sync.Mutex
 	counts    map[string]int // enabled accounts per group (staffCount)
 	countedAt time.Time
+
+	refused refusedLog // which refused sign-ins the audit log has had
 }
 
 // openSignin sets up staff authentication: the signing key (auth.staff_secret,
@@ -165,8 +167,10 @@ func (n *Node) serveLogin(ctx *fasthttp.RequestCtx) {
 	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		n.log.Warn("sign-in refused: too many failures", "address", addrKey, "retry_after_s", secs)
-		n.recordAudit(audit.Entry{Actor: audit.Truncate(accountKey, audit.MaxField), Action: audit.ActionSignInLocked, From: n.clientAddr(ctx),
-			Details: map[string]string{"retry_after_s": strconv.Itoa(secs)}})
+		if s.refused.first(addrKey+"\x00"+accountKey, time.Now()) {
+			n.recordAudit(audit.Entry{Actor: audit.Truncate(accountKey, audit.MaxField), Action: audit.ActionSignInLocked, From: n.clientAddr(ctx),
+				Details: map[string]string{"retry_after_s": strconv.Itoa(secs)}})
+		}
 		jsonError(ctx, fasthttp.StatusTooManyRequests, fmt.Sprintf("too many failed sign-ins; try again in %d s", secs))
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs))
 		return
@@ -446,4 +450,35 @@ func (s *signin) staffCount(group string) int {
 		}
 	}
 	return s.counts[group]
+}
+
+// refusedLog lets the audit log have one refused sign-in per address and
+// account a minute: a refused attempt checks no password and costs the
+// sender nothing, so recording each one would let a flood fill the disk.
+// The failed attempts before the refusal are each recorded (the throttle
+// bounds them).
+type refusedLog struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+// refusedEvery is how often one address and account's refusals are
+// recorded; refusedKeys bounds the memory (past it the map starts over).
+const (
+	refusedEvery = time.Minute
+	refusedKeys  = 10000
+)
+
+// first reports whether key's refusal at now is the first in refusedEvery.
+func (r *refusedLog) first(key string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if last, ok := r.seen[key]; ok && now.Sub(last) < refusedEvery {
+		return false
+	}
+	if r.seen == nil || len(r.seen) >= refusedKeys {
+		r.seen = map[string]time.Time{}
+	}
+	r.seen[key] = now
+	return true
 }
