@@ -15,6 +15,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node"
@@ -80,14 +81,25 @@ func auditCommand(args []string, stdout, stderr io.Writer) error {
 	for _, e := range page.Entries {
 		var d []string
 		for k, v := range e.Details {
-			d = append(d, k+"="+strconv.Quote(v))
+			d = append(d, shown(k)+"="+strconv.Quote(v))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), e.Actor, e.Role, e.Action, e.Target, e.From, strings.Join(sortedStrings(d), " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), shown(e.Actor), shown(e.Role), shown(e.Action), shown(e.Target), shown(e.From), strings.Join(sortedStrings(d), " "))
 	}
 	if page.Next != nil {
 		fmt.Fprintf(tw, "… more: older entries with -to %s\n", page.Entries[len(page.Entries)-1].At.Format(time.RFC3339Nano))
 	}
 	return tw.Flush()
+}
+
+// shown is s for a terminal: quoted (escaped) when it holds anything but
+// printable characters, so a field cannot forge lines or colours.
+func shown(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == '\t' {
+			return strconv.QuoteToGraphic(s)
+		}
+	}
+	return s
 }
 
 func sortedStrings(s []string) []string {

@@ -168,7 +168,7 @@ func (n *Node) serveLogin(ctx *fasthttp.RequestCtx) {
 		secs := int(math.Ceil(wait.Seconds()))
 		n.log.Warn("sign-in refused: too many failures", "address", addrKey, "retry_after_s", secs)
 		if s.refused.first(addrKey+"\x00"+accountKey, time.Now()) {
-			n.recordAudit(audit.Entry{Actor: audit.Truncate(accountKey, audit.MaxField), Action: audit.ActionSignInLocked, From: n.clientAddr(ctx),
+			n.recordAudit(audit.Entry{Actor: audit.Clean(accountKey, audit.MaxField), Action: audit.ActionSignInLocked, From: n.clientAddr(ctx),
 				Details: map[string]string{"retry_after_s": strconv.Itoa(secs)}})
 		}
 		jsonError(ctx, fasthttp.StatusTooManyRequests, fmt.Sprintf("too many failed sign-ins; try again in %d s", secs))
@@ -182,7 +182,7 @@ func (n *Node) serveLogin(ctx *fasthttp.RequestCtx) {
 	case errors.Is(err, staff.ErrWrongPassword):
 		n.log.Info("sign-in failed", "address", addrKey)
 		// The tried email is the actor: whose account is being guessed.
-		n.recordAudit(audit.Entry{Actor: audit.Truncate(accountKey, audit.MaxField), Action: audit.ActionSignInFailed, From: n.clientAddr(ctx)})
+		n.recordAudit(audit.Entry{Actor: audit.Clean(accountKey, audit.MaxField), Action: audit.ActionSignInFailed, From: n.clientAddr(ctx)})
 		jsonError(ctx, fasthttp.StatusUnauthorized, msgWrongPassword)
 		return
 	case err != nil:

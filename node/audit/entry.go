@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -176,8 +178,27 @@ func decodeEntry(k, v []byte) (Entry, error) {
 	return e, nil
 }
 
-// Truncate cuts s to at most n bytes on a rune boundary, for fields taken
-// from what a client sent (a tried email).
+// Clean makes a field taken from what a client sent (a tried email) fit
+// an entry: invalid UTF-8 becomes U+FFFD, control characters and
+// bidirectional overrides (which would rearrange or forge what a reader
+// of the log sees) become U+FFFD, and it is cut to at most n bytes.
+func Clean(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || isBidiControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+	return Truncate(s, n)
+}
+
+// isBidiControl: U+061C, U+200E–U+200F, U+202A–U+202E, U+2066–U+2069.
+func isBidiControl(r rune) bool {
+	return r == 0x061C || r == 0x200E || r == 0x200F || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// Truncate cuts s to at most n bytes on a rune boundary.
 func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s

@@ -274,3 +274,20 @@ func FuzzKeyText(f *testing.F) {
 		}
 	})
 }
+
+func TestClean(t *testing.T) {
+	for in, want := range map[string]string{
+		"ana@shop.example":          "ana@shop.example",
+		"a\xffb":                    "a\uFFFDb",
+		"evil\n2026-12-03 admin ok": "evil\uFFFD2026-12-03 admin ok",
+		"\u202emoc.elpmaxe@ana":     "\uFFFDmoc.elpmaxe@ana",
+		"x\u2066y\u2069\x1b[31m":    "x\uFFFDy\uFFFD\uFFFD[31m",
+	} {
+		if got := Clean(in, MaxField); got != want {
+			t.Errorf("Clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := Clean("ééé", 3); got != "é" {
+		t.Errorf("cut: %q", got)
+	}
+}
