@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -83,7 +84,8 @@ func auditCommand(args []string, stdout, stderr io.Writer) error {
 		for k, v := range e.Details {
 			d = append(d, shown(k)+"="+strconv.Quote(v))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), shown(e.Actor), shown(e.Role), shown(e.Action), shown(e.Target), shown(e.From), strings.Join(sortedStrings(d), " "))
+		slices.Sort(d)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), shown(e.Actor), shown(e.Role), shown(e.Action), shown(e.Target), shown(e.From), strings.Join(d, " "))
 	}
 	if page.Next != nil {
 		fmt.Fprintf(tw, "… more: older entries with -to %s\n", page.Entries[len(page.Entries)-1].At.Format(time.RFC3339Nano))
@@ -97,15 +99,6 @@ func shown(s string) string {
 	for _, r := range s {
 		if !unicode.IsPrint(r) || r == '\t' {
 			return strconv.QuoteToGraphic(s)
-		}
-	}
-	return s
-}
-
-func sortedStrings(s []string) []string {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
 	return s
