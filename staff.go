@@ -105,8 +105,11 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 			return staffErr(sub, err)
 		}
 		fmt.Fprintf(stdout, "added %s: %s <%s>, %s%s\n", added.ID, added.Name, added.Email, added.Role, groupsNote(added.Groups))
-		return recordCLI(cfg, audit.Entry{Action: audit.ActionStaffAdd, Target: added.Email,
-			Details: map[string]string{"id": added.ID, "role": added.Role, "groups": strings.Join(added.Groups, ",")}})
+		details := map[string]string{"id": added.ID, "role": added.Role}
+		if len(added.Groups) > 0 {
+			details["groups"] = strings.Join(added.Groups, ",")
+		}
+		return recordCLI(cfg, audit.Entry{Action: audit.ActionStaffAdd, Target: added.Email, Details: details})
 	case "list":
 		all, err := store.List()
 		if err != nil {
