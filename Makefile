@@ -3,7 +3,7 @@ GO       ?= go
 ORT_LIB  := .cache/ort/libonnxruntime.so.1
 export EDGEDESK_ORT_LIB ?= $(CURDIR)/$(ORT_LIB)
 
-.PHONY: run test build lint fuzz bench load-idle load-rate clean
+.PHONY: run test build lint fuzz bench audit load-idle load-rate clean
 
 ## run: a complete node on 127.0.0.1:8080 (data in ./data), with the demo
 ## shop and one agent group for the console (config/demo.yaml)
@@ -35,6 +35,11 @@ fuzz:
 	    fn=$${fn#func }; pkg=./$$(dirname $$file); echo "fuzz $$fn ($$pkg)"; \
 	    $(GO) test -run "^\$$" -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg </dev/null || exit 1; \
 	  done
+
+## audit: govulncheck (pinned) over every package; exits 2 saying so when
+## the vulnerability database (GOVULNDB, default vuln.go.dev) is out of reach
+audit:
+	GO=$(GO) scripts/audit.sh
 
 ## bench: Go benchmarks (compare runs with benchstat)
 bench:

@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node"
+	"github.com/edgedesk/edgedesk/node/audit"
 )
 
 const customerUsage = `usage: edgedesk customer export ID [-config FILE] [-o FILE]
@@ -79,7 +81,10 @@ func customerCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		who = "cli:" + os.Getenv("USER")
 	}
 	rep, err := node.EraseStopped(ctx, cfg, id, who, storeWait)
-	if errors.Is(err, node.ErrStoreInUse) {
+	if err == nil { // the stopped node's store: the command records it (a running node records its own)
+		err = recordCLI(cfg, audit.Entry{Action: audit.ActionErase, Target: id, Details: map[string]string{"by": who,
+			"sessions": strconv.Itoa(len(rep.Sessions)), "messages": strconv.Itoa(rep.Messages), "core": rep.Core}})
+	} else if errors.Is(err, node.ErrStoreInUse) {
 		var body []byte
 		if body, err = adminRequest(ctx, cfg, http.MethodDelete, node.AdminCustomersPath+url.PathEscape(id), "admin", cmd); err == nil {
 			err = json.Unmarshal(body, &rep)
@@ -101,6 +106,11 @@ func exportCustomer(ctx context.Context, cfg *config.Config, id string) ([]byte,
 	case err == nil:
 		if len(e.Sessions) == 0 {
 			return nil, fmt.Errorf("customer export: no session of customer %q in %s (data_dir)", id, cfg.DataDir)
+		}
+		// The node records what it exports through its API; a stopped
+		// node's store read here is recorded by the command.
+		if err := recordCLI(cfg, audit.Entry{Action: audit.ActionExport, Target: id, Details: map[string]string{"sessions": strconv.Itoa(len(e.Sessions))}}); err != nil {
+			return nil, err
 		}
 		return json.MarshalIndent(e, "", "  ")
 	case !errors.Is(err, node.ErrStoreInUse):

@@ -25,6 +25,7 @@ import (
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/model"
 	"github.com/edgedesk/edgedesk/node"
+	"github.com/edgedesk/edgedesk/node/audit"
 )
 
 func main() {
@@ -64,6 +65,7 @@ commands:
   staff         manage staff accounts (staff add, list, disable, enable, passwd)
   session       session show ID: a session's transcript and every routing decision
   customer      customer export ID, customer erase ID: GDPR export and erasure
+  audit         print the audit log (every agent and admin action)
   train         train an intent model and write it as ONNX
   eval          evaluate a model on labelled data
   core          set up the core: core archive archives its leaf nodes
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return sessionCommand(ctx, args, stdout, stderr)
 	case "customer":
 		return customerCommand(ctx, args, stdout, stderr)
+	case "audit":
+		return auditCommand(args, stdout, stderr)
 	case "check-config":
 		return checkConfig(args, stdout, stderr)
 	case "train":
@@ -163,13 +167,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer signal.Stop(hup)
 	go func() {
 		for range hup {
-			if fresh, err := config.Load(cfg.Path, os.Environ()); err != nil {
+			fresh, err := config.Load(cfg.Path, os.Environ())
+			if err != nil {
 				log.Error("configuration reload failed; the running configuration stays", "err", err)
-			} else if err := n.ReloadRouting(fresh.Routing); err != nil {
+			} else if err = n.ReloadRouting(fresh.Routing); err != nil {
 				log.Error("routing reload failed; the running routing stays", "err", err)
 			}
-			if err := n.ReloadModel(); err != nil && !errors.Is(err, node.ErrModelDisabled) {
-				log.Error("model reload failed; the running model stays", "err", err)
+			n.Audit().Go(node.ReloadEntry(audit.ActionRoutingReload, "signal", err))
+			if err := n.ReloadModel(); !errors.Is(err, node.ErrModelDisabled) {
+				if err != nil {
+					log.Error("model reload failed; the running model stays", "err", err)
+				}
+				n.Audit().Go(node.ReloadEntry(audit.ActionModelReload, "signal", err))
 			}
 			if err := n.ReloadTLS(); err != nil {
 				log.Error("TLS certificate reload failed; the running certificate stays", "err", err)

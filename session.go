@@ -19,6 +19,7 @@ import (
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node"
+	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/routing"
 	"github.com/edgedesk/edgedesk/node/session"
@@ -97,7 +98,9 @@ func readSession(ctx context.Context, cfg *config.Config, id string) (node.Sessi
 	v, err := node.InspectSession(cfg, id, storeWait)
 	switch {
 	case err == nil:
-		return v, nil, nil
+		// The running node records what it serves; a stopped node's
+		// store is read here.
+		return v, nil, recordCLI(cfg, audit.Entry{Action: audit.ActionSessionView, Target: id})
 	case errors.Is(err, session.ErrNoSession):
 		return v, nil, fmt.Errorf("session show: no session %s in %s (data_dir)", id, cfg.DataDir)
 	case !errors.Is(err, node.ErrStoreInUse):
@@ -128,7 +131,7 @@ func adminRequest(ctx context.Context, cfg *config.Config, method, path, role, c
 	if err != nil {
 		return nil, err
 	}
-	tok, err := auth.Sign(secret, auth.Claims{Subject: "edgedesk-cli", Name: "edgedesk " + cmd, Role: role}, time.Minute)
+	tok, err := auth.Sign(secret, auth.Claims{Subject: cliActor(), Name: "edgedesk " + cmd, Role: role}, time.Minute)
 	if err != nil {
 		return nil, err
 	}

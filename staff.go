@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/staff"
 )
 
@@ -104,7 +105,11 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 			return staffErr(sub, err)
 		}
 		fmt.Fprintf(stdout, "added %s: %s <%s>, %s%s\n", added.ID, added.Name, added.Email, added.Role, groupsNote(added.Groups))
-		return nil
+		details := map[string]string{"id": added.ID, "role": added.Role}
+		if len(added.Groups) > 0 {
+			details["groups"] = strings.Join(added.Groups, ",")
+		}
+		return recordCLI(cfg, audit.Entry{Action: audit.ActionStaffAdd, Target: added.Email, Details: details})
 	case "list":
 		all, err := store.List()
 		if err != nil {
@@ -138,6 +143,13 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 			return staffErr(sub, err)
 		}
 		fmt.Fprintf(stdout, "%sd %s <%s>\n", sub, changed.ID, changed.Email)
+		action := audit.ActionStaffEnable
+		if sub == "disable" {
+			action = audit.ActionStaffDisable
+		}
+		if err := recordCLI(cfg, audit.Entry{Action: action, Target: changed.Email, Details: map[string]string{"id": changed.ID}}); err != nil {
+			return err
+		}
 		if sub == "disable" {
 			fmt.Fprintln(stderr, "its sign-in ends now: the admin API and new consoles refuse it, open consoles are signed out within gateway.ping_interval, dashboards' live figures within 5 s")
 		}
@@ -155,7 +167,7 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 			return staffErr(sub, err)
 		}
 		fmt.Fprintf(stdout, "password of %s <%s> changed; its sessions are signed out\n", changed.ID, changed.Email)
-		return nil
+		return recordCLI(cfg, audit.Entry{Action: audit.ActionStaffPassword, Target: changed.Email, Details: map[string]string{"id": changed.ID}})
 	}
 }
 

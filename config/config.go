@@ -49,6 +49,7 @@ type Config struct {
 	TLS     TLS     `yaml:"tls"`
 
 	Analytics Analytics `yaml:"analytics"`
+	Audit     Audit     `yaml:"audit"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -208,6 +209,7 @@ func Default() *Config {
 		TLS:     defaultTLS(),
 
 		Analytics: defaultAnalytics(),
+		Audit:     defaultAudit(),
 	}
 }
 
@@ -410,6 +412,7 @@ func (c *Config) Validate() error {
 	c.validateTLS(bad)
 	c.validateAPIKeys(bad)
 	c.validateAnalytics(bad)
+	c.validateAudit(bad)
 	return errors.Join(errs...)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/faq"
 )
@@ -125,11 +126,20 @@ func (n *Node) serveAdminFAQ(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		n.log.Info("FAQ imported through the admin API", "by", c.Subject, "version", v, "entries", n.faq.Len())
+		n.recordAudit(audit.Entry{Actor: c.Subject, Role: c.Role, Action: audit.ActionFAQImport, Target: "faq v" + strconv.FormatUint(v, 10), From: n.clientAddr(ctx),
+			Details: map[string]string{"entries": strconv.Itoa(n.faq.Len()), "format": faqFormatName(f)}})
 		writeJSON(ctx, fasthttp.StatusOK, ImportResult{Version: v, Entries: n.faq.Len()})
 	default:
 		ctx.Error("method not allowed: GET exports, PUT replaces\n", fasthttp.StatusMethodNotAllowed)
 		ctx.Response.Header.Set("Allow", "GET, PUT, POST")
 	}
+}
+
+func faqFormatName(f faq.Format) string {
+	if f == faq.CSV {
+		return "csv"
+	}
+	return "jsonl"
 }
 
 func contentType(f faq.Format) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/convo"
 	"github.com/edgedesk/edgedesk/node/routing"
 	"github.com/edgedesk/edgedesk/node/session"
@@ -71,7 +72,8 @@ type SessionInfo struct {
 
 // serveAdminSession is GET /v1/admin/sessions/{id} (supervisors, admins).
 func (n *Node) serveAdminSession(ctx *fasthttp.RequestCtx) {
-	if n.staffClaims(ctx, "supervisor", "admin") == nil {
+	c := n.staffClaims(ctx, "supervisor", "admin")
+	if c == nil {
 		return
 	}
 	if !ctx.IsGet() && !ctx.IsHead() {
@@ -99,6 +101,8 @@ func (n *Node) serveAdminSession(ctx *fasthttp.RequestCtx) {
 	case err != nil:
 		writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]string{"error": "session " + id + ": " + err.Error()})
 	default:
+		n.recordAudit(audit.Entry{Actor: c.Subject, Role: c.Role, Action: audit.ActionSessionView, Target: id, From: n.clientAddr(ctx),
+			Details: map[string]string{"source": v.Source}})
 		writeJSON(ctx, fasthttp.StatusOK, v)
 	}
 }

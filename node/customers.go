@@ -9,8 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +19,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/files"
 	"github.com/edgedesk/edgedesk/node/session"
 	edgesync "github.com/edgedesk/edgedesk/sync"
@@ -139,14 +140,10 @@ func newCustomerExport(id string, ts []session.Transcript, source string) Custom
 // EraseCustomer erases customer id: here (the store's sessions, their
 // unsent outbox events, their files), then at the core and on the other
 // nodes (finishErasures; retried until done when the core is away). by
-// names who asked, for the audit record.
+// names who asked (kept with a pending erasure); the caller records the
+// erasure in the audit log (auditErasure).
 func (n *Node) EraseCustomer(ctx context.Context, id, by string) (ErasureReport, error) {
-	rep, err := n.eraseLocal(ctx, id, by, true)
-	if err != nil {
-		return rep, err
-	}
-	auditErasure(n.log, by, rep)
-	return rep, nil
+	return n.eraseLocal(ctx, id, by, true)
 }
 
 // eraseLocal erases what this node holds of customer id and then, with
@@ -183,21 +180,13 @@ func (n *Node) eraseLocal(ctx context.Context, id, by string, announce bool) (Er
 	return rep, nil
 }
 
-// auditErasure records an erasure: who, what, when. It is the hook for
-// the audit log (node/audit): until that is wired here, the record goes
-// to the node's log at Info.
-func auditErasure(log interface {
-	Info(msg string, args ...any)
-}, by string, rep ErasureReport) {
-	log.Info("audit: customer erased", "action", "customer.erase", "by", by, "customer", rep.Customer,
-		"sessions", len(rep.Sessions), "messages", rep.Messages, "uploads", rep.Uploads, "core", rep.Core, "at", time.Now().UTC())
-}
-
-// auditExport records an export (the same hook as auditErasure).
-func auditExport(log interface {
-	Info(msg string, args ...any)
-}, by, customer string, sessions int) {
-	log.Info("audit: customer exported", "action", "customer.export", "by", by, "customer", customer, "sessions", sessions, "at", time.Now().UTC())
+// auditErasure records an erasure in the audit log: who asked (e's
+// actor, role and address), the customer, and what went.
+func (n *Node) auditErasure(e audit.Entry, rep ErasureReport) {
+	e.Action, e.Target = audit.ActionErase, rep.Customer
+	e.Details = map[string]string{"sessions": strconv.Itoa(len(rep.Sessions)), "messages": strconv.Itoa(rep.Messages),
+		"uploads": strconv.Itoa(rep.Uploads), "core": rep.Core}
+	n.recordAudit(e)
 }
 
 // finishErasures does the core's part of every pending erasure: purge
@@ -289,7 +278,7 @@ func (n *Node) ApplyErase(ctx context.Context, e edgesync.Erasure) error {
 		return err
 	}
 	if len(rep.Sessions) > 0 {
-		auditErasure(n.log, "node "+e.Node, rep)
+		n.auditErasure(audit.Entry{Actor: "node " + e.Node, Role: "node"}, rep)
 	}
 	return nil
 }
@@ -319,7 +308,8 @@ func (n *Node) serveAdminCustomer(ctx *fasthttp.RequestCtx) {
 		case len(e.Sessions) == 0:
 			writeJSON(ctx, fasthttp.StatusNotFound, map[string]string{"error": "no session of customer " + quoteID(id) + " on this node"})
 		default:
-			auditExport(n.log, by, id, len(e.Sessions))
+			n.recordAudit(audit.Entry{Actor: by, Role: c.Role, Action: audit.ActionExport, Target: id, From: n.clientAddr(ctx),
+				Details: map[string]string{"sessions": strconv.Itoa(len(e.Sessions))}})
 			ctx.Response.Header.Set("Content-Disposition", `attachment; filename="customer-export.json"`)
 			ctx.Response.Header.Set("Cache-Control", "no-store")
 			writeJSON(ctx, fasthttp.StatusOK, e)
@@ -333,6 +323,7 @@ func (n *Node) serveAdminCustomer(ctx *fasthttp.RequestCtx) {
 		case err != nil:
 			writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]any{"error": "erasure of customer " + quoteID(id) + ": " + err.Error(), "erased": rep})
 		default:
+			n.auditErasure(audit.Entry{Actor: by, Role: c.Role, From: n.clientAddr(ctx)}, rep)
 			writeJSON(ctx, fasthttp.StatusOK, rep)
 		}
 	case export:
@@ -372,8 +363,5 @@ func EraseStopped(ctx context.Context, cfg *config.Config, id, by string, timeou
 		rep.Uploads += len(m.Uploads)
 	}
 	rep.Messages, rep.Outbox, rep.Scrubbed = er.Messages, er.Outbox, er.Scrubbed
-	if err == nil {
-		auditErasure(slog.Default(), by, rep)
-	}
 	return rep, err
 }

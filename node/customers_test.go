@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/files"
 	"github.com/edgedesk/edgedesk/node/session"
@@ -196,6 +197,17 @@ func TestCustomerExportAndErase(t *testing.T) {
 	})
 	if _, err := a.store.Get(other); err != nil {
 		t.Fatalf("another customer's session: %v", err)
+	}
+	// Both are in the audit logs: the export and the erasure on node a
+	// (by the admin), the erasure on node b (by node a's announcement).
+	for _, c := range []struct {
+		n      *Node
+		action string
+	}{{a, audit.ActionExport}, {a, audit.ActionErase}, {b, audit.ActionErase}} {
+		waitFor(t, c.action+" in the audit log", func() bool {
+			p, err := c.n.audit.Query(audit.Query{Action: c.action, Target: cust})
+			return err == nil && len(p.Entries) > 0
+		})
 	}
 	// Again: nothing left, no error.
 	code, body = adminDo(t, "DELETE", url, "admin")

@@ -24,6 +24,7 @@ import (
 	"github.com/edgedesk/edgedesk/model"
 	"github.com/edgedesk/edgedesk/node/agentws"
 	"github.com/edgedesk/edgedesk/node/analytics"
+	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/convo"
 	"github.com/edgedesk/edgedesk/node/corelink"
@@ -67,6 +68,7 @@ type Node struct {
 	analytics   *analytics.Analytics
 	liveStop    chan struct{}
 	liveStreams atomic.Int64
+	audit       *audit.Log // every agent and admin action (node/audit.go)
 	gw          *gateway.Gateway
 	srv         *fasthttp.Server
 	ln          net.Listener
@@ -102,6 +104,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 			}
 			if n.analytics != nil {
 				n.analytics.Close(context.Background())
+			}
+			if n.audit != nil {
+				n.audit.Close(context.Background())
 			}
 			if n.faq != nil {
 				n.faq.Close()
@@ -181,6 +186,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if err := n.openAnalytics(); err != nil {
 		return nil, err
 	}
+	if err := n.openAudit(); err != nil {
+		return nil, err
+	}
 	if err := n.startRelay(); err != nil {
 		return nil, err
 	}
@@ -218,6 +226,8 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		PingInterval: cfg.Gateway.PingInterval,
 		WriteTimeout: cfg.Gateway.WriteTimeout,
 		SignFile:     signFile,
+		Audit:        n.auditAgent,
+		ClientIP:     n.clientAddr,
 	})
 	n.gw = gateway.New(gateway.Options{
 		Config:   cfg.Gateway,
@@ -330,6 +340,8 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			n.serveStats(ctx)
 		case "/v1/admin/stats/live":
 			n.serveStatsLive(ctx)
+		case AuditPath:
+			n.serveAdminAudit(ctx)
 		case "/v1/files":
 			if n.files == nil {
 				ctx.Error("uploads are off on this node (files.enabled, nats.enabled)\n", fasthttp.StatusNotFound)
@@ -446,6 +458,7 @@ func (n *Node) Run(ctx context.Context) error {
 		g.Go(func() error { return n.runAnalytics(gctx) })
 	}
 	g.Go(func() error { return n.runTLS(gctx) })
+	g.Go(func() error { return n.audit.Run(gctx) })
 	if dbg != nil {
 		g.Go(func() error { return runDebug(gctx, dbg, dbgLn) })
 	}
@@ -512,6 +525,11 @@ func (n *Node) Close(ctx context.Context) error {
 			if err := n.analytics.Close(ctx); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		// After the agents, the router and the store: their last actions
+		// are recorded.
+		if err := n.audit.Close(ctx); err != nil {
+			errs = append(errs, err)
 		}
 		if err := n.faq.Close(); err != nil {
 			errs = append(errs, err)

@@ -25,6 +25,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/valyala/fasthttp"
 
+	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/gateway"
 	"github.com/edgedesk/edgedesk/node/staff"
@@ -71,6 +72,8 @@ type signin struct {
 	countMu   sync.Mutex
 	counts    map[string]int // enabled accounts per group (staffCount)
 	countedAt time.Time
+
+	refused refusedLog // which refused sign-ins the audit log has had
 }
 
 // openSignin sets up staff authentication: the signing key (auth.staff_secret,
@@ -164,6 +167,10 @@ func (n *Node) serveLogin(ctx *fasthttp.RequestCtx) {
 	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		n.log.Warn("sign-in refused: too many failures", "address", addrKey, "retry_after_s", secs)
+		if s.refused.first(addrKey+"\x00"+accountKey, time.Now()) {
+			n.recordAudit(audit.Entry{Actor: audit.Clean(accountKey, audit.MaxField), Action: audit.ActionSignInLocked, From: n.clientAddr(ctx),
+				Details: map[string]string{"retry_after_s": strconv.Itoa(secs)}})
+		}
 		jsonError(ctx, fasthttp.StatusTooManyRequests, fmt.Sprintf("too many failed sign-ins; try again in %d s", secs))
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(secs))
 		return
@@ -174,6 +181,8 @@ func (n *Node) serveLogin(ctx *fasthttp.RequestCtx) {
 	switch {
 	case errors.Is(err, staff.ErrWrongPassword):
 		n.log.Info("sign-in failed", "address", addrKey)
+		// The tried email is the actor: whose account is being guessed.
+		n.recordAudit(audit.Entry{Actor: audit.Clean(accountKey, audit.MaxField), Action: audit.ActionSignInFailed, From: n.clientAddr(ctx)})
 		jsonError(ctx, fasthttp.StatusUnauthorized, msgWrongPassword)
 		return
 	case err != nil:
@@ -198,6 +207,7 @@ func (n *Node) serveLogin(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	n.log.Info("staff signed in", "id", a.ID, "role", a.Role, "address", addrKey)
+	n.recordAudit(audit.Entry{Actor: a.ID, Role: a.Role, Action: audit.ActionSignIn, Target: a.Email, From: n.clientAddr(ctx)})
 	writeJSON(ctx, fasthttp.StatusOK, sessionOf(c))
 }
 
@@ -210,12 +220,17 @@ func (n *Node) serveLogout(ctx *fasthttp.RequestCtx) {
 		methodNotAllowed(ctx, "POST")
 		return
 	}
-	_, fromCookie := auth.StaffToken(string(ctx.Request.Header.Peek("Authorization")), string(ctx.Request.Header.Cookie(auth.CookieName)))
+	token, fromCookie := auth.StaffToken(string(ctx.Request.Header.Peek("Authorization")), string(ctx.Request.Header.Cookie(auth.CookieName)))
 	if crossSite(ctx) || (fromCookie && !auth.SameOrigin(string(ctx.Request.Header.Peek("Origin")), string(ctx.Host()))) {
 		jsonError(ctx, fasthttp.StatusForbidden, "cross-site sign-out refused: a signed-in page of this node must send it (Origin)")
 		return
 	}
 	n.signin.clearCookie(ctx)
+	// Whoever the token names signed out; a sign-out without a valid
+	// token changes nothing worth recording.
+	if c, err := n.staff.Verify(token); err == nil && token != "" {
+		n.recordAudit(audit.Entry{Actor: c.Subject, Role: c.Role, Action: audit.ActionSignOut, From: n.clientAddr(ctx)})
+	}
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 
@@ -458,4 +473,35 @@ func (s *signin) staffCount(group string) int {
 		}
 	}
 	return s.counts[group]
+}
+
+// refusedLog lets the audit log have one refused sign-in per address and
+// account a minute: a refused attempt checks no password and costs the
+// sender nothing, so recording each one would let a flood fill the disk.
+// The failed attempts before the refusal are each recorded (the throttle
+// bounds them).
+type refusedLog struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+// refusedEvery is how often one address and account's refusals are
+// recorded; refusedKeys bounds the memory (past it the map starts over).
+const (
+	refusedEvery = time.Minute
+	refusedKeys  = 10000
+)
+
+// first reports whether key's refusal at now is the first in refusedEvery.
+func (r *refusedLog) first(key string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if last, ok := r.seen[key]; ok && now.Sub(last) < refusedEvery {
+		return false
+	}
+	if r.seen == nil || len(r.seen) >= refusedKeys {
+		r.seen = map[string]time.Time{}
+	}
+	r.seen[key] = now
+	return true
 }

@@ -3,8 +3,10 @@ package node
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 
 	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/corelink"
 	"github.com/edgedesk/edgedesk/node/relay"
 )
@@ -53,21 +55,36 @@ func (n *Node) ApplyFAQ(name string, data []byte) error {
 		return err
 	}
 	n.log.Info("FAQ from the core", "version", v, "entries", n.faq.Len())
+	n.recordAudit(audit.Entry{Actor: "core", Action: audit.ActionFAQImport, Target: "faq v" + strconv.FormatUint(v, 10), From: "core",
+		Details: map[string]string{"entries": strconv.Itoa(n.faq.Len()), "file": name}})
 	return nil
 }
 
 // ApplyRouting implements edgesync.Applier.
 func (n *Node) ApplyRouting(data []byte) error {
 	r, err := config.ParseRouting(data)
-	if err != nil {
-		return err
+	if err == nil {
+		err = n.ReloadRouting(r)
 	}
-	return n.ReloadRouting(r)
+	n.recordAudit(ReloadEntry(audit.ActionRoutingReload, "core", err))
+	return err
 }
 
 // ApplyModel implements edgesync.Applier: the core's model is written to
 // data_dir/models/core.onnx and hot-swapped; connections stay up. A model
 // that does not load leaves the running one.
 func (n *Node) ApplyModel(data []byte) error {
-	return n.enrich.ApplyModel(data)
+	err := n.enrich.ApplyModel(data)
+	n.recordAudit(ReloadEntry(audit.ActionModelReload, "core", err))
+	return err
+}
+
+// ReloadEntry is the audit entry of a routing or model reload by actor
+// ("core", "signal"): its outcome in Details.
+func ReloadEntry(action, actor string, err error) audit.Entry {
+	e := audit.Entry{Actor: actor, Action: action, From: actor, Details: map[string]string{"outcome": "applied"}}
+	if err != nil {
+		e.Details = map[string]string{"outcome": "failed", "error": audit.Truncate(err.Error(), audit.MaxDetail)}
+	}
+	return e
 }

@@ -45,6 +45,22 @@ type Options struct {
 	// SendQueue bounds the frames queued to one agent; past it the agent is
 	// disconnected (it reconnects and gets its chats again).
 	SendQueue int
+	// Audit, if set, is told of what agents do (connect, transfer,
+	// reassign, close) once it is done, on the connection's goroutine.
+	Audit func(Action)
+	// ClientIP, if set, is the client's address for Audit (the node's
+	// rule for proxies); else the connection's remote address.
+	ClientIP func(*fasthttp.RequestCtx) string
+}
+
+// Action is an agent's action, for the audit log.
+type Action struct {
+	Agent, Role string
+	Kind        string // "connect", "transfer", "reassign" (someone else's chat), "close"
+	Session     string
+	From        string // the client's address
+	// ToAgent, ToGroup: a transfer's destination.
+	ToAgent, ToGroup string
 }
 
 // Server serves agent connections.
@@ -111,8 +127,12 @@ func (s *Server) ServeWS(ctx *fasthttp.RequestCtx) {
 	if fromCookie && !auth.SameOrigin(string(ctx.Request.Header.Peek("Origin")), string(ctx.Host())) {
 		bearer = "" // not this node's page: its cookie does not count
 	}
+	from := ctx.RemoteIP().String()
+	if s.o.ClientIP != nil {
+		from = s.o.ClientIP(ctx)
+	}
 	err := s.up.Upgrade(ctx, func(ws *websocket.Conn) {
-		c := &conn{s: s, ws: ws, id: s.o.Store.NewSubscriberID(), out: make(chan []byte, s.o.SendQueue), subs: map[string]bool{}, quit: make(chan struct{})}
+		c := &conn{s: s, ws: ws, from: from, id: s.o.Store.NewSubscriberID(), out: make(chan []byte, s.o.SendQueue), subs: map[string]bool{}, quit: make(chan struct{})}
 		c.run(bearer)
 	})
 	if err != nil {
@@ -154,6 +174,7 @@ type conn struct {
 	agent  *routing.Agent
 	role   string
 	claims *auth.Claims // the hello's token, checked again by pingLoop
+	from   string       // the client's address
 
 	mu     sync.Mutex
 	subs   map[string]bool // sessions subscribed to
@@ -278,6 +299,7 @@ func (c *conn) run(bearer string) {
 	c.send(map[string]any{"type": "welcome", "agent": claims.Subject, "name": name, "role": claims.Role, "groups": claims.Groups,
 		"status": statusName(away), "chats": chats, "server_time": time.Now().UTC().Format(time.RFC3339Nano)})
 	s.o.Router.Ready(agent) // queued chats follow the welcome
+	c.audit(Action{Kind: "connect"})
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(s.o.IdleTimeout)) })
 	go c.pingLoop()
 	for {
@@ -343,10 +365,19 @@ func (c *conn) handle(f inFrame) {
 			c.send(errFrame(f.CID, CodeBadFrame, "transfer needs session, and agent or group"))
 			return
 		}
+		// Whose the chat was decides the kind: the router tells the
+		// holder, not the mover.
+		kind := "transfer"
+		c.mu.Lock()
+		if !c.subs[f.Session] { // not assigned to this agent
+			kind = "reassign"
+		}
+		c.mu.Unlock()
 		if err := r.TransferChat(ctx, c.agent, f.Session, routing.Move{Agent: f.Agent, Group: f.Group, Note: f.Note}); err != nil {
 			c.send(opError(f.CID, err))
 			return
 		}
+		c.audit(Action{Kind: kind, Session: f.Session, ToAgent: f.Agent, ToGroup: f.Group})
 		c.send(map[string]any{"type": "ack", "cid": f.CID})
 	case "close":
 		if err := r.CloseChat(ctx, c.agent, f.Session); err != nil {
@@ -354,6 +385,7 @@ func (c *conn) handle(f inFrame) {
 			return
 		}
 		c.unsubscribe(f.Session)
+		c.audit(Action{Kind: "close", Session: f.Session})
 		c.send(map[string]any{"type": "ack", "cid": f.CID})
 	case "agents":
 		agents, groups := r.Roster()
@@ -367,6 +399,15 @@ func (c *conn) handle(f inFrame) {
 	default:
 		c.send(errFrame(f.CID, CodeUnknownType, "unknown frame type "+f.Type))
 	}
+}
+
+// audit hands a to Options.Audit with the connection's agent and address.
+func (c *conn) audit(a Action) {
+	if c.s.o.Audit == nil {
+		return
+	}
+	a.Agent, a.Role, a.From = c.agent.ID, c.role, c.from
+	c.s.o.Audit(a)
 }
 
 func opError(cid string, err error) map[string]any {
