@@ -234,7 +234,7 @@ func TestBadFramesKeepConnectionUsable(t *testing.T) {
 		{`{"type":"msg","text":"no cid"}`, CodeBadFrame, ""},
 		{`{"type":"msg","cid":"c9"}`, CodeBadFrame, "c9"},
 		{`{"type":"msg","cid":"bad cid with spaces","text":"x"}`, CodeBadFrame, ""},
-		{`{"type":"msg","cid":"c10","text":7}`, CodeBadFrame, ""},
+		{`{"type":"msg","cid":"c10","text":7}`, CodeBadFrame, "c10"}, // a wrong type keeps the frame's valid cid
 		{`{"type":"msg","cid":"c11","attachments":[{"url":"javascript:alert(1)"}]}`, CodeBadFrame, "c11"},
 		{`{"type":"ack"}`, CodeBadFrame, ""},
 		{`{"type":"typing"}`, CodeBadFrame, ""},

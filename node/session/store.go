@@ -72,6 +72,12 @@ type Options struct {
 	// transaction that stores it (see Turn). It runs on the committing
 	// goroutine, so it must be quick, do no I/O and not call the Store.
 	Respond func(t *Turn)
+	// MaxSessionMessages and MaxSessionBytes cap what one session holds
+	// (0: no cap): a message past either is refused with ErrSessionFull.
+	// Bytes count the stored records. The bot's answers to an accepted
+	// message and imported history are not refused.
+	MaxSessionMessages int
+	MaxSessionBytes    int64
 }
 
 // Result is what a write came to.
