@@ -2,6 +2,7 @@ package corelink
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -87,10 +88,17 @@ func New(o Options) (*Link, error) {
 	}
 	url := c.URL
 	if url == "" {
-		srv, err := edgesync.StartServer(edgesync.ServerOptions{
+		so := edgesync.ServerOptions{
 			Name: c.NodeName(), StoreDir: filepath.Join(o.DataDir, "nats"), Listen: c.Listen, SyncAlways: c.SyncAlways,
 			Leaf: c.Leaf, Domain: c.JSDomain(),
-		})
+			ListenUser: c.ListenUser, ListenPassword: c.ListenPassword, ListenNKeys: c.ListenNKeys,
+			ListenTLSCert: c.ListenTLSCert, ListenTLSKey: c.ListenTLSKey,
+		}
+		if c.Listen != "" {
+			so.InternalPassword = rand.Text() // the node's own user, for this run only
+			opts = append(opts, nats.UserInfo(edgesync.InternalUser, so.InternalPassword))
+		}
+		srv, err := edgesync.StartServer(so)
 		if err != nil {
 			return nil, fmt.Errorf("corelink: %w", err)
 		}

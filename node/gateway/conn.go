@@ -73,8 +73,8 @@ type conn struct {
 	typing   tokenBucket
 	sbucket  *sessionBucket // the session's, shared with its other connections; set by hello
 	inflight chan struct{}  // semaphore of maxInflight, made at hello
-	errRun   int           // consecutive refused frames
-	ackSeq   uint64        // highest seq the widget acknowledged
+	errRun   int            // consecutive refused frames
+	ackSeq   uint64         // highest seq the widget acknowledged
 
 	// life guards the socket: every use of ws outside the reader holds it
 	// for reading and checks dead. finish takes it for writing before the
