@@ -142,6 +142,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Enrich:   n.enrich.Enrich,
 		Respond:  respond,
 		Outbox:   cfg.NATS.Enabled,
+
+		MaxSessionMessages: cfg.Store.MaxSessionMessages,
+		MaxSessionBytes:    cfg.Store.MaxSessionBytes,
 	})
 	if err != nil {
 		return nil, err
@@ -195,6 +198,16 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if n.link != nil && n.link.Core() {
 		fetch = n.link.Fetch
 	}
+	n.gw = gateway.New(gateway.Options{
+		Config:   cfg.Gateway,
+		Verifier: verifier,
+		Store:    n.store,
+		Logger:   log.With("component", "gateway"),
+		Metrics:  gateway.NewMetrics(reg),
+		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
+		Opener:   &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")},
+		Files:    filesGW,
+	})
 	n.agents = agentws.New(agentws.Options{
 		Verifier:     n.staff,
 		Router:       n.router,
@@ -205,16 +218,8 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		PingInterval: cfg.Gateway.PingInterval,
 		WriteTimeout: cfg.Gateway.WriteTimeout,
 		SignFile:     signFile,
-	})
-	n.gw = gateway.New(gateway.Options{
-		Config:   cfg.Gateway,
-		Verifier: verifier,
-		Store:    n.store,
-		Logger:   log.With("component", "gateway"),
-		Metrics:  gateway.NewMetrics(reg),
-		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
-		Opener:   &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")},
-		Files:    filesGW,
+		// Agents' upgrades count toward the node's connection limits.
+		Admit: n.gw.AdmitAgent,
 	})
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	n.srv = &fasthttp.Server{

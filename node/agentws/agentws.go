@@ -40,6 +40,13 @@ type Options struct {
 	// SendQueue bounds the frames queued to one agent; past it the agent is
 	// disconnected (it reconnects and gets its chats again).
 	SendQueue int
+	// Admit, if set, counts each upgrade against the node's connection
+	// limits (gateway.Gateway.AdmitAgent: gateway.max_connections,
+	// gateway.max_agent_connections, the per-address caps) before a token
+	// is seen: an upgrade costs the node a connection whether or not a
+	// hello follows. When ok is false Admit has answered ctx; otherwise
+	// release is called once the connection ends.
+	Admit func(ctx *fasthttp.RequestCtx) (release func(), ok bool)
 }
 
 // Server serves agent connections.
@@ -99,11 +106,20 @@ func (s *Server) ServeWS(ctx *fasthttp.RequestCtx) {
 	if fromCookie && !auth.SameOrigin(string(ctx.Request.Header.Peek("Origin")), string(ctx.Host())) {
 		bearer = "" // not this node's page: its cookie does not count
 	}
+	release := func() {}
+	if s.o.Admit != nil {
+		var ok bool
+		if release, ok = s.o.Admit(ctx); !ok {
+			return
+		}
+	}
 	err := s.up.Upgrade(ctx, func(ws *websocket.Conn) {
+		defer release()
 		c := &conn{s: s, ws: ws, id: s.o.Store.NewSubscriberID(), out: make(chan []byte, s.o.SendQueue), subs: map[string]bool{}, quit: make(chan struct{})}
 		c.run(bearer)
 	})
 	if err != nil {
+		release()
 		s.o.Logger.Debug("agent upgrade failed", "err", err)
 	}
 }
