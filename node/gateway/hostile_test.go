@@ -301,7 +301,11 @@ func TestReplayInPages(t *testing.T) {
 	}
 	defer ws.Close()
 	ws.WriteJSON(map[string]any{"type": "hello", "v": 1, "session": sid, "last_seq": 0})
-	if f := c.msg("after", "still here"); f.Type != "receipt" {
+	f := c.msg("after", "still here")
+	for f.Type == "msg" { // the posted history, delivered live
+		f = c.next()
+	}
+	if f.Type != "receipt" || f.CID != "after" {
 		t.Fatalf("%+v", f)
 	}
 }
