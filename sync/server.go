@@ -19,9 +19,10 @@ type ServerOptions struct {
 	// Listen is the client address ("" serves in-process connections
 	// only). A host left empty is 127.0.0.1: the port serves every
 	// session's events, so it is reached from elsewhere only when the
-	// operator names an interface. Listening requires credentials
-	// (ListenUser and ListenPassword, or ListenNKeys), and TLS
-	// (ListenTLSCert, ListenTLSKey) unless the host is a loopback address.
+	// operator names an interface. Off loopback it requires credentials
+	// (ListenUser and ListenPassword, or ListenNKeys) and TLS
+	// (ListenTLSCert, ListenTLSKey); on loopback, credentials if any are
+	// given (a node always gives them: config.Validate).
 	Listen string
 	// ListenUser and ListenPassword are a user of the client port.
 	ListenUser, ListenPassword string
@@ -33,7 +34,7 @@ type ServerOptions struct {
 	// InternalPassword is the password of the node's own in-process user
 	// ("edgedesk-node") when the client port has users: the node connects
 	// with nats.UserInfo(InternalUser, InternalPassword). Required with
-	// Listen.
+	// credentials.
 	InternalPassword string
 	// SyncAlways fsyncs every JetStream write before acknowledging it.
 	SyncAlways bool
@@ -127,16 +128,26 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 	return s, nil
 }
 
-// listenAuth requires credentials, and TLS off loopback, on the client
-// port: without them anyone who reaches it reads every session.
+// listenAuth puts credentials, and TLS off loopback, on the client port:
+// anyone who reaches it reads every session. Without credentials the port
+// may only listen on loopback (a core or a test on this machine); the node
+// itself refuses nats.listen without credentials (config.Validate).
 func listenAuth(opts *server.Options, o ServerOptions) error {
-	if (o.ListenUser == "" || o.ListenPassword == "") && len(o.ListenNKeys) == 0 {
-		return fmt.Errorf("%w: listen %s: the client port needs credentials (a user and password, or NKeys)", ErrServer, o.Listen)
+	loopback := opts.Host == "localhost"
+	if ip := net.ParseIP(opts.Host); ip != nil && ip.IsLoopback() {
+		loopback = true
 	}
-	if o.InternalPassword == "" {
+	creds := o.ListenUser != "" && o.ListenPassword != "" || len(o.ListenNKeys) > 0
+	switch {
+	case o.ListenUser != "" && o.ListenPassword == "":
+		return fmt.Errorf("%w: listen %s: user %q has no password", ErrServer, o.Listen, o.ListenUser)
+	case !creds && !loopback:
+		return fmt.Errorf("%w: listen %s: off loopback the client port needs credentials (a user and password, or NKeys)", ErrServer, o.Listen)
+	case !creds:
+		return nil
+	case o.InternalPassword == "":
 		return fmt.Errorf("%w: listen %s: no password for the node's own connection", ErrServer, o.Listen)
-	}
-	if ip := net.ParseIP(opts.Host); (ip == nil || !ip.IsLoopback()) && opts.Host != "localhost" && o.ListenTLSCert == "" {
+	case !loopback && o.ListenTLSCert == "":
 		return fmt.Errorf("%w: listen %s: off loopback the client port needs TLS (a certificate and key)", ErrServer, o.Listen)
 	}
 	opts.Users = []*server.User{{Username: InternalUser, Password: o.InternalPassword}}

@@ -8,13 +8,18 @@ import (
 )
 
 // TestListenRequiresCredentials: the embedded server's client port serves
-// every session, so it refuses to listen without credentials, refuses
-// clients without them, and needs TLS off loopback.
+// every session, so off loopback it refuses to listen without credentials
+// and TLS, and with credentials it refuses clients without them.
 func TestListenRequiresCredentials(t *testing.T) {
-	base := ServerOptions{Name: "t", Listen: "127.0.0.1:-1", InternalPassword: "internal-secret"}
+	base := ServerOptions{Name: "t", Listen: ":-1", InternalPassword: "internal-secret"}
 	for name, o := range map[string]ServerOptions{
-		"no credentials": base,
-		"no password":    func() ServerOptions { o := base; o.ListenUser = "ops"; return o }(),
+		"off loopback without credentials": func() ServerOptions { o := base; o.Listen = "0.0.0.0:-1"; return o }(),
+		"no password":                      func() ServerOptions { o := base; o.ListenUser = "ops"; return o }(),
+		"no internal password": func() ServerOptions {
+			o := base
+			o.ListenUser, o.ListenPassword, o.InternalPassword = "ops", "pw", ""
+			return o
+		}(),
 		"off loopback without TLS": func() ServerOptions {
 			o := base
 			o.Listen, o.ListenUser, o.ListenPassword = "0.0.0.0:-1", "ops", "pw"

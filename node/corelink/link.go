@@ -95,6 +95,8 @@ func New(o Options) (*Link, error) {
 			ListenTLSCert: c.ListenTLSCert, ListenTLSKey: c.ListenTLSKey,
 		}
 		if c.Listen != "" {
+			// config.Validate requires credentials with nats.listen; a
+			// loopback port without them is left to tests and cores.
 			so.InternalPassword = rand.Text() // the node's own user, for this run only
 			opts = append(opts, nats.UserInfo(edgesync.InternalUser, so.InternalPassword))
 		}
