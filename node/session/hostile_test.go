@@ -183,7 +183,9 @@ func TestNeutralizeText(t *testing.T) {
 		{"bell\a esc\x1b[31m del\x7f nul\x00 cr\r", "bell esc[31m del nul cr"},
 		{"c1\u0085\u009b", "c1"},
 		{"مرحبا \u200fok\u200e", "مرحبا \u200fok\u200e"},
-		{"bad \xff utf8\x01", "bad \xff utf8"},
+		{"bad \xff utf8\x01", "bad \xff utf8\x01"},             // invalid: unchanged, for Check to refuse
+		{"\xe2\x1b\x80\xae", "\xe2\x1b\x80\xae"},               // removing ESC would make U+202E
+		{"\x1bok \xe2\x1b\x80\xae", "\x1bok \xe2\x1b\x80\xae"}, // the same, past a first control
 	} {
 		if got := NeutralizeText(tc.in); got != tc.want {
 			t.Errorf("NeutralizeText(%q) = %q, want %q", tc.in, got, tc.want)
@@ -237,12 +239,18 @@ func FuzzNeutralizeText(f *testing.F) {
 		if NeutralizeText(got) != got {
 			t.Fatalf("not idempotent: %q → %q", s, got)
 		}
+		if !utf8.ValidString(s) {
+			if got != s {
+				t.Fatalf("invalid UTF-8 changed: %q → %q", s, got)
+			}
+			return
+		}
 		for _, r := range got {
-			if r != utf8.RuneError && unsafeRune(r) {
+			if unsafeRune(r) {
 				t.Fatalf("%q left %U", got, r)
 			}
 		}
-		if utf8.ValidString(s) != utf8.ValidString(got) && utf8.ValidString(s) {
+		if !utf8.ValidString(got) {
 			t.Fatalf("made invalid UTF-8: %q", got)
 		}
 	})

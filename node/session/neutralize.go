@@ -32,7 +32,9 @@ func unsafeRune(r rune) bool {
 
 // NeutralizeText returns s without the characters unsafeRune names. It
 // returns s itself, allocating nothing, when there are none (the usual
-// case). Invalid UTF-8 is left as it is, for Check to refuse.
+// case). Invalid UTF-8 is returned unchanged, for Check to refuse:
+// removing a control from between stray bytes could join them into a
+// character (U+202E itself).
 func NeutralizeText(s string) string {
 	i := 0
 	for i < len(s) {
@@ -45,7 +47,10 @@ func NeutralizeText(s string) string {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if r != utf8.RuneError && unsafeRune(r) {
+		if r == utf8.RuneError && n == 1 {
+			return s
+		}
+		if unsafeRune(r) {
 			break
 		}
 		i += n
@@ -58,7 +63,10 @@ func NeutralizeText(s string) string {
 	b.WriteString(s[:i])
 	for i < len(s) {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 || !unsafeRune(r) {
+		if r == utf8.RuneError && n == 1 {
+			return s
+		}
+		if !unsafeRune(r) {
 			b.WriteString(s[i : i+n])
 		}
 		i += n
