@@ -269,7 +269,7 @@ func (c *conn) handle(data []byte, f *frame) bool {
 		// rate it is dropped, unanswered (an error frame per dropped
 		// typing would cost the node more than the frame).
 		if !c.typing.allow(c.g.now()) {
-			c.g.m.errorSent("typing_dropped")
+			c.g.m.TypingDropped.Inc()
 			return true
 		}
 		c.g.store.Signal(c.sid, &session.Event{Kind: session.EventTyping, From: session.FromCustomer, On: f.On}, c.id)
