@@ -103,6 +103,30 @@ type Gateway struct {
 	// AllowedOrigins lists the Origin values browsers may connect from
 	// (scheme://host[:port]); "*" or an empty list allows any.
 	AllowedOrigins []string `yaml:"allowed_origins"`
+	// MaxConnectionsPerAddress caps the concurrent WebSocket connections
+	// (widget and agent) from one client address (an IPv4 address or an
+	// IPv6 /64); past it upgrades get 429. Offices and mobile carriers put
+	// many customers behind one address: keep it well above one shop's
+	// open tabs.
+	MaxConnectionsPerAddress int `yaml:"max_connections_per_address"`
+	// AddressUpgradeRate is the sustained WebSocket upgrades per second
+	// one client address may make, AddressUpgradeBurst its bucket; past
+	// it upgrades get 429 with Retry-After.
+	AddressUpgradeRate  float64 `yaml:"address_upgrade_rate"`
+	AddressUpgradeBurst int     `yaml:"address_upgrade_burst"`
+	// SessionRateLimit is the sustained customer writes (msg, contact,
+	// csat) per second into one session, shared by all its connections;
+	// SessionRateBurst its bucket. RateLimit still applies per connection.
+	SessionRateLimit float64 `yaml:"session_rate_limit"`
+	SessionRateBurst int     `yaml:"session_rate_burst"`
+	// TypingRate is the typing frames per second a connection may send,
+	// TypingBurst its bucket; past it typing frames are dropped without an
+	// answer (they fan out to every agent watching the session).
+	TypingRate  float64 `yaml:"typing_rate"`
+	TypingBurst int     `yaml:"typing_burst"`
+	// MaxAgentConnections caps concurrent agent console connections
+	// (GET /v1/agent/ws). They count toward MaxConnections too.
+	MaxAgentConnections int `yaml:"max_agent_connections"`
 }
 
 // Auth configures widget and staff authentication.
@@ -153,6 +177,12 @@ type Store struct {
 	// after the first arrives. Fewer, fuller commits cost far less CPU
 	// (each has two fdatasyncs); the wait adds to receipt latency.
 	CommitLinger time.Duration `yaml:"commit_linger"`
+	// MaxSessionMessages and MaxSessionBytes cap what one session holds
+	// (0: no cap); a message past either is answered with the error code
+	// session_full and the customer starts a new session. Bytes count the
+	// stored messages.
+	MaxSessionMessages int   `yaml:"max_session_messages"`
+	MaxSessionBytes    int64 `yaml:"max_session_bytes"`
 	// Shards spreads sessions over this many bbolt files, each committed
 	// by its own goroutine, so commits (and their fsyncs) run in parallel.
 	// Fixed once data exists: the node refuses to open with another count.
@@ -179,6 +209,15 @@ func Default() *Config {
 			RateLimit:       10,
 			RateBurst:       20,
 			SendQueue:       256,
+
+			MaxConnectionsPerAddress: 200,
+			AddressUpgradeRate:       5,
+			AddressUpgradeBurst:      30,
+			SessionRateLimit:         10,
+			SessionRateBurst:         20,
+			TypingRate:               2,
+			TypingBurst:              5,
+			MaxAgentConnections:      1000,
 		},
 		Auth: Auth{
 			ClockSkew:                  30 * time.Second,
@@ -194,6 +233,9 @@ func Default() *Config {
 			MaxBatch:      2000,
 			CommitLinger:  time.Millisecond,
 			Shards:        2,
+
+			MaxSessionMessages: 10000,
+			MaxSessionBytes:    8 << 20,
 		},
 		Model: Model{
 			Enabled:     true,
@@ -332,6 +374,28 @@ func (c *Config) Validate() error {
 	if g.RateBurst < 1 {
 		bad("gateway.rate_burst", g.RateBurst, "must be at least 1")
 	}
+	if g.MaxConnectionsPerAddress < 1 {
+		bad("gateway.max_connections_per_address", g.MaxConnectionsPerAddress, "must be at least 1")
+	}
+	for _, r := range []struct {
+		rateKey, burstKey string
+		rate              float64
+		burst             int
+	}{
+		{"gateway.address_upgrade_rate", "gateway.address_upgrade_burst", g.AddressUpgradeRate, g.AddressUpgradeBurst},
+		{"gateway.session_rate_limit", "gateway.session_rate_burst", g.SessionRateLimit, g.SessionRateBurst},
+		{"gateway.typing_rate", "gateway.typing_burst", g.TypingRate, g.TypingBurst},
+	} {
+		if !(r.rate > 0) {
+			bad(r.rateKey, r.rate, "must be positive")
+		}
+		if r.burst < 1 {
+			bad(r.burstKey, r.burst, "must be at least 1")
+		}
+	}
+	if g.MaxAgentConnections < 1 || g.MaxAgentConnections > g.MaxConnections {
+		bad("gateway.max_agent_connections", g.MaxAgentConnections, "want 1 to gateway.max_connections")
+	}
 	if g.SendQueue < 128 {
 		bad("gateway.send_queue", g.SendQueue, "must be at least 128 (twice the 64 unreceipted messages a connection may have)")
 	}
@@ -391,6 +455,12 @@ func (c *Config) Validate() error {
 	}
 	if s.Shards < 1 || s.Shards > 64 {
 		bad("store.shards", s.Shards, "want 1 to 64")
+	}
+	if s.MaxSessionMessages < 0 {
+		bad("store.max_session_messages", s.MaxSessionMessages, "want 0 (no cap) or more")
+	}
+	if s.MaxSessionBytes != 0 && s.MaxSessionBytes < 64<<10 {
+		bad("store.max_session_bytes", s.MaxSessionBytes, "want 0 (no cap) or at least 65536")
 	}
 	m := &c.Model
 	if m.MaxBatch < 1 || m.MaxBatch > 1024 {

@@ -92,6 +92,11 @@ func TestErrorsNameKeyAndValue(t *testing.T) {
 			[]string{"files.max_session_bytes", "999", "files.ip_bytes_per_hour", "10", "files.max_files_per_session", "1001", "files.ip_files_per_minute", "0"}},
 		{"profile retention past the sessions'", "store:\n  retention: 24h\n  profile_retention: 48h\n", nil, ErrInvalid, []string{"store.profile_retention", "48h"}},
 		{"env profile retention too short", "", []string{"EDGEDESK_STORE_PROFILE_RETENTION=10s"}, ErrInvalid, []string{"store.profile_retention", "10s"}},
+		{"hostile-client limits", "gateway:\n  max_connections_per_address: 0\n  typing_burst: 0\n  max_agent_connections: 20000\nstore:\n  max_session_bytes: 100\n", []string{"EDGEDESK_GATEWAY_SESSION_RATE_LIMIT=0"}, ErrInvalid,
+			[]string{"gateway.max_connections_per_address", "gateway.typing_burst", "gateway.max_agent_connections", "20000", "store.max_session_bytes", "100", "gateway.session_rate_limit"}},
+		{"nats listen without credentials", "nats:\n  listen: 127.0.0.1:4222\n", nil, ErrInvalid, []string{"nats.listen", "nats.listen_user"}},
+		{"nats listen off loopback without TLS", "nats:\n  listen: 0.0.0.0:4222\n  listen_user: ops\n  listen_password: pw\n", nil, ErrInvalid, []string{"nats.listen", "0.0.0.0:4222", "TLS"}},
+		{"nats listen nkey", "nats:\n  listen: 127.0.0.1:4222\n  listen_nkeys: [nope]\n", nil, ErrInvalid, []string{"nats.listen_nkeys[0]", "nope"}},
 		{"all errors at once", "log_level: loud\nlog_format: xml\n", nil, ErrInvalid, []string{"log_level", "loud", "log_format", "xml"}},
 	}
 	for _, tc := range cases {

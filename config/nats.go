@@ -43,8 +43,19 @@ type NATS struct {
 	// Domain is the embedded JetStream's domain (default edge-<node>).
 	Domain string `yaml:"domain"`
 	// Listen is the embedded server's client address (for the nats CLI or
-	// other nodes); empty: in-process only.
+	// other nodes); empty: in-process only. A bare ":4222" listens on
+	// 127.0.0.1. It requires ListenUser and ListenPassword or ListenNKeys,
+	// and TLS (ListenTLSCert, ListenTLSKey) on any host but loopback.
 	Listen string `yaml:"listen"`
+	// ListenUser and ListenPassword are a user of the client port.
+	ListenUser     string `yaml:"listen_user"`
+	ListenPassword string `yaml:"listen_password" secret:"true"`
+	// ListenNKeys are public NKeys (U…) of users of the client port.
+	ListenNKeys []string `yaml:"listen_nkeys"`
+	// ListenTLSCert and ListenTLSKey are the client port's certificate
+	// and key (PEM files).
+	ListenTLSCert string `yaml:"listen_tls_cert"`
+	ListenTLSKey  string `yaml:"listen_tls_key"`
 	// SyncAlways makes the embedded server fsync every JetStream write
 	// before acknowledging it. JetStream's default (fsync every 2 minutes)
 	// loses acknowledged writes on power failure (Jepsen, NATS 2.12.1,
@@ -143,8 +154,23 @@ func (c *Config) validateNATS(bad func(key string, v any, reason string)) {
 		bad("nats.core_domain", n.CoreDomain, "want 1 to 64 of [A-Za-z0-9_-]")
 	}
 	if n.Listen != "" {
-		if _, port, err := net.SplitHostPort(n.Listen); err != nil || port == "" {
+		host, port, err := net.SplitHostPort(n.Listen)
+		if err != nil || port == "" {
 			bad("nats.listen", n.Listen, "want host:port")
+		}
+		if (n.ListenUser == "" || n.ListenPassword == "") && len(n.ListenNKeys) == 0 {
+			bad("nats.listen", n.Listen, "the client port serves every session: set nats.listen_user and nats.listen_password, or nats.listen_nkeys")
+		}
+		if ip := net.ParseIP(host); host != "" && host != "localhost" && (ip == nil || !ip.IsLoopback()) && n.ListenTLSCert == "" {
+			bad("nats.listen", n.Listen, "off loopback the client port needs TLS: set nats.listen_tls_cert and nats.listen_tls_key")
+		}
+	}
+	if (n.ListenTLSCert == "") != (n.ListenTLSKey == "") {
+		bad("nats.listen_tls_key", n.ListenTLSKey, "set both nats.listen_tls_cert and nats.listen_tls_key, or neither")
+	}
+	for i, k := range n.ListenNKeys {
+		if len(k) != 56 || k[0] != 'U' {
+			bad(fmt.Sprintf("nats.listen_nkeys[%d]", i), k, "want a user's public NKey (56 characters starting with U)")
 		}
 	}
 	c.validateNATSAuth(bad)

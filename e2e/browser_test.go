@@ -116,6 +116,8 @@ func startNodeWith(t *testing.T, tune func(*config.Config)) (string, *node.Node,
 	cfg.DataDir = t.TempDir()
 	cfg.Demo = true
 	cfg.Gateway.RateLimit, cfg.Gateway.RateBurst = 1000, 1000
+	cfg.Gateway.SessionRateLimit, cfg.Gateway.SessionRateBurst = 1000, 1000
+	cfg.Gateway.AddressUpgradeRate, cfg.Gateway.AddressUpgradeBurst = 10000, 10000 // every test connection comes from 127.0.0.1
 	cfg.Auth.StaffSecret = staffSecret
 	h := time.Now().UTC().Add(2 * time.Hour).Hour()
 	cfg.Routing.Groups = teams(weekly(fmt.Sprintf("%02d:00-%02d:00", h, h+1)))

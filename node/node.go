@@ -158,7 +158,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Respond:  respond,
 		Outbox:   cfg.NATS.Enabled,
 
-		ProfileRetention: cfg.Store.ProfileRetention,
+		ProfileRetention:   cfg.Store.ProfileRetention,
+		MaxSessionMessages: cfg.Store.MaxSessionMessages,
+		MaxSessionBytes:    cfg.Store.MaxSessionBytes,
 	})
 	if err != nil {
 		return nil, err
@@ -215,6 +217,16 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if n.link != nil && n.link.Core() {
 		fetch = n.link.Fetch
 	}
+	n.gw = gateway.New(gateway.Options{
+		Config:   cfg.Gateway,
+		Verifier: verifier,
+		Store:    n.store,
+		Logger:   log.With("component", "gateway"),
+		Metrics:  gateway.NewMetrics(reg),
+		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
+		Opener:   &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")},
+		Files:    filesGW,
+	})
 	n.agents = agentws.New(agentws.Options{
 		Verifier:     n.staff,
 		Active:       n.accountActive,
@@ -228,16 +240,8 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		SignFile:     signFile,
 		Audit:        n.auditAgent,
 		ClientIP:     n.clientAddr,
-	})
-	n.gw = gateway.New(gateway.Options{
-		Config:   cfg.Gateway,
-		Verifier: verifier,
-		Store:    n.store,
-		Logger:   log.With("component", "gateway"),
-		Metrics:  gateway.NewMetrics(reg),
-		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
-		Opener:   &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")},
-		Files:    filesGW,
+		// Agents' upgrades count toward the node's connection limits.
+		Admit: n.gw.AdmitAgent,
 	})
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	n.srv = &fasthttp.Server{

@@ -26,6 +26,9 @@ func startNode(t *testing.T, opts ...func(*config.Config)) (*Node, string, func(
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.Gateway.RateLimit, cfg.Gateway.RateBurst = 1000, 1000
+	cfg.Gateway.SessionRateLimit, cfg.Gateway.SessionRateBurst = 1000, 1000
+	// Every test connection comes from 127.0.0.1.
+	cfg.Gateway.AddressUpgradeRate, cfg.Gateway.AddressUpgradeBurst = 10000, 10000
 	for _, o := range opts {
 		o(cfg)
 	}

@@ -51,10 +51,17 @@ func streamMessages(t *testing.T, js jetstream.JetStream, want int) []string {
 
 func TestSyncEmbedded(t *testing.T) {
 	addr := freeTCP(t)
-	_, base, _ := startNode(t, func(c *config.Config) { c.NATS.Listen = addr; c.NATS.Node = "edge-a" })
+	_, base, _ := startNode(t, func(c *config.Config) {
+		c.NATS.Listen, c.NATS.Node = addr, "edge-a"
+		c.NATS.ListenUser, c.NATS.ListenPassword = "ops", "ops-password"
+	})
 	ws, _ := dialWidget(t, base, map[string]any{"locale": "en"})
 	ask(t, ws, "s1", "Where is my order #12345?", false)
-	nc, err := nats.Connect("nats://" + addr)
+	if nc, err := nats.Connect("nats://" + addr); err == nil {
+		nc.Close()
+		t.Fatal("the embedded server's client port took a client without credentials")
+	}
+	nc, err := nats.Connect("nats://"+addr, nats.UserInfo("ops", "ops-password"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,7 +96,10 @@ func TestWaitingChatAcrossRestartCsatAndContact(t *testing.T) {
 
 	// The restart: the chat still waits; the team is still closed.
 	natsAddr := freeTCP(t)
-	n2, base2, _ := startNode(t, closed, inDir, func(c *config.Config) { c.NATS.Listen = natsAddr; c.NATS.Node = "edge-w" })
+	n2, base2, _ := startNode(t, closed, inDir, func(c *config.Config) {
+		c.NATS.Listen, c.NATS.Node = natsAddr, "edge-w"
+		c.NATS.ListenUser, c.NATS.ListenPassword = "ops", "ops-password"
+	})
 	ana, _ := dialAgent(t, base2, "ana", "agent", "mx-es")
 	// The team opens.
 	open := config.Default()
@@ -144,7 +147,7 @@ func TestWaitingChatAcrossRestartCsatAndContact(t *testing.T) {
 	if _, body := get(t, base2+"/metrics"); !strings.Contains(body, `edgedesk_csat_ratings_total{agent="ana",group="mx-es",score="5"} 1`) {
 		t.Fatal("rating not counted")
 	}
-	nc, err := nats.Connect("nats://" + natsAddr)
+	nc, err := nats.Connect("nats://"+natsAddr, nats.UserInfo("ops", "ops-password"))
 	if err != nil {
 		t.Fatal(err)
 	}

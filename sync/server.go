@@ -17,8 +17,26 @@ type ServerOptions struct {
 	Name string
 	// StoreDir holds JetStream's files.
 	StoreDir string
-	// Listen is the client address ("" serves in-process connections only).
+	// Listen is the client address ("" serves in-process connections
+	// only). A host left empty is 127.0.0.1: the port serves every
+	// session's events, so it is reached from elsewhere only when the
+	// operator names an interface. Off loopback it requires credentials
+	// (ListenUser and ListenPassword, or ListenNKeys) and TLS
+	// (ListenTLSCert, ListenTLSKey); on loopback, credentials if any are
+	// given (a node always gives them: config.Validate).
 	Listen string
+	// ListenUser and ListenPassword are a user of the client port.
+	ListenUser, ListenPassword string
+	// ListenNKeys are the public NKeys (U…) of users of the client port.
+	ListenNKeys []string
+	// ListenTLSCert and ListenTLSKey are the client port's certificate
+	// and key files (PEM).
+	ListenTLSCert, ListenTLSKey string
+	// InternalPassword is the password of the node's own in-process user
+	// ("edgedesk-node") when the client port has users: the node connects
+	// with nats.UserInfo(InternalUser, InternalPassword). Required with
+	// credentials.
+	InternalPassword string
 	// SyncAlways fsyncs every JetStream write before acknowledging it.
 	SyncAlways bool
 	// Leaf is the core's leaf-node URL: the server joins it as a leaf.
@@ -44,6 +62,10 @@ type ServerOptions struct {
 	// larger batches than a core's default of 1,000.
 	MaxBatch int
 }
+
+// InternalUser is the embedded server's user for the node's own
+// in-process connection, when its client port has users.
+const InternalUser = "edgedesk-node"
 
 // EmbeddedBatch is the embedded server's default MaxBatch: the batch size
 // the publisher uses towards it.
@@ -73,9 +95,15 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: listen %q: %w", ErrServer, o.Listen, err)
 		}
+		if host == "" {
+			host = "127.0.0.1"
+		}
 		opts.Host = host
 		if opts.Port, err = strconv.Atoi(port); err != nil {
 			return nil, fmt.Errorf("%w: listen %q: %w", ErrServer, o.Listen, err)
+		}
+		if err := listenAuth(opts, o); err != nil {
+			return nil, err
 		}
 	}
 	opts.JetStreamDomain = o.Domain
@@ -116,4 +144,44 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		return nil, fmt.Errorf("%w: not ready within 15s", ErrServer)
 	}
 	return s, nil
+}
+
+// listenAuth puts credentials, and TLS off loopback, on the client port:
+// anyone who reaches it reads every session. Without credentials the port
+// may only listen on loopback (a core or a test on this machine); the node
+// itself refuses nats.listen without credentials (config.Validate).
+func listenAuth(opts *server.Options, o ServerOptions) error {
+	loopback := opts.Host == "localhost"
+	if ip := net.ParseIP(opts.Host); ip != nil && ip.IsLoopback() {
+		loopback = true
+	}
+	creds := o.ListenUser != "" && o.ListenPassword != "" || len(o.ListenNKeys) > 0
+	switch {
+	case o.ListenUser != "" && o.ListenPassword == "":
+		return fmt.Errorf("%w: listen %s: user %q has no password", ErrServer, o.Listen, o.ListenUser)
+	case !creds && !loopback:
+		return fmt.Errorf("%w: listen %s: off loopback the client port needs credentials (a user and password, or NKeys)", ErrServer, o.Listen)
+	case !creds:
+		return nil
+	case o.InternalPassword == "":
+		return fmt.Errorf("%w: listen %s: no password for the node's own connection", ErrServer, o.Listen)
+	case !loopback && o.ListenTLSCert == "":
+		return fmt.Errorf("%w: listen %s: off loopback the client port needs TLS (a certificate and key)", ErrServer, o.Listen)
+	}
+	opts.Users = []*server.User{{Username: InternalUser, Password: o.InternalPassword}}
+	if o.ListenUser != "" {
+		opts.Users = append(opts.Users, &server.User{Username: o.ListenUser, Password: o.ListenPassword})
+	}
+	for _, k := range o.ListenNKeys {
+		opts.Nkeys = append(opts.Nkeys, &server.NkeyUser{Nkey: k})
+	}
+	if o.ListenTLSCert != "" {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: o.ListenTLSCert, KeyFile: o.ListenTLSKey})
+		if err != nil {
+			return fmt.Errorf("%w: listen %s: %w", ErrServer, o.Listen, err)
+		}
+		opts.TLSConfig, opts.TLS, opts.TLSVerify = tc, true, false
+		opts.TLSTimeout = 2
+	}
+	return nil
 }

@@ -51,6 +51,13 @@ type Options struct {
 	// ClientIP, if set, is the client's address for Audit (the node's
 	// rule for proxies); else the connection's remote address.
 	ClientIP func(*fasthttp.RequestCtx) string
+	// Admit, if set, counts each upgrade against the node's connection
+	// limits (gateway.Gateway.AdmitAgent: gateway.max_connections,
+	// gateway.max_agent_connections, the per-address caps) before a token
+	// is seen: an upgrade costs the node a connection whether or not a
+	// hello follows. When ok is false Admit has answered ctx; otherwise
+	// release is called once the connection ends.
+	Admit func(ctx *fasthttp.RequestCtx) (release func(), ok bool)
 }
 
 // Action is an agent's action, for the audit log.
@@ -131,11 +138,20 @@ func (s *Server) ServeWS(ctx *fasthttp.RequestCtx) {
 	if s.o.ClientIP != nil {
 		from = s.o.ClientIP(ctx)
 	}
+	release := func() {}
+	if s.o.Admit != nil {
+		var ok bool
+		if release, ok = s.o.Admit(ctx); !ok {
+			return
+		}
+	}
 	err := s.up.Upgrade(ctx, func(ws *websocket.Conn) {
+		defer release()
 		c := &conn{s: s, ws: ws, from: from, id: s.o.Store.NewSubscriberID(), out: make(chan []byte, s.o.SendQueue), subs: map[string]bool{}, quit: make(chan struct{})}
 		c.run(bearer)
 	})
 	if err != nil {
+		release()
 		s.o.Logger.Debug("agent upgrade failed", "err", err)
 	}
 }

@@ -2,6 +2,7 @@ package corelink
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -93,9 +94,17 @@ func New(o Options) (*Link, error) {
 		so := edgesync.ServerOptions{
 			Name: c.NodeName(), StoreDir: filepath.Join(o.DataDir, "nats"), Listen: c.Listen, SyncAlways: c.SyncAlways,
 			Leaf: c.Leaf, Domain: c.JSDomain(),
+			ListenUser: c.ListenUser, ListenPassword: c.ListenPassword, ListenNKeys: c.ListenNKeys,
+			ListenTLSCert: c.ListenTLSCert, ListenTLSKey: c.ListenTLSKey,
 		}
 		if err := leafAuth(c, &so); err != nil {
 			return nil, err
+		}
+		if c.Listen != "" {
+			// config.Validate requires credentials with nats.listen; a
+			// loopback port without them is left to tests and cores.
+			so.InternalPassword = rand.Text() // the node's own user, for this run only
+			opts = append(opts, nats.UserInfo(edgesync.InternalUser, so.InternalPassword))
 		}
 		srv, serr := edgesync.StartServer(so)
 		if serr != nil {

@@ -15,6 +15,7 @@ const (
 	CodeUnavailable  = "unavailable"   // the node could not store the message; retry with the same cid
 	CodeNoChat       = "no_chat"       // csat: no chat with an agent was closed in this session
 	CodeAlreadyRated = "already_rated" // csat: the chat has another rating
+	CodeSessionFull  = "session_full"  // the session holds store.max_session_messages or max_session_bytes: start a new one
 )
 
 // Close codes (RFC 6455 §7.4.1).

@@ -28,6 +28,16 @@ const maxInflight = 64
 // the node refuses.
 const maxConsecutiveErrors = 10
 
+// replayPage is how many messages a resume reads from the store at a time.
+// A connection holds at most one page while its writes wait on a slow
+// reader (at most 16 of 8 KiB texts, about 150 KiB), however long the
+// history: reading it whole cost a resumer of a 4 MB session 7 to 11 MB.
+const replayPage = 16
+
+// closeFlushTime bounds how long a closing connection spends writing the
+// frames queued before its close frame.
+const closeFlushTime = time.Second
+
 var readBufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 var framePool = sync.Pool{New: func() any { return new(frame) }}
@@ -60,9 +70,11 @@ type conn struct {
 	onResult      func(session.Result)
 
 	bucket   tokenBucket
-	inflight chan struct{} // semaphore of maxInflight, made at hello
-	errRun   int           // consecutive refused frames
-	ackSeq   uint64        // highest seq the widget acknowledged
+	typing   tokenBucket
+	sbucket  *sessionBucket // the session's, shared with its other connections; set by hello
+	inflight chan struct{}  // semaphore of maxInflight, made at hello
+	errRun   int            // consecutive refused frames
+	ackSeq   uint64         // highest seq the widget acknowledged
 
 	// life guards the socket: every use of ws outside the reader holds it
 	// for reading and checks dead. finish takes it for writing before the
@@ -78,6 +90,12 @@ type conn struct {
 	pending   []*session.Event // deliveries held back during replay
 	cursor    uint64           // highest message seq delivered
 	closed    bool
+	// closeMsg is the close frame closeWith leaves to the flusher, to be
+	// written after the frames queued before it; flushed is closed when
+	// the flusher is done with it.
+	closeMsg []byte
+	flushed  chan struct{}
+	closeBy  atomic.Int64 // unix ns: the write deadline of a closing connection
 
 	lastRead atomic.Int64 // unix ns of the last frame or pong read; the pinger's clock
 }
@@ -89,6 +107,7 @@ func newConn(g *Gateway, ws *websocket.Conn) *conn {
 	}
 	c.onResult = c.result
 	c.bucket = tokenBucket{rate: g.cfg.RateLimit, burst: float64(g.cfg.RateBurst), tokens: float64(g.cfg.RateBurst)}
+	c.typing = tokenBucket{rate: g.cfg.TypingRate, burst: float64(g.cfg.TypingBurst), tokens: float64(g.cfg.TypingBurst)}
 	return c
 }
 
@@ -236,9 +255,9 @@ func (c *conn) handle(data []byte, f *frame) bool {
 	switch f.Type {
 	case "hello":
 		if c.helloed {
-			return c.refuse(badFrame("hello already received"), "")
+			return c.refuse(badFrame("hello already received"), cid)
 		}
-		return c.hello(f)
+		return c.hello(f, cid)
 	case "msg":
 		return c.msg(f, cid)
 	case "ack":
@@ -246,10 +265,17 @@ func (c *conn) handle(data []byte, f *frame) bool {
 			c.ackSeq = f.Seq
 		}
 	case "typing":
+		// Typing fans out to every agent watching the session: past its
+		// rate it is dropped, unanswered (an error frame per dropped
+		// typing would cost the node more than the frame).
+		if !c.typing.allow(c.g.now()) {
+			c.g.m.TypingDropped.Inc()
+			return true
+		}
 		c.g.store.Signal(c.sid, &session.Event{Kind: session.EventTyping, From: session.FromCustomer, On: f.On}, c.id)
 	case "bye":
 		c.saveState(func(m *session.Meta) { m.ClosedAt = c.g.now().UTC() })
-		c.closeWith(CloseNormal, "bye")
+		c.closeAfterReceipts(CloseNormal, "bye")
 		return false
 	case "contact":
 		return c.contact(f, cid)
@@ -268,13 +294,13 @@ func (c *conn) refuse(pe *protoError, cid string) bool {
 	*b = appendError(*b, pe.Code, pe.Message, cid)
 	c.enqueue(b)
 	if c.errRun >= maxConsecutiveErrors {
-		c.closeWith(ClosePolicy, "too many refused frames")
+		c.closeAfterReceipts(ClosePolicy, "too many refused frames")
 		return false
 	}
 	return true
 }
 
-func (c *conn) hello(f *frame) bool {
+func (c *conn) hello(f *frame, cid string) bool {
 	g := c.g
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.WriteTimeout)
 	defer cancel()
@@ -283,7 +309,7 @@ func (c *conn) hello(f *frame) bool {
 		claims, err := g.verifier.Verify(f.Token)
 		if err != nil {
 			c.g.m.errorSent(CodeUnauthorized)
-			c.sendNow(appendError(nil, CodeUnauthorized, "widget token refused", ""))
+			c.sendNow(appendError(nil, CodeUnauthorized, "widget token refused", cid))
 			c.closeWith(ClosePolicy, "unauthorized")
 			return false
 		}
@@ -301,19 +327,20 @@ func (c *conn) hello(f *frame) bool {
 	meta, resumed, err := g.opener.Open(ctx, h)
 	switch {
 	case errors.Is(err, session.ErrNoSession):
-		return c.refuse(&protoError{Code: CodeNoSession, Message: "unknown or expired session; send hello without session to start a new one"}, "")
+		return c.refuse(&protoError{Code: CodeNoSession, Message: "unknown or expired session; send hello without session to start a new one"}, cid)
 	case errors.Is(err, session.ErrNotOwner):
 		c.g.m.errorSent(CodeUnauthorized)
-		c.sendNow(appendError(nil, CodeUnauthorized, "session belongs to another customer", ""))
+		c.sendNow(appendError(nil, CodeUnauthorized, "session belongs to another customer", cid))
 		c.closeWith(ClosePolicy, "unauthorized")
 		return false
 	case err != nil:
 		g.log.Error("hello failed", "err", err)
-		return c.refuse(&protoError{Code: CodeUnavailable, Message: "session store unavailable; retry"}, "")
+		return c.refuse(&protoError{Code: CodeUnavailable, Message: "session store unavailable; retry"}, cid)
 	}
 	c.sid, c.helloed = meta.ID, true
 	c.channel, c.customerID, c.locale, c.tz = meta.Channel, meta.Customer.ID, meta.Locale, meta.TZ
 	c.savedAck = meta.AckSeq
+	c.sbucket = g.sessions.acquire(c.sid)
 	c.inflight = make(chan struct{}, maxInflight)
 	c.ackSeq = meta.AckSeq
 	c.errRun = 0
@@ -326,19 +353,16 @@ func (c *conn) hello(f *frame) bool {
 	c.mu.Unlock()
 	g.store.Subscribe(c.sid, c)
 
+	// The history is replayed in pages up to the last seq as it stands
+	// now that the connection is subscribed; anything newer arrives as a
+	// delivery.
+	top := meta.LastSeq
+	if cur, err := g.store.Get(c.sid); err == nil && cur.LastSeq > top {
+		top = cur.LastSeq
+	}
 	after := f.LastSeq
 	if !resumed {
-		after = meta.LastSeq
-	}
-	hist, err := g.store.Messages(c.sid, after, 0)
-	if err != nil {
-		g.log.Error("replay failed", "session", c.sid, "err", err)
-		c.closeWith(CloseInternalErr, "replay failed")
-		return false
-	}
-	top := meta.LastSeq
-	if n := len(hist); n > 0 && hist[n-1].Seq > top {
-		top = hist[n-1].Seq
+		after = top
 	}
 	b := frameBuf()
 	defer releaseFrame(b)
@@ -350,13 +374,28 @@ func (c *conn) hello(f *frame) bool {
 	if !c.sendNow(*b) {
 		return false
 	}
-	for i := range hist {
-		*b = appendMsgSigned((*b)[:0], &hist[i], g.sign)
-		if !c.sendNow(*b) {
+	for after < top {
+		page, err := g.store.Messages(c.sid, after, replayPage)
+		if err != nil {
+			g.log.Error("replay failed", "session", c.sid, "err", err)
+			c.closeWith(CloseInternalErr, "replay failed")
 			return false
 		}
-		g.m.msgOut(string(hist[i].From))
+		if len(page) == 0 {
+			break
+		}
+		for i := range page {
+			*b = appendMsgSigned((*b)[:0], &page[i], g.sign)
+			from := page[i].From
+			after = page[i].Seq
+			page[i] = session.Message{} // what was written is not held while the next write waits
+			if !c.sendNow(*b) {
+				return false
+			}
+			g.m.msgOut(string(from))
+		}
 	}
+	top = max(top, after)
 	c.mu.Lock()
 	c.cursor = top
 	c.replaying = false
@@ -385,17 +424,8 @@ func trustedCustomer(cl *auth.Claims, declared session.Customer) session.Custome
 }
 
 func (c *conn) msg(f *frame, cid string) bool {
-	if !c.bucket.allow(c.g.now()) {
-		if c.errRun >= 2*int(c.bucket.burst)+maxConsecutiveErrors {
-			c.closeWith(ClosePolicy, "rate limit exceeded")
-			return false
-		}
-		c.errRun++
-		c.g.m.errorSent(CodeRateLimited)
-		b := frameBuf()
-		*b = appendError(*b, CodeRateLimited, "slow down", cid)
-		c.enqueue(b)
-		return true
+	if refused, keep := c.limited(cid); refused {
+		return keep
 	}
 	for i, a := range f.Attachments {
 		stored, ok := a.URL, !strings.HasPrefix(a.URL, "/")
@@ -426,18 +456,18 @@ func (c *conn) msg(f *frame, cid string) bool {
 	}
 	c.inflight <- struct{}{} // blocks the reader at maxInflight
 	p := pendingPool.Get().(*pendingMsg)
-	p.c, p.start = c, time.Now()
+	p.c, p.cid, p.start = c, cid, time.Now()
 	err := c.g.store.Submit(context.Background(), m, c.id, p.done)
 	if err != nil {
 		p.release()
 		<-c.inflight
-		code := CodeUnavailable
+		code, text := CodeUnavailable, "message not stored; retry with the same cid"
 		if errors.Is(err, session.ErrInvalid) {
-			code = CodeBadFrame
+			code, text = CodeBadFrame, "message not stored: "+strings.TrimPrefix(err.Error(), "session: invalid: ")
 		}
 		c.g.m.errorSent(code)
 		b := frameBuf()
-		*b = appendError(*b, code, "message not stored", cid)
+		*b = appendError(*b, code, text, cid)
 		c.enqueue(b)
 	}
 	return true
@@ -467,15 +497,16 @@ func (c *conn) stat(a *session.Attachment, cid string) (keep, ok bool) {
 	return true, true
 }
 
-// limited applies the connection's rate limit to a write other than a
-// message (contact, csat); false means it was refused (and keep says
-// whether to go on reading).
+// limited applies the connection's and the session's rate limits to a
+// write (msg, contact, csat); refused says it was refused, and keep
+// whether to go on reading.
 func (c *conn) limited(cid string) (refused, keep bool) {
-	if c.bucket.allow(c.g.now()) {
+	now := c.g.now()
+	if c.bucket.allow(now) && c.g.sessions.allow(c.sbucket, now) {
 		return false, true
 	}
 	if c.errRun >= 2*int(c.bucket.burst)+maxConsecutiveErrors {
-		c.closeWith(ClosePolicy, "rate limit exceeded")
+		c.closeAfterReceipts(ClosePolicy, "rate limit exceeded")
 		return true, false
 	}
 	c.errRun++
@@ -560,6 +591,7 @@ func (c *conn) ok(cid, forType string) {
 // message would cost an allocation.
 type pendingMsg struct {
 	c     *conn
+	cid   string // the msg's: a failed commit's Result may not carry it
 	start time.Time
 	done  func(session.Result)
 }
@@ -577,13 +609,16 @@ func init() {
 func (p *pendingMsg) result(r session.Result) {
 	c := p.c
 	c.g.m.Receipt.Observe(time.Since(p.start).Seconds())
+	if r.Msg.CID == "" {
+		r.Msg.CID = p.cid
+	}
 	p.release() // the store calls done once
 	c.onResult(r)
 	<-c.inflight
 }
 
 func (p *pendingMsg) release() {
-	p.c = nil
+	p.c, p.cid = nil, ""
 	pendingPool.Put(p)
 }
 
@@ -602,6 +637,11 @@ func (c *conn) result(r session.Result) {
 		c.g.m.errorSent(CodeNoSession)
 		b := frameBuf()
 		*b = appendError(*b, CodeNoSession, "session expired", r.Msg.CID)
+		c.enqueue(b)
+	case errors.Is(r.Err, session.ErrSessionFull):
+		c.g.m.errorSent(CodeSessionFull)
+		b := frameBuf()
+		*b = appendError(*b, CodeSessionFull, "this conversation is full: send hello without session to start a new one", r.Msg.CID)
 		c.enqueue(b)
 	default:
 		c.g.m.errorSent(CodeUnavailable)
@@ -697,9 +737,15 @@ func (c *conn) flush() {
 		c.mu.Lock()
 		q := c.queue
 		c.queue = nil
-		if len(q) == 0 || c.closed {
+		if len(q) == 0 {
 			c.flushing = false
+			closeMsg, done := c.closeMsg, c.flushed
+			c.closeMsg, c.flushed = nil, nil
 			c.mu.Unlock()
+			if done != nil {
+				c.writeClose(closeMsg)
+				close(done)
+			}
 			return
 		}
 		c.mu.Unlock()
@@ -710,7 +756,12 @@ func (c *conn) flush() {
 				}
 				c.mu.Lock()
 				c.flushing = false
+				done := c.flushed
+				c.closeMsg, c.flushed = nil, nil
 				c.mu.Unlock()
+				if done != nil {
+					close(done)
+				}
 				return
 			}
 			releaseFrame(f)
@@ -726,7 +777,11 @@ func (c *conn) sendNow(frame []byte) bool {
 		return false
 	}
 	c.wmu.Lock()
-	c.ws.SetWriteDeadline(c.g.now().Add(c.g.cfg.WriteTimeout))
+	deadline := c.g.now().Add(c.g.cfg.WriteTimeout)
+	if by := c.closeBy.Load(); by != 0 && by < deadline.UnixNano() {
+		deadline = time.Unix(0, by)
+	}
+	c.ws.SetWriteDeadline(deadline)
 	err := c.ws.WriteMessage(websocket.TextMessage, frame)
 	c.wmu.Unlock()
 	if err != nil {
@@ -751,22 +806,77 @@ func (c *conn) ping() {
 	}
 }
 
-// closeWith sends a close frame with code and reason and closes the socket.
-// Safe to call more than once and from any goroutine.
+// closeWith writes the frames already queued (error frames, receipts),
+// then a close frame with code and reason, and closes the socket: a
+// widget learns what became of every frame it sent before the close. It
+// returns once that is done, within closeFlushTime. Safe to call more
+// than once and from any goroutine.
 func (c *conn) closeWith(code int, reason string) {
-	if !c.markClosed() {
-		return
-	}
 	if len(reason) > closeReasonMaxLen {
 		reason = reason[:closeReasonMaxLen]
 	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.pending = nil
+	by := c.g.now().Add(closeFlushTime)
+	c.closeBy.Store(by.UnixNano())
+	c.closeMsg = websocket.FormatCloseMessage(code, reason)
+	done := make(chan struct{})
+	c.flushed = done
+	run := !c.flushing
+	c.flushing = true
+	c.mu.Unlock()
 	c.g.m.closed(strconv.Itoa(code))
+	if run {
+		c.flush()
+	} else {
+		// A flusher is writing: cut its current write short at the
+		// close's deadline.
+		c.life.RLock()
+		if !c.dead {
+			c.raw.SetWriteDeadline(by)
+		}
+		c.life.RUnlock()
+	}
+	<-done
+}
+
+// closeAfterReceipts is closeWith for the reader (the only goroutine that
+// submits messages): it first waits, within closeFlushTime, until every
+// message submitted has its receipt or error queued, so that a bye right
+// after a msg does not lose the msg's receipt.
+func (c *conn) closeAfterReceipts(code int, reason string) {
+	if c.inflight != nil {
+		t := time.NewTimer(closeFlushTime)
+		defer t.Stop()
+	wait:
+		for range cap(c.inflight) {
+			select {
+			case c.inflight <- struct{}{}: // a slot, freed once its receipt is queued
+			case <-t.C:
+				break wait
+			}
+		}
+	}
+	c.closeWith(code, reason)
+}
+
+// writeClose writes the close frame and closes the socket.
+func (c *conn) writeClose(msg []byte) {
 	c.life.RLock()
 	defer c.life.RUnlock()
 	if c.dead {
 		return
 	}
-	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), c.g.now().Add(time.Second))
+	deadline := time.Unix(0, c.closeBy.Load())
+	if now := c.g.now(); deadline.Before(now.Add(100 * time.Millisecond)) {
+		deadline = now.Add(100 * time.Millisecond) // the close frame gets its chance
+	}
+	c.ws.WriteControl(websocket.CloseMessage, msg, deadline)
 	c.raw.Close()
 }
 
@@ -796,6 +906,7 @@ func (c *conn) finish() {
 		return
 	}
 	c.g.store.Unsubscribe(c.sid, c)
+	c.g.sessions.release(c.sid, c.sbucket)
 	if c.ackSeq > c.savedAck {
 		c.saveState(func(*session.Meta) {})
 	}

@@ -50,6 +50,12 @@ func decodeFrame(data []byte, f *frame) (cid string, err error) {
 		return "", errInvalidUTF8
 	}
 	if err := parseFrame(data, f); err != nil {
+		// A field of the wrong type leaves the rest of the frame decoded:
+		// its cid, if valid, names the frame refused. After a syntax error
+		// nothing of the frame is trusted.
+		if err != errNotJSON && session.ValidCID(f.CID) {
+			return f.CID, err
+		}
 		return "", err
 	}
 	if session.ValidCID(f.CID) {

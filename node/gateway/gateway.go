@@ -60,7 +60,10 @@ type Gateway struct {
 
 	stop     chan struct{} // closed by Shutdown: stops the pinger and the workers
 	jobs     chan job      // to idle workers; unbuffered
-	count    atomic.Int64
+	count    atomic.Int64  // every WebSocket of the node: widgets' and agents'
+	agents   atomic.Int64  // agent connections (AdmitAgent)
+	addrs    addrLimits
+	sessions sessionLimits
 	draining atomic.Bool
 	wg       sync.WaitGroup
 	connsMu  sync.Mutex
@@ -95,6 +98,9 @@ func New(o Options) *Gateway {
 		opener:   o.Opener,
 		files:    o.Files,
 		conns:    make(map[*conn]struct{}),
+		addrs: addrLimits{maxConns: o.Config.MaxConnectionsPerAddress, rate: o.Config.AddressUpgradeRate,
+			burst: float64(o.Config.AddressUpgradeBurst), m: make(map[string]*addrState)},
+		sessions: sessionLimits{rate: o.Config.SessionRateLimit, burst: float64(o.Config.SessionRateBurst), m: make(map[string]*sessionBucket)},
 		stop:     make(chan struct{}),
 		jobs:     make(chan job),
 	}
@@ -189,6 +195,7 @@ func (g *Gateway) pingLoop() {
 			return
 		case <-t.C:
 		}
+		g.addrs.prune(g.now())
 		cutoff := g.now().Add(-g.cfg.PingInterval).UnixNano()
 		due = due[:0]
 		g.connsMu.Lock()
@@ -227,25 +234,22 @@ func (g *Gateway) checkOrigin(ctx *fasthttp.RequestCtx) bool {
 }
 
 // Connections returns the number of open widget connections.
-func (g *Gateway) Connections() int64 { return g.count.Load() }
+func (g *Gateway) Connections() int64 { return g.count.Load() - g.agents.Load() }
 
 // ServeWS is the fasthttp handler for GET /v1/ws.
 func (g *Gateway) ServeWS(ctx *fasthttp.RequestCtx) {
-	if g.draining.Load() {
-		g.m.rejected("shutdown")
-		ctx.Error("node shutting down", fasthttp.StatusServiceUnavailable)
-		return
-	}
 	if !websocket.FastHTTPIsWebSocketUpgrade(ctx) {
+		if g.draining.Load() {
+			g.m.rejected("shutdown")
+			refuse(ctx, fasthttp.StatusServiceUnavailable, "node shutting down", 0)
+			return
+		}
 		g.m.rejected("handshake")
 		ctx.Error("expected a WebSocket upgrade (widget protocol v1)", fasthttp.StatusBadRequest)
 		return
 	}
-	if n := g.count.Add(1); n > int64(g.cfg.MaxConnections) {
-		g.count.Add(-1)
-		g.m.rejected("capacity")
-		ctx.Response.Header.Set("Retry-After", "5")
-		ctx.Error("connection limit reached", fasthttp.StatusServiceUnavailable)
+	release, ok := g.admit(ctx, false)
+	if !ok {
 		return
 	}
 	var h hints
@@ -255,7 +259,7 @@ func (g *Gateway) ServeWS(ctx *fasthttp.RequestCtx) {
 	g.wg.Add(1)
 	err := g.up.Upgrade(ctx, func(ws *websocket.Conn) {
 		defer g.wg.Done()
-		defer g.count.Add(-1)
+		defer release()
 		c := newConn(g, ws)
 		c.hints = h
 		if !g.track(c) {
@@ -266,9 +270,75 @@ func (g *Gateway) ServeWS(ctx *fasthttp.RequestCtx) {
 		c.serve()
 	})
 	if err != nil {
-		g.count.Add(-1)
+		release()
 		g.wg.Done()
 	}
+}
+
+// AdmitAgent counts an agent console upgrade (GET /v1/agent/ws) against
+// the node's limits: gateway.max_connections, which every WebSocket counts
+// toward, gateway.max_agent_connections, and the per-address caps. When
+// it refuses it has answered ctx (400, 429 or 503, with Retry-After when
+// waiting helps). Otherwise release must be called once, when the
+// connection ends or its upgrade failed.
+func (g *Gateway) AdmitAgent(ctx *fasthttp.RequestCtx) (release func(), ok bool) {
+	return g.admit(ctx, true)
+}
+
+// admit checks an upgrade's key and counts it against the limits.
+func (g *Gateway) admit(ctx *fasthttp.RequestCtx, agent bool) (func(), bool) {
+	if g.draining.Load() {
+		g.m.rejected("shutdown")
+		refuse(ctx, fasthttp.StatusServiceUnavailable, "node shutting down", 0)
+		return nil, false
+	}
+	if !validKey(ctx.Request.Header.Peek("Sec-WebSocket-Key")) {
+		g.m.rejected("handshake")
+		refuse(ctx, fasthttp.StatusBadRequest, "Sec-WebSocket-Key must be the base64 of 16 random bytes (RFC 6455)", 0)
+		return nil, false
+	}
+	addr := addressKey(ClientIP(ctx, g.trust))
+	switch why, retry := g.addrs.acquire(addr, g.now()); why {
+	case addrTooMany:
+		g.m.rejected("address")
+		refuse(ctx, fasthttp.StatusTooManyRequests, "too many connections from your address", retry)
+		return nil, false
+	case addrTooFast:
+		g.m.rejected("address")
+		refuse(ctx, fasthttp.StatusTooManyRequests, "too many connections opened from your address: slow down", retry)
+		return nil, false
+	case addrTableFull:
+		g.m.rejected("capacity")
+		refuse(ctx, fasthttp.StatusServiceUnavailable, "connection limit reached", retry)
+		return nil, false
+	}
+	if n := g.count.Add(1); n > int64(g.cfg.MaxConnections) {
+		g.count.Add(-1)
+		g.addrs.release(addr)
+		g.m.rejected("capacity")
+		refuse(ctx, fasthttp.StatusServiceUnavailable, "connection limit reached", 5*time.Second)
+		return nil, false
+	}
+	if agent {
+		if n := g.agents.Add(1); n > int64(g.cfg.MaxAgentConnections) {
+			g.agents.Add(-1)
+			g.count.Add(-1)
+			g.addrs.release(addr)
+			g.m.rejected("capacity")
+			refuse(ctx, fasthttp.StatusServiceUnavailable, "agent connection limit reached", 5*time.Second)
+			return nil, false
+		}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if agent {
+				g.agents.Add(-1)
+			}
+			g.count.Add(-1)
+			g.addrs.release(addr)
+		})
+	}, true
 }
 
 func (g *Gateway) track(c *conn) bool {

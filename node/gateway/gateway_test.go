@@ -41,12 +41,20 @@ func newHarness(t testing.TB, mod func(*config.Gateway), secret string) *harness
 // newHarnessFiles is newHarness with the node's files (nil: none).
 func newHarnessFiles(t testing.TB, mod func(*config.Gateway), secret string, files Files) *harness {
 	t.Helper()
+	return newHarnessStore(t, mod, secret, files, session.Options{})
+}
+
+// newHarnessStore is newHarnessFiles with the store's options (its Path
+// is set here).
+func newHarnessStore(t testing.TB, mod func(*config.Gateway), secret string, files Files, so session.Options) *harness {
+	t.Helper()
 	cfg := config.Default().Gateway
 	cfg.HelloTimeout = 2 * time.Second
 	if mod != nil {
 		mod(&cfg)
 	}
-	store, err := session.Open(session.Options{Path: filepath.Join(t.TempDir(), "s.db")})
+	so.Path = filepath.Join(t.TempDir(), "s.db")
+	store, err := session.Open(so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +242,7 @@ func TestBadFramesKeepConnectionUsable(t *testing.T) {
 		{`{"type":"msg","text":"no cid"}`, CodeBadFrame, ""},
 		{`{"type":"msg","cid":"c9"}`, CodeBadFrame, "c9"},
 		{`{"type":"msg","cid":"bad cid with spaces","text":"x"}`, CodeBadFrame, ""},
-		{`{"type":"msg","cid":"c10","text":7}`, CodeBadFrame, ""},
+		{`{"type":"msg","cid":"c10","text":7}`, CodeBadFrame, "c10"}, // a wrong type keeps the frame's valid cid
 		{`{"type":"msg","cid":"c11","attachments":[{"url":"javascript:alert(1)"}]}`, CodeBadFrame, "c11"},
 		{`{"type":"ack"}`, CodeBadFrame, ""},
 		{`{"type":"typing"}`, CodeBadFrame, ""},

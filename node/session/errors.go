@@ -23,4 +23,8 @@ var (
 	// ErrRated is returned by Rate when the last closed chat already has
 	// a rating (with another cid).
 	ErrRated = errors.New("session: the chat is already rated")
+	// ErrSessionFull is returned for a message that would take a session
+	// past Options.MaxSessionMessages or MaxSessionBytes: the session
+	// takes no more messages, and the customer starts a new one.
+	ErrSessionFull = errors.New("session: session is full")
 )

@@ -161,6 +161,14 @@ type Meta struct {
 	// the session its OnExpire hooks get them, so the node deletes them
 	// by name. Replace the slice, never modify it (Meta copies share it).
 	Uploads []Upload `json:"uploads,omitempty"`
+	// Bytes is about how many bytes the session's stored messages take,
+	// for Options.MaxSessionBytes (0 for sessions stored before it was
+	// counted).
+	Bytes int64 `json:"bytes,omitempty"`
+	// Verified is set when a verified hello (a signed widget token)
+	// created the session: only such a session can be resumed by a
+	// verified customer (Opener.Open).
+	Verified bool `json:"verified,omitempty"`
 }
 
 // Upload is a file of a session in the node's object store: ID is the

@@ -46,23 +46,28 @@ type Opener struct {
 }
 
 // Open creates the session h asks for, or resumes h.Session, updating its
-// locale, time zone and customer when h brings new ones. It returns the
-// session as stored and whether it was resumed. The errors: ErrNoSession
-// (unknown or expired session), ErrNotOwner (a verified customer resuming
-// another customer's session), or the store's error (ErrClosed, a failed
+// locale and time zone when h brings new ones. It returns the session as
+// stored and whether it was resumed. The errors: ErrNoSession (unknown or
+// expired session), ErrNotOwner (a verified customer resuming another
+// verified customer's session), or the store's error (ErrClosed, a failed
 // commit), which a channel reports as "unavailable, retry".
+//
+// Who the customer is changes only with a verified hello on a session a
+// verified hello created: an anonymous hello only proves it knows the
+// session id, so it resumes the session as it is and never replaces its
+// customer (otherwise anyone who learned an id could rename the customer
+// agents see). A verified hello for a session created anonymously (before
+// the node had a widget secret, say) does not claim it: whoever holds
+// the id may have written in it, so the customer gets a new session
+// (resumed false).
 //
 // Open does not subscribe: a channel that delivers live subscribes with
 // its own Subscriber (an id from Store.NewSubscriberID) before it reads
 // the history, so nothing committed in between is missed.
 func (o *Opener) Open(ctx context.Context, h Hello) (Meta, bool, error) {
+	h.Customer.Neutralize()
 	if h.Session == "" {
-		channel := h.Channel
-		if channel == "" {
-			channel = "web"
-		}
-		meta, err := o.Store.Create(ctx, Meta{Channel: channel, Customer: h.Customer, Locale: h.Locale, TZ: h.TZ})
-		return meta, false, err
+		return o.create(ctx, h)
 	}
 	meta, err := o.Store.Get(h.Session)
 	if errors.Is(err, ErrNoSession) && o.Fetch != nil && ValidID(h.Session) {
@@ -75,7 +80,13 @@ func (o *Opener) Open(ctx context.Context, h Hello) (Meta, bool, error) {
 	if err != nil {
 		return Meta{}, true, err
 	}
-	if h.Verified && meta.Customer.ID != "" && meta.Customer.ID != h.Customer.ID {
+	if h.Verified && !meta.Verified {
+		if o.Logger != nil {
+			o.Logger.Info("verified customer not given an anonymous session: new session", "session", h.Session, "customer", h.Customer.ID)
+		}
+		return o.create(ctx, h)
+	}
+	if h.Verified && meta.Customer.ID != h.Customer.ID {
 		return Meta{}, true, fmt.Errorf("%w: session %s", ErrNotOwner, h.Session)
 	}
 	// A customer who declares no email keeps the one stored (a contact
@@ -84,7 +95,8 @@ func (o *Opener) Open(ctx context.Context, h Hello) (Meta, bool, error) {
 	if cust.Email == "" {
 		cust.Email = meta.Customer.Email
 	}
-	if h.Locale != "" && h.Locale != meta.Locale || h.TZ != "" && h.TZ != meta.TZ || h.Customer.ID != "" && cust != meta.Customer {
+	newCustomer := h.Verified && cust != meta.Customer
+	if h.Locale != "" && h.Locale != meta.Locale || h.TZ != "" && h.TZ != meta.TZ || newCustomer {
 		meta, err = o.Store.Update(ctx, h.Session, func(m *Meta) error {
 			if h.Locale != "" {
 				m.Locale = h.Locale
@@ -92,7 +104,7 @@ func (o *Opener) Open(ctx context.Context, h Hello) (Meta, bool, error) {
 			if h.TZ != "" {
 				m.TZ = h.TZ
 			}
-			if h.Customer.ID != "" {
+			if newCustomer {
 				email := m.Customer.Email
 				m.Customer = h.Customer
 				if m.Customer.Email == "" {
@@ -103,4 +115,13 @@ func (o *Opener) Open(ctx context.Context, h Hello) (Meta, bool, error) {
 		})
 	}
 	return meta, true, err
+}
+
+func (o *Opener) create(ctx context.Context, h Hello) (Meta, bool, error) {
+	channel := h.Channel
+	if channel == "" {
+		channel = "web"
+	}
+	meta, err := o.Store.Create(ctx, Meta{Channel: channel, Customer: h.Customer, Locale: h.Locale, TZ: h.TZ, Verified: h.Verified})
+	return meta, false, err
 }

@@ -226,6 +226,7 @@ func (r Result) metaOrErr() (Meta, error) {
 // duplicate, or failed. Submit blocks only while the commit
 // queue is full. A zero origin excludes no subscriber.
 func (s *shard) Submit(ctx context.Context, m Message, origin uint64, done func(Result)) error {
+	m.Neutralize()
 	if err := m.Check(); err != nil {
 		return err
 	}
@@ -243,6 +244,7 @@ func (s *shard) enrich(ctx context.Context, m *Message) {
 // session's subscribers: the internal API through which the bot, agents and
 // system notices write to a session.
 func (s *shard) Post(ctx context.Context, m Message) (Message, error) {
+	m.Neutralize()
 	if err := m.Check(); err != nil {
 		return Message{}, err
 	}
@@ -315,17 +317,23 @@ func (s *shard) Messages(id string, after uint64, limit int) ([]Message, error) 
 			return nil
 		}
 		// Compacted messages first (lower seqs), then the log's.
+		// A limited read stops at limit: a resuming widget pages through a
+		// long history and must not cost the whole of it in memory.
+		full := func() bool { return limit > 0 && len(out) >= limit }
 		prefix := append(sidPrefix(id), tagMsg)
 		c := b.Cursor()
-		for k, v := c.Seek(msgKey(id, after+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		for k, v := c.Seek(msgKey(id, after+1)); k != nil && bytes.HasPrefix(k, prefix) && !full(); k, v = c.Next() {
 			if err := decode(k, v); err != nil {
 				return err
 			}
 		}
-		if ts := s.tail.sessions[id]; ts != nil {
+		if ts := s.tail.sessions[id]; ts != nil && !full() {
 			lb := tx.Bucket(bucketLog)
 			var key [8]byte
 			for _, e := range ts.entries {
+				if full() {
+					break
+				}
 				if e.seq <= after || (len(out) > 0 && e.seq <= out[len(out)-1].Seq) {
 					continue // compacted after the tail was read: already above
 				}
@@ -559,7 +567,7 @@ type sessState struct {
 // session) rather than the transaction.
 func isOpError(err error) bool {
 	return errors.Is(err, ErrNoSession) || errors.Is(err, ErrInvalid) || errors.Is(err, errUpdate) || errors.Is(err, ErrGap) ||
-		errors.Is(err, ErrNoChat) || errors.Is(err, ErrRated) || errors.Is(err, errReaders)
+		errors.Is(err, ErrNoChat) || errors.Is(err, ErrRated) || errors.Is(err, errReaders) || errors.Is(err, ErrSessionFull)
 }
 
 var errUpdate = errors.New("session: update refused")

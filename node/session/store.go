@@ -77,6 +77,12 @@ type Options struct {
 	// clears them past it (ForgetProfiles). Zero keeps them as long as
 	// the session.
 	ProfileRetention time.Duration
+	// MaxSessionMessages and MaxSessionBytes cap what one session holds
+	// (0: no cap): a message past either is refused with ErrSessionFull.
+	// Bytes count the stored records. The bot's answers to an accepted
+	// message and imported history are not refused.
+	MaxSessionMessages int
+	MaxSessionBytes    int64
 }
 
 // Result is what a write came to.

@@ -168,22 +168,22 @@ func TestValidEmail(t *testing.T) {
 	}
 }
 
-// TestOpenerKeepsContactEmail: a resume that declares no email keeps the
-// address the customer left.
+// TestOpenerKeepsContactEmail: a verified resume that declares no email
+// keeps the address the customer left.
 func TestOpenerKeepsContactEmail(t *testing.T) {
 	s := openTest(t, Options{})
 	o := &Opener{Store: s}
 	ctx := context.Background()
-	m, _, err := o.Open(ctx, Hello{Customer: Customer{ID: "c1", Name: "Ana"}})
+	m, _, err := o.Open(ctx, Hello{Customer: Customer{ID: "c1", Name: "Ana"}, Verified: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Update(ctx, m.ID, func(m *Meta) error { m.Customer.Email = "ana@example.com"; return nil })
-	m, _, err = o.Open(ctx, Hello{Session: m.ID, Customer: Customer{ID: "c1", Name: "Ana María"}})
+	m, _, err = o.Open(ctx, Hello{Session: m.ID, Customer: Customer{ID: "c1", Name: "Ana María"}, Verified: true})
 	if err != nil || m.Customer.Email != "ana@example.com" || m.Customer.Name != "Ana María" {
 		t.Fatalf("resumed %+v %v", m.Customer, err)
 	}
-	m, _, _ = o.Open(ctx, Hello{Session: m.ID, Customer: Customer{ID: "c1", Email: "new@example.com"}})
+	m, _, _ = o.Open(ctx, Hello{Session: m.ID, Customer: Customer{ID: "c1", Email: "new@example.com"}, Verified: true})
 	if m.Customer.Email != "new@example.com" {
 		t.Fatalf("a declared email did not replace it: %+v", m.Customer)
 	}

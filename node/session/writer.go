@@ -98,7 +98,7 @@ func (w *writer) create(o *op) Result {
 	if w.b.Get(metaKey(m.ID)) != nil {
 		return Result{Err: fmt.Errorf("%w: session %q exists", ErrInvalid, m.ID)}
 	}
-	m.Created, m.LastActive, m.LastSeq = w.now, w.now, 0
+	m.Created, m.LastActive, m.LastSeq, m.Bytes = w.now, w.now, 0, 0
 	st := &sessState{meta: m}
 	if err := w.putMeta(st); err != nil {
 		return Result{Err: err}
@@ -120,6 +120,7 @@ func (w *writer) updateMeta(o *op) Result {
 		return Result{Err: fmt.Errorf("%w: %w", errUpdate, err)}
 	}
 	m.ID, m.LastSeq, m.Created, m.LastActive = st.meta.ID, st.meta.LastSeq, st.meta.Created, w.now
+	m.Bytes, m.Verified = st.meta.Bytes, st.meta.Verified
 	st.meta = m
 	if err := w.putMeta(st); err != nil {
 		return Result{Err: err}
@@ -142,6 +143,12 @@ func (w *writer) append(o *op) Result {
 		} else if ok {
 			return Result{Msg: orig, Duplicate: true}
 		}
+	}
+	if max := w.s.opts.MaxSessionMessages; max > 0 && st.meta.LastSeq >= uint64(max) {
+		return Result{Err: fmt.Errorf("%w: %s has %d messages (store.max_session_messages)", ErrSessionFull, msg.Session, st.meta.LastSeq)}
+	}
+	if max := w.s.opts.MaxSessionBytes; max > 0 && st.meta.Bytes+int64(recordSize(&msg)) > max {
+		return Result{Err: fmt.Errorf("%w: %s holds %d bytes (store.max_session_bytes)", ErrSessionFull, msg.Session, st.meta.Bytes)}
 	}
 	reopened := msg.From == FromCustomer && !st.meta.ClosedAt.IsZero()
 	stored, err := w.put(st, msg)
@@ -187,6 +194,14 @@ func (w *writer) put(st *sessState, msg Message) (Message, error) {
 	w.lsn++
 	st.meta.LastSeq = msg.Seq
 	st.meta.LastActive = w.now
+	// Bytes is written with the metadata, which is not rewritten per
+	// message; it is rewritten at least every bytesCheckpoint bytes, so
+	// after a restart the count lags by less than that.
+	before := st.meta.Bytes
+	st.meta.Bytes += int64(len(w.buf) - hdr)
+	if before/bytesCheckpoint != st.meta.Bytes/bytesCheckpoint {
+		st.dirty = true
+	}
 	if msg.From == FromCustomer && !st.meta.ClosedAt.IsZero() {
 		st.meta.ClosedAt, st.dirty = time.Time{}, true
 	}
@@ -199,6 +214,20 @@ func (w *writer) put(st *sessState, msg Message) (Message, error) {
 		}
 	}
 	return msg, nil
+}
+
+// bytesCheckpoint is how much a session's Meta.Bytes may grow before its
+// metadata is rewritten.
+const bytesCheckpoint = 64 << 10
+
+// recordSize is about the size of m's stored record, before its seq and
+// time are set: the cap is checked before the record is encoded.
+func recordSize(m *Message) int {
+	n := 160 + len(m.Session) + len(m.CID) + len(m.Channel) + len(m.CustomerID) + len(m.Text) + len(m.Locale) + len(m.TZ)
+	for _, a := range m.Attachments {
+		n += 40 + len(a.URL) + len(a.MIME) + len(a.Name)
+	}
+	return n
 }
 
 // findCID looks cid up in this transaction's entries, the tail and the
