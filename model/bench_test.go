@@ -32,6 +32,26 @@ func BenchmarkFeaturize(b *testing.B) {
 	b.ReportMetric(float64(n)/float64(b.N), "features/op")
 }
 
+// BenchmarkFeaturizeConcepts is BenchmarkFeaturize with folding and the
+// default concept lexicon: what concept matching adds per message.
+func BenchmarkFeaturizeConcepts(b *testing.B) {
+	cfg := DefaultFeaturizerConfig()
+	cfg.Fold = 1
+	cfg.Concepts = defaultConcepts(b)
+	f, err := NewFeaturizer(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ft Features
+	n := 0
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		ft.Reset()
+		f.AppendFeatures(&ft, benchTexts[i%len(benchTexts)])
+		n += len(ft.IDs)
+	}
+}
+
 func BenchmarkPredictGo(b *testing.B) {
 	m, err := LoadModelFile(defaultModelPath)
 	if err != nil {
