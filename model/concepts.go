@@ -62,6 +62,14 @@ type conceptMatcher struct {
 	outs   [][]uint16       // concept indexes a node completes
 	hashes []uint64         // per concept, the hash of its name
 	repeat int
+	// first marks the runes (of the Basic Multilingual Plane) a pattern
+	// starts with: most positions of a text start none, and a bit test
+	// is much cheaper than a map lookup.
+	first [1 << 10]uint64
+}
+
+func (m *conceptMatcher) mayStart(r rune) bool {
+	return r >= 1<<16 || m.first[r>>6]&(1<<(r&63)) != 0
 }
 
 // Validate reports the first invalid field of the lexicon.
@@ -128,6 +136,9 @@ func (f *Featurizer) compileConcepts(l *ConceptLexicon) (*conceptMatcher, error)
 			if !prefix && !isolating(rs[len(rs)-1]) {
 				seq = append(seq, ' ')
 			}
+			if r := seq[0]; r < 1<<16 {
+				m.first[r>>6] |= 1 << (r & 63)
+			}
 			node := int32(0)
 			for _, r := range seq {
 				k := uint64(node)<<32 | uint64(uint32(r))
@@ -157,6 +168,9 @@ func (f *Featurizer) appendConcepts(s *scratch, dst *Features) {
 	rs := s.runes
 scan:
 	for i := range rs {
+		if !m.mayStart(rs[i]) {
+			continue
+		}
 		node := int32(0)
 		for j := i; j < len(rs) && j-i < maxPatternRunes+2; j++ {
 			next, ok := m.edges[uint64(node)<<32|uint64(uint32(rs[j]))]

@@ -14,7 +14,7 @@ import (
 
 func defaultConcepts(t testing.TB) *ConceptLexicon {
 	t.Helper()
-	l, err := ReadConceptDir(filepath.Join("default", "concepts"), "concepts", 1)
+	l, err := ReadConceptDir(filepath.FromSlash(defaultConceptDir), "concepts", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
