@@ -35,7 +35,7 @@ func TestHanVariants(t *testing.T) {
 		{"公司要發票", 0, 1, []float32{0.1, 0, 0.9}},
 		{"要发票", 1, 0, []float32{0.1, 0.9, 0}},
 		{"发票 發票", 1, 1, []float32{0.1, 0.6, 0.3}}, // both: left to the head
-		{"你好", 0, 0, []float32{0.1, 0.6, 0.3}},     // neither
+		{"你好", 0, 0, []float32{0.1, 0.6, 0.3}},    // neither
 	} {
 		ft := f.Featurize(tc.text)
 		if ft.Hans != tc.hans || ft.Hant != tc.hant {
