@@ -288,22 +288,3 @@ func readConcepts(r io.Reader, byName map[string][]string) error {
 	}
 	return sc.Err()
 }
-
-// conceptNames returns the concepts text evokes, in order of first match
-// (for tests and debugging).
-func (f *Featurizer) conceptNames(l *ConceptLexicon, text string) []string {
-	if f.concepts == nil {
-		return nil
-	}
-	s := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(s)
-	text = f.prepare(s, text)
-	f.tokenize(s, text, f.cfg.Fold > 0 && !isASCII(text))
-	var dst Features
-	f.appendConcepts(s, &dst)
-	var names []string
-	for _, c := range s.seen {
-		names = append(names, l.Concepts[c].Name)
-	}
-	return names
-}

@@ -215,3 +215,22 @@ func TestConceptModelFormat(t *testing.T) {
 		t.Errorf("format %d: err %v, want ErrBadModel", FormatVersion+1, err)
 	}
 }
+
+// conceptNames returns the concepts text evokes, in order of first match
+// (for tests and debugging).
+func (f *Featurizer) conceptNames(l *ConceptLexicon, text string) []string {
+	if f.concepts == nil {
+		return nil
+	}
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	text = f.prepare(s, text)
+	f.tokenize(s, text, f.cfg.Fold > 0 && !isASCII(text))
+	var dst Features
+	f.appendConcepts(s, &dst)
+	var names []string
+	for _, c := range s.seen {
+		names = append(names, l.Concepts[c].Name)
+	}
+	return names
+}
