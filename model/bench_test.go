@@ -32,6 +32,37 @@ func BenchmarkFeaturize(b *testing.B) {
 	b.ReportMetric(float64(n)/float64(b.N), "features/op")
 }
 
+// BenchmarkFeaturizeConcepts is what concept matching adds per message:
+// the default model's featurizer (folding) without and with the default
+// concept lexicon (repeat 8, as the default model).
+func BenchmarkFeaturizeConcepts(b *testing.B) {
+	for _, withConcepts := range []bool{false, true} {
+		cfg := DefaultFeaturizerConfig()
+		cfg.Fold = 1
+		name := "fold"
+		if withConcepts {
+			cfg.Concepts = defaultConcepts(b)
+			cfg.Concepts.Repeat = 8 // as scripts/build-default-model.sh
+			name = "fold+concepts"
+		}
+		f, err := NewFeaturizer(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			var ft Features
+			n := 0
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				ft.Reset()
+				f.AppendFeatures(&ft, benchTexts[i%len(benchTexts)])
+				n += len(ft.IDs)
+			}
+			b.ReportMetric(float64(n)/float64(b.N), "features/op")
+		})
+	}
+}
+
 func BenchmarkPredictGo(b *testing.B) {
 	m, err := LoadModelFile(defaultModelPath)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +39,8 @@ func TrainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	charMax := fs.Int("char-max", d.Featurizer.CharMax, "longest character n-gram (0 = none)")
 	wordNgrams := fs.Int("word-ngrams", d.Featurizer.WordNgrams, "longest word n-gram")
 	fold := fs.Int("fold", d.Featurizer.Fold, "1: fold accents, the Turkish i and Arabic letter variants out of the intent features")
+	conceptDir := fs.String("concepts", "", "directory of concept lexicon files (<lang>.txt); adds concept features, written as model format 3")
+	conceptRepeat := fs.Int("concept-repeat", 1, "how many times each matched concept's feature is emitted")
 	epochs := fs.Int("epochs", d.Epochs, "maximum epochs")
 	patience := fs.Int("patience", d.Patience, "stop after this many epochs without dev improvement")
 	lr := fs.Float64("lr", d.LR, "Adam learning rate")
@@ -73,6 +76,13 @@ func TrainCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	opt.Featurizer.Buckets, opt.Featurizer.LangBuckets = *buckets, *langBuckets
 	opt.Featurizer.CharMin, opt.Featurizer.CharMax, opt.Featurizer.WordNgrams = *charMin, *charMax, *wordNgrams
 	opt.Featurizer.Fold = *fold
+	if *conceptDir != "" {
+		lex, err := ReadConceptDir(*conceptDir, filepath.Base(*conceptDir), *conceptRepeat)
+		if err != nil {
+			return err
+		}
+		opt.Featurizer.Concepts = lex
+	}
 	opt.Epochs, opt.Patience, opt.LR, opt.Batch, opt.Dropout = *epochs, *patience, *lr, *batch, *dropout
 	opt.OOSLabel, opt.TargetReject = *oos, *reject
 	if !*quiet {

@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -34,7 +35,23 @@ func TestDefaultModelFingerprint(t *testing.T) {
 	if got, want := m.Manifest.Fingerprint, Fingerprint(all, nil, nil); got != want {
 		t.Fatalf("default model fingerprint %s, data fingerprint %s: run scripts/build-default-model.sh", got, want)
 	}
+	// The concept lexicon in the model is the committed one.
+	lex := m.Manifest.Featurizer.Concepts
+	if lex == nil {
+		t.Fatal("the default model has no concept lexicon: run scripts/build-default-model.sh")
+	}
+	files2, err := ReadConceptDir(filepath.FromSlash(defaultConceptDir), "concepts", lex.Repeat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lex.Version != files2.Version || !reflect.DeepEqual(lex.Concepts, files2.Concepts) {
+		t.Fatalf("default model lexicon %s, %s has %s: run scripts/build-default-model.sh", lex.Version, defaultConceptDir, files2.Version)
+	}
 }
+
+// defaultConceptDir is the concept lexicon scripts/build-default-model.sh
+// builds the default model with.
+const defaultConceptDir = "default/concepts"
 
 func TestDefaultModel(t *testing.T) {
 	s := newTestService(t, defaultModelPath, ServiceOptions{})

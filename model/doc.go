@@ -11,7 +11,14 @@
 //     scripts get word and character features too. A separate set of
 //     character 1–3-grams feeds the language head. Input is cut to MaxRunes
 //     runes (and 8×MaxRunes bytes before normalisation), which bounds the work
-//     and the number of features of any message.
+//     and the number of features of any message. Optional concept features
+//     (concepts.go): a multilingual lexicon, carried in the manifest, maps
+//     shop words of every language to shared concept tokens added to the
+//     intent features (models with them are format 3).
+//   - Language (hanvariant.go, script.go): the head's Simplified/Traditional
+//     Chinese choice follows the characters only one variant's training text
+//     uses; a message mostly in a script the model never saw is not
+//     understood.
 //   - Train (train.go, model.go): a fastText-class network (hashed n-gram
 //     embeddings, mean pooling, optional ReLU hidden layer, softmax), trained
 //     with Adam (lazy on embedding rows) on two fixed gradient shards run in

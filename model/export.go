@@ -37,7 +37,7 @@ func (m *Model) Encode() ([]byte, error) {
 		addHead(&g, m.lang, "lang_", InputLangIDs, InputLangWeights, OutputLang, "lang_len")
 	}
 	om := &onnx.Model{
-		IRVersion: 10, Opset: 21, ProducerName: "edgedesk", ProducerVersion: fmt.Sprint(FormatVersion),
+		IRVersion: 10, Opset: 21, ProducerName: "edgedesk", ProducerVersion: fmt.Sprint(m.Manifest.Format),
 		Graph:    g,
 		Metadata: map[string]string{manifestKey: string(man), "edgedesk.fingerprint": m.Manifest.Fingerprint},
 	}
@@ -141,6 +141,9 @@ func LoadModel(data []byte) (*Model, error) {
 	}
 	if len(man.Scripts) > 0 {
 		m.feat = m.feat.WithScripts(man.Scripts)
+	}
+	if man.HanVariants != nil {
+		m.feat = m.feat.WithHanVariants(man.HanVariants)
 	}
 	if m.intent, err = loadHead(&om.Graph, "", man.Featurizer.Buckets, man.Arch.Dim, man.Arch.Hidden, len(man.Labels)); err != nil {
 		return nil, err

@@ -36,6 +36,9 @@ type FeaturizerConfig struct {
 	// of the intent features (fold.go); 0 keeps them (models made before
 	// it).
 	Fold int `json:"fold,omitempty"`
+	// Concepts, when set, adds concept features (concepts.go) to the
+	// intent features; such models are written as format 3.
+	Concepts *ConceptLexicon `json:"concepts,omitempty"`
 }
 
 // DefaultFeaturizerConfig returns the parameters used when the trainer is
@@ -74,6 +77,9 @@ func (c FeaturizerConfig) Validate() error {
 	case c.Fold < 0 || c.Fold > 1:
 		return fmt.Errorf("%w: fold %d not in [0, 1]", ErrBadConfig, c.Fold)
 	}
+	if c.Concepts != nil {
+		return c.Concepts.Validate()
+	}
 	return nil
 }
 
@@ -85,6 +91,9 @@ type Features struct {
 	// Letters counts the letters of the text; Foreign those in scripts
 	// the model was not trained on (only with Featurizer.WithScripts).
 	Letters, Foreign int
+	// Hans and Hant count the Han characters only Simplified or only
+	// Traditional Chinese uses (only with Featurizer.WithHanVariants).
+	Hans, Hant int
 }
 
 // Reset empties f, keeping its capacity.
@@ -92,6 +101,7 @@ func (f *Features) Reset() {
 	f.IDs = f.IDs[:0]
 	f.LangIDs = f.LangIDs[:0]
 	f.Runes, f.Letters, f.Foreign = 0, 0, 0
+	f.Hans, f.Hant = 0, 0
 }
 
 // Featurizer turns text into hashed features. It is immutable and safe for
@@ -101,6 +111,10 @@ type Featurizer struct {
 	// known marks the scripts (indexes of knownScripts, and ScriptOther
 	// last) whose letters are not foreign; nil counts none as foreign.
 	known []bool
+	// concepts is the compiled Concepts lexicon, nil without one.
+	concepts *conceptMatcher
+	// han marks the variant-only Han characters, nil without them.
+	han hanTable
 }
 
 // NewFeaturizer validates cfg and returns a featurizer.
@@ -108,13 +122,21 @@ func NewFeaturizer(cfg FeaturizerConfig) (*Featurizer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Featurizer{cfg: cfg}, nil
+	f := &Featurizer{cfg: cfg}
+	if cfg.Concepts != nil {
+		m, err := f.compileConcepts(cfg.Concepts)
+		if err != nil {
+			return nil, err
+		}
+		f.concepts = m
+	}
+	return f, nil
 }
 
 // WithScripts returns a featurizer like f that counts the letters of a
 // text outside scripts (Features.Foreign).
 func (f *Featurizer) WithScripts(scripts []string) *Featurizer {
-	g := &Featurizer{cfg: f.cfg, known: make([]bool, len(knownScripts)+1)}
+	g := &Featurizer{cfg: f.cfg, known: make([]bool, len(knownScripts)+1), concepts: f.concepts, han: f.han}
 	for _, name := range scripts {
 		for i, s := range knownScripts {
 			if s.name == name {
@@ -131,7 +153,7 @@ func (f *Featurizer) Config() FeaturizerConfig { return f.cfg }
 // MaxFeatures is an upper bound on len(Features.IDs) for any input.
 func (f *Featurizer) MaxFeatures() int {
 	n := f.cfg.MaxRunes + 2
-	return f.cfg.WordNgrams*n + (f.cfg.CharMax-f.cfg.CharMin+1)*n + 1
+	return f.cfg.WordNgrams*n + (f.cfg.CharMax-f.cfg.CharMin+1)*n + 1 + f.concepts.maxFeatures()
 }
 
 // MaxLangFeatures is an upper bound on len(Features.LangIDs) for any input.
@@ -148,11 +170,15 @@ type scratch struct {
 	ends   []int32 // token end offsets
 	folded bool    // tokenize changed a rune: the language head needs the text unfolded
 	caser  cases.Caser
+	found  []uint16 // concepts matched, in text order
+	seen   []uint16 // distinct concepts emitted
 }
 
 var scratchPool = sync.Pool{New: func() any {
-	return &scratch{caser: cases.Fold()}
+	return &scratch{caser: newCaser()}
 }}
+
+func newCaser() cases.Caser { return cases.Fold() }
 
 // maxInputBytes bounds the raw input looked at before normalisation.
 func (f *Featurizer) maxInputBytes() int { return 8 * f.cfg.MaxRunes }
@@ -173,11 +199,22 @@ func (f *Featurizer) AppendFeatures(dst *Features, text string) {
 	f.tokenize(s, text, fold)
 	dst.Runes = max(0, len(s.runes)-2)
 	f.appendIntent(s, dst)
+	if f.concepts != nil {
+		f.appendConcepts(s, dst)
+	}
 	for _, r := range s.runes {
 		if i := scriptIndex(r); i >= 0 {
 			dst.Letters++
 			if f.known != nil && !f.known[i] {
 				dst.Foreign++
+			}
+			if f.han != nil && r >= 0x2E80 {
+				switch f.han[r] {
+				case 1:
+					dst.Hant++
+				case -1:
+					dst.Hans++
+				}
 			}
 		}
 	}

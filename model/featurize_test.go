@@ -149,7 +149,7 @@ func TestFeaturizerConfigValidate(t *testing.T) {
 }
 
 func FuzzFeaturize(f *testing.F) {
-	for _, s := range []string{"", "where is my order?", "我的订单到哪了", "¿Dónde está mi pedido?", "طلبي لم يصل", "สวัสดีครับ", "\xff\xfe", "ﷺ ﷺ", strings.Repeat("x", 3000)} {
+	for _, s := range []string{"", "where is my order?", "我的订单到哪了", "¿Dónde está mi pedido?", "طلبي لم يصل", "สวัสดีครับ", "\xff\xfe", "ﷺ ﷺ", strings.Repeat("x", 3000), "gdzie moje zamówienie, zwrot pieniędzy", "注文した商品はどこ？返品したい", strings.Repeat("where order refund 订单 ", 200)} {
 		f.Add(s)
 	}
 	feat, err := NewFeaturizer(DefaultFeaturizerConfig())
@@ -157,7 +157,27 @@ func FuzzFeaturize(f *testing.F) {
 		f.Fatal(err)
 	}
 	cfg := feat.Config()
+	ccfg := cfg
+	ccfg.Fold = 1
+	ccfg.Concepts = defaultConcepts(f)
+	cfeat, err := NewFeaturizer(ccfg)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// With concept features (and folding, as the default model).
+		cgot := cfeat.Featurize(s)
+		if len(cgot.IDs) > cfeat.MaxFeatures() {
+			t.Fatalf("too many features with concepts: %d > %d", len(cgot.IDs), cfeat.MaxFeatures())
+		}
+		for _, id := range cgot.IDs {
+			if id < 0 || int(id) >= cfg.Buckets {
+				t.Fatalf("id %d out of range with concepts", id)
+			}
+		}
+		if again := cfeat.Featurize(s); !equalInt32(cgot.IDs, again.IDs) {
+			t.Fatalf("not deterministic with concepts")
+		}
 		got := feat.Featurize(s)
 		if len(got.IDs) > feat.MaxFeatures() || len(got.LangIDs) > feat.MaxLangFeatures() {
 			t.Fatalf("too many features: %d/%d", len(got.IDs), len(got.LangIDs))

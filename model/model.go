@@ -10,12 +10,22 @@ import (
 	"time"
 )
 
-// FormatVersion is the version of the manifest and graph layout written by
-// this build. Version 2 added the featurizer's fold and the manifest's
-// scripts: a build that reads only version 1 refuses such a model rather
-// than computing unfolded features for it. This build reads 1 and 2
-// (minFormatVersion).
-const FormatVersion = 2
+// FormatVersion is the newest version of the manifest and graph layout
+// written by this build. Version 2 added the featurizer's fold and the
+// manifest's scripts: a build that reads only version 1 refuses such a
+// model rather than computing unfolded features for it. Version 3 added
+// concept features (FeaturizerConfig.Concepts), likewise; a model without
+// them is still written as 2, so builds before concepts keep serving it.
+// This build reads 1 to 3 (minFormatVersion).
+const FormatVersion = 3
+
+// formatFor is the layout version a model with featurizer cfg is written as.
+func formatFor(cfg FeaturizerConfig) int {
+	if cfg.Concepts != nil {
+		return 3
+	}
+	return 2
+}
 
 // minFormatVersion is the oldest layout this build reads.
 const minFormatVersion = 1
@@ -35,7 +45,11 @@ type Manifest struct {
 	LangTemp    float32          `json:"lang_temperature,omitempty"`
 	// Scripts are the writing systems of the in-scope training text; a
 	// message mostly in others is not understood (gate).
-	Scripts     []string     `json:"scripts,omitempty"`
+	Scripts []string `json:"scripts,omitempty"`
+	// HanVariants are the Han characters only one Chinese variant's
+	// training text uses (hanvariant.go); a build that ignores them
+	// serves the model as before, so they need no new format.
+	HanVariants *HanVariants `json:"han_variants,omitempty"`
 	Fingerprint string       `json:"fingerprint"`
 	Seed        uint64       `json:"seed"`
 	Metrics     TrainMetrics `json:"metrics"`
@@ -128,7 +142,7 @@ func Train(ctx context.Context, train, dev, langExtra []Example, opt TrainOption
 	temp := calibrate(best, dvSet)
 	m := &Model{feat: feat, intent: best.quantize(temp)}
 	m.Manifest = Manifest{
-		Format: FormatVersion, Labels: labels, OOSLabel: oos, Featurizer: opt.Featurizer,
+		Format: formatFor(opt.Featurizer), Labels: labels, OOSLabel: oos, Featurizer: opt.Featurizer,
 		Arch: Arch{Dim: opt.Dim, Hidden: opt.Hidden}, Temperature: temp,
 		Fingerprint: fingerprint, Seed: opt.Seed,
 	}
@@ -163,6 +177,9 @@ func Train(ctx context.Context, train, dev, langExtra []Example, opt TrainOption
 
 	if err := m.trainLang(ctx, feat, train, dev, langExtra, opt, pb); err != nil {
 		return nil, err
+	}
+	if m.Manifest.HanVariants != nil { // as LoadModel does
+		m.feat = m.feat.WithHanVariants(m.Manifest.HanVariants)
 	}
 	m.Manifest.Metrics.Dev = m.scoreDev(dev)
 	m.Manifest.Metrics.TrainSeconds = math.Round(time.Since(start).Seconds()*100) / 100
@@ -209,6 +226,9 @@ func (m *Model) trainLang(ctx context.Context, feat *Featurizer, train, dev, ext
 	temp := calibrate(best, dvSet)
 	m.lang = best.quantize(temp)
 	m.Manifest.Langs = langs
+	if slices.Contains(langs, langHans) && slices.Contains(langs, langHant) {
+		m.Manifest.HanVariants = hanVariantsOf(ltrain)
+	}
 	m.Manifest.LangTemp = temp
 	m.Manifest.Arch.LangDim = opt.LangDim
 	m.Manifest.Metrics.LangEpochs = epochs
@@ -390,6 +410,7 @@ func (m *Model) Predict(text, localeHint string, k int) Prediction {
 		lp = make([]float32, m.lang.Classes)
 		m.lang.logits(f.LangIDs, lp, make([]float32, m.lang.Dim))
 		softmaxInPlace(lp)
+		applyHanVariants(m.Manifest.Langs, lp, &f)
 	}
 	p.Lang, p.LangConfidence = combineLang(m.Manifest.Langs, lp, localeHint, nil, f.Runes, f.Letters)
 	gate(&m.Manifest, &p, &f)

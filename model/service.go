@@ -550,6 +550,7 @@ func (w *worker) run(batch []*request) {
 			if lprobs != nil {
 				lp = lprobs[row*lc : (row+1)*lc]
 				softmaxInPlace(lp)
+				applyHanVariants(w.e.man.Langs, lp, &r.feats[i])
 			}
 			p.Lang, p.LangConfidence = combineLang(w.e.man.Langs, lp, hint, w.e.svc.allowed, r.feats[i].Runes, r.feats[i].Letters)
 			gate(w.e.man, &p, &r.feats[i])

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +37,8 @@ func curve(ctx context.Context, args []string) error {
 	fold := fs.Int("fold", d.Featurizer.Fold, "featurizer folding")
 	charMin := fs.Int("char-min", d.Featurizer.CharMin, "shortest character n-gram")
 	charMax := fs.Int("char-max", d.Featurizer.CharMax, "longest character n-gram")
+	conceptDir := fs.String("concepts", "", "directory of concept lexicon files (adds concept features)")
+	conceptRepeat := fs.Int("concept-repeat", 1, "how many times each matched concept's feature is emitted")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +57,11 @@ func curve(ctx context.Context, args []string) error {
 	opt.Seed, opt.Dim, opt.LangDim = *seed, *dim, *langDim
 	opt.Featurizer.Buckets, opt.Featurizer.LangBuckets, opt.Featurizer.Fold = *buckets, *langBuckets, *fold
 	opt.Featurizer.CharMin, opt.Featurizer.CharMax = *charMin, *charMax
+	if *conceptDir != "" {
+		if opt.Featurizer.Concepts, err = model.ReadConceptDir(*conceptDir, filepath.Base(*conceptDir), *conceptRepeat); err != nil {
+			return err
+		}
+	}
 	langs := slices.Sorted(maps.Keys(groupBy(devSet, func(e model.Example) string { return e.Lang })))
 	fmt.Printf("| share of training data | rows | dev accuracy | %s |\n", strings.Join(langs, " | "))
 	fmt.Printf("|---|---|---|%s\n", strings.Repeat("---|", len(langs)))
