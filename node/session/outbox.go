@@ -78,7 +78,7 @@ func (w *writer) outboxPut(kind, sid string, seq uint64, id string, raw []byte, 
 	if len(sid) > 255 || len(kind) > 255 {
 		return fmt.Errorf("session: outbox: session id or kind too long")
 	}
-	v := make([]byte, 0, 3+len(sid)+binary.MaxVarintLen64+len(kind)+8+binary.MaxVarintLen64+len(id)+len(raw))
+	v := make([]byte, 0, 3+len(sid)+binary.MaxVarintLen64+len(kind)+8+binary.MaxVarintLen64+len(id)+len(raw)+sealOverhead)
 	v = append(v, 0, byte(len(sid)))
 	v = append(v, sid...)
 	v = binary.AppendUvarint(v, seq)
@@ -87,7 +87,7 @@ func (w *writer) outboxPut(kind, sid string, seq uint64, id string, raw []byte, 
 	v = binary.BigEndian.AppendUint64(v, uint64(w.now.UnixNano()))
 	v = binary.AppendUvarint(v, uint64(len(id)))
 	v = append(v, id...)
-	v = append(v, raw...)
+	v = w.s.opts.Keys.seal(v, appendAAD(nil, aadOutbox, []byte(id)), raw)
 	var key [8]byte
 	binary.BigEndian.PutUint64(key[:], k)
 	if err := b.Put(key[:], v); err != nil {
@@ -123,7 +123,7 @@ func (s *Store) OutboxOldest() time.Time {
 			}
 			if _, v := b.Cursor().First(); v != nil {
 				var ev OutboxEvent
-				if decodeOutbox(v, &ev) == nil && (oldest.IsZero() || ev.TS.Before(oldest)) {
+				if decodeOutbox(v, &ev, sh.opts.Keys) == nil && (oldest.IsZero() || ev.TS.Before(oldest)) {
 					oldest = ev.TS
 				}
 			}
@@ -151,7 +151,7 @@ func (s *Store) OutboxBatch(shard int, after uint64, limit int) ([]OutboxEvent, 
 		c := b.Cursor()
 		for k, v := c.Seek(from[:]); k != nil && len(out) < limit; k, v = c.Next() {
 			var ev OutboxEvent
-			if err := decodeOutbox(v, &ev); err != nil {
+			if err := decodeOutbox(v, &ev, sh.opts.Keys); err != nil {
 				return fmt.Errorf("session: corrupt outbox entry %x: %w", k, err)
 			}
 			ev.Key, ev.Shard = binary.BigEndian.Uint64(k), shard
@@ -198,7 +198,7 @@ var errCorruptOutbox = errors.New("truncated or malformed")
 
 // decodeOutbox decodes a stored outbox value (either layout). Data is
 // copied: bbolt's memory is only valid inside the transaction.
-func decodeOutbox(v []byte, ev *OutboxEvent) error {
+func decodeOutbox(v []byte, ev *OutboxEvent, kr *Keyring) error {
 	if len(v) == 0 {
 		return errCorruptOutbox
 	}
@@ -251,7 +251,13 @@ func decodeOutbox(v []byte, ev *OutboxEvent) error {
 		return errCorruptOutbox
 	}
 	ev.Data = nil
-	if len(p) > 0 {
+	if isSealed(p) {
+		plain, err := kr.open(appendAAD(nil, aadOutbox, []byte(ev.ID)), p)
+		if err != nil {
+			return err
+		}
+		ev.Data = plain
+	} else if len(p) > 0 {
 		ev.Data = append(json.RawMessage(nil), p...)
 	}
 	return nil

@@ -83,6 +83,10 @@ type Options struct {
 	// message and imported history are not refused.
 	MaxSessionMessages int
 	MaxSessionBytes    int64
+	// Keys, if set, seals records at rest (seal.go): new ones with its
+	// current key; records of its old keys and plaintext ones are read,
+	// and RunResealer re-seals them.
+	Keys *Keyring
 }
 
 // Result is what a write came to.
