@@ -455,6 +455,9 @@ func (n *Node) Run(ctx context.Context) error {
 	g.Go(func() error {
 		return n.store.RunSweeper(gctx, n.cfg.Store.Retention, n.cfg.Store.SweepInterval, n.cfg.Store.SweepBatch)
 	})
+	// After a key rotation (or encryption switched on), records under an
+	// old key or in plaintext are re-sealed once, in the background.
+	g.Go(func() error { return n.store.RunResealer(gctx, n.cfg.Store.SweepBatch) })
 	if n.link != nil {
 		// The link runs until Close stops it, after the router, whose last
 		// posts it still publishes.

@@ -199,56 +199,9 @@ var errCorruptOutbox = errors.New("truncated or malformed")
 // decodeOutbox decodes a stored outbox value (either layout). Data is
 // copied: bbolt's memory is only valid inside the transaction.
 func decodeOutbox(v []byte, ev *OutboxEvent, kr *Keyring) error {
-	if len(v) == 0 {
-		return errCorruptOutbox
-	}
-	if v[0] != 0 { // the earlier layout: len(sid) sid JSON
-		n := int(v[0])
-		if len(v) < 1+n {
-			return errCorruptOutbox
-		}
-		return json.Unmarshal(v[1+n:], ev)
-	}
-	p := v[1:]
-	str := func(n int) (string, bool) {
-		if n < 0 || len(p) < n {
-			return "", false
-		}
-		s := string(p[:n])
-		p = p[n:]
-		return s, true
-	}
-	var ok bool
-	if len(p) < 1 {
-		return errCorruptOutbox
-	}
-	n := int(p[0])
-	p = p[1:]
-	if ev.Session, ok = str(n); !ok {
-		return errCorruptOutbox
-	}
-	seq, m := binary.Uvarint(p)
-	if m <= 0 {
-		return errCorruptOutbox
-	}
-	ev.Seq, p = seq, p[m:]
-	if len(p) < 1 {
-		return errCorruptOutbox
-	}
-	n = int(p[0])
-	p = p[1:]
-	if ev.Kind, ok = str(n); !ok || len(p) < 8 {
-		return errCorruptOutbox
-	}
-	ev.TS = time.Unix(0, int64(binary.BigEndian.Uint64(p))).UTC()
-	p = p[8:]
-	idLen, m := binary.Uvarint(p)
-	if m <= 0 || idLen > uint64(len(p)) {
-		return errCorruptOutbox
-	}
-	p = p[m:]
-	if ev.ID, ok = str(int(idLen)); !ok {
-		return errCorruptOutbox
+	p, err := outboxHeader(v, ev)
+	if err != nil || p == nil {
+		return err
 	}
 	ev.Data = nil
 	if isSealed(p) {
@@ -261,4 +214,62 @@ func decodeOutbox(v []byte, ev *OutboxEvent, kr *Keyring) error {
 		ev.Data = append(json.RawMessage(nil), p...)
 	}
 	return nil
+}
+
+// outboxHeader decodes all but the data of a stored outbox value and
+// returns the data as stored (sealed or not); a value of the earlier
+// layout is decoded whole, and its data is nil.
+func outboxHeader(v []byte, ev *OutboxEvent) ([]byte, error) {
+	if len(v) == 0 {
+		return nil, errCorruptOutbox
+	}
+	if v[0] != 0 { // the earlier layout: len(sid) sid JSON
+		n := int(v[0])
+		if len(v) < 1+n {
+			return nil, errCorruptOutbox
+		}
+		return nil, json.Unmarshal(v[1+n:], ev)
+	}
+	p := v[1:]
+	str := func(n int) (string, bool) {
+		if n < 0 || len(p) < n {
+			return "", false
+		}
+		s := string(p[:n])
+		p = p[n:]
+		return s, true
+	}
+	var ok bool
+	if len(p) < 1 {
+		return nil, errCorruptOutbox
+	}
+	n := int(p[0])
+	p = p[1:]
+	if ev.Session, ok = str(n); !ok {
+		return nil, errCorruptOutbox
+	}
+	seq, m := binary.Uvarint(p)
+	if m <= 0 {
+		return nil, errCorruptOutbox
+	}
+	ev.Seq, p = seq, p[m:]
+	if len(p) < 1 {
+		return nil, errCorruptOutbox
+	}
+	n = int(p[0])
+	p = p[1:]
+	if ev.Kind, ok = str(n); !ok || len(p) < 8 {
+		return nil, errCorruptOutbox
+	}
+	ev.TS = time.Unix(0, int64(binary.BigEndian.Uint64(p))).UTC()
+	p = p[8:]
+	idLen, m := binary.Uvarint(p)
+	if m <= 0 || idLen > uint64(len(p)) {
+		return nil, errCorruptOutbox
+	}
+	p = p[m:]
+	if ev.ID, ok = str(int(idLen)); !ok {
+		return nil, errCorruptOutbox
+	}
+	return p, nil
 }

@@ -32,6 +32,7 @@ const (
 	opScrub       // customers.go
 	opProfiles    // profiles.go
 	opErasureDone // customers.go
+	opReseal      // reseal.go
 )
 
 type op struct {
@@ -52,6 +53,12 @@ type op struct {
 	rating Rating
 	// opErase
 	pending *PendingErasure
+	// opReseal: where the next batch starts (limit is its size), and
+	// the records that could not be re-sealed.
+	stage    int
+	from     []byte
+	failed   int
+	firstErr error
 }
 
 // shard is one bbolt file with its committer, cache and hub: a Store
@@ -489,6 +496,8 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 				r = w.scrubFree()
 			case opProfiles:
 				r = w.forgetProfiles(o)
+			case opReseal:
+				r = w.reseal(o)
 			case opMirror:
 				var made bool
 				r, made = w.mirror(o)

@@ -25,6 +25,8 @@ type Store struct {
 	opts   Options
 	// outboxReady is signalled after a commit added outbox events.
 	outboxReady chan struct{}
+	// resealed is set when RunResealer finished.
+	resealed atomic.Bool
 }
 
 // Options configures a Store. Zero values take the documented defaults.
