@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgedesk/edgedesk/config"
+	edgesync "github.com/edgedesk/edgedesk/sync"
 )
 
 // TestEncryptedAtRest: a chat through a node with a store key leaves no
@@ -68,10 +70,44 @@ func TestEncryptedAtRest(t *testing.T) {
 		t.Fatalf("scanned %v: want the bbolt files and JetStream's", scanned)
 	}
 
-	n, _, _ = startNode(t, withKey)
+	// Rotated: a new key in a file, the old one among the old keys. The
+	// node reads the chat, JetStream opens, and the resealer finishes.
+	keys := t.TempDir()
+	newKey, oldKey := filepath.Join(keys, "new.key"), filepath.Join(keys, "old.key")
+	os.WriteFile(newKey, []byte(strings.Repeat("a7", 32)+"\n"), 0o600)
+	os.WriteFile(oldKey, []byte(key), 0o600)
+	n, _, stop = startNode(t, func(c *config.Config) {
+		c.DataDir = dir
+		c.Store.EncryptionKeyFile, c.Store.EncryptionOldKeyFiles = newKey, []string{oldKey}
+	})
 	meta, err := n.store.Get(w.Session)
 	msgs, merr := n.store.Messages(w.Session, 0, 0)
 	if err != nil || merr != nil || meta.Customer.Email != "alice.wong@example.org" || len(msgs) < 2 || !strings.Contains(msgs[0].Text, "zanzibar-order-7731") {
-		t.Fatalf("after restart: %+v %v; %d messages %v", meta.Customer, err, len(msgs), merr)
+		t.Fatalf("after rotation: %+v %v; %d messages %v", meta.Customer, err, len(msgs), merr)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !n.store.Resealed(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("resealer not done")
+		}
+	}
+	stop()
+
+	// Done: the new key alone serves the chat, and the stream.
+	n, _, _ = startNode(t, func(c *config.Config) { c.DataDir = dir; c.Store.EncryptionKeyFile = newKey })
+	if msgs, err := n.store.Messages(w.Session, 0, 0); err != nil || len(msgs) < 2 {
+		t.Fatalf("new key alone: %d messages, %v", len(msgs), err)
+	}
+	st, err := n.link.JetStream().Stream(context.Background(), edgesync.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for seq := uint64(1); seq <= 10 && !found; seq++ {
+		if m, err := st.GetMsg(context.Background(), seq); err == nil {
+			found = bytes.Contains(m.Data, []byte("zanzibar-order-7731"))
+		}
+	}
+	if !found {
+		t.Fatal("the stream with the new key alone: the chat's message not found")
 	}
 }
