@@ -171,6 +171,18 @@ func (s *Store) RunResealer(ctx context.Context, batch int) error {
 		log.Error("store re-seal failed: records under an old key remain", "err", err, "resealed", n)
 		return nil
 	}
+	// The pages that held the plaintext or old-key records are free now,
+	// but their bytes are still in the file until reused: overwrite them.
+	scrubbed := true
+	if n > 0 {
+		for _, sh := range s.shards {
+			ok, err := sh.scrub(ctx)
+			if err != nil {
+				return nil // closing
+			}
+			scrubbed = scrubbed && ok
+		}
+	}
 	if m := s.opts.Metrics; m != nil && m.Resealed != nil {
 		m.Resealed.Add(float64(n))
 	}
@@ -179,7 +191,7 @@ func (s *Store) RunResealer(ctx context.Context, batch int) error {
 		lv = slog.LevelInfo
 	}
 	log.Log(ctx, lv, "store sealed with the current key: no record needs an old key or is plaintext now",
-		"key_id", fmt.Sprintf("%08x", kr.CurrentID()), "resealed", n, "took", time.Since(start).Round(time.Millisecond))
+		"key_id", fmt.Sprintf("%08x", kr.CurrentID()), "resealed", n, "freed_pages_scrubbed", scrubbed, "took", time.Since(start).Round(time.Millisecond))
 	s.resealed.Store(true)
 	return nil
 }

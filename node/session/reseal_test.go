@@ -133,3 +133,25 @@ func TestResealReportsUnopenable(t *testing.T) {
 		t.Fatalf("lost: %v", err)
 	}
 }
+
+// Switched on: after the resealer, the file holds no plaintext of what
+// was written before, in live records or in freed pages.
+func TestResealLeavesNoPlaintext(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sessions.db")
+	ctx := context.Background()
+	s := openTest(t, Options{Path: path, Outbox: true})
+	chat(t, s, 40)
+	s.Close(ctx)
+	if len(plaintextIn(t, dir)) == 0 {
+		t.Fatal("no plaintext before: the test sees nothing")
+	}
+	s = openTest(t, Options{Path: path, Outbox: true, Keys: mustKeyring(t, testKey(1))})
+	if err := s.RunResealer(ctx, 16); err != nil || !s.Resealed() {
+		t.Fatalf("RunResealer: %v", err)
+	}
+	s.Close(ctx)
+	if found := plaintextIn(t, dir); len(found) > 0 {
+		t.Fatalf("plaintext left after the pass: %v", found)
+	}
+}
