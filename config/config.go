@@ -194,7 +194,7 @@ type Store struct {
 	// key given in EDGEDESK_STORE_ENCRYPTION_KEY; it is refused in the
 	// file, where it would sit beside the data it protects.
 	EncryptionKeyFile string `yaml:"encryption_key_file"`
-	EncryptionKey     string `yaml:"encryption_key"`
+	EncryptionKey     string `yaml:"encryption_key,omitempty"`
 	// EncryptionOldKeyFiles are keys replaced by a rotation: records they
 	// sealed stay readable, and the sweeper re-seals them with the
 	// current key. Drop a file once the node logs that no record uses it.

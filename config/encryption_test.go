@@ -88,3 +88,19 @@ func TestEncryptionKeyRefused(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParseEncryptionKey(f *testing.F) {
+	f.Add(testKeyHex)
+	f.Add(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)) + "\n")
+	f.Add("")
+	f.Add(strings.Repeat("z", 64))
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := ParseEncryptionKey(s)
+		if err == nil && len(k) != EncryptionKeyBytes {
+			t.Fatalf("%q: %d-byte key accepted", s, len(k))
+		}
+		if err != nil && strings.Contains(err.Error(), strings.TrimSpace(s)) && len(strings.TrimSpace(s)) > 8 {
+			t.Fatalf("error %q shows the key", err)
+		}
+	})
+}
