@@ -187,6 +187,18 @@ type Store struct {
 	// by its own goroutine, so commits (and their fsyncs) run in parallel.
 	// Fixed once data exists: the node refuses to open with another count.
 	Shards int `yaml:"shards"`
+	// EncryptionKeyFile holds the 32-byte key (64 hex digits or base64)
+	// that seals message text, attachments, customer profiles and outbox
+	// events in the store with AES-256-GCM, and encrypts the embedded
+	// JetStream (empty: stored in plaintext). EncryptionKey is the same
+	// key given in EDGEDESK_STORE_ENCRYPTION_KEY; it is refused in the
+	// file, where it would sit beside the data it protects.
+	EncryptionKeyFile string `yaml:"encryption_key_file"`
+	EncryptionKey     string `yaml:"encryption_key,omitempty"`
+	// EncryptionOldKeyFiles are keys replaced by a rotation: records they
+	// sealed stay readable, and the sweeper re-seals them with the
+	// current key. Drop a file once the node logs that no record uses it.
+	EncryptionOldKeyFiles []string `yaml:"encryption_old_key_files"`
 }
 
 // Default returns the configuration of a complete node on 127.0.0.1:8080
@@ -312,6 +324,11 @@ func (c *Config) decodeYAML(r io.Reader) error {
 			return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(te.Errors, "; "))
 		}
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if c.Store.EncryptionKey != "" {
+		c.Store.EncryptionKey = ""
+		return &FieldError{Key: "store.encryption_key", Value: "(redacted)",
+			Reason: "a key is never read from the config file: use store.encryption_key_file or " + EnvPrefix + "STORE_ENCRYPTION_KEY"}
 	}
 	return nil
 }
@@ -483,6 +500,7 @@ func (c *Config) Validate() error {
 	c.validateAPIKeys(bad)
 	c.validateAnalytics(bad)
 	c.validateAudit(bad)
+	c.validateEncryption(bad)
 	return errors.Join(errs...)
 }
 
@@ -497,6 +515,10 @@ func (c *Config) Redacted() *Config {
 	if r.Auth.StaffSecret != "" {
 		r.Auth.StaffSecret = "(redacted)"
 	}
+	if r.Store.EncryptionKey != "" {
+		r.Store.EncryptionKey = "(redacted)"
+	}
+	r.Store.EncryptionOldKeyFiles = append([]string(nil), c.Store.EncryptionOldKeyFiles...)
 	r.Auth.APIKeys = append([]APIKey(nil), c.Auth.APIKeys...)
 	r.TLS.ACME.Domains = append([]string(nil), c.TLS.ACME.Domains...)
 	if r.NATS.Password != "" {

@@ -183,7 +183,11 @@ var ErrStoreInUse = session.ErrLocked
 // most timeout for the file lock). A running node holds its store:
 // ErrStoreInUse then. An unknown session is session.ErrNoSession.
 func InspectSession(cfg *config.Config, id string, timeout time.Duration) (SessionView, error) {
-	meta, msgs, err := session.Inspect(filepath.Join(cfg.DataDir, StoreFile), cfg.Store.Shards, id, timeout)
+	keys, err := offlineKeys(cfg)
+	if err != nil {
+		return SessionView{}, err
+	}
+	meta, msgs, err := session.Inspect(filepath.Join(cfg.DataDir, StoreFile), cfg.Store.Shards, keys, id, timeout)
 	if err != nil {
 		return SessionView{}, err
 	}

@@ -114,7 +114,11 @@ func (n *Node) ExportCustomer(id string) (CustomerExport, error) {
 // read-only, waiting at most timeout for its lock): ErrStoreInUse when
 // the node runs.
 func InspectCustomer(cfg *config.Config, id string, timeout time.Duration) (CustomerExport, error) {
-	ts, err := session.InspectCustomer(filepath.Join(cfg.DataDir, StoreFile), cfg.Store.Shards, id, timeout)
+	keys, err := offlineKeys(cfg)
+	if err != nil {
+		return CustomerExport{}, err
+	}
+	ts, err := session.InspectCustomer(filepath.Join(cfg.DataDir, StoreFile), cfg.Store.Shards, keys, id, timeout)
 	if err != nil {
 		return CustomerExport{}, err
 	}
@@ -342,8 +346,13 @@ func (n *Node) serveAdminCustomer(ctx *fasthttp.RequestCtx) {
 // the node does it when it next starts (Core says "pending").
 func EraseStopped(ctx context.Context, cfg *config.Config, id, by string, timeout time.Duration) (ErasureReport, error) {
 	rep := ErasureReport{Customer: id, Sessions: []string{}, Core: "none"}
+	keys, err := offlineKeys(cfg)
+	if err != nil {
+		return rep, err
+	}
 	st, err := session.Open(session.Options{
 		Path: filepath.Join(cfg.DataDir, StoreFile), Shards: cfg.Store.Shards, OpenTimeout: timeout, Outbox: cfg.NATS.Enabled,
+		Keys: keys,
 	})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return rep, fmt.Errorf("%w: %w", ErrStoreInUse, err)

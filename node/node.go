@@ -57,7 +57,12 @@ type Node struct {
 	router *routing.Router
 	agents *agentws.Server
 	link   *corelink.Link // nil: nats.enabled is false
-	files  *files.Handler // customers' uploads; nil when off
+	// keys seal the store's records (nil: encryption at rest is off);
+	// storeKey and storeOldKeys are the keys themselves, for JetStream's.
+	keys         *session.Keyring
+	storeKey     []byte
+	storeOldKeys [][]byte
+	files        *files.Handler // customers' uploads; nil when off
 	// relayPtr is the cross-node relay, once started (nil: this node alone).
 	relayPtr atomic.Pointer[relay.Relay]
 	staff    *auth.Verifier // staff tokens: sign-in cookies, agents, the admin API
@@ -147,7 +152,11 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		}
 		respond = n.bot.Respond
 	}
+	if n.keys, n.storeKey, n.storeOldKeys, err = storeKeys(cfg); err != nil {
+		return nil, err
+	}
 	n.store, err = session.Open(session.Options{
+		Keys:     n.keys,
 		Path:     filepath.Join(cfg.DataDir, StoreFile),
 		MaxBatch: cfg.Store.MaxBatch,
 		Shards:   cfg.Store.Shards,
@@ -446,6 +455,9 @@ func (n *Node) Run(ctx context.Context) error {
 	g.Go(func() error {
 		return n.store.RunSweeper(gctx, n.cfg.Store.Retention, n.cfg.Store.SweepInterval, n.cfg.Store.SweepBatch)
 	})
+	// After a key rotation (or encryption switched on), records under an
+	// old key or in plaintext are re-sealed once, in the background.
+	g.Go(func() error { return n.store.RunResealer(gctx, n.cfg.Store.SweepBatch) })
 	if n.link != nil {
 		// The link runs until Close stops it, after the router, whose last
 		// posts it still publishes.

@@ -16,7 +16,8 @@ import (
 // publisher and the updates watcher.
 func (n *Node) openLink() error {
 	l, err := corelink.New(corelink.Options{
-		NATS: n.cfg.NATS, DataDir: n.cfg.DataDir, Store: n.store, Applier: n, Logger: n.log, Registry: n.reg,
+		NATS: n.cfg.NATS, DataDir: n.cfg.DataDir, Store: n.store,
+		EncryptionKey: n.storeKey, OldEncryptionKey: n.firstOldKey(), Applier: n, Logger: n.log, Registry: n.reg,
 	})
 	if err != nil {
 		return fmt.Errorf("node: %w", err)

@@ -1,7 +1,10 @@
 package edgesync
 
 import (
+	"crypto/hkdf"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
@@ -61,6 +64,23 @@ type ServerOptions struct {
 	// milliseconds (a staging store), so the node's own server takes
 	// larger batches than a core's default of 1,000.
 	MaxBatch int
+	// EncryptionKey, if set, encrypts JetStream's files (nats-server's
+	// own encryption, AES-GCM) with a key derived from it (jetStreamKey),
+	// so the node's one key covers both stores. OldEncryptionKey is the
+	// key before a rotation: nats-server opens the streams with it and
+	// re-encrypts them with the new one at start.
+	EncryptionKey, OldEncryptionKey []byte
+}
+
+// jetStreamKey derives JetStream's key from the node's store key: a
+// separate key per use, so neither store's ciphertext helps against the
+// other's.
+func jetStreamKey(k []byte) (string, error) {
+	d, err := hkdf.Key(sha256.New, k, nil, "edgedesk jetstream v1", 32)
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(d), nil
 }
 
 // InternalUser is the embedded server's user for the node's own
@@ -86,6 +106,18 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		o.MaxBatch = EmbeddedBatch
 	}
 	opts.JetStreamLimits.MaxBatchSize = o.MaxBatch
+	if len(o.EncryptionKey) > 0 {
+		var err error
+		opts.JetStreamCipher = server.AES
+		if opts.JetStreamKey, err = jetStreamKey(o.EncryptionKey); err != nil {
+			return nil, fmt.Errorf("%w: encryption key: %w", ErrServer, err)
+		}
+		if len(o.OldEncryptionKey) > 0 {
+			if opts.JetStreamOldKey, err = jetStreamKey(o.OldEncryptionKey); err != nil {
+				return nil, fmt.Errorf("%w: old encryption key: %w", ErrServer, err)
+			}
+		}
+	}
 	if o.SyncAlways {
 		opts.SyncAlways = true
 		opts.SyncInterval = 2 * time.Minute // the value is unused with SyncAlways; set as the config parser does

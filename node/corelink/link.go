@@ -30,6 +30,10 @@ type Options struct {
 	// DataDir is the node's data directory: the embedded server keeps its
 	// JetStream files in DataDir/nats.
 	DataDir string
+	// EncryptionKey, if set, encrypts the embedded server's JetStream
+	// files; OldEncryptionKey opens those written before a rotation
+	// (edgesync.ServerOptions).
+	EncryptionKey, OldEncryptionKey []byte
 	// Store is the session store: its outbox is published, and Fetch
 	// imports into it. Required.
 	Store *session.Store
@@ -96,6 +100,7 @@ func New(o Options) (*Link, error) {
 			Leaf: c.Leaf, Domain: c.JSDomain(),
 			ListenUser: c.ListenUser, ListenPassword: c.ListenPassword, ListenNKeys: c.ListenNKeys,
 			ListenTLSCert: c.ListenTLSCert, ListenTLSKey: c.ListenTLSKey,
+			EncryptionKey: o.EncryptionKey, OldEncryptionKey: o.OldEncryptionKey,
 		}
 		if err := leafAuth(c, &so); err != nil {
 			return nil, err

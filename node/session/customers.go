@@ -70,7 +70,7 @@ func (w *writer) indexCustomer(st *sessState) error {
 
 // ensureCustomerIndex creates the customer index, filling it from every
 // session's metadata when the store predates it.
-func ensureCustomerIndex(tx *bolt.Tx) error {
+func ensureCustomerIndex(tx *bolt.Tx, kr *Keyring) error {
 	if tx.Bucket(bucketCustomers) != nil {
 		return nil
 	}
@@ -83,7 +83,7 @@ func ensureCustomerIndex(tx *bolt.Tx) error {
 		if len(k) < 8 {
 			return nil
 		}
-		m, err := loadMeta(sb, string(k[8:]))
+		m, err := loadMeta(sb, string(k[8:]), kr)
 		if err != nil || m.Customer.ID == "" {
 			return nil // a corrupt record is reported when it is read
 		}

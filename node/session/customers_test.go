@@ -157,7 +157,7 @@ func TestEraseCustomer(t *testing.T) {
 		}
 		db.Close()
 	}
-	if tr, err := InspectCustomer(path, 3, "dave", time.Second); err != nil || len(tr) != 1 || tr[0].Meta.ID != gone.ID {
+	if tr, err := InspectCustomer(path, 3, nil, "dave", time.Second); err != nil || len(tr) != 1 || tr[0].Meta.ID != gone.ID {
 		t.Fatalf("inspect without the index: %+v %v", tr, err)
 	}
 	s2 := openTest(t, Options{Path: path, Shards: 3, Outbox: true})

@@ -38,5 +38,12 @@
 // Meta.LastChat, the last chat an agent closed, which Store.Rate rates
 // (CSAT) in one transaction with its outbox event (kind csat).
 //
+// Encryption at rest (seal.go, reseal.go). With Options.Keys, what a
+// record says about a customer — messages, session metadata, outbox
+// events — is sealed with AES-256-GCM where the store encodes it, under
+// the keyring's current key; records of old keys and plaintext ones
+// still read, and RunResealer re-seals them after a rotation. Keys and
+// ids stay plaintext.
+//
 // All exported methods are safe for concurrent use.
 package session

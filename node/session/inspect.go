@@ -21,7 +21,7 @@ var ErrLocked = errors.New("session: the store is in use by another process")
 // stopped node's data. bbolt lets one process hold a file, so a running
 // node's store answers ErrLocked after timeout; ask the node then. A
 // session unknown to the store is ErrNoSession.
-func Inspect(path string, shards int, id string, timeout time.Duration) (Meta, []Message, error) {
+func Inspect(path string, shards int, keys *Keyring, id string, timeout time.Duration) (Meta, []Message, error) {
 	if !ValidID(id) {
 		return Meta{}, nil, fmt.Errorf("%w: session id %q", ErrInvalid, id)
 	}
@@ -50,7 +50,7 @@ func Inspect(path string, shards int, id string, timeout time.Duration) (Meta, [
 	var msgs []Message
 	err = db.View(func(tx *bolt.Tx) error {
 		var err error
-		meta, msgs, err = inspectTx(tx, id)
+		meta, msgs, err = inspectTx(tx, id, keys)
 		return err
 	})
 	if err != nil {
@@ -60,7 +60,7 @@ func Inspect(path string, shards int, id string, timeout time.Duration) (Meta, [
 }
 
 // inspectTx reads session id, its messages in seq order, in tx.
-func inspectTx(tx *bolt.Tx, id string) (Meta, []Message, error) {
+func inspectTx(tx *bolt.Tx, id string, kr *Keyring) (Meta, []Message, error) {
 	var meta Meta
 	var msgs []Message
 	err := func() error {
@@ -69,11 +69,15 @@ func inspectTx(tx *bolt.Tx, id string) (Meta, []Message, error) {
 			return ErrNoSession
 		}
 		var err error
-		if meta, err = loadMeta(b, id); err != nil {
+		if meta, err = loadMeta(b, id, kr); err != nil {
 			return err
 		}
 		bySeq := map[uint64]Message{}
 		decode := func(k, v []byte) error {
+			v, err := kr.open(appendAAD(nil, aadMsg, k), v)
+			if err != nil {
+				return fmt.Errorf("session: message %x: %w", k, err)
+			}
 			var m Message
 			if err := json.Unmarshal(v, &m); err != nil {
 				return fmt.Errorf("session: corrupt message %x: %w", k, err)
@@ -99,7 +103,7 @@ func inspectTx(tx *bolt.Tx, id string) (Meta, []Message, error) {
 				if _, ok := bySeq[h.Seq]; ok {
 					return nil // compacted, not yet trimmed
 				}
-				return decode(k, rec)
+				return decode(msgKey(h.Session, h.Seq), rec)
 			}); err != nil {
 				return err
 			}
@@ -124,7 +128,7 @@ type Transcript struct {
 // InspectCustomer reads, like Inspect, every session of customer cust
 // (Meta.Customer.ID) from the store at path, sorted by id. A customer
 // without sessions is no error: the answer is empty.
-func InspectCustomer(path string, shards int, cust string, timeout time.Duration) ([]Transcript, error) {
+func InspectCustomer(path string, shards int, keys *Keyring, cust string, timeout time.Duration) ([]Transcript, error) {
 	if cust == "" {
 		return nil, fmt.Errorf("%w: empty customer id", ErrInvalid)
 	}
@@ -150,13 +154,13 @@ func InspectCustomer(path string, shards int, cust string, timeout time.Duration
 			if b == nil && tx.Bucket(bucketSessions) != nil {
 				// A store from before the index, never opened since: look
 				// at every session.
-				ids, err = scanCustomer(tx, cust)
+				ids, err = scanCustomer(tx, cust, keys)
 			}
 			if err != nil {
 				return err
 			}
 			for _, id := range ids {
-				meta, msgs, err := inspectTx(tx, id)
+				meta, msgs, err := inspectTx(tx, id, keys)
 				if errors.Is(err, ErrNoSession) {
 					continue
 				}
@@ -179,7 +183,7 @@ func InspectCustomer(path string, shards int, cust string, timeout time.Duration
 }
 
 // scanCustomer finds cust's sessions by reading every session's metadata.
-func scanCustomer(tx *bolt.Tx, cust string) ([]string, error) {
+func scanCustomer(tx *bolt.Tx, cust string, kr *Keyring) ([]string, error) {
 	var ids []string
 	sb := tx.Bucket(bucketSessions)
 	idle := tx.Bucket(bucketIdle)
@@ -190,7 +194,7 @@ func scanCustomer(tx *bolt.Tx, cust string) ([]string, error) {
 		if len(k) < 8 {
 			return nil
 		}
-		if m, err := loadMeta(sb, string(k[8:])); err == nil && m.Customer.ID == cust {
+		if m, err := loadMeta(sb, string(k[8:]), kr); err == nil && m.Customer.ID == cust {
 			ids = append(ids, m.ID)
 		}
 		return nil

@@ -13,6 +13,9 @@ type Metrics struct {
 	// CSAT counts customers' ratings by the rated chat's group and agent
 	// and the score.
 	CSAT *prometheus.CounterVec
+	// Resealed counts records re-sealed with the current key after a
+	// key rotation (or encryption switched on).
+	Resealed prometheus.Counter
 }
 
 // NewMetrics creates the store's metrics and registers them with reg.
@@ -37,6 +40,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time to move one chunk of the write log into the per-session layout.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25},
 		}),
+		Resealed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "edgedesk_store_resealed_total",
+			Help: "Records re-sealed with the current encryption key (after a rotation, or encryption switched on).",
+		}),
 		Expired: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "edgedesk_sessions_expired_total",
 			Help: "Sessions deleted by the retention sweeper.",
@@ -46,6 +53,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "edgedesk_csat_ratings_total",
 		Help: "Customer satisfaction ratings (1-5) of chats agents closed, by the chat's last group and agent.",
 	}, []string{"group", "agent", "score"})
-	reg.MustRegister(m.CommitSeconds, m.BatchSize, m.Sessions, m.Expired, m.CompactSeconds, m.CSAT)
+	reg.MustRegister(m.CommitSeconds, m.BatchSize, m.Sessions, m.Expired, m.CompactSeconds, m.CSAT, m.Resealed)
 	return m
 }

@@ -78,7 +78,7 @@ func (w *writer) outboxPut(kind, sid string, seq uint64, id string, raw []byte, 
 	if len(sid) > 255 || len(kind) > 255 {
 		return fmt.Errorf("session: outbox: session id or kind too long")
 	}
-	v := make([]byte, 0, 3+len(sid)+binary.MaxVarintLen64+len(kind)+8+binary.MaxVarintLen64+len(id)+len(raw))
+	v := make([]byte, 0, 3+len(sid)+binary.MaxVarintLen64+len(kind)+8+binary.MaxVarintLen64+len(id)+len(raw)+sealOverhead)
 	v = append(v, 0, byte(len(sid)))
 	v = append(v, sid...)
 	v = binary.AppendUvarint(v, seq)
@@ -87,7 +87,7 @@ func (w *writer) outboxPut(kind, sid string, seq uint64, id string, raw []byte, 
 	v = binary.BigEndian.AppendUint64(v, uint64(w.now.UnixNano()))
 	v = binary.AppendUvarint(v, uint64(len(id)))
 	v = append(v, id...)
-	v = append(v, raw...)
+	v = w.s.opts.Keys.seal(v, appendAAD(nil, aadOutbox, []byte(id)), raw)
 	var key [8]byte
 	binary.BigEndian.PutUint64(key[:], k)
 	if err := b.Put(key[:], v); err != nil {
@@ -123,7 +123,7 @@ func (s *Store) OutboxOldest() time.Time {
 			}
 			if _, v := b.Cursor().First(); v != nil {
 				var ev OutboxEvent
-				if decodeOutbox(v, &ev) == nil && (oldest.IsZero() || ev.TS.Before(oldest)) {
+				if decodeOutbox(v, &ev, sh.opts.Keys) == nil && (oldest.IsZero() || ev.TS.Before(oldest)) {
 					oldest = ev.TS
 				}
 			}
@@ -151,7 +151,7 @@ func (s *Store) OutboxBatch(shard int, after uint64, limit int) ([]OutboxEvent, 
 		c := b.Cursor()
 		for k, v := c.Seek(from[:]); k != nil && len(out) < limit; k, v = c.Next() {
 			var ev OutboxEvent
-			if err := decodeOutbox(v, &ev); err != nil {
+			if err := decodeOutbox(v, &ev, sh.opts.Keys); err != nil {
 				return fmt.Errorf("session: corrupt outbox entry %x: %w", k, err)
 			}
 			ev.Key, ev.Shard = binary.BigEndian.Uint64(k), shard
@@ -198,16 +198,37 @@ var errCorruptOutbox = errors.New("truncated or malformed")
 
 // decodeOutbox decodes a stored outbox value (either layout). Data is
 // copied: bbolt's memory is only valid inside the transaction.
-func decodeOutbox(v []byte, ev *OutboxEvent) error {
+func decodeOutbox(v []byte, ev *OutboxEvent, kr *Keyring) error {
+	p, err := outboxHeader(v, ev)
+	if err != nil || p == nil {
+		return err
+	}
+	ev.Data = nil
+	if isSealed(p) {
+		plain, err := kr.open(appendAAD(nil, aadOutbox, []byte(ev.ID)), p)
+		if err != nil {
+			return err
+		}
+		ev.Data = plain
+	} else if len(p) > 0 {
+		ev.Data = append(json.RawMessage(nil), p...)
+	}
+	return nil
+}
+
+// outboxHeader decodes all but the data of a stored outbox value and
+// returns the data as stored (sealed or not); a value of the earlier
+// layout is decoded whole, and its data is nil.
+func outboxHeader(v []byte, ev *OutboxEvent) ([]byte, error) {
 	if len(v) == 0 {
-		return errCorruptOutbox
+		return nil, errCorruptOutbox
 	}
 	if v[0] != 0 { // the earlier layout: len(sid) sid JSON
 		n := int(v[0])
 		if len(v) < 1+n {
-			return errCorruptOutbox
+			return nil, errCorruptOutbox
 		}
-		return json.Unmarshal(v[1+n:], ev)
+		return nil, json.Unmarshal(v[1+n:], ev)
 	}
 	p := v[1:]
 	str := func(n int) (string, bool) {
@@ -220,39 +241,35 @@ func decodeOutbox(v []byte, ev *OutboxEvent) error {
 	}
 	var ok bool
 	if len(p) < 1 {
-		return errCorruptOutbox
+		return nil, errCorruptOutbox
 	}
 	n := int(p[0])
 	p = p[1:]
 	if ev.Session, ok = str(n); !ok {
-		return errCorruptOutbox
+		return nil, errCorruptOutbox
 	}
 	seq, m := binary.Uvarint(p)
 	if m <= 0 {
-		return errCorruptOutbox
+		return nil, errCorruptOutbox
 	}
 	ev.Seq, p = seq, p[m:]
 	if len(p) < 1 {
-		return errCorruptOutbox
+		return nil, errCorruptOutbox
 	}
 	n = int(p[0])
 	p = p[1:]
 	if ev.Kind, ok = str(n); !ok || len(p) < 8 {
-		return errCorruptOutbox
+		return nil, errCorruptOutbox
 	}
 	ev.TS = time.Unix(0, int64(binary.BigEndian.Uint64(p))).UTC()
 	p = p[8:]
 	idLen, m := binary.Uvarint(p)
 	if m <= 0 || idLen > uint64(len(p)) {
-		return errCorruptOutbox
+		return nil, errCorruptOutbox
 	}
 	p = p[m:]
 	if ev.ID, ok = str(int(idLen)); !ok {
-		return errCorruptOutbox
+		return nil, errCorruptOutbox
 	}
-	ev.Data = nil
-	if len(p) > 0 {
-		ev.Data = append(json.RawMessage(nil), p...)
-	}
-	return nil
+	return p, nil
 }

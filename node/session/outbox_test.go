@@ -119,7 +119,7 @@ func TestDecodeOutboxEarlierLayout(t *testing.T) {
 	v := append([]byte{byte(len(sid))}, sid...)
 	v = append(v, `{"id":"s1.3","session":"s1","seq":3,"kind":"msg","ts":"2026-11-21T10:00:00Z","data":{"text":"hi"}}`...)
 	var ev OutboxEvent
-	if err := decodeOutbox(v, &ev); err != nil {
+	if err := decodeOutbox(v, &ev, nil); err != nil {
 		t.Fatal(err)
 	}
 	if ev.ID != "s1.3" || ev.Session != sid || ev.Seq != 3 || ev.Kind != "msg" || string(ev.Data) != `{"text":"hi"}` || !ev.TS.Equal(time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)) {
@@ -133,7 +133,7 @@ func FuzzDecodeOutbox(f *testing.F) {
 	f.Add([]byte{0})
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var ev OutboxEvent
-		_ = decodeOutbox(v, &ev) // must not panic
+		_ = decodeOutbox(v, &ev, nil) // must not panic
 	})
 }
 

@@ -89,20 +89,20 @@ func TestInspect(t *testing.T) {
 	if _, err := s.Update(context.Background(), id, func(m *Meta) error { m.AddRoute(json.RawMessage(`{"outcome":"queued"}`)); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := Inspect(path, 2, id, 50*time.Millisecond); !errors.Is(err, ErrLocked) {
+	if _, _, err := Inspect(path, 2, nil, id, 50*time.Millisecond); !errors.Is(err, ErrLocked) {
 		t.Fatalf("while open: %v", err)
 	}
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	meta, msgs, err := Inspect(path, 2, id, time.Second)
+	meta, msgs, err := Inspect(path, 2, nil, id, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if meta.ID != id || len(meta.Routes) != 1 || len(msgs) != 3 || msgs[2].Text != "hi 2" || meta.LastSeq != 3 {
 		t.Fatalf("meta %+v, %d messages", meta, len(msgs))
 	}
-	if _, _, err := Inspect(path, 2, "s_unknown", time.Second); !errors.Is(err, ErrNoSession) {
+	if _, _, err := Inspect(path, 2, nil, "s_unknown", time.Second); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("unknown session: %v", err)
 	}
 }

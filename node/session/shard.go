@@ -32,6 +32,7 @@ const (
 	opScrub       // customers.go
 	opProfiles    // profiles.go
 	opErasureDone // customers.go
+	opReseal      // reseal.go
 )
 
 type op struct {
@@ -52,6 +53,12 @@ type op struct {
 	rating Rating
 	// opErase
 	pending *PendingErasure
+	// opReseal: where the next batch starts (limit is its size), and
+	// the records that could not be re-sealed.
+	stage    int
+	from     []byte
+	failed   int
+	firstErr error
 }
 
 // shard is one bbolt file with its committer, cache and hub: a Store
@@ -150,7 +157,7 @@ func openShard(opts Options, index int, ready chan struct{}, count *atomic.Int64
 			}
 			s.outboxLen.Store(int64(b.Stats().KeyN))
 		}
-		if err := ensureCustomerIndex(tx); err != nil {
+		if err := ensureCustomerIndex(tx, opts.Keys); err != nil {
 			return err
 		}
 		return s.rebuildTail(tx)
@@ -260,7 +267,7 @@ func (s *shard) Get(id string) (Meta, error) {
 	defer s.tail.mu.RUnlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
-		m, err = loadMeta(tx.Bucket(bucketSessions), id)
+		m, err = loadMeta(tx.Bucket(bucketSessions), id, s.opts.Keys)
 		if seq := s.tail.lastSeq(id); seq > m.LastSeq {
 			m.LastSeq = seq
 		}
@@ -272,11 +279,16 @@ func (s *shard) Get(id string) (Meta, error) {
 // loadMeta reads a session's metadata with its exact LastSeq, which the
 // stored record may lag (the committer does not rewrite it per message):
 // the session's last message key is the truth.
-func loadMeta(b *bolt.Bucket, id string) (Meta, error) {
+func loadMeta(b *bolt.Bucket, id string, kr *Keyring) (Meta, error) {
 	var m Meta
-	v := b.Get(metaKey(id))
+	mk := metaKey(id)
+	v := b.Get(mk)
 	if v == nil {
 		return m, ErrNoSession
+	}
+	v, err := kr.open(appendAAD(nil, aadMeta, mk), v)
+	if err != nil {
+		return m, fmt.Errorf("session: metadata of %q: %w", id, err)
 	}
 	if err := json.Unmarshal(v, &m); err != nil {
 		return m, fmt.Errorf("session: corrupt metadata of %q: %w", id, err)
@@ -308,7 +320,13 @@ func (s *shard) Messages(id string, after uint64, limit int) ([]Message, error) 
 		if b.Get(metaKey(id)) == nil {
 			return ErrNoSession
 		}
+		var aad []byte
 		decode := func(k, v []byte) error {
+			aad = appendAAD(aad[:0], aadMsg, k)
+			v, err := s.opts.Keys.open(aad, v)
+			if err != nil {
+				return fmt.Errorf("session: message %x: %w", k, err)
+			}
 			var m Message
 			if err := json.Unmarshal(v, &m); err != nil {
 				return fmt.Errorf("session: corrupt message %x: %w", k, err)
@@ -339,11 +357,11 @@ func (s *shard) Messages(id string, after uint64, limit int) ([]Message, error) 
 				}
 				binary.BigEndian.PutUint64(key[:], e.lsn)
 				if v := lb.Get(key[:]); v != nil {
-					_, rec, err := parseLogEntry(v)
+					h, rec, err := parseLogEntry(v)
 					if err != nil {
 						return err
 					}
-					if err := decode(key[:], rec); err != nil {
+					if err := decode(msgKey(h.Session, h.Seq), rec); err != nil {
 						return err
 					}
 				}
@@ -478,6 +496,8 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 				r = w.scrubFree()
 			case opProfiles:
 				r = w.forgetProfiles(o)
+			case opReseal:
+				r = w.reseal(o)
 			case opMirror:
 				var made bool
 				r, made = w.mirror(o)

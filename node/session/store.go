@@ -25,6 +25,8 @@ type Store struct {
 	opts   Options
 	// outboxReady is signalled after a commit added outbox events.
 	outboxReady chan struct{}
+	// resealed is set when RunResealer finished.
+	resealed atomic.Bool
 }
 
 // Options configures a Store. Zero values take the documented defaults.
@@ -83,6 +85,10 @@ type Options struct {
 	// message and imported history are not refused.
 	MaxSessionMessages int
 	MaxSessionBytes    int64
+	// Keys, if set, seals records at rest (seal.go): new ones with its
+	// current key; records of its old keys and plaintext ones are read,
+	// and RunResealer re-seals them.
+	Keys *Keyring
 }
 
 // Result is what a write came to.

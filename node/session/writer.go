@@ -25,6 +25,7 @@ type writer struct {
 	now       time.Time
 	lsn       uint64 // next log key
 	buf       []byte
+	rec, aad  []byte // put's record before sealing, and its associated data
 	// staged are this transaction's log entries, stagedCID their cids
 	// (sid 0x00 cid → index in staged); dropped are swept sessions. All
 	// reach the tail only after the commit.
@@ -40,7 +41,7 @@ func (w *writer) state(id string) (*sessState, error) {
 	if st, ok := w.s.states[id]; ok {
 		return st, nil
 	}
-	m, err := loadMeta(w.b, id)
+	m, err := loadMeta(w.b, id, w.s.opts.Keys)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +59,11 @@ func (w *writer) putMeta(st *sessState) error {
 	if err != nil {
 		return err
 	}
-	if err := w.b.Put(metaKey(st.meta.ID), v); err != nil {
+	mk := metaKey(st.meta.ID)
+	if kr := w.s.opts.Keys; kr != nil {
+		v = kr.seal(nil, appendAAD(nil, aadMeta, mk), v)
+	}
+	if err := w.b.Put(mk, v); err != nil {
 		return err
 	}
 	newIdle := idleKey(st.meta.LastActive, st.meta.ID)
@@ -171,16 +176,23 @@ func (w *writer) put(st *sessState, msg Message) (Message, error) {
 	if !w.importing || msg.TS.IsZero() {
 		msg.TS = w.now
 	}
+	// The record is sealed in the log entry and stays sealed when
+	// compaction copies it; the outbox seals its copy apart.
+	w.rec = appendRecord(w.rec[:0], &msg)
 	w.buf = appendLogHeader(w.buf[:0], msg.Session, msg.Seq, msg.CID)
-	hdr := len(w.buf)
-	w.buf = appendRecord(w.buf, &msg)
+	if kr := w.s.opts.Keys; kr != nil {
+		w.aad = appendAAD(w.aad[:0], aadMsg, msgKey(msg.Session, msg.Seq))
+		w.buf = kr.seal(w.buf, w.aad, w.rec)
+	} else {
+		w.buf = append(w.buf, w.rec...)
+	}
 	var key [8]byte
 	binary.BigEndian.PutUint64(key[:], w.lsn)
 	// bbolt keeps key and value until commit: they must not be reused.
 	if err := w.log.Put(bytes.Clone(key[:]), bytes.Clone(w.buf)); err != nil {
 		return Message{}, err
 	}
-	if err := w.outboxPut(OutboxMessage, msg.Session, msg.Seq, msg.Session+"."+strconv.FormatUint(msg.Seq, 10), w.buf[hdr:], nil); err != nil {
+	if err := w.outboxPut(OutboxMessage, msg.Session, msg.Seq, msg.Session+"."+strconv.FormatUint(msg.Seq, 10), w.rec, nil); err != nil {
 		return Message{}, err
 	}
 	w.staged = append(w.staged, staged{sid: msg.Session, cid: msg.CID, seq: msg.Seq, lsn: w.lsn})
@@ -198,7 +210,7 @@ func (w *writer) put(st *sessState, msg Message) (Message, error) {
 	// message; it is rewritten at least every bytesCheckpoint bytes, so
 	// after a restart the count lags by less than that.
 	before := st.meta.Bytes
-	st.meta.Bytes += int64(len(w.buf) - hdr)
+	st.meta.Bytes += int64(len(w.rec)) // what was said, sealed or not
 	if before/bytesCheckpoint != st.meta.Bytes/bytesCheckpoint {
 		st.dirty = true
 	}
@@ -237,7 +249,9 @@ func (w *writer) findCID(id, cid string) (Message, bool, error) {
 		return w.stagedMsg[i], true, nil
 	}
 	var raw []byte
-	if seq, ok := w.s.tail.cidSeq(id, cid); ok {
+	var seq uint64
+	if s, ok := w.s.tail.cidSeq(id, cid); ok {
+		seq = s
 		lsn, _ := w.s.tail.lsnOf(id, seq)
 		var key [8]byte
 		binary.BigEndian.PutUint64(key[:], lsn)
@@ -249,7 +263,8 @@ func (w *writer) findCID(id, cid string) (Message, bool, error) {
 			raw = rec
 		}
 	} else if v := w.b.Get(cidKey(id, cid)); v != nil {
-		raw = w.b.Get(msgKey(id, binary.BigEndian.Uint64(v)))
+		seq = binary.BigEndian.Uint64(v)
+		raw = w.b.Get(msgKey(id, seq))
 	} else {
 		return Message{}, false, nil
 	}
@@ -257,6 +272,10 @@ func (w *writer) findCID(id, cid string) (Message, bool, error) {
 	if raw == nil {
 		return m, false, fmt.Errorf("session: cid %q points at a missing message", cid)
 	}
-	err := json.Unmarshal(raw, &m)
+	raw, err := w.s.opts.Keys.open(appendAAD(nil, aadMsg, msgKey(id, seq)), raw)
+	if err != nil {
+		return m, false, err
+	}
+	err = json.Unmarshal(raw, &m)
 	return m, err == nil, err
 }
