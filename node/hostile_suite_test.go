@@ -76,15 +76,23 @@ func (e *hostileEnv) healthy(what string) {
 	}
 	e.sent++
 	cid := fmt.Sprintf("ok-%d", e.sent)
-	if err := e.alice.WriteJSON(map[string]any{"type": "msg", "cid": cid, "text": "still here " + cid}); err != nil {
-		t.Fatalf("after %s: alice write: %v", what, err)
-	}
-	widgetNext(t, e.alice, func(f map[string]any) bool {
-		if f["type"] == "error" {
+	// Alice is well-behaved: refused for her own rate, she resends the
+	// same cid a little later, as the protocol asks.
+	for try := 0; ; try++ {
+		if err := e.alice.WriteJSON(map[string]any{"type": "msg", "cid": cid, "text": "still here " + cid}); err != nil {
+			t.Fatalf("after %s: alice write: %v", what, err)
+		}
+		f := widgetNext(t, e.alice, func(f map[string]any) bool {
+			return f["cid"] == cid && (f["type"] == "receipt" || f["type"] == "error")
+		})
+		if f["type"] == "receipt" {
+			break
+		}
+		if f["code"] != "rate_limited" || try == 50 {
 			t.Fatalf("after %s: alice refused: %v", what, f)
 		}
-		return f["type"] == "receipt" && f["cid"] == cid
-	})
+		time.Sleep(100 * time.Millisecond)
+	}
 	msgs, err := e.n.Store().Messages(e.session, 0, 0)
 	if err != nil {
 		t.Fatalf("after %s: history: %v", what, err)
@@ -196,6 +204,8 @@ func TestHostileInputSuite(t *testing.T) {
 	n, base, _ := startNode(t, noBot, withAgents, withStaff(t), func(c *config.Config) {
 		c.Auth.WidgetSecret = suiteWidgetSecret
 		c.Gateway.MaxFrameBytes = 64 << 10 // so 10,000 levels of nesting fit in a frame
+		// The documented per-connection rate, for the flood.
+		c.Gateway.RateLimit, c.Gateway.RateBurst = 10, 20
 	})
 	e := &hostileEnv{t: t, n: n, base: base}
 	e.alice = e.widget("alice")
@@ -299,6 +309,48 @@ func TestHostileInputSuite(t *testing.T) {
 		ws := e.wsDial("/v1/ws")
 		ws.WriteJSON(map[string]any{"type": "msg", "cid": "x1", "session": e.session, "text": "injected"})
 		errorFrame(t, ws, "no_session", "x1")
+	})
+
+	add("widget/flood from one connection", func(t *testing.T) {
+		ws := e.widget("carol")
+		const sent = 200
+		start := time.Now()
+		for i := range sent {
+			if ws.WriteJSON(map[string]any{"type": "msg", "cid": fmt.Sprint("f", i), "text": "flood"}) != nil {
+				break // closed for flooding: allowed
+			}
+		}
+		receipts, limited := 0, 0
+		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for receipts+limited < sent {
+			var f map[string]any
+			if err := ws.ReadJSON(&f); err != nil {
+				var ce *websocket.CloseError
+				if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation {
+					t.Fatalf("flood ended with %v after %d receipts, %d refusals; want answers or close 1008", err, receipts, limited)
+				}
+				break
+			}
+			cid, _ := f["cid"].(string)
+			switch {
+			case f["type"] == "receipt":
+				receipts++
+			case f["type"] == "error" && f["code"] == "rate_limited" && strings.HasPrefix(cid, "f"):
+				limited++
+			}
+		}
+		if max := 20 + int(10*time.Since(start).Seconds()) + 1; receipts > max || limited == 0 {
+			t.Fatalf("flood: %d stored (at most %d allowed), %d refused with their cid", receipts, max, limited)
+		}
+	})
+	add("widget/slow resumers", func(t *testing.T) {
+		// Twenty connections resume alice's session from the start and
+		// never read; alice is served meanwhile (healthy, below).
+		for range 20 {
+			ws := e.wsDial("/v1/ws")
+			ws.WriteJSON(map[string]any{"type": "hello", "v": 1, "session": e.session, "last_seq": 0,
+				"token": signed(t, suiteWidgetSecret, auth.Claims{Subject: "alice"})})
+		}
 	})
 
 	// Agent endpoint.
