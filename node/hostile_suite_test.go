@@ -1,12 +1,14 @@
 package node
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -430,6 +432,24 @@ func TestHostileInputSuite(t *testing.T) {
 		code, msg := e.httpDo("DELETE", AdminCustomersPath+"alice", "application/json", bytes.Repeat([]byte("x"), 64<<10), staffOK)
 		refused(t, "oversized admin body", code, msg, http.StatusRequestEntityTooLarge)
 	})
+	add("admin/oversized body, client still sending", func(t *testing.T) {
+		// The 413 must reach a client that is still writing its body:
+		// closing on unread data would reset the connection and lose it.
+		c, err := net.Dial("tcp", strings.TrimPrefix(e.base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(c, "DELETE %salice HTTP/1.1\r\nHost: x\r\n%s\r\nContent-Length: %d\r\n\r\n", AdminCustomersPath, staffOK, 4<<20)
+		c.Write(bytes.Repeat([]byte("x"), 256<<10))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("no answer to an oversized body: %v", err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		refused(t, "oversized admin body still sending", resp.StatusCode, string(msg), http.StatusRequestEntityTooLarge)
+	})
 	add("admin/malformed FAQ JSON", func(t *testing.T) {
 		code, msg := e.httpDo("PUT", "/v1/admin/faq?format=jsonl", "application/x-ndjson", []byte("{\"intent\":\n"), staffOK)
 		refused(t, "malformed FAQ", code, msg, http.StatusBadRequest)
@@ -469,8 +489,8 @@ func TestHostileInputSuite(t *testing.T) {
 
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			c.run(t)
 			e.t = t
+			c.run(t)
 			e.healthy(c.name)
 		})
 	}
