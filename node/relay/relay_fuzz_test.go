@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/edgedesk/edgedesk/config"
@@ -79,6 +80,48 @@ func FuzzRelayRequest(f *testing.F) {
 		b, _ := json.Marshal(metaBefore)
 		if string(a) != string(b) {
 			t.Fatalf("%s %q changed the meta of a session not handed to edge-b:\n%s\nwas\n%s", op, data, a, b)
+		}
+	})
+}
+
+// FuzzPresence takes any value another node could put in the presence
+// bucket. It never panics, what it announces is credited to the node
+// whose key it came under (a document naming another node changes
+// nothing of that node), and this node's own document stays its own.
+func FuzzPresence(f *testing.F) {
+	st, err := session.Open(session.Options{Path: filepath.Join(f.TempDir(), "sessions.db")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close(context.Background()) })
+	rt, err := routing.New(routing.Options{Config: config.Routing{}, Store: RouterStore{Store: st}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(rt.Close)
+	r := New(Options{Store: st, Router: rt, Node: "edge-a"})
+	f.Add([]byte(`{"node":"edge-b","at":"2026-12-03T10:00:00Z","groups":[{"name":"uk-en","languages":["en"],"agents":2}]}`))
+	f.Add([]byte(`{"node":"edge-a","groups":[{"node":"edge-a","name":"mx-es"}]}`))
+	f.Add([]byte(`{"groups":null}`))
+	f.Add([]byte(`{"groups":[` + strings.Repeat(`{},`, 100) + `{}]}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, value []byte) {
+		r.Update("edge-b", value)
+		r.mu.Lock()
+		for _, g := range r.nodes["edge-b"].groups {
+			if g.Node != "edge-b" {
+				r.mu.Unlock()
+				t.Fatalf("%q: a group of edge-b credited to %q", value, g.Node)
+			}
+		}
+		_, other := r.nodes["edge-a"]
+		r.mu.Unlock()
+		if other {
+			t.Fatalf("%q: this node's own entry came from edge-b", value)
+		}
+		var doc presenceDoc
+		if err := json.Unmarshal(r.Local(), &doc); err != nil || doc.Node != "edge-a" {
+			t.Fatalf("%q: own presence became %+v %v", value, doc, err)
 		}
 	})
 }
