@@ -3,11 +3,13 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fasthttp/websocket"
 
@@ -17,7 +19,8 @@ import (
 
 // FuzzAgentFrames sends any frame to a real node's agent endpoint: the
 // node answers with JSON frames, and the connection keeps working (a
-// heartbeat after the frame is acknowledged), whatever the frame held.
+// heartbeat after the frame is acknowledged), whatever the frame held —
+// but a frame over 64 KiB (1009) or not UTF-8 (1007), which closes it.
 func FuzzAgentFrames(f *testing.F) {
 	for _, s := range []string{
 		`{"type":"heartbeat","cid":"a"}`,
@@ -97,7 +100,10 @@ func FuzzAgentFrames(f *testing.F) {
 		for {
 			_, data, err := ws.ReadMessage()
 			if err != nil {
-				if len(frame) > 64<<10 { // past the frame limit: closed, by design
+				// Past the frame limit (1009), or not UTF-8 (1007): closed,
+				// by design.
+				var ce *websocket.CloseError
+				if len(frame) > 64<<10 || !utf8.Valid(frame) && errors.As(err, &ce) && ce.Code == websocket.CloseInvalidFramePayloadData {
 					dial(t)
 					return
 				}
