@@ -42,6 +42,9 @@ func FuzzAgentFrames(f *testing.F) {
 	cfg := config.Default()
 	cfg.Listen, cfg.DataDir = "127.0.0.1:0", f.TempDir()
 	cfg.Model.Enabled, cfg.Bot.Enabled = false, false
+	// Every frame that is not UTF-8 closes the connection and the next
+	// one dials again: more upgrades than one address may make by default.
+	cfg.Gateway.AddressUpgradeRate, cfg.Gateway.AddressUpgradeBurst = 10000, 10000
 	withConsoleAgents(cfg)
 	n, err := New(cfg, nil)
 	if err != nil {
