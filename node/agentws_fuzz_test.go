@@ -3,11 +3,13 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fasthttp/websocket"
 
@@ -17,7 +19,8 @@ import (
 
 // FuzzAgentFrames sends any frame to a real node's agent endpoint: the
 // node answers with JSON frames, and the connection keeps working (a
-// heartbeat after the frame is acknowledged), whatever the frame held.
+// heartbeat after the frame is acknowledged), whatever the frame held —
+// but a frame over 64 KiB (1009) or not UTF-8 (1007), which closes it.
 func FuzzAgentFrames(f *testing.F) {
 	for _, s := range []string{
 		`{"type":"heartbeat","cid":"a"}`,
@@ -39,6 +42,9 @@ func FuzzAgentFrames(f *testing.F) {
 	cfg := config.Default()
 	cfg.Listen, cfg.DataDir = "127.0.0.1:0", f.TempDir()
 	cfg.Model.Enabled, cfg.Bot.Enabled = false, false
+	// Every frame that is not UTF-8 closes the connection and the next
+	// one dials again: more upgrades than one address may make by default.
+	cfg.Gateway.AddressUpgradeRate, cfg.Gateway.AddressUpgradeBurst = 10000, 10000
 	withConsoleAgents(cfg)
 	n, err := New(cfg, nil)
 	if err != nil {
@@ -97,7 +103,10 @@ func FuzzAgentFrames(f *testing.F) {
 		for {
 			_, data, err := ws.ReadMessage()
 			if err != nil {
-				if len(frame) > 64<<10 { // past the frame limit: closed, by design
+				// Past the frame limit (1009), or not UTF-8 (1007): closed,
+				// by design.
+				var ce *websocket.CloseError
+				if len(frame) > 64<<10 || !utf8.Valid(frame) && errors.As(err, &ce) && ce.Code == websocket.CloseInvalidFramePayloadData {
 					dial(t)
 					return
 				}

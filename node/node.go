@@ -417,7 +417,7 @@ func (n *Node) Listen() error {
 	if err != nil {
 		return fmt.Errorf("node: listen %s: %w", n.cfg.Listen, err)
 	}
-	n.ln = n.listenTLS(ln)
+	n.ln = n.listenTLS(lingerListener{ln})
 	return nil
 }
 

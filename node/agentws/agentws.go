@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fasthttp/websocket"
 	"github.com/valyala/fasthttp"
@@ -323,6 +324,12 @@ func (c *conn) run(bearer string) {
 		var f inFrame
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
+			return
+		}
+		if !utf8.Valid(data) {
+			// As on the widget endpoint (1007): json.Unmarshal would
+			// otherwise turn the bytes into U+FFFD and store them.
+			c.close(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
 			return
 		}
 		if err := json.Unmarshal(data, &f); err != nil {
