@@ -43,13 +43,33 @@ type lingerConn struct {
 	err  error
 }
 
+// lingering bounds the connections draining at once: past it a
+// connection closes at once (with a reset, as without lingering).
+var lingering = make(chan struct{}, 4096)
+
+// Close shuts the write side and returns; the drain and the close run on
+// their own goroutine, so a caller closing many connections in a row
+// (fasthttp closes idle ones one by one at shutdown, under a lock) is
+// never held lingerTime per peer that does not close its side.
 func (c *lingerConn) Close() error {
 	c.once.Do(func() {
-		if c.TCPConn.CloseWrite() == nil {
+		select {
+		case lingering <- struct{}{}:
+		default:
+			c.err = c.TCPConn.Close()
+			return
+		}
+		if err := c.TCPConn.CloseWrite(); err != nil {
+			<-lingering
+			c.err = c.TCPConn.Close()
+			return
+		}
+		go func() {
+			defer func() { <-lingering }()
 			c.TCPConn.SetReadDeadline(time.Now().Add(lingerTime))
 			io.CopyN(io.Discard, c.TCPConn, lingerBytes)
-		}
-		c.err = c.TCPConn.Close()
+			c.TCPConn.Close()
+		}()
 	})
 	return c.err
 }
