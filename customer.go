@@ -44,19 +44,9 @@ func customerCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	path := fs.String("config", os.Getenv("EDGEDESK_CONFIG"), "YAML config `file`")
 	out := fs.String("o", "", "write the export to `file` (default: standard output)")
 	by := fs.String("by", "", "who asks, for the audit record (default: $USER)")
-	var id string
-	rest := args[1:]
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		id, rest = rest[0], rest[1:]
-	}
-	if err := fs.Parse(rest); err != nil {
-		return usageError{err}
-	}
-	switch {
-	case id == "" && fs.NArg() == 1:
-		id = fs.Arg(0)
-	case fs.NArg() > 0:
-		return usageError{fmt.Errorf("%s: unexpected argument %q\n%s", cmd, fs.Arg(0), customerUsage)}
+	id, err := parseWithID(fs, args[1:], customerUsage)
+	if err != nil {
+		return err
 	}
 	if id == "" || len(id) > 256 || strings.Contains(id, "/") {
 		return usageError{fmt.Errorf("%s: the customer ID is required: 1 to 256 bytes without '/'\n%s", cmd, customerUsage)}

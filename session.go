@@ -42,6 +42,26 @@ const storeWait = 300 * time.Millisecond
 // used by the node when auth.staff_secret is empty.
 const staffKeyFile = "staff.key"
 
+// parseWithID parses a command's flags around its one argument, an id
+// that may come before the flags (session show ID -json) or after them;
+// the id is "" when none was given.
+func parseWithID(fs *flag.FlagSet, args []string, usage string) (string, error) {
+	var id string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		id, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", usageError{err}
+	}
+	switch {
+	case id == "" && fs.NArg() == 1:
+		id = fs.Arg(0)
+	case fs.NArg() > 0:
+		return "", usageError{fmt.Errorf("%s: unexpected argument %q\n%s", fs.Name(), fs.Arg(0), usage)}
+	}
+	return id, nil
+}
+
 // sessionCommand is "edgedesk session show".
 func sessionCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "show" {
@@ -51,20 +71,9 @@ func sessionCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.SetOutput(stderr)
 	path := fs.String("config", os.Getenv("EDGEDESK_CONFIG"), "YAML config `file`")
 	asJSON := fs.Bool("json", false, "print the admin API's JSON (docs/ADMIN_API.md)")
-	// The id may come before the flags (session show ID -json) or after.
-	var id string
-	rest := args[1:]
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		id, rest = rest[0], rest[1:]
-	}
-	if err := fs.Parse(rest); err != nil {
-		return usageError{err}
-	}
-	switch {
-	case id == "" && fs.NArg() == 1:
-		id = fs.Arg(0)
-	case fs.NArg() > 0:
-		return usageError{fmt.Errorf("session show: unexpected argument %q\n%s", fs.Arg(0), sessionUsage)}
+	id, err := parseWithID(fs, args[1:], sessionUsage)
+	if err != nil {
+		return err
 	}
 	if id == "" {
 		return usageError{fmt.Errorf("session show: the session ID is required\n%s", sessionUsage)}
