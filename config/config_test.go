@@ -145,7 +145,9 @@ func TestEveryEnvNameMapsToAKey(t *testing.T) {
 		t.Fatalf("only %d env names", len(names))
 	}
 	for _, n := range names {
-		if _, err := Load("", []string{n + "=" + "1"}); err != nil && !errors.Is(err, ErrInvalid) {
+		// Every key's type can be set from the environment: a value may be
+		// invalid for its key, never of a type the reader cannot parse.
+		if _, err := Load("", []string{n + "=" + "1"}); err != nil && (!errors.Is(err, ErrInvalid) || strings.Contains(err.Error(), "unsupported type")) {
 			t.Errorf("%s: %v", n, err)
 		}
 	}

@@ -88,12 +88,12 @@ func setFromString(f reflect.Value, s string) error {
 		f.SetInt(int64(d))
 	case f.Kind() == reflect.String:
 		f.SetString(s)
-	case f.Kind() == reflect.Int:
-		n, err := strconv.Atoi(s)
+	case f.Kind() == reflect.Int || f.Kind() == reflect.Int64:
+		n, err := strconv.ParseInt(s, 10, f.Type().Bits())
 		if err != nil {
 			return fmt.Errorf("want an integer")
 		}
-		f.SetInt(int64(n))
+		f.SetInt(n)
 	case f.Kind() == reflect.Float64:
 		x, err := strconv.ParseFloat(s, 64)
 		if err != nil {
