@@ -174,6 +174,13 @@ func TestServiceSwapUnderLoad(t *testing.T) {
 			}
 		}()
 	}
+	// The swaps must happen while classifications run: on a loaded
+	// machine they could all be done before a goroutine is scheduled.
+	for deadline := time.Now().Add(30 * time.Second); served.Load() < 8 && failed.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no classification served within 30 s")
+		}
+	}
 	for i := range 6 {
 		p := path2
 		if i%2 == 1 {
