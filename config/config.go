@@ -124,6 +124,12 @@ type Gateway struct {
 	// answer (they fan out to every agent watching the session).
 	TypingRate  float64 `yaml:"typing_rate"`
 	TypingBurst int     `yaml:"typing_burst"`
+	// AgentRateLimit is the sustained frames per second (all but
+	// heartbeats) one agent connection may send, AgentRateBurst its
+	// bucket; past it frames are refused with rate_limited (typing is
+	// dropped unanswered), and a connection that keeps on is closed.
+	AgentRateLimit float64 `yaml:"agent_rate_limit"`
+	AgentRateBurst int     `yaml:"agent_rate_burst"`
 	// MaxAgentConnections caps concurrent agent console connections
 	// (GET /v1/agent/ws). They count toward MaxConnections too.
 	MaxAgentConnections int `yaml:"max_agent_connections"`
@@ -229,6 +235,8 @@ func Default() *Config {
 			SessionRateBurst:         20,
 			TypingRate:               2,
 			TypingBurst:              5,
+			AgentRateLimit:           10,
+			AgentRateBurst:           30,
 			MaxAgentConnections:      1000,
 		},
 		Auth: Auth{
@@ -402,6 +410,7 @@ func (c *Config) Validate() error {
 		{"gateway.address_upgrade_rate", "gateway.address_upgrade_burst", g.AddressUpgradeRate, g.AddressUpgradeBurst},
 		{"gateway.session_rate_limit", "gateway.session_rate_burst", g.SessionRateLimit, g.SessionRateBurst},
 		{"gateway.typing_rate", "gateway.typing_burst", g.TypingRate, g.TypingBurst},
+		{"gateway.agent_rate_limit", "gateway.agent_rate_burst", g.AgentRateLimit, g.AgentRateBurst},
 	} {
 		if !(r.rate > 0) {
 			bad(r.rateKey, r.rate, "must be positive")

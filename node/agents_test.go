@@ -2,6 +2,8 @@ package node
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/agentws"
 	"github.com/edgedesk/edgedesk/node/auth"
 )
 
@@ -286,5 +289,113 @@ func TestTrustedHeadersFillHello(t *testing.T) {
 	meta, _ := n.Store().Get(w.Session)
 	if meta.Locale != "es-MX" || meta.TZ != "America/Mexico_City" {
 		t.Fatalf("locale %q tz %q", meta.Locale, meta.TZ)
+	}
+}
+
+// TestAgentFrameRules: the agent endpoint holds its frames to the widget's
+// rules — a cid of 1–128 safe characters or no echo at all, errors in the
+// node's words with the frame's cid, session_full for a full session, a
+// rate limit — and stores nothing a refused frame carried.
+func TestAgentFrameRules(t *testing.T) {
+	n, base, _ := startNode(t, withAgents, func(c *config.Config) {
+		c.Store.MaxSessionMessages = 12
+		c.Gateway.AgentRateLimit, c.Gateway.AgentRateBurst = 0.5, 25
+	})
+	// A frame before hello: bad_frame with its cid.
+	early, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/v1/agent/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	early.WriteJSON(map[string]any{"type": "msg", "cid": "early", "session": "s_x", "text": "hi"})
+	if f := (&agentConn{t: t, ws: early}).next(func(f agentFrame) bool { return f.Type == "error" }); f.Code != "bad_frame" || f.CID != "early" {
+		t.Fatalf("frame before hello: %+v", f)
+	}
+
+	ana, _ := dialAgent(t, base, "ana", "agent", "mx-es")
+	es, wes := dialWidget(t, base, map[string]any{"locale": "es-MX", "tz": "America/Mexico_City"})
+	es.WriteJSON(map[string]any{"type": "msg", "cid": "h1", "text": "quiero hablar con un agente"})
+	ana.next(func(f agentFrame) bool { return f.Type == "assigned" })
+	errorOf := func(frame any) agentFrame {
+		t.Helper()
+		if s, ok := frame.(string); ok {
+			ana.ws.WriteMessage(websocket.TextMessage, []byte(s))
+		} else {
+			ana.ws.WriteJSON(frame)
+		}
+		return ana.next(func(f agentFrame) bool { return f.Type == "error" || f.Type == "receipt" || f.Type == "ack" })
+	}
+	before, _ := n.Store().Get(wes.Session)
+	for name, cid := range map[string]string{
+		"12,000-byte cid": strings.Repeat("c", 12000),
+		"bidi cid":        "m\u202e1",
+		"129-byte cid":    strings.Repeat("c", 129),
+		"space in cid":    "a b",
+	} {
+		if f := errorOf(map[string]any{"type": "msg", "cid": cid, "session": wes.Session, "text": "hola"}); f.Type != "error" || f.Code != "bad_frame" || f.CID != "" {
+			t.Fatalf("msg with %s: %+v", name, f)
+		}
+	}
+	if f := errorOf(map[string]any{"type": "heartbeat", "cid": strings.Repeat("h", 15<<10)}); f.Type != "error" || f.Code != "bad_frame" || f.CID != "" {
+		t.Fatalf("heartbeat with a 15 KiB cid: %+v", f)
+	}
+	if after, _ := n.Store().Get(wes.Session); after.LastSeq != before.LastSeq {
+		t.Fatalf("refused frames stored messages: seq %d → %d", before.LastSeq, after.LastSeq)
+	}
+	// A field of the wrong type: the node's words, naming the field.
+	f := errorOf(`{"type":"msg","cid":"w1","session":"` + wes.Session + `","text":42}`)
+	if f.Type != "error" || f.Code != "bad_frame" || f.CID != "w1" {
+		t.Fatalf("wrong type: %+v", f)
+	}
+	var raw map[string]any
+	ana.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"status","cid":"w2","status":true}`))
+	ana.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if err := ana.ws.ReadJSON(&raw); err != nil || raw["message"] != "field status must be a string" || raw["cid"] != "w2" {
+		t.Fatalf("wrong type message: %v %v", raw, err)
+	}
+
+	// Replies fill the session: session_full, as the widget is told.
+	full := agentFrame{}
+	for i := 0; i < 12; i++ {
+		full = errorOf(map[string]any{"type": "msg", "cid": fmt.Sprintf("r%d", i), "session": wes.Session, "text": "respuesta"})
+		if full.Type == "error" {
+			break
+		}
+	}
+	if full.Code != "session_full" || !strings.HasPrefix(full.CID, "r") {
+		t.Fatalf("reply into a full session: %+v", full)
+	}
+
+	// The rate limit: past the burst, rate_limited with the frame's cid;
+	// an agent that keeps on is closed with 1008.
+	limited := false
+	for i := 0; i < 40 && !limited; i++ {
+		f := errorOf(map[string]any{"type": "status", "cid": fmt.Sprintf("s%d", i), "status": "online"})
+		if f.Type == "error" {
+			if f.Code != "rate_limited" || f.CID != fmt.Sprintf("s%d", i) {
+				t.Fatalf("past the rate: %+v", f)
+			}
+			limited = true
+		}
+	}
+	if !limited {
+		t.Fatal("40 frames at once past a burst of 25: none refused")
+	}
+	for i := 0; i < agentws.MaxRefusedRun+5; i++ {
+		if ana.ws.WriteJSON(map[string]any{"type": "agents", "cid": "flood"}) != nil {
+			break
+		}
+	}
+	ana.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := ana.ws.ReadMessage()
+		if err == nil {
+			continue
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation {
+			t.Fatalf("a flooding agent: connection ended with %v, want 1008", err)
+		}
+		break
 	}
 }

@@ -250,7 +250,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Audit:        n.auditAgent,
 		ClientIP:     n.clientAddr,
 		// Agents' upgrades count toward the node's connection limits.
-		Admit: n.gw.AdmitAgent,
+		Admit:     n.gw.AdmitAgent,
+		RateLimit: cfg.Gateway.AgentRateLimit,
+		RateBurst: cfg.Gateway.AgentRateBurst,
 	})
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	n.srv = &fasthttp.Server{

@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/internal/ratelimit"
 	"github.com/edgedesk/edgedesk/node/routing"
 	"github.com/edgedesk/edgedesk/node/session"
 )
@@ -59,6 +60,11 @@ type Options struct {
 	// hello follows. When ok is false Admit has answered ctx; otherwise
 	// release is called once the connection ends.
 	Admit func(ctx *fasthttp.RequestCtx) (release func(), ok bool)
+	// RateLimit is the sustained frames per second (all but heartbeats)
+	// one connection may send, RateBurst its bucket (gateway.agent_rate_*;
+	// default 10 and 30).
+	RateLimit float64
+	RateBurst int
 }
 
 // Action is an agent's action, for the audit log.
@@ -90,6 +96,9 @@ func New(o Options) *Server {
 	if o.SendQueue <= 0 {
 		o.SendQueue = 1024
 	}
+	if o.RateLimit <= 0 || o.RateBurst < 1 {
+		o.RateLimit, o.RateBurst = 10, 30
+	}
 	s := &Server{o: o, live: map[*conn]struct{}{}, per: map[string]int{}}
 	s.up = websocket.FastHTTPUpgrader{
 		ReadBufferSize: 4096,
@@ -115,7 +124,14 @@ const (
 	CodeUnavailable  = "unavailable"
 	CodeUnknownType  = "unknown_type"
 	CodeTooMany      = "too_many_connections"
+	CodeRateLimited  = "rate_limited"
+	CodeSessionFull  = "session_full"
 )
+
+// MaxRefusedRun is how many frames in a row past the rate limit an
+// agent may send before the connection is closed (1008): a console
+// that retries on rate_limited slows down long before.
+const MaxRefusedRun = 100
 
 // MaxConnsPerAgent bounds one agent's open connections: a console in a
 // few tabs and devices fits, a token replayed in a loop does not make
@@ -193,6 +209,9 @@ type conn struct {
 	claims *auth.Claims // the hello's token, checked again by pingLoop
 	from   string       // the client's address
 
+	bucket  ratelimit.Bucket // owned by the reader
+	refused int              // frames refused in a row by the bucket
+
 	mu     sync.Mutex
 	subs   map[string]bool // sessions subscribed to
 	closed bool            // no new subscriptions once closed
@@ -238,8 +257,12 @@ func (c *conn) run(bearer string) {
 	c.ws.SetReadLimit(64 << 10)
 	c.ws.SetReadDeadline(time.Now().Add(s.o.HelloTimeout))
 	var hello inFrame
-	if err := c.ws.ReadJSON(&hello); err != nil || hello.Type != "hello" {
-		c.writeDirect(errFrame("", CodeBadFrame, "the first frame must be hello"))
+	_, data, err := c.ws.ReadMessage()
+	if err != nil {
+		return
+	}
+	if err := decode(data, &hello); err != nil || hello.Type != "hello" {
+		c.writeDirect(errFrame(validCID(hello.CID), CodeBadFrame, "the first frame must be hello"))
 		return
 	}
 	away, ok := parseStatus(hello.Status)
@@ -300,6 +323,7 @@ func (c *conn) run(bearer string) {
 		s.wg.Done()
 	}()
 	go c.writeLoop()
+	c.bucket = ratelimit.New(s.o.RateLimit, s.o.RateBurst)
 	c.role = claims.Role
 	name := claims.Name
 	if name == "" {
@@ -332,14 +356,45 @@ func (c *conn) run(bearer string) {
 			c.close(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
 			return
 		}
-		if err := json.Unmarshal(data, &f); err != nil {
+		if err := decode(data, &f); err != nil {
 			// A field of the wrong type leaves the others decoded: the
 			// error still names the frame's cid, and nothing is done.
-			c.send(errFrame(f.CID, CodeBadFrame, "bad frame: "+err.Error()))
+			c.send(errFrame(validCID(f.CID), CodeBadFrame, err.Error()))
+			continue
+		}
+		if f.CID != "" && !session.ValidCID(f.CID) {
+			// Never stored, forwarded or echoed: a cid goes into the
+			// customer's session and back to every console.
+			c.send(errFrame("", CodeBadFrame, "cid must be 1 to 128 characters of A-Z, a-z, 0-9, _ . : -"))
+			continue
+		}
+		if !c.allow(f.Type, f.CID) {
+			if c.refused > MaxRefusedRun {
+				c.close(websocket.ClosePolicyViolation, "rate limit exceeded")
+				return
+			}
 			continue
 		}
 		c.handle(f)
 	}
+}
+
+// allow applies the connection's rate limit to a frame: heartbeats are
+// free, typing past the limit is dropped unanswered (as the widget's),
+// anything else is refused with rate_limited and its cid.
+func (c *conn) allow(typ, cid string) bool {
+	if typ == "heartbeat" {
+		return true
+	}
+	if c.bucket.Allow(time.Now()) {
+		c.refused = 0
+		return true
+	}
+	c.refused++
+	if typ != "typing" {
+		c.send(errFrame(cid, CodeRateLimited, "slow down: more than the agent rate limit"))
+	}
+	return false
 }
 
 func (c *conn) handle(f inFrame) {
@@ -444,6 +499,8 @@ func opError(cid string, err error) map[string]any {
 		code = CodeNoRoom
 	case errors.Is(err, routing.ErrNoGroup):
 		code = CodeNoGroup
+	case errors.Is(err, session.ErrSessionFull):
+		code = CodeSessionFull
 	case errors.Is(err, session.ErrInvalid), errors.Is(err, routing.ErrNoteTooLong):
 		code = CodeBadFrame
 	}

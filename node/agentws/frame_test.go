@@ -15,7 +15,16 @@ func FuzzFrame(f *testing.F) {
 	f.Add([]byte(`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var fr inFrame
-		if json.Unmarshal(b, &fr) != nil {
+		if err := decode(b, &fr); err != nil {
+			if json.Unmarshal(b, &fr) == nil {
+				t.Fatalf("decode refused what encoding/json reads: %v", err)
+			}
+			if len(err.Error()) > 64 {
+				t.Fatalf("error message too long to be the node's own: %q", err)
+			}
+			if c := validCID(fr.CID); c != "" && c != fr.CID {
+				t.Fatalf("validCID changed %q", fr.CID)
+			}
 			return
 		}
 		if away, ok := parseStatus(fr.Status); ok && statusName(away) != "online" && statusName(away) != "away" {

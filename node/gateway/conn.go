@@ -15,6 +15,7 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/internal/ratelimit"
 	"github.com/edgedesk/edgedesk/node/session"
 )
 
@@ -68,9 +69,13 @@ type conn struct {
 	// over an address sent in a contact frame.
 	verifiedEmail bool
 	onResult      func(session.Result)
+	// verified: hello carried a valid widget token. contactSet: this
+	// connection stored the session's contact address, so it may correct
+	// it (see contact).
+	verified, contactSet bool
 
-	bucket   tokenBucket
-	typing   tokenBucket
+	bucket   ratelimit.Bucket
+	typing   ratelimit.Bucket
 	sbucket  *sessionBucket // the session's, shared with its other connections; set by hello
 	inflight chan struct{}  // semaphore of maxInflight, made at hello
 	errRun   int            // consecutive refused frames
@@ -106,8 +111,8 @@ func newConn(g *Gateway, ws *websocket.Conn) *conn {
 		c.raw = u.UnsafeConn()
 	}
 	c.onResult = c.result
-	c.bucket = tokenBucket{rate: g.cfg.RateLimit, burst: float64(g.cfg.RateBurst), tokens: float64(g.cfg.RateBurst)}
-	c.typing = tokenBucket{rate: g.cfg.TypingRate, burst: float64(g.cfg.TypingBurst), tokens: float64(g.cfg.TypingBurst)}
+	c.bucket = ratelimit.New(g.cfg.RateLimit, g.cfg.RateBurst)
+	c.typing = ratelimit.New(g.cfg.TypingRate, g.cfg.TypingBurst)
 	return c
 }
 
@@ -245,6 +250,14 @@ func (c *conn) handle(data []byte, f *frame) bool {
 			c.closeWith(CloseInvalidUTF8, "invalid UTF-8")
 			return false
 		}
+		if c.helloed && f.Type == "hello" && err != errNotJSON {
+			// Once the session is open a hello is a protocol error,
+			// whatever its version or fields say.
+			pe = badFrame("hello already received")
+			if session.ValidCID(f.CID) {
+				cid = f.CID
+			}
+		}
 		c.g.m.frameIn("invalid")
 		return c.refuse(pe, cid)
 	}
@@ -268,7 +281,7 @@ func (c *conn) handle(data []byte, f *frame) bool {
 		// Typing fans out to every agent watching the session: past its
 		// rate it is dropped, unanswered (an error frame per dropped
 		// typing would cost the node more than the frame).
-		if !c.typing.allow(c.g.now()) {
+		if !c.typing.Allow(c.g.now()) {
 			c.g.m.TypingDropped.Inc()
 			return true
 		}
@@ -315,6 +328,7 @@ func (c *conn) hello(f *frame, cid string) bool {
 		}
 		h.Customer, h.Verified = trustedCustomer(claims, h.Customer), true
 		c.verifiedEmail = claims.Email != ""
+		c.verified = true
 	}
 	// What hello leaves out, the trusted edge headers may fill in.
 	if h.Locale == "" {
@@ -502,10 +516,10 @@ func (c *conn) stat(a *session.Attachment, cid string) (keep, ok bool) {
 // whether to go on reading.
 func (c *conn) limited(cid string) (refused, keep bool) {
 	now := c.g.now()
-	if c.bucket.allow(now) && c.g.sessions.allow(c.sbucket, now) {
+	if c.bucket.Allow(now) && c.g.sessions.allow(c.sbucket, now) {
 		return false, true
 	}
-	if c.errRun >= 2*int(c.bucket.burst)+maxConsecutiveErrors {
+	if c.errRun >= 2*c.bucket.Burst()+maxConsecutiveErrors {
 		c.closeAfterReceipts(ClosePolicy, "rate limit exceeded")
 		return true, false
 	}
@@ -520,6 +534,12 @@ func (c *conn) limited(cid string) (refused, keep bool) {
 // contact stores the customer's email address with the session
 // (meta.customer.email), then answers ok. A verified token's email wins:
 // the session keeps it, and the frame is answered ok all the same.
+//
+// On an anonymous connection the session id is the only proof of who is
+// writing, and anyone who learned it could otherwise redirect the answers
+// meant for the customer's mailbox: such a connection may set the address
+// when the session has none, and correct the one it set itself, but not
+// replace an address stored before (errContactLocked, unauthorized).
 func (c *conn) contact(f *frame, cid string) bool {
 	if refused, keep := c.limited(cid); refused {
 		return keep
@@ -527,16 +547,24 @@ func (c *conn) contact(f *frame, cid string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), c.g.cfg.WriteTimeout)
 	defer cancel()
 	email, verified := f.Email, c.verifiedEmail
+	owner := c.verified || c.contactSet
 	_, err := c.g.store.Update(ctx, c.sid, func(m *session.Meta) error {
 		if verified && m.Customer.Email != "" {
 			return nil
 		}
+		if !owner && m.Customer.Email != "" && m.Customer.Email != email {
+			return errContactLocked
+		}
 		m.Customer.Email = email
 		return nil
 	})
+	if errors.Is(err, errContactLocked) {
+		return c.refuse(&protoError{Code: CodeUnauthorized, Message: "the session already has a contact address; only the connection that left it, or a signed-in customer, may change it"}, cid)
+	}
 	if err != nil {
 		return c.storeFailed(err, cid)
 	}
+	c.contactSet = true
 	c.ok(cid, "contact")
 	return true
 }
@@ -924,25 +952,4 @@ func (c *conn) saveState(fn func(*session.Meta)) {
 		fn(m)
 		return nil
 	})
-}
-
-// tokenBucket is a per-connection rate limiter (owned by the reader).
-type tokenBucket struct {
-	rate, burst, tokens float64
-	last                time.Time
-}
-
-func (b *tokenBucket) allow(now time.Time) bool {
-	if !b.last.IsZero() {
-		b.tokens += now.Sub(b.last).Seconds() * b.rate
-		if b.tokens > b.burst {
-			b.tokens = b.burst
-		}
-	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }

@@ -64,6 +64,28 @@ func TestContact(t *testing.T) {
 	if m, _ := h.store.Get(w.Session); m.Customer.Email != "ana.maria@example.com" || m.Customer.Name != "" {
 		t.Fatalf("after resume %+v", m.Customer)
 	}
+	// Knowing the session id is not enough to redirect the answers: a
+	// second anonymous connection cannot replace the address the first
+	// one left (the same address again is fine), and nothing changes.
+	c2.send(map[string]any{"type": "contact", "cid": "k3", "email": "thief@example.net"})
+	if f := c2.next(); f.Type != "error" || f.Code != CodeUnauthorized || f.CID != "k3" {
+		t.Fatalf("replacing another connection's address: %+v", f)
+	}
+	c2.send(map[string]any{"type": "contact", "cid": "k4", "email": "ana.maria@example.com"})
+	if f := c2.nextOK(); f.Type != "ok" || f.CID != "k4" {
+		t.Fatalf("the same address again: %+v", f)
+	}
+	if m, _ := h.store.Get(w.Session); m.Customer.Email != "ana.maria@example.com" {
+		t.Fatalf("address replaced by another connection: %+v", m.Customer)
+	}
+	// The connection that left it may still correct a typo.
+	c.send(map[string]any{"type": "contact", "cid": "k5", "email": "ana.m@example.com"})
+	if f := c.nextOK(); f.Type != "ok" || f.CID != "k5" {
+		t.Fatalf("correction: %+v", f)
+	}
+	if m, _ := h.store.Get(w.Session); m.Customer.Email != "ana.m@example.com" {
+		t.Fatalf("correction not stored: %+v", m.Customer)
+	}
 }
 
 // TestContactVerifiedEmailWins: a token's email stays the session's.

@@ -286,6 +286,19 @@ func TestHelloErrors(t *testing.T) {
 		t.Fatalf("unknown session: %+v", f)
 	}
 	c.hello(nil) // the connection is still usable
+	// Once the session is open, any hello is a second hello: bad_frame
+	// with its cid, whatever its version or fields.
+	for _, again := range []string{
+		`{"type":"hello","v":1,"cid":"h2"}`,
+		`{"type":"hello","v":2,"cid":"h2"}`,
+		`{"type":"hello","cid":"h2"}`,
+		`{"type":"hello","v":1,"cid":"h2","tz":"Mars/Olympus"}`,
+	} {
+		c.send(again)
+		if f := c.next(); f.Type != "error" || f.Code != CodeBadFrame || f.CID != "h2" {
+			t.Fatalf("%s after hello: %+v", again, f)
+		}
+	}
 }
 
 func TestRepeatedBadFramesClose1008(t *testing.T) {
