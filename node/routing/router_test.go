@@ -33,12 +33,12 @@ func allDay() map[string][]string {
 // and (follow the sun) Kolkata, Chinese in Shanghai, a refunds team.
 func testRouting() config.Routing {
 	c := config.Default().Routing
-	c.Region = "americas"
+	c.Region = "amer"
 	c.FallbackLanguage = "en"
 	c.IntentSkills = map[string]string{"return_refund": "refunds"}
 	c.Rules = []config.RoutingRule{{Name: "legal", Keywords: []string{"lawyer", "abogado"}, Group: "uk-en"}}
 	c.Groups = []config.AgentGroup{
-		{Name: "mx-es", Region: "americas", Languages: []string{"es-MX", "es"}, TZ: "America/Mexico_City", Hours: weekdays, Capacity: 2, Holidays: []string{"2026-12-25"}},
+		{Name: "mx-es", Region: "amer", Languages: []string{"es-MX", "es"}, TZ: "America/Mexico_City", Hours: weekdays, Capacity: 2, Holidays: []string{"2026-12-25"}},
 		{Name: "uk-en", Region: "emea", Languages: []string{"en"}, TZ: "Europe/London", Hours: weekdays, Capacity: 2, Overflow: "in-en"},
 		{Name: "in-en", Region: "apac", Languages: []string{"en"}, TZ: "Asia/Kolkata", Hours: weekdays, Capacity: 2},
 		{Name: "cn-zh", Region: "apac", Languages: []string{"zh"}, TZ: "Asia/Shanghai", Hours: map[string][]string{"mon": {"09:00-12:00", "13:00-18:00"}}, Capacity: 2},
