@@ -228,9 +228,9 @@ func (p *plan) openWhy(g *group, c customer, now time.Time) string {
 			s += ", region " + g.region
 		}
 		if c.region == "" {
-			s += " (no team of the customer's region: "
+			s += " (customer in no region: "
 		} else {
-			s += " (customer's region " + c.region + " not open: "
+			s += " (customer's region " + c.region + ": none open and free; "
 		}
 		if c.loc != nil {
 			_, coff := now.In(c.loc).Zone()
