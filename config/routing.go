@@ -36,8 +36,9 @@ type Routing struct {
 	// Translation says a translator serves chats (issue 17's translation
 	// engine): when no group speaking the customer's language is open
 	// with anyone online, an open group in another language takes the
-	// chat, marked "needs translation" with the pair, before the customer
-	// is asked to wait for their team or leave a message.
+	// chat, marked "needs translation" with the pair — one with a free
+	// agent before the queue of a group of the language opening within
+	// OpensSoon, one with anyone online before a message is taken.
 	Translation bool `yaml:"translation"`
 	// OpensSoon: when no matching group is open, a chat waits in the queue
 	// of one that opens within this; otherwise the customer is told when

@@ -397,9 +397,10 @@ func BenchmarkDecide(b *testing.B) {
 	c := config.Default().Routing
 	langs := []string{"en", "es", "zh", "de", "fr", "pt", "ar", "ja", "ko", "it"}
 	zones := []string{"Europe/London", "America/Mexico_City", "Asia/Shanghai", "Europe/Berlin", "Europe/Paris", "America/Sao_Paulo", "Asia/Dubai", "Asia/Tokyo", "Asia/Seoul", "Asia/Kolkata"}
+	regions := []string{"EMEA", "AMER", "APAC", "EMEA", "EMEA", "AMER", "EMEA", "APAC", "APAC", "APAC"}
 	for i := 0; i < 100; i++ {
 		c.Groups = append(c.Groups, config.AgentGroup{
-			Name: fmt.Sprintf("g%d", i), Region: fmt.Sprintf("r%d", i%5), Languages: []string{langs[i%10]},
+			Name: fmt.Sprintf("g%d", i), Region: regions[i%10], Languages: []string{langs[i%10]},
 			Skills: []string{fmt.Sprintf("s%d", i%7)}, TZ: zones[i%10], Hours: weekdays, Capacity: 3,
 		})
 	}
@@ -418,6 +419,9 @@ func BenchmarkDecide(b *testing.B) {
 		{"skill+lang", Request{Lang: "es-MX", Intent: "return_refund", Text: "quiero devolver mi pedido"}},
 		{"lang only", Request{Lang: "en-GB", Intent: "track_order", Text: "where is my order"}},
 		{"fallback", Request{Lang: "sw", Text: "habari"}},
+		// The customer's time zone: their region first, then the nearest
+		// clock (regions.go).
+		{"lang+tz", Request{Lang: "en-GB", TZ: "Europe/Madrid", Intent: "track_order", Text: "where is my order"}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			now := clk.now()
