@@ -325,3 +325,35 @@ func FuzzZonePattern(f *testing.F) {
 		}
 	})
 }
+
+// TestWaitingChatPickedUpTranslated: a customer who left a message because
+// nobody was online is picked up by the first agent of a team in another
+// language who comes online while theirs is closed, translated.
+func TestWaitingChatPickedUpTranslated(t *testing.T) {
+	at := time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC) // Shanghai 23:00: closed
+	r, st := newRouter(t, sunRouting(), newClock(at))
+	m, err := st.Create(t.Context(), session.Meta{Locale: "zh-CN", TZ: "Asia/Shanghai", Customer: session.Customer{ID: "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := st.Post(t.Context(), session.Message{Session: m.ID, From: session.FromCustomer, CID: "c1", Text: "我要找人工客服"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handed(t, st, m.ID)
+	r.route(convo.Escalation{Session: m.ID, Seq: msg.Seq, Reason: convo.ReasonRequested, Lang: "zh-CN"})
+	meta, _ := st.Get(m.ID)
+	if meta.Waiting == nil {
+		t.Fatalf("not waiting: %s", meta.Route)
+	}
+	s := &sink{}
+	connectAgent(r, "mia", "Mia", "agent", []string{"amer-es"}, s)
+	if s.count() != 1 {
+		t.Fatalf("assigned %d", s.count())
+	}
+	d := s.assigned[0].Decision
+	why := strings.Join(d.Why, "; ")
+	if d.Group != "amer-es" || d.Translate == nil || d.Translate.To != "en" || !strings.HasPrefix(why, "waiting since ") || !strings.Contains(why, "translated zh-CN → en") {
+		t.Fatalf("picked up: %+v", d)
+	}
+}
