@@ -6,6 +6,7 @@
 //	edgedesk token widget -customer ID | token staff -agent ID -role agent
 //	edgedesk staff add --email E --name N --role R [--groups a,b] | staff list | staff disable|enable|passwd --email E
 //	edgedesk session show ID [-json]
+//	edgedesk routing explain -lang TAG [-tz ZONE] [-at TIME] [-json]
 //	edgedesk train -data train.jsonl [-dev dev.jsonl] -out model.onnx
 //	edgedesk eval -model model.onnx -data test.jsonl [-json]
 //	edgedesk core archive -url nats://core:4222 -domains edge-a,edge-b
@@ -64,6 +65,7 @@ commands:
   token         print a widget or staff token signed with the configured secret
   staff         manage staff accounts (staff add, list, disable, enable, passwd)
   session       session show ID: a session's transcript and every routing decision
+  routing       routing explain: a dry run of a routing decision and why
   customer      customer export ID, customer erase ID: GDPR export and erasure
   audit         print the audit log (every agent and admin action)
   train         train an intent model and write it as ONNX
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return sessionCommand(ctx, args, stdout, stderr)
 	case "customer":
 		return customerCommand(ctx, args, stdout, stderr)
+	case "routing":
+		return routingCommand(args, stdout, stderr)
 	case "audit":
 		return auditCommand(args, stdout, stderr)
 	case "check-config":

@@ -324,6 +324,12 @@ func printSession(w io.Writer, v node.SessionView) error {
 		}
 		if d.NeedsTranslation {
 			head += "  needs translation"
+			if d.Translate != nil {
+				head += " " + orDash(d.Translate.From) + " → " + d.Translate.To
+			}
+		}
+		if d.CustomerRegion != "" {
+			head += "  customer region " + d.CustomerRegion
 		}
 		fmt.Fprintln(w, head)
 		for _, why := range d.Why {

@@ -19,6 +19,11 @@ type Routing struct {
 	// Region is this node's region: groups in it are preferred when
 	// several are open (follow-the-sun goes to other regions after).
 	Region string `yaml:"region"`
+	// Regions map region names (the groups' region, Region above) to the
+	// customers' time zones and countries they serve: a chat goes first to
+	// an open group of the customer's region, then follows the sun. Empty:
+	// DefaultRegions (EMEA, AMER, APAC). Region names are case-insensitive.
+	Regions map[string]Region `yaml:"regions"`
 	// Groups of human agents. Empty: escalations get "no team" messages.
 	Groups []AgentGroup `yaml:"groups"`
 	// Rules are the merchant's rules, tried first, in order.
@@ -28,6 +33,13 @@ type Routing struct {
 	// FallbackLanguage is tried when no group speaks the customer's
 	// language; such chats are marked "needs translation". Empty: none.
 	FallbackLanguage string `yaml:"fallback_language"`
+	// Translation says a translator serves chats (issue 17's translation
+	// engine): when no group speaking the customer's language is open
+	// with anyone online, an open group in another language takes the
+	// chat, marked "needs translation" with the pair — one with a free
+	// agent before the queue of a group of the language opening within
+	// OpensSoon, one with anyone online before a message is taken.
+	Translation bool `yaml:"translation"`
 	// OpensSoon: when no matching group is open, a chat waits in the queue
 	// of one that opens within this; otherwise the customer is told when
 	// the team opens and may leave a message.
@@ -145,6 +157,7 @@ func (c *Config) validateRouting(bad func(key string, v any, reason string)) {
 			bad(key+".group", rule.Group, "no such group")
 		}
 	}
+	c.validateRegions(bad)
 	if r.FallbackLanguage != "" && !langRE.MatchString(r.FallbackLanguage) {
 		bad("routing.fallback_language", r.FallbackLanguage, "want a BCP 47 tag or empty")
 	}

@@ -18,6 +18,7 @@ func FuzzParseRouting(f *testing.F) {
 	f.Add([]byte("a: &a [x,x,x,x]\nb: &b [*a,*a,*a,*a]\nc: [*b,*b,*b,*b]\n"))
 	f.Add([]byte(`{"groups":[{"name":"b","languages":["es"],"tz":"America/Mexico_City","hours":{"sun":["00:00-24:00"]},"capacity":-1}]}`))
 	f.Add([]byte("groups:\n  - name: \"\\u202e\"\n    languages: [\"\"]\n"))
+	f.Add([]byte("region: emea\nregions:\n  EMEA: {zones: [\"Europe/*\", Asia/Dubai], countries: [ES]}\n  X: {zones: [\"Eruope/*\", \"**\"]}\ntranslation: true\n"))
 	f.Add([]byte(strings.Repeat("[", 5000)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := ParseRouting(data)

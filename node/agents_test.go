@@ -29,7 +29,7 @@ func withAgents(c *config.Config) {
 	c.Auth.StaffSecret = testStaffSecret
 	c.Routing.AgentGrace = 300 * time.Millisecond
 	c.Routing.Groups = []config.AgentGroup{
-		{Name: "mx-es", Region: "americas", Languages: []string{"es"}, TZ: "America/Mexico_City", Hours: allWeek(), Capacity: 2},
+		{Name: "mx-es", Region: "amer", Languages: []string{"es"}, TZ: "America/Mexico_City", Hours: allWeek(), Capacity: 2},
 		{Name: "uk-en", Region: "emea", Languages: []string{"en"}, TZ: "Europe/London", Hours: allWeek(), Capacity: 2},
 	}
 }

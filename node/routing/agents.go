@@ -268,6 +268,15 @@ func (r *Router) pullSkipping(a *Agent, skip string) {
 		d := Decision{Outcome: Assigned, Group: pg.name, Agent: a.ID, At: now,
 			Why: []string{fmt.Sprintf("from the queue of %s (waiting %s)", pg.name, seconds(now.Sub(pick.since).Truncate(time.Second))),
 				fmt.Sprintf("agent %s has %d of %d chats", a.ID, len(a.chats), pg.capacity)}}
+		// A chat queued for translation keeps the mark, into a language of
+		// the group that has it now (a transfer may have moved it).
+		if tr := pick.translate; tr != nil && !slices.Contains(pg.bases, base(tr.From)) {
+			if !slices.Contains(pg.langs, tr.To) {
+				tr = &Translation{From: tr.From, To: r.pair(r.plan, tr.From, pg)}
+			}
+			d.NeedsTranslation, d.Translate = true, tr
+			d.Why = append(d.Why, "needs translation "+orNone(tr.From)+" → "+tr.To)
+		}
 		asg := r.assignLocked(pick, pg, a, &d)
 		sink := a.sink
 		waiting := slices.Clone(r.queues[pg.name])

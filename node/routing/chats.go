@@ -23,7 +23,10 @@ type chat struct {
 	since    time.Time // queued at, or waiting since
 	seq      uint64    // arrival order
 	remote   string    // the node the chat was handed to (Relayed)
-	asked    uint64    // the customer message that asked for people
+	// translate is the pair of the decision that queued or assigned it:
+	// an agent who takes it from the queue gets the mark too.
+	translate *Translation
+	asked     uint64 // the customer message that asked for people
 	// note is the last transfer's note, and noteFrom who moved the chat:
 	// for whichever agent gets it next, from a queue too.
 	note     string

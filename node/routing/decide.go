@@ -34,7 +34,11 @@ type Request struct {
 	Intent  string
 	Text    string // the customer's last message, for the merchant's rules
 	Tier    string // customer tier (vip, …) from the widget token
-	Reason  string // why the bot handed over
+	// TZ is the customer's IANA time zone (hello's tz, or a trusted edge
+	// header) and Country their country (ISO 3166-1 alpha-2, from their
+	// locale's region subtag): where they are on routing.regions.
+	TZ, Country string
+	Reason      string // why the bot handed over
 	// Local keeps the chat on this node: it was handed here by another
 	// node, or a handoff failed.
 	Local bool
@@ -53,8 +57,16 @@ type Decision struct {
 	Position   int `json:"position,omitempty"`
 	ETASeconds int `json:"eta_seconds,omitempty"`
 	// OpensAt is when the chosen (or soonest) group opens, when it is closed.
-	OpensAt          time.Time `json:"opens_at,omitzero"`
-	NeedsTranslation bool      `json:"needs_translation,omitempty"`
+	OpensAt time.Time `json:"opens_at,omitzero"`
+	// NeedsTranslation marks a chat whose group does not speak the
+	// customer's language (routing.fallback_language, or an open team in
+	// another language with routing.translation); Translate is the pair
+	// for the translator, set whenever NeedsTranslation is.
+	NeedsTranslation bool         `json:"needs_translation,omitempty"`
+	Translate        *Translation `json:"translate,omitempty"`
+	// CustomerRegion is the region of routing.regions the customer is in
+	// ("" when unknown).
+	CustomerRegion string `json:"customer_region,omitempty"`
 	// Why lists the steps that decided it, in order.
 	Why []string  `json:"why"`
 	At  time.Time `json:"at"`
@@ -63,6 +75,14 @@ type Decision struct {
 	// the customer.
 	Note string `json:"note,omitempty"`
 	From string `json:"from,omitempty"`
+}
+
+// Translation is the language pair a chat needs translated: From the
+// customer's language ("" when unknown), To the language of the group
+// that has it.
+type Translation struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 // plan is a compiled config.Routing; immutable, swapped whole on reload.
@@ -83,6 +103,9 @@ type plan struct {
 
 	// firstResponse is routing.first_response_timeout (0: off).
 	firstResponse time.Duration
+
+	regions     regionMap
+	translation bool // routing.translation
 }
 
 type group struct {
@@ -107,18 +130,32 @@ func compile(c config.Routing) (*plan, error) {
 	p := &plan{
 		byName: map[string]*group{}, bySkill: map[string][]*group{}, byLang: map[string][]*group{}, byBase: map[string][]*group{}, skills: c.IntentSkills, region: c.Region,
 		opensSoon: c.OpensSoon, handle: c.HandleTime, grace: c.AgentGrace, tiers: c.TierPriority, firstResponse: c.FirstResponseTimeout,
+		translation: c.Translation,
+	}
+	var errs []error
+	regions, err := compileRegions(c.EffectiveRegions())
+	if err != nil {
+		errs = append(errs, err)
+	}
+	p.regions = regions
+	// Regions are named case-insensitively: one spelling compares.
+	if r := regions.canonical(c.Region); r != "" {
+		p.region = r
 	}
 	if c.FallbackLanguage != "" {
 		p.fallback = canon(c.FallbackLanguage)
 	}
-	var errs []error
 	for i, gc := range c.Groups {
 		sched, err := hours.Compile(hours.Spec{TZ: gc.TZ, Weekly: gc.Hours, Holidays: gc.Holidays, Overrides: gc.Overrides})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("routing.groups[%d] (%s): %w", i, gc.Name, err))
 			continue
 		}
-		g := &group{name: gc.Name, region: gc.Region, sched: sched, capacity: gc.Capacity, overflow: gc.Overflow, skills: map[string]bool{}}
+		region := gc.Region
+		if r := regions.canonical(region); r != "" {
+			region = r
+		}
+		g := &group{name: gc.Name, region: region, sched: sched, capacity: gc.Capacity, overflow: gc.Overflow, skills: map[string]bool{}}
 		for _, l := range gc.Languages {
 			t := canon(l)
 			g.langs = append(g.langs, t)
@@ -199,9 +236,23 @@ const lookahead = 8 * 24 * time.Hour
 
 // decide routes req at now. It reads the agents' load, so the Router
 // calls it under its lock; it changes nothing.
+//
+// Among the groups the rules, the skill and the language leave, the order
+// is: (1) open now, of the customer's region (routing.regions); (2) open
+// now elsewhere, the nearest by the customer's local hour (follow the
+// sun); another node's group speaking the language; (3) with
+// routing.translation, an open group in another language with a free
+// agent, translated; a group of the language opening within
+// routing.opens_soon; an open group in another language with someone
+// online (queued, translated); (4) a message for the soonest opening.
 func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, *Agent) {
 	d := Decision{At: now}
-	why := make([]string, 0, 6)
+	why := make([]string, 0, 8)
+	cust := p.locate(req, now)
+	d.CustomerRegion = cust.region
+	if cust.why != "" {
+		why = append(why, cust.why)
+	}
 	cands := p.groups
 	if rl, ok := p.matchRule(req.Text); ok {
 		if g := p.byName[rl.group]; g != nil {
@@ -236,7 +287,7 @@ func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, 
 	if len(speaks) == 0 && p.fallback != "" && base(p.fallback) != base(lang) {
 		if speaks, _ = p.filterLang(cands, all, p.fallback); len(speaks) > 0 {
 			how = "no group speaks " + orNone(lang) + ": fallback " + p.fallback + ", needs translation"
-			d.NeedsTranslation = true
+			d.NeedsTranslation, d.Translate = true, &Translation{From: lang, To: p.fallback}
 		}
 	}
 	why = append(why, how)
@@ -250,7 +301,7 @@ func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, 
 		if !ok {
 			return false
 		}
-		d.Outcome, d.Node, d.Group, d.NeedsTranslation = Relayed, rg.Node, rg.Name, false
+		d.Outcome, d.Node, d.Group, d.NeedsTranslation, d.Translate = Relayed, rg.Node, rg.Name, false, nil
 		d.Why = append(why, reason, relayWhy(rg))
 		return true
 	}
@@ -260,26 +311,29 @@ func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, 
 		}
 	}
 	if len(speaks) == 0 {
+		if g, a, ok := r.translated(p, &d, why, cands, speaks, lang, cust, now, true); ok {
+			return d, g, a
+		}
 		d.Outcome, d.Why = Message, append(why, "no group to route to")
 		if len(p.groups) == 0 {
 			d.Why = append(why, "no agent groups configured (routing.groups): take a message")
 		}
 		return d, nil, nil
 	}
-	// Open now: this node's region first, then follow the sun.
+	// (1) and (2): open now, the customer's region first, then follow the
+	// sun.
 	open := make([]*group, 0, len(speaks))
-	for pass := 0; pass < 2; pass++ {
-		for _, g := range speaks {
-			if (g.region == p.region) == (pass == 0) && g.sched.OpenAt(now) {
-				open = append(open, g)
-			}
+	for _, g := range speaks {
+		if g.sched.OpenAt(now) {
+			open = append(open, g)
 		}
 	}
+	p.order(open, cust, now)
 	if len(open) > 0 {
 		for _, g := range open {
 			if a := r.freeAgent(g); a != nil {
 				d.Outcome, d.Group, d.Agent = Assigned, g.name, a.ID
-				d.Why = append(why, openWhy(g, now, p.region), loadWhy(a, g.capacity))
+				d.Why = append(why, p.openWhy(g, cust, now), loadWhy(a, g.capacity))
 				return d, g, a
 			}
 		}
@@ -287,7 +341,7 @@ func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, 
 		if ov := p.byName[g.overflow]; ov != nil && ov.sched.OpenAt(now) {
 			if a := r.freeAgent(ov); a != nil {
 				d.Outcome, d.Group, d.Agent = Assigned, ov.name, a.ID
-				d.Why = append(why, openWhy(g, now, p.region), "no free agent in "+g.name+": overflow to "+ov.name,
+				d.Why = append(why, p.openWhy(g, cust, now), "no free agent in "+g.name+": overflow to "+ov.name,
 					loadWhy(a, ov.capacity))
 				return d, ov, a
 			}
@@ -299,14 +353,20 @@ func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, 
 		for _, g := range open {
 			if r.online(g) {
 				d.Outcome, d.Group = Queued, g.name
-				d.Why = append(why, openWhy(g, now, p.region), "no free agent: queued")
+				d.Why = append(why, p.openWhy(g, cust, now), "no free agent: queued")
 				return d, g, nil
 			}
 		}
 		why = append(why, "open groups have nobody online")
+	} else {
+		why = append(why, "no group speaking it is open")
 	}
 	if relay(why, "no group here open with anyone online") {
 		return d, nil, nil
+	}
+	// (3) A team in another language, translated, with a free agent now.
+	if g, a, ok := r.translated(p, &d, why, cands, speaks, lang, cust, now, false); ok {
+		return d, g, a
 	}
 	// Nobody open (or nobody there): the soonest opening decides between
 	// waiting and a message.
@@ -320,18 +380,29 @@ func (r *Router) decide(p *plan, req Request, now time.Time) (Decision, *group, 
 			soonest, at = g, t
 		}
 	}
+	var local string
+	if soonest != nil {
+		local = at.In(soonest.sched.Location()).Format("Mon 15:04 MST")
+		if at.Sub(now) <= p.opensSoon {
+			d.OpensAt, d.Group, d.Outcome = at, soonest.name, Queued
+			d.Why = append(why, "all closed; "+soonest.name+" opens "+local+", within routing.opens_soon: queued")
+			return d, soonest, nil
+		}
+	}
+	// (3) again: an open team in another language with someone online, in
+	// its queue, translated, rather than a message.
+	if g, a, ok := r.translated(p, &d, why, cands, speaks, lang, cust, now, true); ok {
+		return d, g, a
+	}
+	// (4) Leave a message.
+	if !r.translates(p) {
+		why = r.translationOff(p, why, cands, speaks, lang, now)
+	}
 	if soonest == nil {
 		d.Outcome, d.Why = Message, append(why, "no matching group opens within 8 days")
 		return d, nil, nil
 	}
-	d.OpensAt, d.Group = at, soonest.name
-	local := at.In(soonest.sched.Location()).Format("Mon 15:04 MST")
-	if at.Sub(now) <= p.opensSoon {
-		d.Outcome = Queued
-		d.Why = append(why, "all closed; "+soonest.name+" opens "+local+", within routing.opens_soon: queued")
-		return d, soonest, nil
-	}
-	d.Outcome = Message
+	d.OpensAt, d.Group, d.Outcome = at, soonest.name, Message
 	d.Why = append(why, "all closed; soonest "+soonest.name+" opens "+local+": take a message")
 	return d, soonest, nil
 }
@@ -343,14 +414,6 @@ func loadWhy(a *Agent, capacity int) string {
 func orNone(s string) string {
 	if s == "" {
 		return "(unknown)"
-	}
-	return s
-}
-
-func openWhy(g *group, now time.Time, region string) string {
-	s := "group " + g.name + " open (" + now.In(g.sched.Location()).Format("Mon 15:04 MST") + ")"
-	if g.region != "" && g.region != region {
-		s += ", region " + g.region + " (follow the sun)"
 	}
 	return s
 }

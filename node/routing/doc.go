@@ -4,8 +4,12 @@
 // A decision (see decide.go) takes, in order: the merchant's rules, the
 // intent's skill, the customer's language (exact tag, base language, then
 // the configured fallback language, marked "needs translation"), the groups
-// open now in their own time zone (package hours; this node's region first,
-// then follow the sun), the least-loaded online agent (round robin among
+// open now in their own time zone (package hours): the customer's region
+// first (routing.regions: their time zone, else their country; regions.go),
+// then follow the sun — the nearest team by the customer's clock; with
+// routing.translation, an open team in another language, translated
+// (translated.go; Decision.Translate is the pair for node/translate), before
+// "leave a message" — the least-loaded online agent (round robin among
 // equals), and the customer's tier for the queue order. It assigns, queues
 // with a position and an ETA, or — when no matching group opens within
 // routing.opens_soon — tells the customer when the team opens, in the

@@ -50,6 +50,7 @@ func (r *Router) routeWith(e convo.Escalation, local bool) {
 		lang = meta.Locale
 	}
 	req := Request{Session: e.Session, Lang: lang, Intent: e.Intent, Text: text, Tier: meta.Customer.Tier, Reason: string(e.Reason),
+		TZ: meta.TZ, Country: countryOf(meta.Locale),
 		Local: local || meta.Origin != ""} // a chat handed here stays here
 	now := r.now()
 	r.mu.Lock()
@@ -65,7 +66,7 @@ func (r *Router) routeWith(e convo.Escalation, local bool) {
 	start := time.Now()
 	d, g, a := r.decide(p, req, now)
 	r.met.decide.Observe(time.Since(start).Seconds())
-	c := &chat{session: e.Session, req: req, lang: lang, customer: meta.Customer, prio: p.tiers[req.Tier], since: now, asked: e.Seq}
+	c := &chat{session: e.Session, req: req, lang: lang, customer: meta.Customer, prio: p.tiers[req.Tier], since: now, asked: e.Seq, translate: d.Translate}
 	var asg *Assignment
 	var sink Sink
 	var behind []*chat

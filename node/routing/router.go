@@ -33,6 +33,12 @@ type Options struct {
 	Logger          *slog.Logger
 	Metrics         *Metrics
 	Now             func() time.Time
+	// CanTranslate, when set, says the translator has the language pair
+	// (BCP 47 tags, the customer's and a group's): a translator is there,
+	// so a team in another language may take a chat as with
+	// routing.translation, in a language it can translate into. Called
+	// under the router's lock: it must answer from memory.
+	CanTranslate func(from, to string) bool
 }
 
 // Router decides where conversations handed to people go and keeps the
@@ -46,6 +52,9 @@ type Router struct {
 	log   *slog.Logger
 	met   *Metrics
 	now   func() time.Time
+	// canTranslate is Options.CanTranslate (nil: routing.translation
+	// alone decides, for every pair).
+	canTranslate func(from, to string) bool
 
 	work chan func()
 	// backlog holds, in order, the work that found work full; one spill
@@ -94,7 +103,7 @@ func New(opts Options) (*Router, error) {
 		opts.Now = time.Now
 	}
 	r := &Router{
-		store: opts.Store, faq: opts.FAQ, def: opts.DefaultLanguage, log: opts.Logger, met: opts.Metrics, now: opts.Now,
+		store: opts.Store, faq: opts.FAQ, def: opts.DefaultLanguage, log: opts.Logger, met: opts.Metrics, now: opts.Now, canTranslate: opts.CanTranslate,
 		work: make(chan func(), 4096), quit: make(chan struct{}), done: make(chan struct{}),
 		plan: p, agents: map[string]*Agent{}, members: map[string][]*Agent{}, chats: map[string]*chat{}, queues: map[string][]*chat{}, waiting: map[string]*chat{},
 	}

@@ -33,12 +33,12 @@ func allDay() map[string][]string {
 // and (follow the sun) Kolkata, Chinese in Shanghai, a refunds team.
 func testRouting() config.Routing {
 	c := config.Default().Routing
-	c.Region = "americas"
+	c.Region = "amer"
 	c.FallbackLanguage = "en"
 	c.IntentSkills = map[string]string{"return_refund": "refunds"}
 	c.Rules = []config.RoutingRule{{Name: "legal", Keywords: []string{"lawyer", "abogado"}, Group: "uk-en"}}
 	c.Groups = []config.AgentGroup{
-		{Name: "mx-es", Region: "americas", Languages: []string{"es-MX", "es"}, TZ: "America/Mexico_City", Hours: weekdays, Capacity: 2, Holidays: []string{"2026-12-25"}},
+		{Name: "mx-es", Region: "amer", Languages: []string{"es-MX", "es"}, TZ: "America/Mexico_City", Hours: weekdays, Capacity: 2, Holidays: []string{"2026-12-25"}},
 		{Name: "uk-en", Region: "emea", Languages: []string{"en"}, TZ: "Europe/London", Hours: weekdays, Capacity: 2, Overflow: "in-en"},
 		{Name: "in-en", Region: "apac", Languages: []string{"en"}, TZ: "Asia/Kolkata", Hours: weekdays, Capacity: 2},
 		{Name: "cn-zh", Region: "apac", Languages: []string{"zh"}, TZ: "Asia/Shanghai", Hours: map[string][]string{"mon": {"09:00-12:00", "13:00-18:00"}}, Capacity: 2},
@@ -397,9 +397,10 @@ func BenchmarkDecide(b *testing.B) {
 	c := config.Default().Routing
 	langs := []string{"en", "es", "zh", "de", "fr", "pt", "ar", "ja", "ko", "it"}
 	zones := []string{"Europe/London", "America/Mexico_City", "Asia/Shanghai", "Europe/Berlin", "Europe/Paris", "America/Sao_Paulo", "Asia/Dubai", "Asia/Tokyo", "Asia/Seoul", "Asia/Kolkata"}
+	regions := []string{"EMEA", "AMER", "APAC", "EMEA", "EMEA", "AMER", "EMEA", "APAC", "APAC", "APAC"}
 	for i := 0; i < 100; i++ {
 		c.Groups = append(c.Groups, config.AgentGroup{
-			Name: fmt.Sprintf("g%d", i), Region: fmt.Sprintf("r%d", i%5), Languages: []string{langs[i%10]},
+			Name: fmt.Sprintf("g%d", i), Region: regions[i%10], Languages: []string{langs[i%10]},
 			Skills: []string{fmt.Sprintf("s%d", i%7)}, TZ: zones[i%10], Hours: weekdays, Capacity: 3,
 		})
 	}
@@ -418,6 +419,9 @@ func BenchmarkDecide(b *testing.B) {
 		{"skill+lang", Request{Lang: "es-MX", Intent: "return_refund", Text: "quiero devolver mi pedido"}},
 		{"lang only", Request{Lang: "en-GB", Intent: "track_order", Text: "where is my order"}},
 		{"fallback", Request{Lang: "sw", Text: "habari"}},
+		// The customer's time zone: their region first, then the nearest
+		// clock (regions.go).
+		{"lang+tz", Request{Lang: "en-GB", TZ: "Europe/Madrid", Intent: "track_order", Text: "where is my order"}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			now := clk.now()

@@ -49,7 +49,8 @@ func (r *Router) restore() {
 			text = msgs[0].Text
 		}
 		c := &chat{session: id, lang: lang, customer: meta.Customer, since: w.Since, asked: w.Seq,
-			req: Request{Session: id, Lang: lang, Intent: w.Intent, Text: text, Tier: meta.Customer.Tier, Reason: w.Reason}}
+			req: Request{Session: id, Lang: lang, Intent: w.Intent, Text: text, Tier: meta.Customer.Tier, Reason: w.Reason,
+				TZ: meta.TZ, Country: countryOf(meta.Locale)}}
 		r.mu.Lock()
 		if r.chats[id] == nil && r.waiting[id] == nil {
 			r.waiting[id] = c
@@ -123,6 +124,7 @@ func (r *Router) pickUp(c *chat) {
 	p := r.plan
 	d, g, a := r.decide(p, req, now)
 	d.Why = append([]string{"waiting since " + c.since.UTC().Format(time.RFC3339) + ": picked up"}, d.Why...)
+	c.translate = d.Translate
 	var asg *Assignment
 	var sink Sink
 	var behind []*chat
