@@ -2,6 +2,7 @@ package config
 
 import (
 	"net"
+	"time"
 )
 
 // MQTT configures the embedded nats-server's MQTT listener, which lets
@@ -22,9 +23,12 @@ type MQTT struct {
 	// MaxConnsPerKey caps the connections of one key (one verified
 	// customer, or one anonymous app install).
 	MaxConnsPerKey int `yaml:"max_conns_per_key"`
+	// SweepInterval is how often the node forgets the connections of apps
+	// that left (no subscription on their out topic any more).
+	SweepInterval time.Duration `yaml:"sweep_interval"`
 }
 
-func defaultMQTT() MQTT { return MQTT{MaxClients: 10_000, MaxConnsPerKey: 8} }
+func defaultMQTT() MQTT { return MQTT{MaxClients: 10_000, MaxConnsPerKey: 8, SweepInterval: 5 * time.Second} }
 
 func (c *Config) validateMQTT(bad func(key string, v any, reason string)) {
 	m := &c.MQTT
@@ -33,6 +37,9 @@ func (c *Config) validateMQTT(bad func(key string, v any, reason string)) {
 	}
 	if m.MaxConnsPerKey < 1 {
 		bad("mqtt.max_conns_per_key", m.MaxConnsPerKey, "must be at least 1")
+	}
+	if m.SweepInterval < 10*time.Millisecond {
+		bad("mqtt.sweep_interval", m.SweepInterval, "must be at least 10ms")
 	}
 	if (m.TLSCert == "") != (m.TLSKey == "") {
 		bad("mqtt.tls_key", m.TLSKey, "set both mqtt.tls_cert and mqtt.tls_key, or neither")

@@ -44,8 +44,6 @@ type Options struct {
 	// Logger (nil: discard) and Now (nil: time.Now).
 	Logger *slog.Logger
 	Now    func() time.Time
-	// Sweep is how often clients whose app left are dropped (default 5s).
-	Sweep time.Duration
 }
 
 // Bridge serves the widget protocol to MQTT apps. New subscribes to their
@@ -86,8 +84,8 @@ func New(o Options) (*Bridge, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Sweep <= 0 {
-		o.Sweep = 5 * time.Second
+	if o.MQTT.SweepInterval <= 0 {
+		o.MQTT.SweepInterval = 5 * time.Second
 	}
 	js, err := jetstream.New(o.Conn)
 	if err != nil {
@@ -110,10 +108,10 @@ func New(o Options) (*Bridge, error) {
 	return b, nil
 }
 
-// Run drops the clients whose apps left, every Sweep, until ctx is done or
+// Run drops the clients whose apps left, every mqtt.sweep_interval, until ctx is done or
 // Close is called.
 func (b *Bridge) Run(ctx context.Context) error {
-	t := time.NewTicker(b.o.Sweep)
+	t := time.NewTicker(b.o.MQTT.SweepInterval)
 	defer t.Stop()
 	for {
 		select {
@@ -131,7 +129,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 // no longer subscribes to their out topic (it disconnected, or never
 // subscribed).
 func (b *Bridge) sweep() {
-	cutoff := b.o.Now().Add(-b.o.Sweep)
+	cutoff := b.o.Now().Add(-b.o.MQTT.SweepInterval)
 	var gone []*client
 	b.mu.Lock()
 	for _, c := range b.clients {

@@ -1,0 +1,404 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/mqtt"
+	"github.com/edgedesk/edgedesk/node/session"
+)
+
+const mqttSecret = "mqtt-test-widget-secret-0123456789abcdef"
+
+// startMQTTNode starts a node with the MQTT listener on a free loopback
+// port and returns the listener's address.
+func startMQTTNode(t *testing.T, secret string, opts ...func(*config.Config)) (*Node, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	n, _, _ := startNode(t, append([]func(*config.Config){func(c *config.Config) {
+		c.MQTT.Listen = addr
+		c.Auth.WidgetSecret = secret
+	}}, opts...)...)
+	return n, addr
+}
+
+func widgetToken(t *testing.T, customer string) string {
+	t.Helper()
+	tok, err := auth.Sign(mqttSecret, auth.Claims{Subject: customer, Name: "Customer " + customer}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// mqttFrame is a server frame as the app reads it.
+type mqttFrame struct {
+	Type    string `json:"type"`
+	Session string `json:"session"`
+	Seq     uint64 `json:"seq"`
+	Resumed bool   `json:"resumed"`
+	CID     string `json:"cid"`
+	From    string `json:"from"`
+	Text    string `json:"text"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// app is an MQTT app: a real MQTT client (Eclipse Paho) on one key and
+// connection token, reading its out topic at QoS 1.
+type app struct {
+	t      *testing.T
+	c      paho.Client
+	key    string
+	in     string
+	frames chan mqttFrame
+}
+
+func dialApp(t *testing.T, addr, clientID, user, password, key, conn string) (*app, error) {
+	t.Helper()
+	o := paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(clientID).SetUsername(user).SetPassword(password).
+		SetCleanSession(true).SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(5 * time.Second)
+	c := paho.NewClient(o)
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		return nil, fmt.Errorf("connect: %v", tok.Error())
+	}
+	a := &app{t: t, c: c, key: key, in: "edgedesk/mqtt/" + key + "/" + conn + "/in", frames: make(chan mqttFrame, 256)}
+	t.Cleanup(func() { c.Disconnect(0) })
+	out := "edgedesk/mqtt/" + key + "/" + conn + "/out"
+	tok := c.Subscribe(out, 1, func(_ paho.Client, m paho.Message) {
+		var f mqttFrame
+		if err := json.Unmarshal(m.Payload(), &f); err != nil {
+			t.Errorf("frame %q: %v", m.Payload(), err)
+			return
+		}
+		a.frames <- f
+	})
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		return nil, fmt.Errorf("subscribe: %v", tok.Error())
+	}
+	if r := tok.(*paho.SubscribeToken).Result()[out]; r != 1 {
+		return nil, fmt.Errorf("subscribe %s: granted %d", out, r)
+	}
+	return a, nil
+}
+
+func (a *app) send(v any) {
+	a.t.Helper()
+	b, _ := json.Marshal(v)
+	a.sendRaw(b)
+}
+
+func (a *app) sendRaw(b []byte) {
+	a.t.Helper()
+	if tok := a.c.Publish(a.in, 1, false, b); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		a.t.Fatalf("publish: %v", tok.Error())
+	}
+}
+
+// next returns the next frame that is not typing or queue.
+func (a *app) next() mqttFrame {
+	a.t.Helper()
+	for {
+		select {
+		case f := <-a.frames:
+			if f.Type == "typing" || f.Type == "queue" {
+				continue
+			}
+			return f
+		case <-time.After(20 * time.Second):
+			a.t.Fatal("no frame within 20s")
+		}
+	}
+}
+
+func (a *app) hello(fields map[string]any) mqttFrame {
+	a.t.Helper()
+	h := map[string]any{"type": "hello", "v": 1}
+	for k, v := range fields {
+		h[k] = v
+	}
+	a.send(h)
+	w := a.next()
+	if w.Type != "welcome" {
+		a.t.Fatalf("hello answered %+v", w)
+	}
+	return w
+}
+
+// TestMQTTChat: an app chats through the node over MQTT with a verified
+// widget token: its msg is receipted only once it is in the store, and the
+// bot answers.
+func TestMQTTChat(t *testing.T) {
+	n, addr := startMQTTNode(t, mqttSecret)
+	tok := widgetToken(t, "cust-1")
+	key := mqtt.CustomerKey("cust-1")
+	a, err := dialApp(t, addr, "app-chat", key, tok, key, "phone1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := a.hello(map[string]any{"token": tok, "locale": "en"})
+	if w.Session == "" || w.Resumed {
+		t.Fatalf("welcome %+v", w)
+	}
+	meta, err := n.Store().Get(w.Session)
+	if err != nil || meta.Customer.ID != "cust-1" || meta.Channel != "app" {
+		t.Fatalf("session %+v %v: want customer cust-1 from the token, channel app", meta, err)
+	}
+	a.send(map[string]any{"type": "msg", "cid": "m1", "text": "where is my order #12345?"})
+	var receipt mqttFrame
+	var bot bool
+	for receipt.Type == "" || !bot {
+		f := a.next()
+		switch {
+		case f.Type == "receipt":
+			// The receipt comes after the commit: the message is in the store.
+			msgs, err := n.Store().Messages(w.Session, f.Seq-1, 1)
+			if err != nil || len(msgs) != 1 || msgs[0].CID != "m1" || msgs[0].Text != "where is my order #12345?" {
+				t.Fatalf("receipt %+v, store has %+v %v", f, msgs, err)
+			}
+			receipt = f
+		case f.Type == "msg" && f.From == "bot":
+			bot = true
+		case f.Type == "error":
+			t.Fatalf("error frame %+v", f)
+		}
+	}
+	if receipt.CID != "m1" || receipt.Seq == 0 {
+		t.Fatalf("receipt %+v", receipt)
+	}
+	// A retried msg (same cid) is stored once and receipted again.
+	a.send(map[string]any{"type": "msg", "cid": "m1", "text": "where is my order #12345?"})
+	for f := a.next(); ; f = a.next() {
+		if f.Type == "receipt" {
+			if f.Seq != receipt.Seq {
+				t.Fatalf("retry receipted as seq %d, first was %d", f.Seq, receipt.Seq)
+			}
+			break
+		}
+	}
+}
+
+// TestMQTTResume: an app that disconnects and comes back with its last
+// seq gets what was posted meanwhile, in order, with no gap and no
+// duplicate, over more than one replay page, then live messages.
+func TestMQTTResume(t *testing.T) {
+	n, addr := startMQTTNode(t, mqttSecret, noBot)
+	tok := widgetToken(t, "cust-2")
+	key := mqtt.CustomerKey("cust-2")
+	a, err := dialApp(t, addr, "app-resume", key, tok, key, "tablet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := a.hello(map[string]any{"token": tok})
+	a.send(map[string]any{"type": "msg", "cid": "before", "text": "hello"})
+	var last uint64
+	for f := a.next(); ; f = a.next() {
+		if f.Type == "receipt" {
+			last = f.Seq
+			break
+		}
+	}
+	a.c.Disconnect(100)
+
+	ctx := context.Background()
+	const away = 40 // more than two replay pages
+	for i := range away {
+		if _, err := n.Store().Post(ctx, session.Message{Session: w.Session, From: session.FromAgent, Text: fmt.Sprintf("while away %d", i),
+			Agent: &session.AgentRef{ID: "ag1", Name: "Ana"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := dialApp(t, addr, "app-resume", key, tok, key, "tablet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w2 := b.hello(map[string]any{"token": tok, "session": w.Session, "last_seq": last})
+	if !w2.Resumed || w2.Session != w.Session || w2.Seq != last+away {
+		t.Fatalf("welcome %+v: want session %s resumed at seq %d", w2, w.Session, last+away)
+	}
+	live, err := n.Store().Post(ctx, session.Message{Session: w.Session, From: session.FromAgent, Text: "live", Agent: &session.AgentRef{ID: "ag1", Name: "Ana"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := last + 1
+	for want <= live.Seq {
+		f := b.next()
+		if f.Type != "msg" {
+			t.Fatalf("frame %+v while waiting for seq %d", f, want)
+		}
+		if f.Seq != want {
+			t.Fatalf("got seq %d (%q), want %d: a gap or a duplicate", f.Seq, f.Text, want)
+		}
+		if wantText := fmt.Sprintf("while away %d", want-last-1); want < live.Seq && f.Text != wantText {
+			t.Fatalf("seq %d is %q, want %q", f.Seq, f.Text, wantText)
+		}
+		want++
+	}
+}
+
+// TestMQTTAuth: a CONNECT without a valid widget token is refused; without
+// a widget secret, an app connects anonymously with its install id.
+func TestMQTTAuth(t *testing.T) {
+	_, addr := startMQTTNode(t, mqttSecret)
+	key := mqtt.CustomerKey("cust-3")
+	forged, err := auth.Sign("another-secret-another-secret-another", auth.Claims{Subject: "cust-3"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := auth.Sign(mqttSecret, auth.Claims{Subject: "cust-3"}, -time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, pass := range map[string]string{"no token": "", "forged": forged, "expired": expired, "garbage": "not-a-jwt"} {
+		if _, err := dialApp(t, addr, "app-auth-"+strings.ReplaceAll(name, " ", "-"), key, pass, key, "c"); err == nil {
+			t.Errorf("%s: connected", name)
+		}
+	}
+
+	_, anonAddr := startMQTTNode(t, "")
+	if _, err := dialApp(t, anonAddr, "anon-short", "short", "", "short", "c"); err == nil {
+		t.Error("anonymous app with a short install id connected")
+	}
+	install := "3f0c1a2b4d5e6f708192a3b4c5d6e7f8"
+	a, err := dialApp(t, anonAddr, "anon-ok", install, "", install, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := a.hello(nil); w.Session == "" {
+		t.Fatalf("welcome %+v", w)
+	}
+}
+
+// TestMQTTIsolation: an app can neither read another customer's topics nor
+// publish into them, nor resume another customer's session.
+func TestMQTTIsolation(t *testing.T) {
+	n, addr := startMQTTNode(t, mqttSecret, noBot)
+	tokA, tokB := widgetToken(t, "alice"), widgetToken(t, "bob")
+	keyA, keyB := mqtt.CustomerKey("alice"), mqtt.CustomerKey("bob")
+	alice, err := dialApp(t, addr, "alice-phone", keyA, tokA, keyA, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa := alice.hello(map[string]any{"token": tokA})
+
+	// Bob's credentials on Alice's topics: the subscription is refused.
+	if _, err := dialApp(t, addr, "bob-spy", keyB, tokB, keyA, "p"); err == nil || !strings.Contains(err.Error(), "granted 128") {
+		t.Fatalf("bob subscribed to alice's out topic: %v", err)
+	}
+	bob, err := dialApp(t, addr, "bob-phone", keyB, tokB, keyB, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob.hello(map[string]any{"token": tokB})
+	// Bob publishes into Alice's inbound topic: the server drops it.
+	forged, _ := json.Marshal(map[string]any{"type": "msg", "cid": "evil", "text": "bob was here"})
+	if tok := bob.c.Publish("edgedesk/mqtt/"+keyA+"/p/in", 1, false, forged); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish: %v", tok.Error())
+	}
+	// Bob resumes Alice's session on his own topics: refused as the widget
+	// refuses it.
+	bob.send(map[string]any{"type": "hello", "v": 1, "token": tokB, "session": wa.Session})
+	if f := bob.next(); f.Type != "error" || f.Code != "unauthorized" {
+		t.Fatalf("bob resuming alice's session: %+v", f)
+	}
+	// Alice's own msg after Bob's attempts: had Bob's frame reached her
+	// connection, it would be stored before hers.
+	alice.send(map[string]any{"type": "msg", "cid": "a1", "text": "only me"})
+	for f := alice.next(); f.Type != "receipt"; f = alice.next() {
+		if f.Type == "error" {
+			t.Fatalf("alice: %+v", f)
+		}
+	}
+	msgs, err := n.Store().Messages(wa.Session, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if m.Text == "bob was here" {
+			t.Fatalf("bob's frame was stored in alice's session: %+v", m)
+		}
+	}
+	if len(msgs) != 1 {
+		t.Fatalf("alice's session has %d messages, want 1", len(msgs))
+	}
+}
+
+// TestMQTTBadFrames: a malformed payload is answered with the widget
+// protocol's error frame, with its cid when it has a valid one, and the
+// connection goes on.
+func TestMQTTBadFrames(t *testing.T) {
+	_, addr := startMQTTNode(t, mqttSecret, noBot, func(c *config.Config) { c.Gateway.MaxFrameBytes = 4096 })
+	tok := widgetToken(t, "cust-4")
+	key := mqtt.CustomerKey("cust-4")
+	a, err := dialApp(t, addr, "app-bad", key, tok, key, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.send(map[string]any{"type": "msg", "cid": "early", "text": "before hello"})
+	if f := a.next(); f.Type != "error" || f.Code != "no_session" || f.CID != "early" {
+		t.Fatalf("msg before hello: %+v", f)
+	}
+	a.hello(map[string]any{"token": tok})
+	cases := []struct {
+		payload   string
+		code, cid string
+	}{
+		{`{"type":"msg","cid":"x1"`, "bad_frame", ""},
+		{`not json`, "bad_frame", ""},
+		{`{"type":"msg","cid":"x2","text":7}`, "bad_frame", "x2"},
+		{`{"type":"msg","cid":"x3"}`, "bad_frame", "x3"},
+		{`{"type":"teleport","cid":"x4"}`, "unknown_type", "x4"},
+		{`{"type":"msg","cid":"x5","text":"` + strings.Repeat("a", 5000) + `"}`, "too_large", ""},
+		{"{\"type\":\"msg\",\"cid\":\"x6\",\"text\":\"\xff\"}", "bad_frame", ""},
+	}
+	for _, c := range cases {
+		a.sendRaw([]byte(c.payload))
+		f := a.next()
+		if f.Type != "error" || f.Code != c.code || f.CID != c.cid {
+			t.Errorf("%.40q answered %+v, want error %s cid %q", c.payload, f, c.code, c.cid)
+		}
+	}
+	a.send(map[string]any{"type": "msg", "cid": "ok", "text": "still here"})
+	if f := a.next(); f.Type != "receipt" || f.CID != "ok" {
+		t.Fatalf("after bad frames: %+v", f)
+	}
+}
+
+// TestMQTTLeftAppDropped: the bridge forgets an app connection once its app
+// disconnected (memory bounded by the apps connected).
+func TestMQTTLeftAppDropped(t *testing.T) {
+	n, addr := startMQTTNode(t, mqttSecret, noBot, func(c *config.Config) { c.MQTT.SweepInterval = 50 * time.Millisecond })
+	tok := widgetToken(t, "cust-5")
+	key := mqtt.CustomerKey("cust-5")
+	a, err := dialApp(t, addr, "app-left", key, tok, key, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.hello(map[string]any{"token": tok})
+	if got := n.mqtt.Clients(); got != 1 {
+		t.Fatalf("clients %d, want 1", got)
+	}
+	a.c.Disconnect(100)
+	deadline := time.Now().Add(20 * time.Second)
+	for n.mqtt.Clients() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the left app's client is still served")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
