@@ -28,7 +28,9 @@ type MQTT struct {
 	SweepInterval time.Duration `yaml:"sweep_interval"`
 }
 
-func defaultMQTT() MQTT { return MQTT{MaxClients: 10_000, MaxConnsPerKey: 8, SweepInterval: 5 * time.Second} }
+func defaultMQTT() MQTT {
+	return MQTT{MaxClients: 10_000, MaxConnsPerKey: 8, SweepInterval: 5 * time.Second}
+}
 
 func (c *Config) validateMQTT(bad func(key string, v any, reason string)) {
 	m := &c.MQTT

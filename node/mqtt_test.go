@@ -401,4 +401,3 @@ func TestMQTTLeftAppDropped(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-
