@@ -19,7 +19,7 @@ const (
 
 // inQueue bounds the frames a client holds for its worker; past it a
 // frame is answered rate_limited.
-const inQueue = 32
+const inQueue = 8
 
 // maxInflight bounds a client's messages submitted but not yet receipted:
 // at the bound its worker waits, and its frames queue up to inQueue.
