@@ -3,6 +3,8 @@ package node
 import (
 	"fmt"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/mqtt"
@@ -40,11 +42,13 @@ func (n *Node) openMQTT(verifier *auth.Verifier, opener *session.Opener, sign fu
 	acc := n.link.Server().GlobalAccount()
 	b, err := mqtt.New(mqtt.Options{
 		Conn: n.link.Conn(), Interest: acc.SubscriptionInterest, Store: n.store, Opener: opener, Verifier: verifier,
-		Gateway: n.cfg.Gateway, MQTT: n.cfg.MQTT, Sign: sign, Logger: n.log.With("component", "mqtt"),
+		Gateway: n.cfg.Gateway, MQTT: n.cfg.MQTT, Sign: sign, Logger: n.log.With("component", "mqtt"), Metrics: mqtt.NewMetrics(n.reg),
 	})
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
+	n.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "edgedesk_mqtt_connections", Help: "App connections served over MQTT."},
+		func() float64 { return float64(b.Clients()) }))
 	n.mqtt = b
 	n.log.Info("serving apps over MQTT", "listen", n.cfg.MQTT.Listen, "topics", "edgedesk/mqtt/<key>/<conn>/{in,out}")
 	return nil

@@ -41,6 +41,8 @@ type Options struct {
 	// Sign turns the node's stored files into links in msg frames (nil:
 	// as stored).
 	Sign func(string) string
+	// Metrics (nil: unregistered ones).
+	Metrics *Metrics
 	// Logger (nil: discard) and Now (nil: time.Now).
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -53,6 +55,7 @@ type Bridge struct {
 	o   Options
 	js  jetstream.JetStream
 	log *slog.Logger
+	m   *Metrics
 	sub *nats.Subscription
 
 	mu      sync.Mutex
@@ -84,6 +87,9 @@ func New(o Options) (*Bridge, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(nil)
+	}
 	if o.MQTT.SweepInterval <= 0 {
 		o.MQTT.SweepInterval = 5 * time.Second
 	}
@@ -91,7 +97,7 @@ func New(o Options) (*Bridge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mqtt: jetstream: %w", err)
 	}
-	b := &Bridge{o: o, js: js, log: o.Logger, clients: map[string]*client{}, perKey: map[string]int{}, stop: make(chan struct{})}
+	b := &Bridge{o: o, js: js, log: o.Logger, m: o.Metrics, clients: map[string]*client{}, perKey: map[string]int{}, stop: make(chan struct{})}
 	sub, err := o.Conn.Subscribe(edgesync.MQTTInbound, b.inbound)
 	if err != nil {
 		return nil, fmt.Errorf("mqtt: subscribe %s: %w", edgesync.MQTTInbound, err)
@@ -139,7 +145,7 @@ func (b *Bridge) sweep() {
 	}
 	b.mu.Unlock()
 	for _, c := range gone {
-		b.drop(c)
+		b.drop(c, "left")
 	}
 }
 
@@ -162,7 +168,7 @@ func (b *Bridge) Close(ctx context.Context) error {
 		}
 	}
 	for _, c := range all {
-		b.drop(c)
+		b.drop(c, "closed")
 	}
 	done := make(chan struct{})
 	go func() { b.wg.Wait(); close(done) }()
@@ -191,6 +197,7 @@ func (b *Bridge) inbound(m *nats.Msg) {
 	c, refusal := b.client(key, conn)
 	if c == nil {
 		if refusal != "" {
+			b.m.Errors.WithLabelValues(codeUnavailable).Inc()
 			b.publishAsync(edgesync.MQTTOutSubject(key, conn), errorFrame(codeUnavailable, refusal, ""))
 		}
 		return
@@ -202,6 +209,7 @@ func (b *Bridge) inbound(m *nats.Msg) {
 	select {
 	case c.in <- in:
 	default:
+		b.m.Errors.WithLabelValues(codeRateLimited).Inc()
 		c.enqueue(errorFrame(codeRateLimited, "frames arrive faster than the node takes them: slow down", ""))
 	}
 }
@@ -251,10 +259,11 @@ func (b *Bridge) client(key, conn string) (*client, string) {
 
 // drop forgets c and stops its worker, which then unsubscribes it from its
 // session. Safe to call more than once.
-func (b *Bridge) drop(c *client) {
+func (b *Bridge) drop(c *client, reason string) {
 	b.mu.Lock()
 	id := c.key + "." + c.conn
 	if b.clients[id] == c {
+		b.m.Dropped.WithLabelValues(reason).Inc()
 		delete(b.clients, id)
 		if b.perKey[c.key]--; b.perKey[c.key] <= 0 {
 			delete(b.perKey, c.key)
@@ -268,6 +277,9 @@ func (b *Bridge) drop(c *client) {
 // and waits for the server to have stored it.
 func (b *Bridge) publish(ctx context.Context, out string, frame []byte) error {
 	_, err := b.js.PublishMsg(ctx, qos1Msg(out, frame))
+	if err == nil {
+		b.m.FramesOut.Inc()
+	}
 	return err
 }
 

@@ -70,7 +70,9 @@ type client struct {
 
 	mu        sync.Mutex
 	cond      *sync.Cond // signalled when the flusher takes the queue or the client closes
-	queue     [][]byte
+	queue     []outFrame
+	gen       uint64     // hello's generation: frames of an older one are not published
+	pubMu     sync.Mutex // held while a frame is published
 	flushing  bool
 	replaying bool
 	pending   []*session.Event
@@ -134,6 +136,7 @@ func (c *client) leave() {
 
 func (c *client) handle(in inFrame) {
 	if in.tooLarge {
+		c.b.m.FramesIn.WithLabelValues("invalid").Inc()
 		c.refuse(&gateway.ProtoError{Code: gateway.CodeTooLarge, Message: "frame over gateway.max_frame_bytes"}, "")
 		return
 	}
@@ -144,9 +147,11 @@ func (c *client) handle(in inFrame) {
 		if !errors.As(err, &pe) {
 			pe = &gateway.ProtoError{Code: gateway.CodeBadFrame, Message: err.Error()}
 		}
+		c.b.m.FramesIn.WithLabelValues("invalid").Inc()
 		c.refuse(pe, cid)
 		return
 	}
+	c.b.m.FramesIn.WithLabelValues(f.Type).Inc()
 	if f.Type != "hello" && c.sid == "" {
 		c.refuse(&gateway.ProtoError{Code: gateway.CodeNoSession, Message: "send hello first"}, cid)
 		return
@@ -177,16 +182,26 @@ func (c *client) refuse(pe *gateway.ProtoError, cid string) {
 	if !c.errs.allow(c.b.o.Now()) {
 		return
 	}
-	c.enqueue(errorFrame(pe.Code, pe.Message, cid))
+	c.sendError(pe.Code, pe.Message, cid)
 }
 
 func errorFrame(code, msg, cid string) []byte { return gateway.AppendError(nil, code, msg, cid) }
+
+// sendError answers a write the store refused or could not take: outside
+// the error budget, since the app waits for what became of its frame.
+func (c *client) sendError(code, msg, cid string) {
+	c.b.m.Errors.WithLabelValues(code).Inc()
+	c.enqueue(errorFrame(code, msg, cid))
+}
 
 func (c *client) hello(f *gateway.Frame, cid string) {
 	b := c.b
 	// A second hello restarts the connection: an app that reconnected
 	// resumes before the sweep noticed it had left.
-	c.leave()
+	if c.sid != "" {
+		c.leave()
+		c.newGeneration()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.o.Gateway.WriteTimeout)
 	defer cancel()
 	channel := f.Channel
@@ -287,7 +302,9 @@ func (c *client) msg(f *gateway.Frame, cid string) {
 		Attachments: f.Attachments, Text: f.Text, Locale: c.locale, TZ: c.tz,
 	}
 	c.inflight <- struct{}{} // the worker waits at maxInflight
+	start := time.Now()
 	err := c.b.o.Store.Submit(context.Background(), m, c.id, func(r session.Result) {
+		c.b.m.Receipt.Observe(time.Since(start).Seconds())
 		if r.Msg.CID == "" {
 			r.Msg.CID = cid
 		}
@@ -300,7 +317,7 @@ func (c *client) msg(f *gateway.Frame, cid string) {
 		if errors.Is(err, session.ErrInvalid) {
 			code, text = gateway.CodeBadFrame, "message not stored: "+strings.TrimPrefix(err.Error(), "session: invalid: ")
 		}
-		c.enqueue(errorFrame(code, text, cid))
+		c.sendError(code, text, cid)
 	}
 }
 
@@ -311,11 +328,11 @@ func (c *client) result(r session.Result) {
 	case r.Err == nil:
 		c.enqueue(gateway.AppendReceipt(nil, &r.Msg, c.b.o.Sign))
 	case errors.Is(r.Err, session.ErrNoSession):
-		c.enqueue(errorFrame(gateway.CodeNoSession, "session expired", r.Msg.CID))
+		c.sendError(gateway.CodeNoSession, "session expired", r.Msg.CID)
 	case errors.Is(r.Err, session.ErrSessionFull):
-		c.enqueue(errorFrame(gateway.CodeSessionFull, "this conversation is full: send hello without session to start a new one", r.Msg.CID))
+		c.sendError(gateway.CodeSessionFull, "this conversation is full: send hello without session to start a new one", r.Msg.CID)
 	default:
-		c.enqueue(errorFrame(codeUnavailable, "message not stored; retry with the same cid", r.Msg.CID))
+		c.sendError(codeUnavailable, "message not stored; retry with the same cid", r.Msg.CID)
 	}
 }
 
@@ -379,7 +396,7 @@ func (c *client) storeFailed(err error, cid string) {
 		c.refuse(&gateway.ProtoError{Code: gateway.CodeNoSession, Message: "session expired"}, cid)
 	default:
 		c.b.log.Warn("mqtt contact or rating not stored", "session", c.sid, "err", err)
-		c.enqueue(errorFrame(codeUnavailable, "not stored; retry", cid))
+		c.sendError(codeUnavailable, "not stored; retry", cid)
 	}
 }
 

@@ -19,7 +19,7 @@ func (c *client) Deliver(ev *session.Event) {
 	}
 	if c.replaying {
 		if len(c.pending) >= c.b.o.Gateway.SendQueue {
-			go c.b.drop(c)
+			go c.b.drop(c, "slow")
 			return
 		}
 		c.pending = append(c.pending, ev)
@@ -56,10 +56,10 @@ func (c *client) enqueueLocked(frame []byte) {
 		return
 	}
 	if len(c.queue) >= c.b.o.Gateway.SendQueue {
-		go c.b.drop(c)
+		go c.b.drop(c, "slow")
 		return
 	}
-	c.queue = append(c.queue, frame)
+	c.queue = append(c.queue, outFrame{gen: c.gen, data: frame})
 	if !c.flushing {
 		c.flushing = true
 		go c.flush()
@@ -97,13 +97,11 @@ func (c *client) flush() {
 		}
 		c.mu.Unlock()
 		for _, f := range q {
-			ctx, cancel := context.WithTimeout(context.Background(), c.b.o.Gateway.WriteTimeout)
-			err := c.b.publish(ctx, c.out, f)
-			cancel()
+			err := c.publish(f)
 			if err != nil {
 				// The app reads its gap from the store when it resumes.
 				c.b.log.Debug("mqtt frame not published; dropping the client", "subject", c.out, "err", err)
-				c.b.drop(c)
+				c.b.drop(c, "publish")
 				c.mu.Lock()
 				c.flushing = false
 				c.mu.Unlock()
@@ -111,4 +109,42 @@ func (c *client) flush() {
 			}
 		}
 	}
+}
+
+// outFrame is a queued frame and the generation of the connection it was
+// queued for.
+type outFrame struct {
+	gen  uint64
+	data []byte
+}
+
+// publish publishes f unless a hello started a new generation since it
+// was queued: the app that said hello again reads its gap from the store,
+// and the frames meant for its previous connection would arrive after its
+// subscription as duplicates.
+func (c *client) publish(f outFrame) error {
+	c.pubMu.Lock()
+	defer c.pubMu.Unlock()
+	c.mu.Lock()
+	stale := f.gen != c.gen
+	c.mu.Unlock()
+	if stale {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.b.o.Gateway.WriteTimeout)
+	defer cancel()
+	return c.b.publish(ctx, c.out, f.data)
+}
+
+// newGeneration starts a connection anew (hello): the frames queued for
+// the previous one are dropped, and once it returns none of them is being
+// published.
+func (c *client) newGeneration() {
+	c.mu.Lock()
+	c.gen++
+	c.queue = nil
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	c.pubMu.Lock()
+	c.pubMu.Unlock() //nolint:staticcheck // waits for the publish in progress
 }
