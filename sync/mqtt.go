@@ -113,7 +113,8 @@ type clientAuth struct {
 
 // Check implements server.Authentication.
 func (a *clientAuth) Check(c server.ClientAuthentication) bool {
-	if c.Kind() != server.CLIENT {
+	kind := c.Kind()
+	if kind != server.CLIENT && kind != server.LEAF {
 		return false
 	}
 	if addr := c.RemoteAddress(); addr != nil && addr.Network() == "pipe" {
@@ -129,6 +130,9 @@ func (a *clientAuth) Check(c server.ClientAuthentication) bool {
 			c.RegisterUser(&server.User{Username: u[0]})
 			return true
 		}
+	}
+	if kind != server.CLIENT {
+		return false // a leaf node (LeafListen without leaf users) needs a user
 	}
 	// An MQTT client's password is also its token (nats-server copies it);
 	// a NATS client may send either.
