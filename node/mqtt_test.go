@@ -413,3 +413,90 @@ func TestMQTTLeftAppDropped(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// BenchmarkMQTTRoundTrip: one app's msg to its receipt through the node
+// (the app's publish, the bridge, the store's durable commit, the receipt
+// published at QoS 1 and read by the app), one message at a time.
+func BenchmarkMQTTRoundTrip(b *testing.B) {
+	_, addr := startMQTTNodeB(b)
+	tok, err := auth.Sign(mqttSecret, auth.Claims{Subject: "bench"}, time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	key := mqtt.CustomerKey("bench")
+	o := paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID("bench").SetUsername(key).SetPassword(tok).SetCleanSession(true)
+	c := paho.NewClient(o)
+	if ct := c.Connect(); !ct.WaitTimeout(10*time.Second) || ct.Error() != nil {
+		b.Fatal(ct.Error())
+	}
+	defer c.Disconnect(0)
+	frames := make(chan mqttFrame, 64)
+	if st := c.Subscribe("edgedesk/mqtt/"+key+"/b/out", 1, func(_ paho.Client, m paho.Message) {
+		var f mqttFrame
+		json.Unmarshal(m.Payload(), &f)
+		frames <- f
+	}); !st.WaitTimeout(10*time.Second) || st.Error() != nil {
+		b.Fatal(st.Error())
+	}
+	in := "edgedesk/mqtt/" + key + "/b/in"
+	wait := func(typ string) {
+		for {
+			select {
+			case f := <-frames:
+				if f.Type == typ {
+					return
+				}
+				if f.Type == "error" {
+					b.Fatalf("error frame %+v", f)
+				}
+			case <-time.After(20 * time.Second):
+				b.Fatalf("no %s", typ)
+			}
+		}
+	}
+	c.Publish(in, 1, false, `{"type":"hello","v":1,"token":"`+tok+`"}`).Wait()
+	wait("welcome")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		c.Publish(in, 1, false, fmt.Sprintf(`{"type":"msg","cid":"b%d","text":"where is my order?"}`, i))
+		wait("receipt")
+	}
+}
+
+func startMQTTNodeB(b *testing.B) (*Node, string) {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = b.TempDir()
+	cfg.Bot.Enabled = false
+	cfg.Gateway.RateLimit, cfg.Gateway.RateBurst = 1e6, 1000
+	cfg.MQTT.Listen = addr
+	cfg.Auth.WidgetSecret = mqttSecret
+	n, err := New(cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := n.Listen(); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	b.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Errorf("Run: %v", err)
+		}
+	})
+	for !n.ready.Load() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return n, addr
+}
