@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/mqtt"
 	"github.com/edgedesk/edgedesk/node/session"
+	edgesync "github.com/edgedesk/edgedesk/sync"
 )
 
 const mqttSecret = "mqtt-test-widget-secret-0123456789abcdef"
@@ -23,12 +25,7 @@ const mqttSecret = "mqtt-test-widget-secret-0123456789abcdef"
 // port and returns the listener's address.
 func startMQTTNode(t *testing.T, secret string, opts ...func(*config.Config)) (*Node, string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeTCP(t)
 	n, _, _ := startNode(t, append([]func(*config.Config){func(c *config.Config) {
 		c.MQTT.Listen = addr
 		c.Auth.WidgetSecret = secret
@@ -499,4 +496,38 @@ func startMQTTNodeB(b *testing.B) (*Node, string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return n, addr
+}
+
+// TestMQTTOnLeaf: a node that is a leaf of a core serves MQTT from its own
+// server (MQTT's streams in the edge's domain), and its apps keep chatting
+// while the link to the core is down.
+func TestMQTTOnLeaf(t *testing.T) {
+	dir := t.TempDir()
+	clientAddr, leafAddr := freeTCP(t), freeTCP(t)
+	core, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: filepath.Join(dir, "core"), Listen: clientAddr, LeafListen: leafAddr, SyncAlways: true, Domain: "core"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, addr := startMQTTNode(t, mqttSecret, noBot, func(c *config.Config) { c.NATS.Leaf = "nats-leaf://" + leafAddr; c.NATS.Node = "edge-m" })
+	waitFor(t, "the leaf link", func() bool { return leafCount(core) > 0 })
+	tok := widgetToken(t, "leaf-cust")
+	key := mqtt.CustomerKey("leaf-cust")
+	a, err := dialApp(t, addr, "leaf-app", key, tok, key, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.hello(map[string]any{"token": tok})
+	receipt := func(cid string) {
+		t.Helper()
+		a.send(map[string]any{"type": "msg", "cid": cid, "text": "hello from " + cid})
+		for f := a.next(); f.Type != "receipt" || f.CID != cid; f = a.next() {
+			if f.Type == "error" {
+				t.Fatalf("%s: %+v", cid, f)
+			}
+		}
+	}
+	receipt("linked")
+	core.Shutdown()
+	core.WaitForShutdown()
+	receipt("cut")
 }
