@@ -13,6 +13,7 @@ import (
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/gateway"
 	"github.com/edgedesk/edgedesk/node/session"
 	edgesync "github.com/edgedesk/edgedesk/sync"
 )
@@ -262,7 +263,8 @@ func (b *Bridge) client(key, conn string) (*client, string) {
 func (b *Bridge) drop(c *client, reason string) {
 	b.mu.Lock()
 	id := c.key + "." + c.conn
-	if b.clients[id] == c {
+	first := b.clients[id] == c
+	if first {
 		b.m.Dropped.WithLabelValues(reason).Inc()
 		delete(b.clients, id)
 		if b.perKey[c.key]--; b.perKey[c.key] <= 0 {
@@ -271,6 +273,12 @@ func (b *Bridge) drop(c *client, reason string) {
 	}
 	b.mu.Unlock()
 	c.stop()
+	if first && (reason == "slow" || reason == "publish") {
+		// A WebSocket would be closed; an MQTT app learns from this frame
+		// that its next frames need a hello, which replays what it missed.
+		b.m.Errors.WithLabelValues(gateway.CodeNoSession).Inc()
+		b.publishAsync(c.out, errorFrame(gateway.CodeNoSession, "the node dropped this connection ("+reason+"): send hello with last_seq to resume", ""))
+	}
 }
 
 // publish sends one frame to an app at QoS 1 (edgesync.MQTTQoS1Subject)
