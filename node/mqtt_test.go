@@ -531,3 +531,45 @@ func TestMQTTOnLeaf(t *testing.T) {
 	core.WaitForShutdown()
 	receipt("cut")
 }
+
+// TestMQTTLimits: the widget's write rate applies per app connection, and
+// mqtt.max_conns_per_key caps one customer's connections.
+func TestMQTTLimits(t *testing.T) {
+	_, addr := startMQTTNode(t, mqttSecret, noBot, func(c *config.Config) {
+		c.Gateway.RateLimit, c.Gateway.RateBurst = 0.001, 2
+		c.MQTT.MaxConnsPerKey = 1
+	})
+	tok := widgetToken(t, "cust-6")
+	key := mqtt.CustomerKey("cust-6")
+	a, err := dialApp(t, addr, "limits-1", key, tok, key, "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.hello(map[string]any{"token": tok})
+	for i := range 3 {
+		a.send(map[string]any{"type": "msg", "cid": fmt.Sprint("r", i), "text": "hi"})
+	}
+	var receipts, limited int
+	for receipts+limited < 3 {
+		switch f := a.next(); {
+		case f.Type == "receipt":
+			receipts++
+		case f.Type == "error" && f.Code == "rate_limited" && f.CID == "r2":
+			limited++
+		default:
+			t.Fatalf("frame %+v", f)
+		}
+	}
+	if receipts != 2 || limited != 1 {
+		t.Fatalf("%d receipts, %d rate_limited; want 2 and 1", receipts, limited)
+	}
+
+	b, err := dialApp(t, addr, "limits-2", key, tok, key, "two")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.send(map[string]any{"type": "hello", "v": 1, "token": tok})
+	if f := b.next(); f.Type != "error" || f.Code != "unavailable" || !strings.Contains(f.Message, "too many connections for this key") {
+		t.Fatalf("a second connection of the key: %+v", f)
+	}
+}
