@@ -281,14 +281,30 @@ func (b *Bridge) drop(c *client, reason string) {
 	}
 }
 
-// publish sends one frame to an app at QoS 1 (edgesync.MQTTQoS1Subject)
-// and waits for the server to have stored it.
-func (b *Bridge) publish(ctx context.Context, out string, frame []byte) error {
-	_, err := b.js.PublishMsg(ctx, qos1Msg(out, frame))
-	if err == nil {
-		b.m.FramesOut.Inc()
+// publish sends frames to an app at QoS 1 (edgesync.MQTTQoS1Subject), in
+// order, and waits until the server has stored them all: they are sent
+// without waiting for each one's acknowledgement (the server stores one
+// connection's publishes in order), so a batch costs one round trip.
+func (b *Bridge) publish(ctx context.Context, out string, frames [][]byte) error {
+	acks := make([]jetstream.PubAckFuture, 0, len(frames))
+	for _, f := range frames {
+		a, err := b.js.PublishMsgAsync(qos1Msg(out, f))
+		if err != nil {
+			return err
+		}
+		acks = append(acks, a)
 	}
-	return err
+	for _, a := range acks {
+		select {
+		case <-a.Ok():
+			b.m.FramesOut.Inc()
+		case err := <-a.Err():
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // publishAsync publishes without waiting: an answer to an app the bridge

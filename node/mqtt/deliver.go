@@ -82,8 +82,9 @@ func (c *client) enqueueWait(frame []byte) bool {
 	return true
 }
 
-// flush publishes the queue in order, each frame stored by the server
-// before the next: the app receives them in the order queued.
+// flush publishes the queue in order, a batch at a time: the server
+// stores a connection's publishes in the order sent, so the app receives
+// the frames in the order queued.
 func (c *client) flush() {
 	for {
 		c.mu.Lock()
@@ -96,17 +97,14 @@ func (c *client) flush() {
 			return
 		}
 		c.mu.Unlock()
-		for _, f := range q {
-			err := c.publish(f)
-			if err != nil {
-				// The app reads its gap from the store when it resumes.
-				c.b.log.Debug("mqtt frame not published; dropping the client", "subject", c.out, "err", err)
-				c.b.drop(c, "publish")
-				c.mu.Lock()
-				c.flushing = false
-				c.mu.Unlock()
-				return
-			}
+		if err := c.publish(q); err != nil {
+			// The app reads its gap from the store when it resumes.
+			c.b.log.Debug("mqtt frames not published; dropping the client", "subject", c.out, "err", err)
+			c.b.drop(c, "publish")
+			c.mu.Lock()
+			c.flushing = false
+			c.mu.Unlock()
+			return
 		}
 	}
 }
@@ -118,22 +116,28 @@ type outFrame struct {
 	data []byte
 }
 
-// publish publishes f unless a hello started a new generation since it
-// was queued: the app that said hello again reads its gap from the store,
-// and the frames meant for its previous connection would arrive after its
-// subscription as duplicates.
-func (c *client) publish(f outFrame) error {
+// publish publishes the frames of q queued since the last hello: the app
+// that said hello again reads its gap from the store, and the frames meant
+// for its previous connection would arrive after its subscription as
+// duplicates.
+func (c *client) publish(q []outFrame) error {
 	c.pubMu.Lock()
 	defer c.pubMu.Unlock()
 	c.mu.Lock()
-	stale := f.gen != c.gen
+	gen := c.gen
 	c.mu.Unlock()
-	if stale {
+	frames := make([][]byte, 0, len(q))
+	for _, f := range q {
+		if f.gen == gen {
+			frames = append(frames, f.data)
+		}
+	}
+	if len(frames) == 0 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.b.o.Gateway.WriteTimeout)
 	defer cancel()
-	return c.b.publish(ctx, c.out, f.data)
+	return c.b.publish(ctx, c.out, frames)
 }
 
 // newGeneration starts a connection anew (hello): the frames queued for
