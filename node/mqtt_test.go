@@ -390,24 +390,28 @@ func TestMQTTBadFrames(t *testing.T) {
 // TestMQTTLeftAppDropped: the bridge forgets an app connection once its app
 // disconnected (memory bounded by the apps connected).
 func TestMQTTLeftAppDropped(t *testing.T) {
-	n, addr := startMQTTNode(t, mqttSecret, noBot, func(c *config.Config) { c.MQTT.SweepInterval = 50 * time.Millisecond })
+	n, addr := startMQTTNode(t, mqttSecret, noBot, func(c *config.Config) { c.MQTT.SweepInterval = 250 * time.Millisecond })
 	tok := widgetToken(t, "cust-5")
 	key := mqtt.CustomerKey("cust-5")
 	a, err := dialApp(t, addr, "app-left", key, tok, key, "c")
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.hello(map[string]any{"token": tok})
+	w := a.hello(map[string]any{"token": tok})
 	if got := n.mqtt.Clients(); got != 1 {
 		t.Fatalf("clients %d, want 1", got)
 	}
+	a.send(map[string]any{"type": "msg", "cid": "m", "text": "hi"})
+	f := a.next()
+	if f.Type != "receipt" {
+		t.Fatalf("frame %+v", f)
+	}
+	a.send(map[string]any{"type": "ack", "seq": f.Seq})
 	a.c.Disconnect(100)
-	deadline := time.Now().Add(20 * time.Second)
-	for n.mqtt.Clients() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the left app's client is still served")
-		}
-		time.Sleep(20 * time.Millisecond)
+	waitFor(t, "the left app's connection forgotten", func() bool { return n.mqtt.Clients() == 0 })
+	// What the app acknowledged is saved with the session.
+	if meta, err := n.Store().Get(w.Session); err != nil || meta.AckSeq != f.Seq {
+		t.Fatalf("ack_seq %d %v, want %d", meta.AckSeq, err, f.Seq)
 	}
 }
 

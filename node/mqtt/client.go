@@ -104,9 +104,26 @@ func (c *client) run() {
 	for {
 		select {
 		case <-c.quit:
+			c.drainAcks()
 			return
 		case f := <-c.in:
 			c.handle(f)
+		}
+	}
+}
+
+// drainAcks applies the acks still queued when the client stops (the app
+// acknowledged, then left): finish saves them with the session.
+func (c *client) drainAcks() {
+	var f gateway.Frame
+	for {
+		select {
+		case in := <-c.in:
+			if _, err := gateway.DecodeFrame(in.data, &f); err == nil && f.Type == "ack" {
+				c.ackSeq = max(c.ackSeq, f.Seq)
+			}
+		default:
+			return
 		}
 	}
 }
