@@ -577,3 +577,44 @@ func TestMQTTLimits(t *testing.T) {
 		t.Fatalf("a second connection of the key: %+v", f)
 	}
 }
+
+// TestMQTTFlood: an app flooding the node with refused frames gets a
+// bounded number of error frames (each costs the node a stored publish),
+// and its next good msg is still taken.
+func TestMQTTFlood(t *testing.T) {
+	n, addr := startMQTTNode(t, mqttSecret, noBot)
+	base := "http://" + n.Addr().String()
+	tok := widgetToken(t, "cust-7")
+	key := mqtt.CustomerKey("cust-7")
+	a, err := dialApp(t, addr, "flood", key, tok, key, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.hello(map[string]any{"token": tok})
+	start := time.Now()
+	const flood = 300
+	for i := range flood {
+		a.c.Publish(a.in, 0, false, fmt.Sprintf(`{"type":"nonsense","cid":"f%d"}`, i))
+	}
+	a.send(map[string]any{"type": "msg", "cid": "good", "text": "still here"})
+	for f := a.next(); f.Type != "receipt" || f.CID != "good"; f = a.next() {
+		if f.Type != "error" {
+			t.Fatalf("frame %+v", f)
+		}
+	}
+	// Refused by the decoder or dropped for a full queue: two budgets of
+	// 10 answers, refilled at one a second each.
+	limit := 2*10 + 2*int(time.Since(start).Seconds()+1)
+	_, body := get(t, base+"/metrics")
+	var errs int
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "edgedesk_mqtt_errors_total{") {
+			var v int
+			fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v)
+			errs += v
+		}
+	}
+	if errs == 0 || errs > limit {
+		t.Fatalf("%d error frames for %d refused frames, want 1 to %d", errs, flood, limit)
+	}
+}

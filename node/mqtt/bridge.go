@@ -67,6 +67,10 @@ type Bridge struct {
 
 	stop     chan struct{}
 	stopOnce sync.Once
+
+	// refusals bounds the answers to frames of connections the caps
+	// refuse (the subscription's goroutine owns it).
+	refusals bucket
 }
 
 // inboundPending bounds the frames the NATS subscription holds for the
@@ -98,7 +102,8 @@ func New(o Options) (*Bridge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mqtt: jetstream: %w", err)
 	}
-	b := &Bridge{o: o, js: js, log: o.Logger, m: o.Metrics, clients: map[string]*client{}, perKey: map[string]int{}, stop: make(chan struct{})}
+	b := &Bridge{o: o, js: js, log: o.Logger, m: o.Metrics, clients: map[string]*client{}, perKey: map[string]int{}, stop: make(chan struct{}),
+		refusals: newBucket(10, 100)}
 	sub, err := o.Conn.Subscribe(edgesync.MQTTInbound, b.inbound)
 	if err != nil {
 		return nil, fmt.Errorf("mqtt: subscribe %s: %w", edgesync.MQTTInbound, err)
@@ -189,7 +194,8 @@ func (b *Bridge) Clients() int {
 }
 
 // inbound takes one frame from an app, on the subscription's goroutine:
-// it only hands it to the connection's worker.
+// it only hands it to the connection's worker. The answers it gives itself
+// (caps, a full queue) are budgeted: each costs a stored publish.
 func (b *Bridge) inbound(m *nats.Msg) {
 	key, conn, ok := parseInbound(m.Subject)
 	if !ok {
@@ -197,7 +203,7 @@ func (b *Bridge) inbound(m *nats.Msg) {
 	}
 	c, refusal := b.client(key, conn)
 	if c == nil {
-		if refusal != "" {
+		if refusal != "" && b.refusals.allow(b.o.Now()) {
 			b.m.Errors.WithLabelValues(codeUnavailable).Inc()
 			b.publishAsync(edgesync.MQTTOutSubject(key, conn), errorFrame(codeUnavailable, refusal, ""))
 		}
@@ -210,6 +216,9 @@ func (b *Bridge) inbound(m *nats.Msg) {
 	select {
 	case c.in <- in:
 	default:
+		if !c.overflow.allow(b.o.Now()) {
+			return
+		}
 		b.m.Errors.WithLabelValues(codeRateLimited).Inc()
 		c.enqueue(errorFrame(codeRateLimited, "frames arrive faster than the node takes them: slow down", ""))
 	}

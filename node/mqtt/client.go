@@ -67,6 +67,9 @@ type client struct {
 
 	bucket, typing, errs bucket
 	inflight             chan struct{}
+	// overflow budgets the answers to frames refused because in is full;
+	// the bridge's subscription goroutine owns it.
+	overflow bucket
 
 	mu        sync.Mutex
 	cond      *sync.Cond // signalled when the flusher takes the queue or the client closes
@@ -86,7 +89,7 @@ func newClient(b *Bridge, key, conn string) *client {
 		b: b, key: key, conn: conn, out: edgesync.MQTTOutSubject(key, conn), id: b.o.Store.NewSubscriberID(),
 		created: b.o.Now(), in: make(chan inFrame, inQueue), quit: make(chan struct{}),
 		bucket: newBucket(g.RateLimit, g.RateBurst), typing: newBucket(g.TypingRate, g.TypingBurst),
-		errs: newBucket(errorRate, errorBurst), inflight: make(chan struct{}, maxInflight),
+		errs: newBucket(errorRate, errorBurst), overflow: newBucket(errorRate, errorBurst), inflight: make(chan struct{}, maxInflight),
 	}
 	c.cond = sync.NewCond(&c.mu)
 	return c
