@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/internal/testpki"
 	"github.com/edgedesk/edgedesk/node/mqtt"
 	"github.com/edgedesk/edgedesk/node/session"
 	edgesync "github.com/edgedesk/edgedesk/sync"
@@ -67,8 +69,18 @@ type app struct {
 
 func dialApp(t *testing.T, addr, clientID, user, password, key, conn string) (*app, error) {
 	t.Helper()
-	o := paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(clientID).SetUsername(user).SetPassword(password).
-		SetCleanSession(true).SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(5 * time.Second)
+	return dialAppTLS(t, nil, addr, clientID, user, password, key, conn)
+}
+
+// dialAppTLS is dialApp over TLS when tc is set.
+func dialAppTLS(t *testing.T, tc *tls.Config, addr, clientID, user, password, key, conn string) (*app, error) {
+	t.Helper()
+	broker := "tcp://" + addr
+	if tc != nil {
+		broker = "ssl://" + addr
+	}
+	o := paho.NewClientOptions().AddBroker(broker).SetClientID(clientID).SetUsername(user).SetPassword(password).
+		SetCleanSession(true).SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(5 * time.Second).SetTLSConfig(tc)
 	c := paho.NewClient(o)
 	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		return nil, fmt.Errorf("connect: %v", tok.Error())
@@ -616,5 +628,27 @@ func TestMQTTFlood(t *testing.T) {
 	}
 	if errs == 0 || errs > limit {
 		t.Fatalf("%d error frames for %d refused frames, want 1 to %d", errs, flood, limit)
+	}
+}
+
+// TestMQTTOverTLS: off loopback the listener needs TLS; an app connects
+// over TLS, verifying the node's certificate, and chats.
+func TestMQTTOverTLS(t *testing.T) {
+	ca := testpki.New(t, "mqtt CA")
+	cert, key := ca.Issue(t, time.Hour, "127.0.0.1", "localhost").Write(t, t.TempDir(), "mqtt")
+	_, addr := startMQTTNode(t, mqttSecret, noBot, func(c *config.Config) { c.MQTT.TLSCert, c.MQTT.TLSKey = cert, key })
+	tok := widgetToken(t, "cust-tls")
+	k := mqtt.CustomerKey("cust-tls")
+	if _, err := dialApp(t, addr, "plain", k, tok, k, "c"); err == nil {
+		t.Fatal("a plain-text CONNECT was taken by the TLS listener")
+	}
+	a, err := dialAppTLS(t, &tls.Config{RootCAs: ca.Pool(), ServerName: "127.0.0.1"}, addr, "tls", k, tok, k, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.hello(map[string]any{"token": tok})
+	a.send(map[string]any{"type": "msg", "cid": "t1", "text": "over TLS"})
+	if f := a.next(); f.Type != "receipt" || f.CID != "t1" {
+		t.Fatalf("frame %+v", f)
 	}
 }
