@@ -50,6 +50,8 @@ type Config struct {
 
 	Analytics Analytics `yaml:"analytics"`
 	Audit     Audit     `yaml:"audit"`
+
+	MQTT MQTT `yaml:"mqtt"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -272,6 +274,8 @@ func Default() *Config {
 
 		Analytics: defaultAnalytics(),
 		Audit:     defaultAudit(),
+
+		MQTT: defaultMQTT(),
 	}
 }
 
@@ -504,6 +508,7 @@ func (c *Config) Validate() error {
 	c.validateBot(bad)
 	c.validateRouting(bad)
 	c.validateNATS(bad)
+	c.validateMQTT(bad)
 	c.validateFiles(bad)
 	c.validateTLS(bad)
 	c.validateAPIKeys(bad)

@@ -32,6 +32,7 @@ import (
 	"github.com/edgedesk/edgedesk/node/faq"
 	"github.com/edgedesk/edgedesk/node/files"
 	"github.com/edgedesk/edgedesk/node/gateway"
+	"github.com/edgedesk/edgedesk/node/mqtt"
 	"github.com/edgedesk/edgedesk/node/relay"
 	"github.com/edgedesk/edgedesk/node/routing"
 	"github.com/edgedesk/edgedesk/node/sentiment"
@@ -75,6 +76,7 @@ type Node struct {
 	liveStreams atomic.Int64
 	audit       *audit.Log // every agent and admin action (node/audit.go)
 	gw          *gateway.Gateway
+	mqtt        *mqtt.Bridge // apps over MQTT (node/mqtt.go); nil when mqtt.listen is empty
 	srv         *fasthttp.Server
 	ln          net.Listener
 	tls         *nodeTLS // nil: plain HTTP
@@ -226,6 +228,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if n.link != nil && n.link.Core() {
 		fetch = n.link.Fetch
 	}
+	opener := &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")}
 	n.gw = gateway.New(gateway.Options{
 		Config:   cfg.Gateway,
 		Verifier: verifier,
@@ -233,9 +236,12 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Logger:   log.With("component", "gateway"),
 		Metrics:  gateway.NewMetrics(reg),
 		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
-		Opener:   &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")},
+		Opener:   opener,
 		Files:    filesGW,
 	})
+	if err := n.openMQTT(verifier, opener, signFile); err != nil {
+		return nil, err
+	}
 	n.agents = agentws.New(agentws.Options{
 		Verifier:     n.staff,
 		Active:       n.accountActive,
@@ -472,6 +478,9 @@ func (n *Node) Run(ctx context.Context) error {
 			return err
 		})
 	}
+	if n.mqtt != nil {
+		g.Go(func() error { return n.mqtt.Run(gctx) })
+	}
 	if n.analytics != nil {
 		g.Go(func() error { return n.runAnalytics(gctx) })
 	}
@@ -517,6 +526,12 @@ func (n *Node) Close(ctx context.Context) error {
 		}
 		if err := n.agents.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
+		}
+		if n.mqtt != nil {
+			// Before the store: the apps' ack positions are saved.
+			if err := n.mqtt.Close(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		n.router.Close() // its queued work posts to the store: before the store closes
 		if n.link != nil {

@@ -18,6 +18,7 @@ func (n *Node) openLink() error {
 	l, err := corelink.New(corelink.Options{
 		NATS: n.cfg.NATS, DataDir: n.cfg.DataDir, Store: n.store,
 		EncryptionKey: n.storeKey, OldEncryptionKey: n.firstOldKey(), Applier: n, Logger: n.log, Registry: n.reg,
+		MQTT: mqttServerOptions(n.cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("node: %w", err)

@@ -70,6 +70,9 @@ type ServerOptions struct {
 	// key before a rotation: nats-server opens the streams with it and
 	// re-encrypts them with the new one at start.
 	EncryptionKey, OldEncryptionKey []byte
+	// MQTT, with a Listen address, serves MQTT clients (apps) on the
+	// server: see MQTTOptions.
+	MQTT MQTTOptions
 }
 
 // jetStreamKey derives JetStream's key from the node's store key: a
@@ -139,6 +142,11 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		}
 	}
 	opts.JetStreamDomain = o.Domain
+	if o.MQTT.Listen != "" {
+		if err := mqttListen(opts, o); err != nil {
+			return nil, err
+		}
+	}
 	if o.Leaf != "" {
 		u, err := url.Parse(o.Leaf)
 		if err != nil {

@@ -44,6 +44,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Registry takes the publisher's and the updates' metrics (nil: none).
 	Registry prometheus.Registerer
+	// MQTT, with a Listen address, opens the embedded server's MQTT
+	// listener (node/mqtt bridges it to the sessions). Ignored with
+	// nats.url: config.Validate refuses it there.
+	MQTT edgesync.MQTTOptions
 }
 
 // Link is the node's link to the core. New connects; Run runs the
@@ -101,6 +105,7 @@ func New(o Options) (*Link, error) {
 			ListenUser: c.ListenUser, ListenPassword: c.ListenPassword, ListenNKeys: c.ListenNKeys,
 			ListenTLSCert: c.ListenTLSCert, ListenTLSKey: c.ListenTLSKey,
 			EncryptionKey: o.EncryptionKey, OldEncryptionKey: o.OldEncryptionKey,
+			MQTT: o.MQTT,
 		}
 		if err := leafAuth(c, &so); err != nil {
 			return nil, err
@@ -169,6 +174,12 @@ func New(o Options) (*Link, error) {
 	o.Logger.Info("syncing sessions over NATS JetStream", "core", where, "node", c.NodeName(), "stream", edgesync.Stream)
 	return l, nil
 }
+
+// Server is the embedded server (nil when connected to a core).
+func (l *Link) Server() *server.Server { return l.srv }
+
+// Conn is the node's NATS connection.
+func (l *Link) Conn() *nats.Conn { return l.nc }
 
 // Core reports whether the link is to a core (nats.url) that holds every
 // node's sessions: then Fetch can resume a session another node served.
