@@ -1,0 +1,80 @@
+package email
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+)
+
+// Outgoing is one answer as a mail.
+type Outgoing struct {
+	From      *mail.Address
+	To        *mail.Address
+	Subject   string
+	MessageID string
+	// InReplyTo and References thread the answer under the customer's
+	// last mail (empty for a session that never had one).
+	InReplyTo  string
+	References []string
+	Text       string
+	// Auto marks the bot's answers (RFC 3834 Auto-Submitted:
+	// auto-replied), so the customer's autoresponder does not answer.
+	Auto bool
+	Date time.Time
+}
+
+// replyFooter ends every answer: the customer may reply by mail.
+const replyFooter = "\n\n--\nReply to this email to continue the conversation."
+
+// Compose writes o as an RFC 5322 text/plain mail in UTF-8
+// (quoted-printable, header words RFC 2047-encoded where needed).
+func Compose(o *Outgoing) ([]byte, error) {
+	var h mail.Header
+	h.SetDate(o.Date)
+	h.SetAddressList("From", []*mail.Address{o.From})
+	h.SetAddressList("To", []*mail.Address{o.To})
+	h.SetSubject(o.Subject)
+	h.SetMessageID(o.MessageID)
+	if o.InReplyTo != "" {
+		h.SetMsgIDList("In-Reply-To", []string{o.InReplyTo})
+	}
+	if len(o.References) > 0 {
+		h.SetMsgIDList("References", o.References)
+	}
+	if o.Auto {
+		h.Set("Auto-Submitted", "auto-replied")
+	}
+	// Outlook and Exchange: no out-of-office answers to these.
+	h.Set("X-Auto-Response-Suppress", "OOF, AutoReply")
+	h.Set("MIME-Version", "1.0")
+	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+	var buf bytes.Buffer
+	w, err := mail.CreateSingleInlineWriter(&buf, h)
+	if err != nil {
+		return nil, fmt.Errorf("email: compose: %w", err)
+	}
+	body := strings.ReplaceAll(o.Text, "\r\n", "\n")
+	if _, err := w.Write([]byte(strings.ReplaceAll(body+replyFooter, "\n", "\r\n"))); err != nil {
+		return nil, fmt.Errorf("email: compose: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("email: compose: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// replySubject is "Re: " and the thread's subject, without stacking
+// prefixes ("Re: Re: …"); fallback when the thread has none.
+func replySubject(subject, fallback string) string {
+	s := strings.TrimSpace(subject)
+	if s == "" {
+		return fallback
+	}
+	if len(s) >= 3 && strings.EqualFold(s[:3], "re:") {
+		return "Re:" + s[3:]
+	}
+	return "Re: " + s
+}
