@@ -135,13 +135,14 @@ func Parse(r io.Reader) (*Mail, error) {
 	case haveHTML:
 		text = StripQuoted(HTMLToText(html))
 	}
+	text = strings.TrimSpace(session.NeutralizeText(text))
 	if text == "" {
 		text = m.Subject
 	}
 	if text == "" {
 		return nil, ErrNoText
 	}
-	m.Text, m.Truncated = truncate(session.NeutralizeText(text), session.MaxTextBytes)
+	m.Text, m.Truncated = truncate(text, session.MaxTextBytes)
 	return m, nil
 }
 

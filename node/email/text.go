@@ -25,9 +25,14 @@ func HTMLToText(s string) string {
 			return tidy(b.String())
 		case html.TextToken:
 			if skip == 0 {
-				b.WriteString(strings.Join(strings.Fields(string(z.Text())), " "))
-				if t := z.Raw(); len(t) > 0 && isSpace(t[len(t)-1]) {
-					b.WriteByte(' ')
+				raw := z.Raw()
+				words := strings.Fields(string(z.Text()))
+				if len(raw) > 0 && isSpace(raw[0]) && len(words) > 0 {
+					space(&b)
+				}
+				b.WriteString(strings.Join(words, " "))
+				if len(raw) > 0 && isSpace(raw[len(raw)-1]) {
+					space(&b)
 				}
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
@@ -49,10 +54,11 @@ func HTMLToText(s string) string {
 			case "br":
 				b.WriteByte('\n')
 			case "li":
-				b.WriteString("\n- ")
+				newline(&b)
+				b.WriteString("- ")
 			default:
 				if blockElement(tag) {
-					b.WriteByte('\n')
+					newline(&b)
 				}
 			}
 		case html.EndTagToken:
@@ -65,9 +71,24 @@ func HTMLToText(s string) string {
 				continue
 			}
 			if blockElement(tag) {
-				b.WriteByte('\n')
+				newline(&b)
 			}
 		}
+	}
+}
+
+// newline ends the current line unless it is empty: nested blocks make
+// one line break, not one each.
+func newline(b *strings.Builder) {
+	if s := b.String(); s != "" && s[len(s)-1] != '\n' {
+		b.WriteByte('\n')
+	}
+}
+
+// space separates words unless a separator is there already.
+func space(b *strings.Builder) {
+	if s := b.String(); s != "" && s[len(s)-1] != ' ' && s[len(s)-1] != '\n' {
+		b.WriteByte(' ')
 	}
 }
 
