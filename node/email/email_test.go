@@ -483,7 +483,7 @@ func TestRelayFailures(t *testing.T) {
 // subscriber stands in for a connected widget.
 type subscriber struct{ id uint64 }
 
-func (s subscriber) ID() uint64               { return s.id }
+func (s subscriber) ID() uint64                { return s.id }
 func (s subscriber) Deliver(ev *session.Event) {}
 
 // TestAwayFromWidget: an agent's answer to a widget customer who left an
@@ -574,4 +574,3 @@ func TestForget(t *testing.T) {
 		t.Fatalf("thread kept %+v", th)
 	}
 }
-
