@@ -15,7 +15,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/edgedesk/edgedesk/node/delivery"
-	"github.com/edgedesk/edgedesk/node/email/away"
+	"github.com/edgedesk/edgedesk/node/away"
 	"github.com/edgedesk/edgedesk/node/session"
 )
 
