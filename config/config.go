@@ -50,6 +50,9 @@ type Config struct {
 
 	Analytics Analytics `yaml:"analytics"`
 	Audit     Audit     `yaml:"audit"`
+
+	// Email is the email channel (issue 16).
+	Email Email `yaml:"email"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -264,6 +267,8 @@ func Default() *Config {
 
 		Analytics: defaultAnalytics(),
 		Audit:     defaultAudit(),
+
+		Email: defaultEmail(),
 	}
 }
 
@@ -501,6 +506,7 @@ func (c *Config) Validate() error {
 	c.validateAnalytics(bad)
 	c.validateAudit(bad)
 	c.validateEncryption(bad)
+	c.validateEmail(bad)
 	return errors.Join(errs...)
 }
 
@@ -526,6 +532,10 @@ func (c *Config) Redacted() *Config {
 	}
 	if r.NATS.Token != "" {
 		r.NATS.Token = "(redacted)"
+	}
+	r.Email.Addresses = append([]string(nil), c.Email.Addresses...)
+	if r.Email.Relay.Password != "" {
+		r.Email.Relay.Password = "(redacted)"
 	}
 	return &r
 }
