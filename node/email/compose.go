@@ -20,10 +20,13 @@ type Outgoing struct {
 	InReplyTo  string
 	References []string
 	Text       string
-	// Auto marks the bot's answers (RFC 3834 Auto-Submitted:
-	// auto-replied), so the customer's autoresponder does not answer.
-	Auto bool
-	Date time.Time
+	// Footer ends the text with a line inviting a reply by mail.
+	Footer bool
+	// AutoSubmitted is RFC 3834's Auto-Submitted: "auto-replied" for the
+	// bot's answers, "auto-generated" for codes, empty for people's
+	// answers. Autoresponders do not answer such mail.
+	AutoSubmitted string
+	Date          time.Time
 }
 
 // replyFooter ends every answer: the customer may reply by mail.
@@ -44,8 +47,8 @@ func Compose(o *Outgoing) ([]byte, error) {
 	if len(o.References) > 0 {
 		h.SetMsgIDList("References", o.References)
 	}
-	if o.Auto {
-		h.Set("Auto-Submitted", "auto-replied")
+	if o.AutoSubmitted != "" {
+		h.Set("Auto-Submitted", o.AutoSubmitted)
 	}
 	// Outlook and Exchange: no out-of-office answers to these.
 	h.Set("X-Auto-Response-Suppress", "OOF, AutoReply")
@@ -57,7 +60,10 @@ func Compose(o *Outgoing) ([]byte, error) {
 		return nil, fmt.Errorf("email: compose: %w", err)
 	}
 	body := strings.ReplaceAll(o.Text, "\r\n", "\n")
-	if _, err := w.Write([]byte(strings.ReplaceAll(body+replyFooter, "\n", "\r\n"))); err != nil {
+	if o.Footer {
+		body += replyFooter
+	}
+	if _, err := w.Write([]byte(strings.ReplaceAll(body, "\n", "\r\n"))); err != nil {
 		return nil, fmt.Errorf("email: compose: %w", err)
 	}
 	if err := w.Close(); err != nil {

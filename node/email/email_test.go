@@ -14,8 +14,9 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-smtp"
 
-	"github.com/edgedesk/edgedesk/node/delivery"
 	"github.com/edgedesk/edgedesk/node/away"
+	"github.com/edgedesk/edgedesk/node/delivery"
+	"github.com/edgedesk/edgedesk/node/email/verify"
 	"github.com/edgedesk/edgedesk/node/session"
 )
 
@@ -572,5 +573,37 @@ func TestForget(t *testing.T) {
 	}
 	if th, _ := h.threads.Get(meta.ID); th.Subject != "" || len(th.IDs) != 0 {
 		t.Fatalf("thread kept %+v", th)
+	}
+}
+
+// TestVerifier: a code mailed through the relay, taken back, links the
+// address once; a guess does not.
+func TestVerifier(t *testing.T) {
+	h := newHarness(t, nil)
+	var linked []string
+	v := &Verifier{Codes: verify.New(verify.Options{}), Sender: h.sender,
+		Link: func(_ context.Context, sid, addr string) error { linked = append(linked, sid+" "+addr); return nil }}
+	if err := v.Start(context.Background(), "s_1", "ana@customer.example"); err != nil {
+		t.Fatal(err)
+	}
+	got := h.relay.mails()
+	if len(got) != 1 || got[0].to[0] != "ana@customer.example" {
+		t.Fatalf("relay got %+v", got)
+	}
+	out := parseOut(t, got[0].raw)
+	subj := out.h.Get("Subject")
+	code := subj[len(subj)-6:]
+	if !strings.Contains(out.text, code) || out.h.Get("Auto-Submitted") != "auto-generated" {
+		t.Fatalf("code mail: %q / %q", subj, out.text)
+	}
+	wrong := "000000"
+	if code == wrong {
+		wrong = "999999"
+	}
+	if err := v.Confirm(context.Background(), "s_1", "ana@customer.example", wrong); !errors.Is(err, verify.ErrWrongCode) || len(linked) != 0 {
+		t.Fatalf("a wrong code: %v, linked %v", err, linked)
+	}
+	if err := v.Confirm(context.Background(), "s_1", "ana@customer.example", code); err != nil || len(linked) != 1 || linked[0] != "s_1 ana@customer.example" {
+		t.Fatalf("the code: %v, linked %v", err, linked)
 	}
 }

@@ -126,7 +126,7 @@ func (s *Sender) Send(ctx context.Context, it delivery.Item) error {
 	if err != nil {
 		return fmt.Errorf("%w: recipient %q: %v", delivery.ErrPermanent, it.To, err)
 	}
-	o := &Outgoing{From: s.from, To: to, Text: it.Text, Date: s.o.Now()}
+	o := &Outgoing{From: s.from, To: to, Text: it.Text, Date: s.o.Now(), Footer: true}
 	if it.Seq > 0 {
 		msgs, err := s.o.Store.Messages(it.SessionID, it.Seq-1, 1)
 		if err != nil {
@@ -134,7 +134,9 @@ func (s *Sender) Send(ctx context.Context, it delivery.Item) error {
 		}
 		if len(msgs) == 1 {
 			m := msgs[0]
-			o.Auto = m.From == session.FromBot
+			if m.From == session.FromBot {
+				o.AutoSubmitted = "auto-replied"
+			}
 			if m.Agent != nil && m.Agent.Name != "" {
 				name := m.Agent.Name
 				if s.from.Name != "" {
@@ -241,4 +243,23 @@ func cutLast(s, sep string) (string, string, bool) {
 		}
 	}
 	return s, "", false
+}
+
+// SendCode mails a verification code to address at once (not through the
+// queue: a customer waiting for a code asks again rather than wait for a
+// retry). It is not threaded and not recorded.
+func (s *Sender) SendCode(ctx context.Context, address, code string, ttl time.Duration) error {
+	to, err := mail.ParseAddress(address)
+	if err != nil {
+		return fmt.Errorf("%w: recipient %q: %v", delivery.ErrPermanent, address, err)
+	}
+	raw, err := Compose(&Outgoing{From: s.from, To: to, Date: s.o.Now(), AutoSubmitted: "auto-generated",
+		MessageID: newMessageID(s.o.Domain),
+		Subject:   "Your verification code: " + code,
+		Text: "Your verification code is " + code + ". It works for " + ttl.Round(time.Minute).String() +
+			".\n\nIf you did not ask for it, ignore this mail: nothing happens without the code."})
+	if err != nil {
+		return err
+	}
+	return s.submit(ctx, to.Address, raw)
 }
