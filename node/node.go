@@ -84,6 +84,11 @@ type Node struct {
 
 	erasing sync.Mutex // one GDPR erasure at a time (customers.go)
 
+	// The email channel (email.go); nil when email is off. opener is the
+	// one Opener every channel opens sessions through.
+	email  *nodeEmail
+	opener *session.Opener
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -226,6 +231,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if n.link != nil && n.link.Core() {
 		fetch = n.link.Fetch
 	}
+	n.opener = &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")}
 	n.gw = gateway.New(gateway.Options{
 		Config:   cfg.Gateway,
 		Verifier: verifier,
@@ -233,7 +239,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Logger:   log.With("component", "gateway"),
 		Metrics:  gateway.NewMetrics(reg),
 		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
-		Opener:   &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")},
+		Opener:   n.opener,
 		Files:    filesGW,
 	})
 	n.agents = agentws.New(agentws.Options{
@@ -267,6 +273,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Concurrency:           cfg.Gateway.MaxConnections + 1024,
 		NoDefaultServerHeader: true,
 		Logger:                fasthttpLogger{log},
+	}
+	if err = n.openEmail(); err != nil { // last: nothing after it can fail and leave it open
+		return nil, err
 	}
 	return n, nil
 }
@@ -413,6 +422,9 @@ func (n *Node) Listen() error {
 	if n.ln != nil {
 		return nil
 	}
+	if err := n.listenEmail(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", n.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("node: listen %s: %w", n.cfg.Listen, err)
@@ -475,6 +487,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	g.Go(func() error { return n.runTLS(gctx) })
 	g.Go(func() error { return n.audit.Run(gctx) })
+	g.Go(func() error { return n.runEmail(gctx) })
 	if dbg != nil {
 		g.Go(func() error { return runDebug(gctx, dbg, dbgLn) })
 	}
@@ -533,7 +546,14 @@ func (n *Node) Close(ctx context.Context) error {
 		} else if err := n.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, fmt.Errorf("node: http shutdown: %w", err))
 		}
+		// Mail under way is stored (or answered 451) before the store closes.
+		if err := n.closeEmailListener(ctx); err != nil {
+			errs = append(errs, err)
+		}
 		if err := n.store.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := n.closeEmail(); err != nil {
 			errs = append(errs, err)
 		}
 		if n.analytics != nil {
