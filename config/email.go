@@ -29,7 +29,8 @@ type Email struct {
 	// MaxRecipients bounds one mail's recipients (default 10); a mail to
 	// more is refused whole (552, then 554).
 	MaxRecipients int `yaml:"max_recipients"`
-	// MaxConnections bounds concurrent SMTP connections (default 100).
+	// MaxConnections bounds concurrent SMTP connections (default 20): with
+	// MaxMessageBytes, the most memory inbound mail takes (20 × 10 MiB).
 	MaxConnections int `yaml:"max_connections"`
 	// ReadTimeout and WriteTimeout bound each SMTP command and answer
 	// (default 1m).
@@ -115,7 +116,7 @@ func (e Email) MailDomain() string {
 }
 
 func defaultEmail() Email {
-	return Email{MaxMessageBytes: 10 << 20, MaxRecipients: 10, MaxConnections: 100,
+	return Email{MaxMessageBytes: 10 << 20, MaxRecipients: 10, MaxConnections: 20,
 		ReadTimeout: time.Minute, WriteTimeout: time.Minute, Subject: "Your conversation with us",
 		AwayGrace: 2 * time.Minute,
 		Relay:     EmailRelay{Port: 587, TLS: "starttls", Timeout: time.Minute},

@@ -7,6 +7,8 @@ import (
 	"net"
 	"path/filepath"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/edgedesk/edgedesk/node/away"
 	"github.com/edgedesk/edgedesk/node/delivery"
 	"github.com/edgedesk/edgedesk/node/email"
@@ -83,6 +85,21 @@ func (n *Node) listenEmail() error {
 		return fmt.Errorf("node: %w", err)
 	}
 	n.email.listener = l
+	for _, c := range []struct {
+		outcome string
+		v       func() int64
+	}{
+		{"stored", func() int64 { a, _, _ := l.Stats(); return a }},
+		{"refused", func() int64 { _, r, _ := l.Stats(); return r }},
+		{"dropped", func() int64 { _, _, d := l.Stats(); return d }},
+	} {
+		err := n.reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "edgedesk_email_inbound_total",
+			Help:        "Inbound mails by outcome: stored, refused (4xx/5xx), dropped (automatic mail, accepted and not stored).",
+			ConstLabels: prometheus.Labels{"outcome": c.outcome}}, func() float64 { return float64(c.v()) }))
+		if err != nil {
+			return fmt.Errorf("node: email metrics: %w", err)
+		}
+	}
 	return nil
 }
 

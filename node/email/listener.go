@@ -39,7 +39,7 @@ type ListenerOptions struct {
 	// MaxRecipients bounds the recipients of one mail (default 10): a mail
 	// to more is refused whole.
 	MaxRecipients int
-	// MaxConnections bounds concurrent SMTP connections (default 100);
+	// MaxConnections bounds concurrent SMTP connections (default 20);
 	// more wait in the kernel's backlog.
 	MaxConnections int
 	// ReadTimeout and WriteTimeout bound each command and answer (default
@@ -88,7 +88,7 @@ func NewListener(o ListenerOptions) (*Listener, error) {
 		o.MaxRecipients = 10
 	}
 	if o.MaxConnections <= 0 {
-		o.MaxConnections = 100
+		o.MaxConnections = 20
 	}
 	if o.ReadTimeout <= 0 {
 		o.ReadTimeout = time.Minute
