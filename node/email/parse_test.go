@@ -137,3 +137,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParse: a typical reply (multipart/alternative, a quoted
+// history), from bytes to the stored text.
+func BenchmarkParse(b *testing.B) {
+	raw := crlf("From: Ana <ana@c.example>\nSubject: Re: Order\nMessage-ID: <m2@c.example>\nIn-Reply-To: <x@shop.example>\nReferences: <m1@c.example> <x@shop.example>\n" +
+		"MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=ALT\n\n--ALT\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n" +
+		"Thanks, when will it arrive?\n\nOn Thu, 3 Dec 2026 at 10:05, Shop <support@shop.example> wrote:\n" + strings.Repeat("> It left our warehouse today.\n", 40) +
+		"--ALT\nContent-Type: text/html; charset=utf-8\n\n<div>Thanks, when will it arrive?</div><div class=\"gmail_quote\">" + strings.Repeat("<p>old</p>", 40) + "</div>\n--ALT--\n")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, err := Parse(strings.NewReader(raw)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
