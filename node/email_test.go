@@ -3,8 +3,10 @@ package node
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -125,5 +127,119 @@ func TestEmailChannel(t *testing.T) {
 	n.forgetEmail([]session.Meta{meta})
 	if sid, _ := n.email.threads.Lookup(&email.Mail{InReplyTo: []string{"q1@customer.example"}}); sid != "" {
 		t.Fatal("an expired session still threads")
+	}
+}
+
+// emailNode starts a node whose answers go out through relay.
+func emailNode(t *testing.T, relay *testRelay) (*Node, string) {
+	t.Helper()
+	n, base, _ := startNode(t, noBot, func(c *config.Config) {
+		c.Email.From = "Shop Support <support@shop.example>"
+		c.Email.Relay = config.EmailRelay{Host: "127.0.0.1", Port: relay.port, TLS: "none", Timeout: 10 * time.Second}
+	})
+	return n, base
+}
+
+func postJSON(t *testing.T, url string, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// TestEmailAwayFromWidget: a widget customer leaves an address with the
+// contact frame and goes; the agent's answer becomes an email item due
+// after email.away_grace, and the Sender mails it.
+func TestEmailAwayFromWidget(t *testing.T) {
+	relay := startTestRelay(t)
+	n, base := emailNode(t, relay)
+	ws, welcome := dialWidget(t, base, nil)
+	ws.WriteJSON(map[string]any{"type": "contact", "cid": "c1", "email": "bo@customer.example"})
+	var ok struct{ Type, For string }
+	if err := ws.ReadJSON(&ok); err != nil || ok.Type != "ok" {
+		t.Fatalf("contact: %+v %v", ok, err)
+	}
+	ws.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for n.store.Connected(welcome.Session) {
+		if time.Now().After(deadline) {
+			t.Fatal("the widget is still connected after closing")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ans, err := n.store.Post(context.Background(), session.Message{Session: welcome.Session, From: session.FromAgent,
+		Agent: &session.AgentRef{ID: "a1", Name: "Li"}, Text: "Your refund is done."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, _ := n.store.Get(welcome.Session)
+	it, sendIt := n.EmailItem(meta, n.store.Connected(welcome.Session), ans)
+	if !sendIt || it.To != "bo@customer.example" || !it.NotBefore.Equal(ans.TS.Add(2*time.Minute)) {
+		t.Fatalf("item %+v %v", it, sendIt)
+	}
+	if err := n.EmailSender().Send(context.Background(), it); err != nil {
+		t.Fatal(err)
+	}
+	if got := relay.mails(); len(got) != 1 || !bytes.Contains(got[0], []byte("Your refund is done.")) {
+		t.Fatalf("relay got %q", got)
+	}
+}
+
+// TestEmailVerifyEndpoints: the widget's customer proves the address it
+// left: a code mailed through the relay, a wrong guess refused, the right
+// code accepted once; another address or session is refused.
+func TestEmailVerifyEndpoints(t *testing.T) {
+	relay := startTestRelay(t)
+	_, base := emailNode(t, relay)
+	ws, welcome := dialWidget(t, base, nil)
+	ws.WriteJSON(map[string]any{"type": "contact", "email": "bo@customer.example"})
+	var ok struct{ Type string }
+	if err := ws.ReadJSON(&ok); err != nil || ok.Type != "ok" {
+		t.Fatalf("contact: %+v %v", ok, err)
+	}
+	sid := welcome.Session
+	if code, out := postJSON(t, base+EmailVerifyPath, map[string]string{"session": sid, "email": "eve@evil.example"}); code != 409 {
+		t.Fatalf("another address: %d %v", code, out)
+	}
+	if code, out := postJSON(t, base+EmailVerifyPath, map[string]string{"session": "s_nope", "email": "bo@customer.example"}); code != 404 {
+		t.Fatalf("unknown session: %d %v", code, out)
+	}
+	if code, out := postJSON(t, base+EmailVerifyPath, map[string]string{"session": sid, "email": "bo@customer.example", "extra": "x"}); code != 400 {
+		t.Fatalf("unknown field: %d %v", code, out)
+	}
+	if code, out := postJSON(t, base+EmailVerifyPath, map[string]string{"session": sid, "email": "Bo@customer.example"}); code != 202 {
+		t.Fatalf("verify: %d %v", code, out)
+	}
+	if code, _ := postJSON(t, base+EmailVerifyPath, map[string]string{"session": sid, "email": "bo@customer.example"}); code != 429 {
+		t.Fatalf("a second code at once: %d", code)
+	}
+	got := relay.mails()
+	if len(got) != 1 {
+		t.Fatalf("relay got %d mails", len(got))
+	}
+	mr, err := mail.CreateReader(bytes.NewReader(got[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subj := mr.Header.Get("Subject")
+	code := subj[len(subj)-6:]
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	if st, out := postJSON(t, base+EmailConfirmPath, map[string]string{"session": sid, "email": "bo@customer.example", "code": wrong}); st != 400 || !strings.Contains(out["error"].(string), "attempts left") {
+		t.Fatalf("wrong code: %d %v", st, out)
+	}
+	if st, out := postJSON(t, base+EmailConfirmPath, map[string]string{"session": sid, "email": "bo@customer.example", "code": code}); st != 200 || out["verified"] != true {
+		t.Fatalf("right code: %d %v", st, out)
+	}
+	if st, _ := postJSON(t, base+EmailConfirmPath, map[string]string{"session": sid, "email": "bo@customer.example", "code": code}); st != 404 {
+		t.Fatalf("the code used twice: %d", st)
 	}
 }

@@ -364,6 +364,10 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			n.serveStatsLive(ctx)
 		case AuditPath:
 			n.serveAdminAudit(ctx)
+		case EmailVerifyPath: // the email channel's address verification (email_http.go)
+			n.serveEmailVerify(ctx)
+		case EmailConfirmPath:
+			n.serveEmailConfirm(ctx)
 		case "/v1/files":
 			if n.files == nil {
 				ctx.Error("uploads are off on this node (files.enabled, nats.enabled)\n", fasthttp.StatusNotFound)

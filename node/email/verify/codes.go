@@ -26,7 +26,8 @@ var (
 	ErrTooManyAttempts = errors.New("verify: too many wrong codes")
 	// ErrTooSoon: a code was issued for this address less than Resend ago.
 	ErrTooSoon = errors.New("verify: a code was sent moments ago")
-	// ErrBusy: MaxPending codes are pending.
+	// ErrBusy: MaxPending codes are pending, or PerMinute were issued
+	// this minute.
 	ErrBusy = errors.New("verify: too many codes pending")
 )
 
@@ -39,7 +40,11 @@ type Options struct {
 	Resend time.Duration
 	// MaxPending bounds the codes kept (default 10000).
 	MaxPending int
-	Now        func() time.Time
+	// PerMinute bounds the codes issued a minute, all addresses together
+	// (default 60): the node's relay never becomes a cannon, however many
+	// sessions ask.
+	PerMinute int
+	Now       func() time.Time
 }
 
 // Codes is the table of pending codes.
@@ -48,6 +53,9 @@ type Codes struct {
 	mu      sync.Mutex
 	pending map[key]*pending
 	sent    map[string]time.Time // address → last issue
+	// window and issued count the codes of the current minute.
+	window time.Time
+	issued int
 }
 
 type key struct{ session, address string }
@@ -72,6 +80,9 @@ func New(o Options) *Codes {
 	if o.MaxPending <= 0 {
 		o.MaxPending = 10000
 	}
+	if o.PerMinute <= 0 {
+		o.PerMinute = 60
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -91,6 +102,12 @@ func (c *Codes) Issue(session, address string) (string, error) {
 	if last, ok := c.sent[address]; ok && now.Sub(last) < c.o.Resend {
 		return "", fmt.Errorf("%w: try again in %s", ErrTooSoon, (c.o.Resend - now.Sub(last)).Round(time.Second))
 	}
+	if now.Sub(c.window) >= time.Minute {
+		c.window, c.issued = now, 0
+	}
+	if c.issued >= c.o.PerMinute {
+		return "", fmt.Errorf("%w: %d codes this minute; try again in %s", ErrBusy, c.issued, (time.Minute - now.Sub(c.window)).Round(time.Second))
+	}
 	k := key{session, address}
 	if _, ok := c.pending[k]; !ok && len(c.pending) >= c.o.MaxPending {
 		c.sweep(now)
@@ -105,6 +122,7 @@ func (c *Codes) Issue(session, address string) (string, error) {
 	code := fmt.Sprintf("%06d", n.Int64())
 	c.pending[k] = &pending{sum: sha256.Sum256([]byte(code)), expires: now.Add(c.o.TTL)}
 	c.sent[address] = now
+	c.issued++
 	return code, nil
 }
 

@@ -91,3 +91,20 @@ func TestCodesBounded(t *testing.T) {
 		t.Fatalf("after the others expired: %v", err)
 	}
 }
+
+func TestCodesPerMinute(t *testing.T) {
+	clk := &clock{t: time.Now()}
+	c := New(Options{PerMinute: 2, Now: clk.now})
+	for _, a := range []string{"a@x.example", "b@x.example"} {
+		if _, err := c.Issue("s", a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Issue("s", "c@x.example"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("third code in a minute: %v", err)
+	}
+	clk.add(time.Minute)
+	if _, err := c.Issue("s", "c@x.example"); err != nil {
+		t.Fatalf("next minute: %v", err)
+	}
+}

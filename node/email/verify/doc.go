@@ -9,7 +9,8 @@
 // are compared in constant time; only their SHA-256 is kept. They live in
 // memory: a restart loses the codes under way and the customer asks for
 // another. The table is bounded (MaxPending), issuing is throttled per
-// address (Resend), so a client cannot grow it or mail-bomb an address.
+// address (Resend) and node-wide (PerMinute), so a client cannot grow it,
+// mail-bomb an address or send mail through the relay at will.
 //
 // Codes is safe for concurrent use.
 package verify
