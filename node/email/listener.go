@@ -242,7 +242,7 @@ func (s *inbound) Data(r io.Reader) error {
 func (l *Listener) deliver(raw []byte, bounce bool) error {
 	m, err := Parse(bytes.NewReader(raw))
 	if err != nil {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: err.Error()}
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: smtpText(err.Error())}
 	}
 	if m.Auto || bounce {
 		// RFC 3834: an auto-reply (out of office, a bounce, a list) gets
@@ -305,7 +305,7 @@ func mailCID(m *Mail, raw []byte) string {
 }
 
 func tempFail(err error) error {
-	return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "not stored, try again later: " + err.Error()}
+	return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: smtpText("not stored, try again later: " + err.Error())}
 }
 
 func storeFail(err error) error {
@@ -313,7 +313,7 @@ func storeFail(err error) error {
 	case errors.Is(err, session.ErrSessionFull):
 		return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 2, 2}, Message: "the conversation is full"}
 	case errors.Is(err, session.ErrInvalid):
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: err.Error()}
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: smtpText(err.Error())}
 	}
 	return tempFail(err)
 }
@@ -323,3 +323,18 @@ type slogger struct{ l *slog.Logger }
 
 func (s slogger) Printf(format string, v ...any) { s.l.Debug("smtp: " + fmt.Sprintf(format, v...)) }
 func (s slogger) Println(v ...any)               { s.l.Debug("smtp: " + fmt.Sprint(v...)) }
+
+// smtpText makes an error fit one SMTP reply line: printable ASCII (what
+// a mail's From said may be anything), at most 300 bytes.
+func smtpText(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	if len(b) > 300 {
+		b = append(b[:297], "..."...)
+	}
+	return string(b)
+}
