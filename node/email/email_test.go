@@ -607,3 +607,29 @@ func TestVerifier(t *testing.T) {
 		t.Fatalf("the code: %v, linked %v", err, linked)
 	}
 }
+
+// TestCloseWithIdleClient: an idle SMTP client (which may hold its
+// connection for the whole read timeout) does not hold up Close; its
+// connection is closed.
+func TestCloseWithIdleClient(t *testing.T) {
+	h := newHarness(t, nil)
+	idle, err := smtp.Dial(h.ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	if err := idle.Hello("client.example"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second) // well under the 1m read timeout
+	defer cancel()
+	if err := h.ln.Close(ctx); err != nil {
+		t.Fatalf("Close with an idle client: %v", err)
+	}
+	if err := idle.Mail("ana@customer.example", nil); err == nil {
+		t.Fatal("the idle connection survived Close")
+	}
+	if n := h.store.Sessions(); n != 0 {
+		t.Fatalf("%d sessions", n)
+	}
+}

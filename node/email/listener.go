@@ -68,6 +68,12 @@ type Listener struct {
 	accept map[string]bool
 	log    *slog.Logger
 
+	// mu guards closing; inflight counts the mails being stored, which
+	// Close waits for.
+	mu       sync.Mutex
+	closing  bool
+	inflight sync.WaitGroup
+
 	closeOnce sync.Once
 	closeErr  error
 
@@ -145,27 +151,39 @@ func (l *Listener) Run(ctx context.Context) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), l.o.WriteTimeout)
+		sctx, cancel := context.WithTimeout(context.Background(), l.o.SubmitTimeout)
 		defer cancel()
-		if err := l.Close(sctx); err != nil {
-			return err
+		cerr := l.Close(sctx)
+		if err := <-errc; err != nil && !errors.Is(err, net.ErrClosed) {
+			return errors.Join(cerr, err)
 		}
-		return <-errc
+		return cerr
 	}
 }
 
-// Close stops accepting mail and waits, up to ctx, for the transactions
-// under way; past ctx it closes their connections. It is idempotent.
+// Close stops taking mail (a DATA from now on gets 421), waits up to ctx
+// for the mails being stored, then closes the connections: an idle SMTP
+// client, which may hold its connection for minutes, does not delay a
+// shutdown, and no mail is cut off between Submit and its answer. A mail
+// whose 250 is lost this way is sent again by its client and stored once
+// (its cid). It is idempotent.
 func (l *Listener) Close(ctx context.Context) error {
 	l.closeOnce.Do(func() {
-		err := l.srv.Shutdown(ctx)
-		if errors.Is(err, ctx.Err()) && err != nil {
-			err = l.srv.Close()
-			if errors.Is(err, smtp.ErrServerClosed) {
-				err = nil
-			}
+		l.mu.Lock()
+		l.closing = true
+		l.mu.Unlock()
+		done := make(chan struct{})
+		go func() { l.inflight.Wait(); close(done) }()
+		var err error
+		select {
+		case <-done:
+		case <-ctx.Done():
+			err = fmt.Errorf("email: listener closed with mail being stored: %w", ctx.Err())
 		}
-		// Shutdown closes only listeners Serve was given: a listener
+		if cerr := l.srv.Close(); cerr != nil && !errors.Is(cerr, smtp.ErrServerClosed) && !errors.Is(cerr, net.ErrClosed) && err == nil {
+			err = cerr
+		}
+		// srv.Close closes only listeners Serve was given: a listener
 		// closed before Run never served.
 		if cerr := l.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) && err == nil {
 			err = cerr
@@ -229,6 +247,14 @@ func (s *inbound) Data(r io.Reader) error {
 		s.l.refused.Add(1)
 		return err
 	}
+	s.l.mu.Lock()
+	if s.l.closing {
+		s.l.mu.Unlock()
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2}, Message: "shutting down; try again later"}
+	}
+	s.l.inflight.Add(1)
+	s.l.mu.Unlock()
+	defer s.l.inflight.Done()
 	err = s.l.deliver(raw, s.bounce)
 	if err != nil {
 		s.l.refused.Add(1)
