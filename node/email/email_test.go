@@ -204,6 +204,18 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil || len(msgs) != 1 || msgs[0].Text != "Hi,\nmy order 12345 has not arrived.\n\nAna" || msgs[0].Channel != "email" {
 		t.Fatalf("stored %+v (err %v)", msgs, err)
 	}
+	// The client sends the first mail again (it lost our 250): one
+	// session, one message.
+	if err := h.send("ana@customer.example", []string{"support@shop.example"},
+		customerMail("first@customer.example", "Where is my order 12345?", "Hi,\nmy order 12345 has not arrived.\n\nAna")); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.store.Sessions(); n != 1 {
+		t.Fatalf("a retried first mail made %d sessions", n)
+	}
+	if again, _ := h.store.Messages(meta.ID, 0, 0); len(again) != 1 {
+		t.Fatalf("a retried first mail was stored %d times", len(again))
+	}
 
 	// The agent answers; the policy makes it an item; the Sender mails it.
 	ans, err := h.store.Post(context.Background(), session.Message{Session: meta.ID, From: session.FromAgent,

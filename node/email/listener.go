@@ -296,6 +296,12 @@ func (l *Listener) deliver(raw []byte, bounce bool) error {
 	if err != nil {
 		return tempFail(err)
 	}
+	// Recorded before the message: a client that retries after a failure
+	// below finds the same session by the mail's own Message-ID, where the
+	// cid makes the retry a duplicate.
+	if err := l.o.Threads.Received(meta.ID, m); err != nil {
+		return tempFail(err)
+	}
 	msg := session.Message{Session: meta.ID, From: session.FromCustomer, CID: mailCID(m, raw),
 		Channel: "email", Text: m.Text}
 	done := make(chan session.Result, 1)
@@ -311,9 +317,6 @@ func (l *Listener) deliver(raw []byte, bounce bool) error {
 		// It may still commit: the client's retry is then a duplicate
 		// (same cid) and stores nothing twice.
 		return tempFail(ctx.Err())
-	}
-	if err := l.o.Threads.Received(meta.ID, m); err != nil {
-		return tempFail(err)
 	}
 	l.accepted.Add(1)
 	return nil

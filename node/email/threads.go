@@ -75,14 +75,17 @@ func (t *Threads) Close() error {
 	return t.db.Close()
 }
 
-// Lookup returns the session the mail answers: the session of its
-// In-Reply-To, else of its References from the newest back. "" when none
-// is known.
+// Lookup returns the session of the mail: the session that already has
+// it (a client retrying), else the one of its In-Reply-To, else of its
+// References from the newest back. "" when none is known.
 func (t *Threads) Lookup(m *Mail) (string, error) {
 	if t.closed.Load() {
 		return "", ErrClosed
 	}
-	ids := make([]string, 0, len(m.InReplyTo)+len(m.References))
+	ids := make([]string, 0, 1+len(m.InReplyTo)+len(m.References))
+	if m.MessageID != "" {
+		ids = append(ids, m.MessageID)
+	}
 	ids = append(ids, m.InReplyTo...)
 	for i := len(m.References) - 1; i >= 0; i-- {
 		ids = append(ids, m.References[i])
