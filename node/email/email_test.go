@@ -428,8 +428,9 @@ func TestRefused(t *testing.T) {
 	}
 }
 
-// TestAutomaticMailDropped: out-of-office answers and bounces are
-// accepted (no retry) and never stored, so no bot answers them.
+// TestAutomaticMailDropped: out-of-office answers, bounces and mail from
+// the node's own address are accepted (no retry) and never stored, so no
+// bot answers them.
 func TestAutomaticMailDropped(t *testing.T) {
 	h := newHarness(t, nil)
 	if err := h.send("ana@customer.example", []string{"support@shop.example"},
@@ -439,11 +440,17 @@ func TestAutomaticMailDropped(t *testing.T) {
 	if err := h.send("", []string{"support@shop.example"}, customerMail("dsn@customer.example", "Undeliverable", "Delivery failed.")); err != nil {
 		t.Fatal(err)
 	}
+	// Our own answer forwarded back to us by the customer's mailbox.
+	own := strings.Replace(customerMail("fwd@customer.example", "Fwd: Re: Order", "It left our warehouse today."),
+		"Ana García <ana@customer.example>", "Shop Support <support@shop.example>", 1)
+	if err := h.send("ana@customer.example", []string{"support@shop.example"}, own); err != nil {
+		t.Fatal(err)
+	}
 	if n := h.store.Sessions(); n != 0 {
 		t.Fatalf("%d sessions from automatic mail", n)
 	}
-	if _, _, dropped := h.ln.Stats(); dropped != 2 {
-		t.Fatalf("dropped %d, want 2", dropped)
+	if _, _, dropped := h.ln.Stats(); dropped != 3 {
+		t.Fatalf("dropped %d, want 3", dropped)
 	}
 }
 

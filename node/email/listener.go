@@ -270,6 +270,14 @@ func (l *Listener) deliver(raw []byte, bounce bool) error {
 	if err != nil {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: smtpText(err.Error())}
 	}
+	if len(l.accept) > 0 && l.accept[strings.ToLower(m.From)] {
+		// Our own address writing to us: an answer forwarded back by the
+		// customer's mailbox. Storing it would open a session for the
+		// shop itself.
+		l.dropped.Add(1)
+		l.log.Info("mail from the node's own address dropped", "from", m.From)
+		return nil
+	}
 	if m.Auto || bounce {
 		// RFC 3834: an auto-reply (out of office, a bounce, a list) gets
 		// no answer, or the bot and an autoresponder would write to each
