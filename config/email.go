@@ -179,6 +179,9 @@ func (c *Config) validateEmail(bad func(key string, v any, reason string)) {
 	if r.Password != "" && r.PasswordFile != "" {
 		bad("email.relay.password_file", r.PasswordFile, "set the password or the password file, not both")
 	}
+	if r.TLS == "none" && r.User != "" && !loopbackHost(r.Host) {
+		bad("email.relay.tls", r.TLS, "would send the relay password in the clear: use starttls or tls (none only for a relay on loopback)")
+	}
 	if r.User == "" && (r.Password != "" || r.PasswordFile != "") {
 		bad("email.relay.user", r.User, "a password needs a user")
 	}
@@ -191,4 +194,12 @@ func (c *Config) validateEmail(bad func(key string, v any, reason string)) {
 	if e.Verify.MaxAttempts < 1 || e.Verify.MaxAttempts > 20 {
 		bad("email.verify.max_attempts", e.Verify.MaxAttempts, "want 1 to 20")
 	}
+}
+
+func loopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

@@ -20,6 +20,7 @@ func TestEmailErrors(t *testing.T) {
 		{"bad address and limits", "email:\n  addresses: [\"Shop <s@shop.example>\"]\n  max_recipients: 0\n  max_message_bytes: 10\n",
 			[]string{"email.addresses[0]", "email.max_recipients", "email.max_message_bytes"}},
 		{"relay tls and secrets", "email:\n  relay:\n    tls: ssl\n    password: x\n    password_file: /p\n", []string{"email.relay.tls", "ssl", "not both", "email.relay.user"}},
+		{"password in the clear", "email:\n  from: s@shop.example\n  relay:\n    host: smtp.example\n    tls: none\n    user: u\n", []string{"email.relay.tls", "in the clear"}},
 		{"verify", "email:\n  verify:\n    code_ttl: 1s\n    max_attempts: 0\n", []string{"email.verify.code_ttl", "email.verify.max_attempts"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
