@@ -112,6 +112,8 @@ type relay struct {
 	mu   sync.Mutex
 	got  []received
 	fail *smtp.SMTPError
+	// failNext refuses this many more transactions with 451 first.
+	failNext int
 }
 
 type received struct {
@@ -157,6 +159,10 @@ func (s *relaySession) Mail(from string, _ *smtp.MailOptions) error {
 func (s *relaySession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.r.mu.Lock()
 	fail := s.r.fail
+	if fail == nil && s.r.failNext > 0 {
+		s.r.failNext--
+		fail = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "busy"}
+	}
 	s.r.mu.Unlock()
 	if fail != nil {
 		return fail
@@ -650,5 +656,50 @@ func TestCloseWithIdleClient(t *testing.T) {
 	}
 	if n := h.store.Sessions(); n != 0 {
 		t.Fatalf("%d sessions", n)
+	}
+}
+
+// deliverLikeTheQueue is the delivery queue's contract as a loop (the queue
+// itself is node/delivery's): retry what is neither permanent nor skipped.
+func deliverLikeTheQueue(t *testing.T, s delivery.Sender, it delivery.Item, attempts int) (tries int, err error) {
+	t.Helper()
+	for tries = 1; tries <= attempts; tries++ {
+		err = s.Send(context.Background(), it)
+		if err == nil || errors.Is(err, delivery.ErrPermanent) || errors.Is(err, delivery.ErrSkip) {
+			return tries, err
+		}
+	}
+	return tries - 1, err
+}
+
+// TestRelayBusyThenAccepts: the relay refuses twice with 451, the queue's
+// retries deliver the answer once, and every attempt carried the same
+// Message-ID (a relay that took a mail and lost our connection before
+// answering would show the customer one mail, not two).
+func TestRelayBusyThenAccepts(t *testing.T) {
+	h := newHarness(t, nil)
+	meta, err := h.store.Create(context.Background(), session.Meta{Channel: "email", Customer: session.Customer{Email: "ana@customer.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := h.store.Post(context.Background(), session.Message{Session: meta.ID, From: session.FromAgent, Text: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, _ := away.Policy{}.Item(meta, false, m)
+	h.relay.mu.Lock()
+	h.relay.failNext = 2
+	h.relay.mu.Unlock()
+	tries, err := deliverLikeTheQueue(t, h.sender, it, 5)
+	if err != nil || tries != 3 {
+		t.Fatalf("delivered after %d tries: %v", tries, err)
+	}
+	got := h.relay.mails()
+	if len(got) != 1 {
+		t.Fatalf("relay kept %d mails", len(got))
+	}
+	id := mustID(t, parseOut(t, got[0].raw).h)
+	if again, _, _ := h.threads.Outgoing(meta.ID, it.Key, "shop.example"); again != id {
+		t.Fatalf("the item's Message-ID changed across retries: %s, then %s", id, again)
 	}
 }
