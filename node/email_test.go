@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
@@ -241,5 +242,31 @@ func TestEmailVerifyEndpoints(t *testing.T) {
 	}
 	if st, _ := postJSON(t, base+EmailConfirmPath, map[string]string{"session": sid, "email": "bo@customer.example", "code": code}); st != 404 {
 		t.Fatalf("the code used twice: %d", st)
+	}
+}
+
+// TestEmailStartTLS: with email.starttls the SMTP listener offers
+// STARTTLS with the node's certificate (tls.cert_file).
+func TestEmailStartTLS(t *testing.T) {
+	tn := startTLSNode(t, noBot, func(c *config.Config) {
+		c.Email.Listen = "127.0.0.1:0"
+		c.Email.Domain = "shop.example"
+		c.Email.StartTLS = true
+	})
+	c, err := smtp.DialStartTLS(tn.n.EmailAddr().String(), &tls.Config{RootCAs: tn.ca.Pool(), ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatalf("STARTTLS with the node's certificate: %v", err)
+	}
+	defer c.Close()
+	raw := "From: ana@customer.example\r\nSubject: hi\r\nMessage-ID: <tls@customer.example>\r\n\r\nhello\r\n"
+	if err := c.SendMail("ana@customer.example", []string{"support@shop.example"}, strings.NewReader(raw)); err != nil {
+		t.Fatal(err)
+	}
+	// The handshake ran at the first command after STARTTLS.
+	if state, ok := c.TLSConnectionState(); !ok || !state.HandshakeComplete || state.Version < tls.VersionTLS12 {
+		t.Fatalf("TLS state %x %v", state.Version, ok)
+	}
+	if sid, _ := tn.n.email.threads.Lookup(&email.Mail{InReplyTo: []string{"tls@customer.example"}}); sid == "" {
+		t.Fatal("the mail sent over STARTTLS was not stored")
 	}
 }
