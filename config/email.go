@@ -32,6 +32,10 @@ type Email struct {
 	// MaxConnections bounds concurrent SMTP connections (default 20): with
 	// MaxMessageBytes, the most memory inbound mail takes (20 × 10 MiB).
 	MaxConnections int `yaml:"max_connections"`
+	// SenderPerMinute bounds the mails one From address may send a
+	// minute (default 10); past it they get 451 and their server retries
+	// later.
+	SenderPerMinute int `yaml:"sender_per_minute"`
 	// ReadTimeout and WriteTimeout bound each SMTP command and answer
 	// (default 1m).
 	ReadTimeout  time.Duration `yaml:"read_timeout"`
@@ -116,7 +120,7 @@ func (e Email) MailDomain() string {
 }
 
 func defaultEmail() Email {
-	return Email{MaxMessageBytes: 10 << 20, MaxRecipients: 10, MaxConnections: 20,
+	return Email{MaxMessageBytes: 10 << 20, MaxRecipients: 10, MaxConnections: 20, SenderPerMinute: 10,
 		ReadTimeout: time.Minute, WriteTimeout: time.Minute, Subject: "Your conversation with us",
 		AwayGrace: 2 * time.Minute,
 		Relay:     EmailRelay{Port: 587, TLS: "starttls", Timeout: time.Minute},
@@ -149,6 +153,9 @@ func (c *Config) validateEmail(bad func(key string, v any, reason string)) {
 	}
 	if e.MaxConnections < 1 {
 		bad("email.max_connections", e.MaxConnections, "must be at least 1")
+	}
+	if e.SenderPerMinute < 1 || e.SenderPerMinute > 1000 {
+		bad("email.sender_per_minute", e.SenderPerMinute, "want 1 to 1000")
 	}
 	if e.ReadTimeout < time.Second {
 		bad("email.read_timeout", e.ReadTimeout, "must be at least 1s")

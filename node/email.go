@@ -71,7 +71,8 @@ func (n *Node) listenEmail() error {
 	ec := n.cfg.Email
 	o := email.ListenerOptions{Addr: ec.Listen, Domain: ec.MailDomain(), Addresses: ec.Addresses,
 		MaxMessageBytes: ec.MaxMessageBytes, MaxRecipients: ec.MaxRecipients, MaxConnections: ec.MaxConnections,
-		ReadTimeout: ec.ReadTimeout, WriteTimeout: ec.WriteTimeout,
+		SenderPerMinute: ec.SenderPerMinute,
+		ReadTimeout:     ec.ReadTimeout, WriteTimeout: ec.WriteTimeout,
 		Opener:  n.opener,
 		Store:   n.store,
 		Threads: n.email.threads,

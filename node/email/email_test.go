@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -701,5 +702,25 @@ func TestRelayBusyThenAccepts(t *testing.T) {
 	id := mustID(t, parseOut(t, got[0].raw).h)
 	if again, _, _ := h.threads.Outgoing(meta.ID, it.Key, "shop.example"); again != id {
 		t.Fatalf("the item's Message-ID changed across retries: %s, then %s", id, again)
+	}
+}
+
+// TestSenderLimit: past the per-sender limit a mail gets 451 (retried
+// later by its server), stores nothing; other senders go on.
+func TestSenderLimit(t *testing.T) {
+	h := newHarness(t, func(o *ListenerOptions) { o.SenderPerMinute = 2 })
+	for i := range 3 {
+		err := h.send("ana@customer.example", []string{"support@shop.example"}, customerMail(fmt.Sprintf("r%d@customer.example", i), "hi", "hello"))
+		var se *smtp.SMTPError
+		if i < 2 && err != nil || i == 2 && !(errors.As(err, &se) && se.Code == 451) {
+			t.Fatalf("mail %d: %v", i, err)
+		}
+	}
+	other := strings.Replace(customerMail("b1@customer.example", "hi", "hello"), "Ana García <ana@customer.example>", "bo@customer.example", 1)
+	if err := h.send("bo@customer.example", []string{"support@shop.example"}, other); err != nil {
+		t.Fatalf("another sender: %v", err)
+	}
+	if sid, _ := h.threads.Lookup(&Mail{MessageID: "r2@customer.example"}); sid != "" {
+		t.Fatal("the refused mail was recorded")
 	}
 }

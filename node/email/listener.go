@@ -45,6 +45,9 @@ type ListenerOptions struct {
 	// ReadTimeout and WriteTimeout bound each command and answer (default
 	// 1 minute each, within RFC 5321's recommendations).
 	ReadTimeout, WriteTimeout time.Duration
+	// SenderPerMinute bounds the mails one From address may send a
+	// minute (default 10); past it they get 451 and are retried later.
+	SenderPerMinute int
 	// SubmitTimeout bounds waiting for a mail to be durable before the
 	// client gets 451 and retries (default 30s).
 	SubmitTimeout time.Duration
@@ -62,11 +65,12 @@ type ListenerOptions struct {
 
 // Listener is the inbound SMTP server: one mail, one customer message.
 type Listener struct {
-	o      ListenerOptions
-	srv    *smtp.Server
-	ln     net.Listener
-	accept map[string]bool
-	log    *slog.Logger
+	o       ListenerOptions
+	srv     *smtp.Server
+	ln      net.Listener
+	accept  map[string]bool
+	senders *senderLimit
+	log     *slog.Logger
 
 	// mu guards closing; inflight counts the mails being stored, which
 	// Close waits for.
@@ -102,13 +106,16 @@ func NewListener(o ListenerOptions) (*Listener, error) {
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = time.Minute
 	}
+	if o.SenderPerMinute <= 0 {
+		o.SenderPerMinute = 10
+	}
 	if o.SubmitTimeout <= 0 {
 		o.SubmitTimeout = 30 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	l := &Listener{o: o, log: o.Logger, accept: map[string]bool{}}
+	l := &Listener{o: o, log: o.Logger, accept: map[string]bool{}, senders: newSenderLimit(o.SenderPerMinute, 10000)}
 	for _, a := range o.Addresses {
 		l.accept[strings.ToLower(a)] = true
 	}
@@ -285,6 +292,10 @@ func (l *Listener) deliver(raw []byte, bounce bool) error {
 		l.dropped.Add(1)
 		l.log.Debug("automatic mail dropped", "from", m.From)
 		return nil
+	}
+	if !l.senders.allow(m.From, time.Now()) {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1},
+			Message: fmt.Sprintf("more than %d mails a minute from this sender; try again later", l.o.SenderPerMinute)}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), l.o.SubmitTimeout)
 	defer cancel()
