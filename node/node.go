@@ -431,7 +431,8 @@ func (n *Node) Listen() error {
 	}
 	ln, err := net.Listen("tcp", n.cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("node: listen %s: %w", n.cfg.Listen, err)
+		err = fmt.Errorf("node: listen %s: %w", n.cfg.Listen, err)
+		return errors.Join(err, n.closeEmailListener(context.Background()))
 	}
 	n.ln = n.listenTLS(lingerListener{ln})
 	return nil
