@@ -20,8 +20,10 @@ type Outgoing struct {
 	InReplyTo  string
 	References []string
 	Text       string
-	// Footer ends the text with a line inviting a reply by mail.
+	// Footer ends the text with a line inviting a reply by mail, in
+	// Lang.
 	Footer bool
+	Lang   string
 	// AutoSubmitted is RFC 3834's Auto-Submitted: "auto-replied" for the
 	// bot's answers, "auto-generated" for codes, empty for people's
 	// answers. Autoresponders do not answer such mail.
@@ -29,8 +31,29 @@ type Outgoing struct {
 	Date          time.Time
 }
 
-// replyFooter ends every answer: the customer may reply by mail.
-const replyFooter = "\n\n--\nReply to this email to continue the conversation."
+// replyFooters end every answer, in the answer's language (English
+// otherwise): the customer may reply by mail.
+var replyFooters = map[string]string{
+	"en": "Reply to this email to continue the conversation.",
+	"es": "Responda a este correo para continuar la conversación.",
+	"pt": "Responda a este e-mail para continuar a conversa.",
+	"fr": "Répondez à cet e-mail pour poursuivre la conversation.",
+	"de": "Antworten Sie auf diese E-Mail, um das Gespräch fortzusetzen.",
+	"it": "Rispondi a questa email per continuare la conversazione.",
+	"nl": "Beantwoord deze e-mail om het gesprek voort te zetten.",
+	"zh": "回复此邮件即可继续对话。",
+	"ja": "このメールに返信すると会話を続けられます。",
+	"ko": "이 이메일에 회신하여 대화를 계속하세요.",
+}
+
+// replyFooter is the footer for lang (a BCP 47 tag; its language part).
+func replyFooter(lang string) string {
+	base, _, _ := strings.Cut(strings.ToLower(lang), "-")
+	if f, ok := replyFooters[base]; ok {
+		return "\n\n-- \n" + f
+	}
+	return "\n\n-- \n" + replyFooters["en"]
+}
 
 // Compose writes o as an RFC 5322 text/plain mail in UTF-8
 // (quoted-printable, header words RFC 2047-encoded where needed).
@@ -61,7 +84,7 @@ func Compose(o *Outgoing) ([]byte, error) {
 	}
 	body := strings.ReplaceAll(o.Text, "\r\n", "\n")
 	if o.Footer {
-		body += replyFooter
+		body += replyFooter(o.Lang)
 	}
 	if _, err := w.Write([]byte(strings.ReplaceAll(body, "\n", "\r\n"))); err != nil {
 		return nil, fmt.Errorf("email: compose: %w", err)

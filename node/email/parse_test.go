@@ -1,10 +1,14 @@
 package email
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/emersion/go-message/mail"
 
 	"github.com/edgedesk/edgedesk/node/session"
 )
@@ -158,5 +162,26 @@ func TestSMTPText(t *testing.T) {
 	got := smtpText("From \"é\r\n250 ok\": bad" + strings.Repeat("x", 400))
 	if strings.ContainsAny(got, "\r\n") || len(got) > 300 || !strings.HasPrefix(got, "From \"????250 ok\": bad") {
 		t.Fatalf("%q", got)
+	}
+}
+
+func TestComposeFooterLanguage(t *testing.T) {
+	for lang, want := range map[string]string{"es-MX": "Responda a este correo", "zh-Hant": "回复此邮件", "sv": "Reply to this email", "": "Reply to this email"} {
+		raw, err := Compose(&Outgoing{From: &mail.Address{Address: "s@shop.example"}, To: &mail.Address{Address: "a@c.example"},
+			Subject: "Re: x", MessageID: "m@shop.example", Text: "hi", Footer: true, Lang: lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Parse(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Parse cuts the footer as a signature: read the body raw.
+		mr, _ := mail.CreateReader(bytes.NewReader(raw))
+		p, _ := mr.NextPart()
+		body, _ := io.ReadAll(p.Body)
+		if m.Text != "hi" || !strings.Contains(string(body), want) {
+			t.Errorf("%s: text %q, body %q", lang, m.Text, body)
+		}
 	}
 }

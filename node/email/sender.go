@@ -126,7 +126,7 @@ func (s *Sender) Send(ctx context.Context, it delivery.Item) error {
 	if err != nil {
 		return fmt.Errorf("%w: recipient %q: %v", delivery.ErrPermanent, it.To, err)
 	}
-	o := &Outgoing{From: s.from, To: to, Text: it.Text, Date: s.o.Now(), Footer: true}
+	o := &Outgoing{From: s.from, To: to, Text: it.Text, Date: s.o.Now(), Footer: true, Lang: it.Lang}
 	if it.Seq > 0 {
 		msgs, err := s.o.Store.Messages(it.SessionID, it.Seq-1, 1)
 		if err != nil {
