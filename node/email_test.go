@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"strings"
@@ -33,6 +34,7 @@ func startTestRelay(t *testing.T) *testRelay {
 	r := &testRelay{}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &testRelaySession{r}, nil }))
 	srv.Domain = "relay.test"
+	srv.ErrorLog = log.New(io.Discard, "", 0) // refused and reset connections are the point of some tests
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

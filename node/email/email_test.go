@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"strings"
 	"sync"
@@ -128,6 +129,7 @@ func startRelay(t *testing.T) *relay {
 	r := &relay{}
 	r.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &relaySession{r: r}, nil }))
 	r.srv.Domain = "relay.test"
+	r.srv.ErrorLog = log.New(io.Discard, "", 0) // refused and reset connections are the point of some tests
 	r.srv.AllowInsecureAuth = true
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
