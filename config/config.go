@@ -52,6 +52,8 @@ type Config struct {
 	Audit     Audit     `yaml:"audit"`
 
 	MQTT MQTT `yaml:"mqtt"`
+	// Email is the email channel (issue 16).
+	Email Email `yaml:"email"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -276,6 +278,7 @@ func Default() *Config {
 		Audit:     defaultAudit(),
 
 		MQTT: defaultMQTT(),
+		Email: defaultEmail(),
 	}
 }
 
@@ -515,6 +518,7 @@ func (c *Config) Validate() error {
 	c.validateAnalytics(bad)
 	c.validateAudit(bad)
 	c.validateEncryption(bad)
+	c.validateEmail(bad)
 	return errors.Join(errs...)
 }
 
@@ -540,6 +544,10 @@ func (c *Config) Redacted() *Config {
 	}
 	if r.NATS.Token != "" {
 		r.NATS.Token = "(redacted)"
+	}
+	r.Email.Addresses = append([]string(nil), c.Email.Addresses...)
+	if r.Email.Relay.Password != "" {
+		r.Email.Relay.Password = "(redacted)"
 	}
 	return &r
 }

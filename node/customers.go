@@ -174,6 +174,7 @@ func (n *Node) eraseLocal(ctx context.Context, id, by string, announce bool) (Er
 	if n.files != nil {
 		n.deleteFiles(er.Sessions)
 	}
+	n.forgetEmail(er.Sessions)
 	if n.link != nil {
 		rep.Core = "done"
 		if err := n.finishErasures(ctx); err != nil {

@@ -86,6 +86,11 @@ type Node struct {
 
 	erasing sync.Mutex // one GDPR erasure at a time (customers.go)
 
+	// The email channel (email.go); nil when email is off. opener is the
+	// one Opener every channel opens sessions through.
+	email  *nodeEmail
+	opener *session.Opener
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -228,7 +233,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if n.link != nil && n.link.Core() {
 		fetch = n.link.Fetch
 	}
-	opener := &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")}
+	n.opener = &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")}
 	n.gw = gateway.New(gateway.Options{
 		Config:   cfg.Gateway,
 		Verifier: verifier,
@@ -236,10 +241,10 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Logger:   log.With("component", "gateway"),
 		Metrics:  gateway.NewMetrics(reg),
 		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
-		Opener:   opener,
+		Opener:   n.opener,
 		Files:    filesGW,
 	})
-	if err := n.openMQTT(verifier, opener, signFile); err != nil {
+	if err := n.openMQTT(verifier, n.opener, signFile); err != nil {
 		return nil, err
 	}
 	n.agents = agentws.New(agentws.Options{
@@ -275,6 +280,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Concurrency:           cfg.Gateway.MaxConnections + 1024,
 		NoDefaultServerHeader: true,
 		Logger:                fasthttpLogger{log},
+	}
+	if err = n.openEmail(); err != nil { // last: nothing after it can fail and leave it open
+		return nil, err
 	}
 	return n, nil
 }
@@ -363,6 +371,10 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			n.serveStatsLive(ctx)
 		case AuditPath:
 			n.serveAdminAudit(ctx)
+		case EmailVerifyPath: // the email channel's address verification (email_http.go)
+			n.serveEmailVerify(ctx)
+		case EmailConfirmPath:
+			n.serveEmailConfirm(ctx)
 		case "/v1/files":
 			if n.files == nil {
 				ctx.Error("uploads are off on this node (files.enabled, nats.enabled)\n", fasthttp.StatusNotFound)
@@ -421,9 +433,13 @@ func (n *Node) Listen() error {
 	if n.ln != nil {
 		return nil
 	}
+	if err := n.listenEmail(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", n.cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("node: listen %s: %w", n.cfg.Listen, err)
+		err = fmt.Errorf("node: listen %s: %w", n.cfg.Listen, err)
+		return errors.Join(err, n.closeEmailListener(context.Background()))
 	}
 	n.ln = n.listenTLS(lingerListener{ln})
 	return nil
@@ -486,6 +502,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	g.Go(func() error { return n.runTLS(gctx) })
 	g.Go(func() error { return n.audit.Run(gctx) })
+	g.Go(func() error { return n.runEmail(gctx) })
 	if dbg != nil {
 		g.Go(func() error { return runDebug(gctx, dbg, dbgLn) })
 	}
@@ -550,7 +567,14 @@ func (n *Node) Close(ctx context.Context) error {
 		} else if err := n.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, fmt.Errorf("node: http shutdown: %w", err))
 		}
+		// Mail under way is stored (or answered 451) before the store closes.
+		if err := n.closeEmailListener(ctx); err != nil {
+			errs = append(errs, err)
+		}
 		if err := n.store.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := n.closeEmail(); err != nil {
 			errs = append(errs, err)
 		}
 		if n.analytics != nil {
