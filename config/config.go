@@ -277,7 +277,7 @@ func Default() *Config {
 		Analytics: defaultAnalytics(),
 		Audit:     defaultAudit(),
 
-		MQTT: defaultMQTT(),
+		MQTT:  defaultMQTT(),
 		Email: defaultEmail(),
 	}
 }
