@@ -44,8 +44,8 @@ func (n *Node) openFiles() error {
 	n.files, err = files.New(ctx, files.Options{
 		JS:       n.link.JetStream(),
 		Replicas: n.cfg.NATS.LocalReplicas(),
-		Core:   n.link.CoreJetStream(), // other nodes' files, e.g. of chats relayed here
-		Signer: files.NewSigner(key, nil),
+		Core:     n.link.CoreJetStream(), // other nodes' files, e.g. of chats relayed here
+		Signer:   files.NewSigner(key, nil),
 		// Each session's files are kept with it: its quota needs no
 		// count of the bucket, and its expiry (deleteFiles) no listing.
 		Index: sessionUploads{n.store},
