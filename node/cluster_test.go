@@ -371,6 +371,27 @@ func TestCoreClusterServerRestart(t *testing.T) {
 		}
 		return true
 	})
+	// Everything the edges made at the core is kept by all three servers.
+	names := js.StreamNames(ctx)
+	var seen []string
+	for name := range names.Name() {
+		seen = append(seen, name)
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := st.CachedInfo().Config.Replicas; r != 3 {
+			t.Errorf("stream %s has %d replicas, want 3 (nats.replicas)", name, r)
+		}
+	}
+	if err := names.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{edgesync.Stream, edgesync.ObjectStream(edgesync.Uploads), edgesync.ObjectStream(edgesync.Files), "KV_" + edgesync.PresenceBucket} {
+		if !slices.Contains(seen, want) {
+			t.Errorf("no stream %s at the core (it has %v)", want, seen)
+		}
+	}
 	got := map[string][]uint64{}
 	customerTexts := map[string][]string{}
 	read := 0
@@ -472,6 +493,42 @@ func waitLong(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestArchiveReplicasOnCoreCluster: edgedesk core archive -replicas 3 puts
+// the archives of leaf edges on three servers of a core cluster, and a
+// later run without -replicas (an edge joining) keeps them there.
+func TestArchiveReplicasOnCoreCluster(t *testing.T) {
+	core := startCoreCluster(t, 3)
+	js := core.client()
+	ctx := context.Background()
+	replicas := func() map[string]int {
+		out := map[string]int{}
+		for _, name := range []string{edgesync.Archive, edgesync.ObjectStream(edgesync.UploadsArchive)} {
+			st, err := js.Stream(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[name] = st.CachedInfo().Config.Replicas
+		}
+		return out
+	}
+	if err := edgesync.EnsureArchive(ctx, js, edgesync.ArchiveOptions{Domains: []string{"edge-a"}, Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range replicas() {
+		if r != 3 {
+			t.Errorf("%s: %d replicas, want 3", name, r)
+		}
+	}
+	if err := edgesync.EnsureArchive(ctx, js, edgesync.ArchiveOptions{Domains: []string{"edge-b"}}); err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range replicas() {
+		if r != 3 {
+			t.Errorf("%s after adding an edge: %d replicas, want the 3 it had", name, r)
+		}
 	}
 }
 
