@@ -32,6 +32,12 @@ WORKDIR /var/lib/edgedesk
 VOLUME /var/lib/edgedesk
 EXPOSE 8080
 STOPSIGNAL SIGTERM
-HEALTHCHECK --interval=10s --timeout=2s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /readyz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q 'ready' <&3"]
+# The binary probes its own /readyz (edgedesk health: the address from
+# EDGEDESK_LISTEN or $EDGEDESK_CONFIG, loopback for a wildcard, HTTPS when TLS
+# is configured). A shell probe cannot: /bin/sh is dash, without /dev/tcp, and
+# the image has no curl. A config file goes in EDGEDESK_CONFIG, not -config,
+# so that the probe reads it too.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+    CMD ["/usr/local/bin/edgedesk", "health", "-timeout", "2s"]
 ENTRYPOINT ["/usr/local/bin/edgedesk"]
 CMD ["serve"]

@@ -10,6 +10,7 @@
 //	edgedesk train -data train.jsonl [-dev dev.jsonl] -out model.onnx
 //	edgedesk eval -model model.onnx -data test.jsonl [-json]
 //	edgedesk core archive -url nats://core:4222 -domains edge-a,edge-b
+//	edgedesk health [-url http://127.0.0.1:8080/readyz] [-timeout 2s]
 //	edgedesk version
 package main
 
@@ -71,6 +72,7 @@ commands:
   train         train an intent model and write it as ONNX
   eval          evaluate a model on labelled data
   core          set up the core: core archive archives its leaf nodes
+  health        exit 0 when the node's /readyz answers 200 (container health checks)
   version       print the version
 Run 'edgedesk <command> -h' for a command's flags.`
 
@@ -104,6 +106,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return modelErr(model.EvalCommand(ctx, args, stdout, stderr))
 	case "core":
 		return coreCommand(ctx, args, stdout, stderr)
+	case "health":
+		return healthCommand(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "edgedesk", node.Version)
 		return nil

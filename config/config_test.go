@@ -101,6 +101,9 @@ func TestErrorsNameKeyAndValue(t *testing.T) {
 		{"nats listen without credentials", "nats:\n  listen: 127.0.0.1:4222\n", nil, ErrInvalid, []string{"nats.listen", "nats.listen_user"}},
 		{"nats listen off loopback without TLS", "nats:\n  listen: 0.0.0.0:4222\n  listen_user: ops\n  listen_password: pw\n", nil, ErrInvalid, []string{"nats.listen", "0.0.0.0:4222", "TLS"}},
 		{"nats listen nkey", "nats:\n  listen: 127.0.0.1:4222\n  listen_nkeys: [nope]\n", nil, ErrInvalid, []string{"nats.listen_nkeys[0]", "nope"}},
+		{"nats replicas without a core", "nats:\n  replicas: 3\n", nil, ErrInvalid, []string{"nats.replicas", "3", "nats.url"}},
+		{"env nats replicas out of range", "nats:\n  url: nats://core:4222\n", []string{"EDGEDESK_NATS_REPLICAS=7"}, ErrInvalid, []string{"nats.replicas", "7", "1 to 5"}},
+		{"nats replicas zero", "nats:\n  url: nats://core:4222\n  replicas: 0\n", nil, ErrInvalid, []string{"nats.replicas", "0"}},
 		{"all errors at once", "log_level: loud\nlog_format: xml\n", nil, ErrInvalid, []string{"log_level", "loud", "log_format", "xml"}},
 	}
 	for _, tc := range cases {

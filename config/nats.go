@@ -67,6 +67,16 @@ type NATS struct {
 	// a core (url) uses the core's JetStream directly. Empty on a leaf:
 	// this node routes to its own agents only.
 	CoreDomain string `yaml:"core_domain"`
+	// Replicas is how many servers of the core's cluster keep each
+	// stream and bucket the node creates there: with nats.url the session
+	// events, the uploads, the audit log, the presence, the figures and
+	// the files from the core; on a leaf with nats.core_domain the
+	// presence, the figures and the audit log (the leaf's own streams
+	// are on its one server). 3 on a cluster of three survives one
+	// server down; 1 (the default) is all a single server has. Every
+	// node of one core sets the same value: each creates or updates the
+	// streams to its own.
+	Replicas int `yaml:"replicas"`
 }
 
 // NATSTLS configures TLS on the connection to the core (nats.url) or to
@@ -90,7 +100,10 @@ type NATSTLS struct {
 // Enabled reports whether any TLS setting is made.
 func (t NATSTLS) Enabled() bool { return t.CAFile != "" || t.CertFile != "" }
 
-func defaultNATS() NATS { return NATS{Enabled: true, SyncAlways: true} }
+func defaultNATS() NATS { return NATS{Enabled: true, SyncAlways: true, Replicas: 1} }
+
+// MaxReplicas is the most replicas JetStream keeps of a stream.
+const MaxReplicas = 5
 
 var nodeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
@@ -104,6 +117,16 @@ func (n NATS) JSDomain() string {
 		return "edge-" + n.NodeName()
 	}
 	return ""
+}
+
+// LocalReplicas is the replicas of the streams in the node's own
+// JetStream: n.Replicas for a client of a core (nats.url), whose
+// JetStream is the core's; 1 for the embedded server, leaf or not.
+func (n NATS) LocalReplicas() int {
+	if n.URL != "" {
+		return n.Replicas
+	}
+	return 1
 }
 
 // NodeName is n.Node, or a subject-safe form of the host name.
@@ -152,6 +175,12 @@ func (c *Config) validateNATS(bad func(key string, v any, reason string)) {
 	}
 	if n.CoreDomain != "" && !nodeRE.MatchString(n.CoreDomain) {
 		bad("nats.core_domain", n.CoreDomain, "want 1 to 64 of [A-Za-z0-9_-]")
+	}
+	switch {
+	case n.Replicas < 1 || n.Replicas > MaxReplicas:
+		bad("nats.replicas", n.Replicas, fmt.Sprintf("want 1 to %d (servers of the core's cluster that keep each stream)", MaxReplicas))
+	case n.Replicas > 1 && n.URL == "" && (n.Leaf == "" || n.CoreDomain == ""):
+		bad("nats.replicas", n.Replicas, "replicas are kept by a core's cluster: set nats.url, or nats.leaf and nats.core_domain (the embedded server alone is one server: 1)")
 	}
 	if n.Listen != "" {
 		host, port, err := net.SplitHostPort(n.Listen)

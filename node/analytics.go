@@ -42,7 +42,7 @@ func (n *Node) openAnalytics() error {
 			js = n.link.JetStream()
 		}
 		if js != nil {
-			pub = &edgesync.Stats{JS: js, Node: n.cfg.NATS.NodeName()}
+			pub = &edgesync.Stats{JS: js, Node: n.cfg.NATS.NodeName(), Replicas: n.coreReplicas()}
 		}
 	}
 	a, err := analytics.New(analytics.Options{

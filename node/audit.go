@@ -35,7 +35,7 @@ func (n *Node) openAudit() error {
 			js = n.link.JetStream()
 		}
 		if js != nil {
-			pub = &edgesync.Audit{JS: js, Node: n.cfg.NATS.NodeName()}
+			pub = &edgesync.Audit{JS: js, Node: n.cfg.NATS.NodeName(), Replicas: n.coreReplicas()}
 		}
 	}
 	l, err := audit.Open(audit.Options{

@@ -42,9 +42,10 @@ func (n *Node) openFiles() error {
 	defer cancel()
 	trust := gateway.ParseTrust(n.cfg.Routing.TrustHeaders)
 	n.files, err = files.New(ctx, files.Options{
-		JS:     n.link.JetStream(),
-		Core:   n.link.CoreJetStream(), // other nodes' files, e.g. of chats relayed here
-		Signer: files.NewSigner(key, nil),
+		JS:       n.link.JetStream(),
+		Replicas: n.cfg.NATS.LocalReplicas(),
+		Core:     n.link.CoreJetStream(), // other nodes' files, e.g. of chats relayed here
+		Signer:   files.NewSigner(key, nil),
 		// Each session's files are kept with it: its quota needs no
 		// count of the bucket, and its expiry (deleteFiles) no listing.
 		Index: sessionUploads{n.store},

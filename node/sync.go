@@ -27,6 +27,16 @@ func (n *Node) openLink() error {
 	return nil
 }
 
+// coreReplicas is the replicas of what the node keeps in the core's
+// JetStream when it has one (the audit log, the figures), else in its
+// own: nats.replicas at a core, 1 on the embedded server.
+func (n *Node) coreReplicas() int {
+	if n.link.CoreJetStream() != nil {
+		return n.cfg.NATS.Replicas
+	}
+	return 1
+}
+
 // startRelay lets routing reach the agents of other nodes (when there is
 // a core to share presence through).
 func (n *Node) startRelay() error {

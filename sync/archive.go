@@ -58,6 +58,10 @@ type ArchiveOptions struct {
 	// sources catch up). Zero: what an existing archive has, unlimited
 	// (-1) for a new one; -1: unlimited.
 	UploadsMaxBytes int64
+	// Replicas is how many servers of the core's cluster keep each
+	// archive (at most 5). Zero: what an existing archive has, 1 for a
+	// new one.
+	Replicas int
 }
 
 // EnsureArchive creates or updates, at the core, what keeps every edge's
@@ -81,7 +85,7 @@ func EnsureArchive(ctx context.Context, js jetstream.JetStream, o ArchiveOptions
 	for _, d := range o.Domains {
 		cfg.Sources = append(cfg.Sources, &jetstream.StreamSource{Name: Stream, Domain: d})
 	}
-	if err := ensureSourced(ctx, js, cfg, nil); err != nil {
+	if err := ensureSourced(ctx, js, cfg, o.replicas); err != nil {
 		return fmt.Errorf("edgesync: stream %s: %w", Archive, err)
 	}
 	return EnsureUploadsArchive(ctx, js, o)
@@ -136,11 +140,20 @@ func EnsureUploadsArchive(ctx context.Context, js jetstream.JetStream, o Archive
 		if o.UploadsMaxBytes != 0 {
 			c.MaxBytes = o.UploadsMaxBytes
 		}
+		o.replicas(c)
 	}
 	if err := ensureSourced(ctx, js, cfg, limits); err != nil {
 		return fmt.Errorf("edgesync: object store %s: %w", UploadsArchive, err)
 	}
 	return nil
+}
+
+// replicas sets c's replicas to o.Replicas, if set, else keeps them (a
+// new stream has zero: one).
+func (o ArchiveOptions) replicas(c *jetstream.StreamConfig) {
+	if o.Replicas > 0 {
+		c.Replicas = o.Replicas
+	}
 }
 
 // ensureSourced creates stream fresh.Name as fresh, or updates the one

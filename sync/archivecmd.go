@@ -14,12 +14,13 @@ import (
 
 // ArchiveUsage is the usage of ArchiveCommand.
 const ArchiveUsage = `usage: edgedesk core archive -url nats://core:4222 [-creds FILE] -domains edge-a,edge-b
-                             [-uploads-max-age 72h] [-uploads-max-bytes N]
+                             [-uploads-max-age 72h] [-uploads-max-bytes N] [-replicas 3]
 
 Creates or updates, at the core, the archive of its leaf nodes: stream
 EDGEDESK_ARCHIVE (their session events) and object store
 EDGEDESK_ARCHIVE_UPLOADS (their customers' files), sourced from each
-edge's JetStream domain (edge-<nats.node>, or nats.domain). Run it again
+edge's JetStream domain (edge-<nats.node>, or nats.domain), each kept by
+-replicas servers of the core's cluster. Run it again
 when an edge joins: the sources already there stay, and so do the limits an
 operator set on the streams, but for those given here.`
 
@@ -36,6 +37,7 @@ func ArchiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	var o ArchiveOptions
 	fs.DurationVar(&o.UploadsMaxAge, "uploads-max-age", 0, "how long the core keeps a file after it arrived (default: the archive's own; 72h for a new one)")
 	fs.Int64Var(&o.UploadsMaxBytes, "uploads-max-bytes", 0, "bound on the archive of files in `bytes`, -1 for none (default: the archive's own; none for a new one)")
+	fs.IntVar(&o.Replicas, "replicas", 0, "servers of the core's cluster that keep each archive, 1 to 5 (default: the archive's own; 1 for a new one)")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		return usage(err)
@@ -54,6 +56,8 @@ func ArchiveCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usage(fmt.Errorf("core archive: -domains is required (edge-<nats.node> of each leaf node)\n%s", ArchiveUsage))
 	case o.UploadsMaxAge < 0:
 		return usage(fmt.Errorf("core archive: -uploads-max-age %v: want a positive duration", o.UploadsMaxAge))
+	case o.Replicas < 0 || o.Replicas > 5:
+		return usage(fmt.Errorf("core archive: -replicas %d: want 1 to 5 servers", o.Replicas))
 	case o.UploadsMaxBytes < -1:
 		return usage(fmt.Errorf("core archive: -uploads-max-bytes %d: want bytes, or -1 for no bound", o.UploadsMaxBytes))
 	}
@@ -110,7 +114,7 @@ func describe(c jetstream.StreamConfig) string {
 	if c.MaxAge > 0 {
 		age = c.MaxAge.String()
 	}
-	return fmt.Sprintf("%s: sources %s; max_age %s, max_bytes %s", c.Name, strings.Join(from, ", "), age, limit(c.MaxBytes))
+	return fmt.Sprintf("%s: sources %s; max_age %s, max_bytes %s, replicas %d", c.Name, strings.Join(from, ", "), age, limit(c.MaxBytes), max(c.Replicas, 1))
 }
 
 // validToken reports whether s is a subject token of letters, digits, -

@@ -37,8 +37,8 @@ func TestArchiveCommand(t *testing.T) {
 	run("-domains", "edge-a", "-uploads-max-age", "48h")
 	out := run("-domains", "edge-b, edge-a")
 	for _, want := range []string{
-		"EDGEDESK_ARCHIVE: sources edge-a, edge-b; max_age none, max_bytes none",
-		"OBJ_EDGEDESK_ARCHIVE_UPLOADS: sources edge-a, edge-b; max_age 48h0m0s, max_bytes none",
+		"EDGEDESK_ARCHIVE: sources edge-a, edge-b; max_age none, max_bytes none, replicas 1",
+		"OBJ_EDGEDESK_ARCHIVE_UPLOADS: sources edge-a, edge-b; max_age 48h0m0s, max_bytes none, replicas 1",
 	} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -56,6 +56,7 @@ func TestArchiveCommand(t *testing.T) {
 		{"-url", "nats://" + addr},
 		{"-url", "nats://" + addr, "-domains", "edge a"},
 		{"-url", "nats://" + addr, "-domains", "edge-a", "-uploads-max-bytes", "-2"},
+		{"-url", "nats://" + addr, "-domains", "edge-a", "-replicas", "6"},
 		{"-url", "nats://" + addr, "-domains", "edge-a", "extra"},
 	} {
 		err := ArchiveCommand(context.Background(), args, &strings.Builder{}, &strings.Builder{})

@@ -29,15 +29,20 @@ type Audit struct {
 	// MaxAge is how long the stream keeps entries (0: for ever; the core's
 	// operator sets its own retention).
 	MaxAge time.Duration
+	// Replicas is how many servers of the core's cluster keep the stream
+	// (below 1: one).
+	Replicas int
 
 	mu    sync.Mutex
 	ready bool
 }
 
-// EnsureAuditStream creates or updates AuditStream.
-func EnsureAuditStream(ctx context.Context, js jetstream.JetStream, maxAge time.Duration) error {
+// EnsureAuditStream creates or updates AuditStream, kept by replicas
+// servers of a cluster (below 1: one).
+func EnsureAuditStream(ctx context.Context, js jetstream.JetStream, maxAge time.Duration, replicas int) error {
 	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        AuditStream,
+		Replicas:    max(replicas, 1),
 		Description: "edgedesk audit log: every node's agent and admin actions",
 		Subjects:    []string{AuditSubjectPrefix + ">"},
 		Storage:     jetstream.FileStorage,
@@ -61,7 +66,7 @@ func (a *Audit) PublishAudit(ctx context.Context, key string, data []byte) error
 	ready := a.ready
 	a.mu.Unlock()
 	if !ready {
-		if err := EnsureAuditStream(ctx, a.JS, a.MaxAge); err != nil {
+		if err := EnsureAuditStream(ctx, a.JS, a.MaxAge, a.Replicas); err != nil {
 			return err
 		}
 		a.mu.Lock()

@@ -30,7 +30,7 @@ func startEncrypted(t *testing.T, dir string, key, old []byte) (*server.Server, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := EnsureStream(context.Background(), js); err != nil {
+	if err := EnsureStream(context.Background(), js, 1); err != nil {
 		t.Fatal(err)
 	}
 	return srv, js

@@ -59,6 +59,9 @@ type PublisherOptions struct {
 	// per shard: at most the server's max_batch_size (default 1000,
 	// JetStream's default limit; EmbeddedBatch for the node's own server).
 	Batch int
+	// Replicas is how many servers of the core's cluster keep the stream
+	// (EnsureStream; below 1: one).
+	Replicas int
 	// Linger is how long a shard's loop waits after new events arrive in
 	// an empty outbox before it publishes them (default 2ms).
 	Linger time.Duration
@@ -128,10 +131,12 @@ func NewPublisher(o PublisherOptions) *Publisher {
 	return p
 }
 
-// EnsureStream creates or updates the session event stream.
-func EnsureStream(ctx context.Context, js jetstream.JetStream) error {
+// EnsureStream creates or updates the session event stream, kept by
+// replicas servers of a cluster (below 1: one).
+func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int) error {
 	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        Stream,
+		Replicas:    max(replicas, 1),
 		Description: "edgedesk session events from the edge (messages, notes, metadata, expiries)",
 		Subjects:    []string{SubjectPrefix + ">"},
 		Storage:     jetstream.FileStorage,
@@ -184,7 +189,7 @@ func (p *Publisher) msgID(ev *Event) string { return p.o.Node + ":" + ev.ID }
 // Run publishes until ctx is done. It first makes sure the stream exists,
 // retrying while the core is unreachable (the outbox keeps filling).
 func (p *Publisher) Run(ctx context.Context) error {
-	if !retry(ctx, p.log, "core unreachable; the outbox keeps the events", func() error { return EnsureStream(ctx, p.o.JS) }) {
+	if !retry(ctx, p.log, "core unreachable; the outbox keeps the events", func() error { return EnsureStream(ctx, p.o.JS, p.o.Replicas) }) {
 		return nil
 	}
 	var wg sync.WaitGroup

@@ -35,7 +35,7 @@ func startEmbedded(t testing.TB) jetstream.JetStream {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := EnsureStream(context.Background(), js); err != nil {
+	if err := EnsureStream(context.Background(), js, 1); err != nil {
 		t.Fatal(err)
 	}
 	return js

@@ -176,6 +176,9 @@ type Presence struct {
 	// Update is called with each node's latest presence (nil: gone).
 	Update func(node string, value []byte)
 	Logger *slog.Logger
+	// Replicas is how many servers of the core's cluster keep the bucket
+	// (below 1: one).
+	Replicas int
 
 	mu sync.Mutex
 	kv jetstream.KeyValue
@@ -200,7 +203,7 @@ func (p *Presence) run(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	kv, err := p.JS.CreateOrUpdateKeyValue(cctx, jetstream.KeyValueConfig{
 		Bucket: PresenceBucket, Description: "edgedesk: each node's agent groups, hours and load",
-		History: 1, TTL: PresenceTTL, Storage: jetstream.MemoryStorage,
+		History: 1, TTL: PresenceTTL, Storage: jetstream.MemoryStorage, Replicas: max(p.Replicas, 1),
 	})
 	cancel()
 	if err != nil {

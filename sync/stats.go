@@ -33,6 +33,9 @@ func StatsKey(node, group string, hour time.Time) string {
 type Stats struct {
 	JS   jetstream.JetStream
 	Node string
+	// Replicas is how many servers of the core's cluster keep the bucket
+	// (below 1: one).
+	Replicas int
 
 	mu sync.Mutex
 	kv jetstream.KeyValue
@@ -62,7 +65,7 @@ func (s *Stats) bucket(ctx context.Context) (jetstream.KeyValue, error) {
 	}
 	kv, err := s.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: StatsBucket, Description: "edgedesk: each node's hourly figures per agent group (last value)",
-		History: 1, Storage: jetstream.FileStorage,
+		History: 1, Storage: jetstream.FileStorage, Replicas: max(s.Replicas, 1),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("edgesync: stats bucket: %w", err)

@@ -35,6 +35,9 @@ type UpdatesOptions struct {
 	JS      jetstream.JetStream
 	Applier Applier
 	Logger  *slog.Logger
+	// Replicas is how many servers of the core's cluster keep Files
+	// (below 1: one).
+	Replicas int
 	// Registry, if set, takes the updates counter
 	// (edgedesk_sync_updates_total by kind and result).
 	Registry prometheus.Registerer
@@ -95,6 +98,7 @@ func (u *Updates) watch(ctx context.Context) error {
 		Bucket:      Files,
 		Description: "edgedesk: FAQ, routing and models from the core, applied by every node",
 		Storage:     jetstream.FileStorage,
+		Replicas:    max(u.o.Replicas, 1),
 	})
 	if err != nil {
 		return err

@@ -162,8 +162,9 @@ func New(o Options) (*Link, error) {
 	}
 	l.pub = edgesync.NewPublisher(edgesync.PublisherOptions{
 		Outbox: outbox{o.Store}, JS: js, Node: c.NodeName(), Logger: o.Logger.With("component", "sync"), Registry: o.Registry, Batch: batch,
+		Replicas: c.LocalReplicas(),
 	})
-	l.upd = edgesync.NewUpdates(edgesync.UpdatesOptions{JS: js, Applier: o.Applier, Logger: o.Logger.With("component", "updates"), Registry: o.Registry})
+	l.upd = edgesync.NewUpdates(edgesync.UpdatesOptions{JS: js, Applier: o.Applier, Logger: o.Logger.With("component", "updates"), Registry: o.Registry, Replicas: c.LocalReplicas()})
 	if l.coreJS != nil {
 		l.relay = edgesync.NewRelay(nc, c.NodeName(), o.Logger.With("component", "relay"))
 	}
@@ -211,7 +212,7 @@ func (l *Link) ServeRelay(h edgesync.RelayHandler, local func() []byte, update f
 	// Every second: agents come and go and fill up; a put of a few
 	// hundred bytes a second per node is cheap next to a chat sent to a
 	// node whose agents just left.
-	l.pres = &edgesync.Presence{JS: l.coreJS, Node: l.o.NATS.NodeName(), Local: local, Update: update, Logger: l.o.Logger.With("component", "relay"), Every: time.Second}
+	l.pres = &edgesync.Presence{JS: l.coreJS, Node: l.o.NATS.NodeName(), Local: local, Update: update, Logger: l.o.Logger.With("component", "relay"), Every: time.Second, Replicas: l.o.NATS.Replicas}
 	return nil
 }
 

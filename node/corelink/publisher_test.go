@@ -112,7 +112,7 @@ func TestCoreOutage(t *testing.T) {
 	core := startCore(t, filepath.Join(dir, "core"), addr)
 	_, js := connect(t, addr)
 	ctx := context.Background()
-	if err := edgesync.EnsureStream(ctx, js); err != nil {
+	if err := edgesync.EnsureStream(ctx, js, 1); err != nil {
 		t.Fatal(err)
 	}
 	st := openStore(t, filepath.Join(dir, "edge"))
@@ -219,7 +219,7 @@ func BenchmarkDrain(b *testing.B) {
 				}
 				js, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
 				ctx := context.Background()
-				if err := edgesync.EnsureStream(ctx, js); err != nil {
+				if err := edgesync.EnsureStream(ctx, js, 1); err != nil {
 					b.Fatal(err)
 				}
 				st := openStore(b, filepath.Join(dir, "edge"))
@@ -267,7 +267,7 @@ func BenchmarkEdgeToCore(b *testing.B) {
 	defer core.Shutdown()
 	_, js := connect(b, addr)
 	ctx := context.Background()
-	if err := edgesync.EnsureStream(ctx, js); err != nil {
+	if err := edgesync.EnsureStream(ctx, js, 1); err != nil {
 		b.Fatal(err)
 	}
 	st := openStore(b, filepath.Join(dir, "edge"))

@@ -32,8 +32,11 @@ type Options struct {
 	Core jetstream.JetStream
 
 	// JS is the node's JetStream (the embedded server's or the core's).
-	JS     jetstream.JetStream
-	Signer *Signer
+	JS jetstream.JetStream
+	// Replicas is how many servers of the core's cluster keep the object
+	// store (nats.replicas; below 1: one).
+	Replicas int
+	Signer   *Signer
 	// Index keeps each session's files (required): the node keeps them
 	// with the session (session.Meta.Uploads).
 	Index Index
@@ -146,6 +149,7 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 		Storage:     jetstream.FileStorage,
 		MaxBytes:    o.MaxTotalBytes,
 		TTL:         o.TTL,
+		Replicas:    max(o.Replicas, 1),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("files: object store %s: %w", Bucket, err)
