@@ -30,6 +30,9 @@ type Hello struct {
 	Locale, TZ string
 	// Session resumes this session; empty creates one.
 	Session string
+	// Contact, if set, is where answers to this customer go out from now
+	// on (a platform's webhook channel): stored as Meta.Contact.
+	Contact *Contact
 }
 
 // Opener opens and resumes sessions for every channel. It is safe for
@@ -96,13 +99,18 @@ func (o *Opener) Open(ctx context.Context, h Hello) (Meta, bool, error) {
 		cust.Email = meta.Customer.Email
 	}
 	newCustomer := h.Verified && cust != meta.Customer
-	if h.Locale != "" && h.Locale != meta.Locale || h.TZ != "" && h.TZ != meta.TZ || newCustomer {
+	newContact := h.Contact != nil && (meta.Contact == nil || *h.Contact != *meta.Contact)
+	if h.Locale != "" && h.Locale != meta.Locale || h.TZ != "" && h.TZ != meta.TZ || newCustomer || newContact {
 		meta, err = o.Store.Update(ctx, h.Session, func(m *Meta) error {
 			if h.Locale != "" {
 				m.Locale = h.Locale
 			}
 			if h.TZ != "" {
 				m.TZ = h.TZ
+			}
+			if newContact {
+				c := *h.Contact
+				m.Contact = &c
 			}
 			if newCustomer {
 				email := m.Customer.Email
@@ -122,6 +130,6 @@ func (o *Opener) create(ctx context.Context, h Hello) (Meta, bool, error) {
 	if channel == "" {
 		channel = "web"
 	}
-	meta, err := o.Store.Create(ctx, Meta{Channel: channel, Customer: h.Customer, Locale: h.Locale, TZ: h.TZ, Verified: h.Verified})
+	meta, err := o.Store.Create(ctx, Meta{Channel: channel, Customer: h.Customer, Locale: h.Locale, TZ: h.TZ, Verified: h.Verified, Contact: h.Contact})
 	return meta, false, err
 }
