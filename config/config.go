@@ -50,6 +50,11 @@ type Config struct {
 
 	Analytics Analytics `yaml:"analytics"`
 	Audit     Audit     `yaml:"audit"`
+
+	// Channels are the messaging platforms' webhook channels (issue 16;
+	// channels.go), Delivery the queue of answers going out through them.
+	Channels []Channel `yaml:"channels"`
+	Delivery Delivery  `yaml:"delivery"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -264,6 +269,7 @@ func Default() *Config {
 
 		Analytics: defaultAnalytics(),
 		Audit:     defaultAudit(),
+		Delivery:  defaultDelivery(),
 	}
 }
 
@@ -287,6 +293,9 @@ func Load(path string, environ []string) (*Config, error) {
 		}
 	}
 	if err := c.applyEnv(environ); err != nil {
+		return nil, err
+	}
+	if err := c.loadChannelSecrets(environ); err != nil {
 		return nil, err
 	}
 	if err := c.Validate(); err != nil {
@@ -501,6 +510,9 @@ func (c *Config) Validate() error {
 	c.validateAnalytics(bad)
 	c.validateAudit(bad)
 	c.validateEncryption(bad)
+	c.validateChannels(bad)
+	c.validateChannelSecrets(bad)
+	c.validateDelivery(bad)
 	return errors.Join(errs...)
 }
 

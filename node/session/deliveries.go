@@ -239,10 +239,10 @@ func (s *Store) DeliveryCounts() (pending, dead int) {
 
 // Delivery outcomes an opDelivery applies.
 const (
-	deliveryDone  = iota // delivered or skipped: delete
-	deliveryRetry        // failed: keep it with it's attempts and next time
-	deliveryDead         // failed for good: move it to the dead letters
-	deliveryRevive       // a dead letter to be tried again: move it back
+	deliveryDone   = iota // delivered or skipped: delete
+	deliveryRetry         // failed: keep it with it's attempts and next time
+	deliveryDead          // failed for good: move it to the dead letters
+	deliveryRevive        // a dead letter to be tried again: move it back
 )
 
 // DeliveryDone deletes a pending item: it was delivered or is no longer
