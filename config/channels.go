@@ -84,8 +84,8 @@ type ChannelMapping struct {
 	ReplyTo []string `yaml:"reply_to"`
 	// Type is the event's type; TextTypes the values that are customer
 	// messages. Other events (statuses, reads, stickers, edits) are
-	// recognised, counted and not stored. Without Type, an event with
-	// neither text nor attachments is not a message.
+	// recognised, counted and not stored. An event without a type (or a
+	// mapping without Type) is a message when it has text or attachments.
 	Type      []string `yaml:"type"`
 	TextTypes []string `yaml:"text_types"`
 }

@@ -67,6 +67,7 @@ type Worker struct {
 	stopMu  sync.Mutex
 	done    chan struct{}
 	started bool
+	closed  bool // Close came first: Run returns at once
 }
 
 // ErrNoSender dead-letters an item whose channel has no Sender (a channel
@@ -141,6 +142,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		return errors.New("delivery: Run called twice")
 	}
 	w.started = true
+	if w.closed {
+		w.stopMu.Unlock()
+		close(w.done)
+		return nil
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	w.stop = cancel
 	w.stopMu.Unlock()
@@ -220,6 +226,7 @@ func (w *Worker) Run(ctx context.Context) error {
 func (w *Worker) Close(ctx context.Context) error {
 	w.stopMu.Lock()
 	started, stop := w.started, w.stop
+	w.closed = true
 	w.stopMu.Unlock()
 	if !started {
 		return nil

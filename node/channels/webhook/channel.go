@@ -192,7 +192,9 @@ func (c *Channel) serveEvents(ctx *fasthttp.RequestCtx) {
 		c.fail(ctx, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
-	res, status, err := c.take(ctx, msgs)
+	// Not ctx itself as a context: a RequestCtx is recycled after the
+	// handler returns, and take's timer outlives it.
+	res, status, err := c.take(context.Background(), msgs)
 	if err != nil {
 		c.fail(ctx, status, err.Error())
 		return

@@ -162,7 +162,8 @@ func (mp *mapping) extract(body []byte) (msgs []Inbound, other int, err error) {
 		if _, ok := ev.v.(map[string]any); !ok {
 			return nil, 0, fmt.Errorf("%w: event %d is not an object", errPayload, i)
 		}
-		if len(mp.typ) > 0 && !slices.Contains(mp.textTypes, mp.typ.str(ev)) {
+		// An event without a type is judged by its content below.
+		if t := mp.typ.str(ev); t != "" && !slices.Contains(mp.textTypes, t) {
 			other++
 			continue
 		}

@@ -100,7 +100,7 @@ func (p pointer) walk(root any, out []event) ([]event, error) {
 					return nil
 				}
 				for _, e := range arr {
-					if err := rec(e, v, i+1); err != nil {
+					if err := rec(e, holder, i+1); err != nil {
 						return err
 					}
 				}
