@@ -172,3 +172,9 @@ func (f field) str(ev event) string {
 	}
 	return ""
 }
+
+func jsonDecoder(b []byte) *json.Decoder {
+	d := json.NewDecoder(strings.NewReader(string(b)))
+	d.UseNumber()
+	return d
+}
