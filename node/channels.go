@@ -263,3 +263,52 @@ func (n *Node) closeDeliveries(ctx context.Context) error {
 	defer cancel()
 	return n.deliveries.Close(ctx)
 }
+
+// exportChannels adds to a customer's export their linked identities and
+// each session's waiting and dead-lettered deliveries.
+func (n *Node) exportChannels(e *CustomerExport) error {
+	ids, err := n.store.CustomerIdentities(e.Customer)
+	if err != nil {
+		return err
+	}
+	e.Identities = ids
+	for i := range e.Sessions {
+		s := &e.Sessions[i]
+		if s.Deliveries, s.DeadDeliveries, err = n.store.SessionDeliveries(s.Session.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eraseIdentitySessions erases the sessions a customer's linked
+// identities had before they were linked (their customer id is the
+// identity itself, "phone:+1…"): erasing the customer erases every
+// channel's history of them. Their links go with the customer's.
+func (n *Node) eraseIdentitySessions(ctx context.Context, cust string, pending *session.PendingErasure) (session.Erased, error) {
+	ids, err := n.store.CustomerIdentities(cust)
+	if err != nil {
+		return session.Erased{}, err
+	}
+	var all session.Erased
+	all.Scrubbed = true
+	for _, id := range ids {
+		if id.String() == cust {
+			continue
+		}
+		er, err := n.store.EraseCustomer(ctx, id.String(), pending)
+		all = mergeErased(all, er)
+		if err != nil {
+			return all, err
+		}
+	}
+	return all, nil
+}
+
+func mergeErased(a, b session.Erased) session.Erased {
+	a.Sessions = append(a.Sessions, b.Sessions...)
+	a.Messages += b.Messages
+	a.Outbox += b.Outbox
+	a.Scrubbed = a.Scrubbed && b.Scrubbed
+	return a
+}

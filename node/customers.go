@@ -20,6 +20,7 @@ import (
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node/audit"
+	"github.com/edgedesk/edgedesk/node/delivery"
 	"github.com/edgedesk/edgedesk/node/files"
 	"github.com/edgedesk/edgedesk/node/session"
 	edgesync "github.com/edgedesk/edgedesk/sync"
@@ -48,6 +49,9 @@ type CustomerExport struct {
 	// Profile is the customer record of the most recently active session.
 	Profile  *session.Customer `json:"profile,omitempty"`
 	Sessions []CustomerSession `json:"sessions"`
+	// Identities are the customer's linked identities on other channels
+	// (channels.go).
+	Identities []session.Identity `json:"identities,omitempty"`
 }
 
 // CustomerSession is one session of an export.
@@ -56,6 +60,10 @@ type CustomerSession struct {
 	// Uploads are the files the customer sent in the session (ids and
 	// sizes; the files themselves are fetched with GET /v1/files/{id}).
 	Uploads []session.Upload `json:"uploads,omitempty"`
+	// Deliveries are the session's answers still waiting to go out
+	// through a channel, and those that failed for good (channels.go).
+	Deliveries     []delivery.Item `json:"deliveries,omitempty"`
+	DeadDeliveries []delivery.Item `json:"dead_deliveries,omitempty"`
 }
 
 // ErasureReport is the answer of DELETE /v1/admin/customers/{id} and of
@@ -101,6 +109,9 @@ func (n *Node) ExportCustomer(id string) (CustomerExport, error) {
 	}
 	e := newCustomerExport(id, ts, "node")
 	e.Node = n.cfg.NATS.NodeName()
+	if err := n.exportChannels(&e); err != nil {
+		return CustomerExport{}, err
+	}
 	for i := range e.Sessions {
 		if c, ok := n.router.Chat(e.Sessions[i].Session.ID); ok {
 			e.Sessions[i].Chat = &c
@@ -162,7 +173,12 @@ func (n *Node) eraseLocal(ctx context.Context, id, by string, announce bool) (Er
 	if n.link != nil {
 		pending = &session.PendingErasure{Announce: announce, By: by}
 	}
-	er, err := n.store.EraseCustomer(ctx, id, pending)
+	er, err := n.eraseIdentitySessions(ctx, id, pending) // channels.go: before its links go
+	if err == nil {
+		var more session.Erased
+		more, err = n.store.EraseCustomer(ctx, id, pending)
+		er = mergeErased(er, more)
+	}
 	for _, m := range er.Sessions {
 		rep.Sessions = append(rep.Sessions, m.ID)
 		rep.Uploads += len(m.Uploads)

@@ -314,6 +314,9 @@ func (c *conn) hello(f *frame, cid string) bool {
 			return false
 		}
 		h.Customer, h.Verified = trustedCustomer(claims, h.Customer), true
+		for kind, value := range claims.Links { // channels.go: one customer across channels
+			h.Identities = append(h.Identities, session.Identity{Kind: kind, Value: value})
+		}
 		c.verifiedEmail = claims.Email != ""
 	}
 	// What hello leaves out, the trusted edge headers may fill in.
