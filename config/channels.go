@@ -155,6 +155,24 @@ func ChannelEnv(name string) string {
 	return EnvPrefix + "CHANNELS_" + strings.NewReplacer("-", "_", ".", "_").Replace(strings.ToUpper(name)) + "_"
 }
 
+// channelSecretSuffixes are the secret variables of a channel, after
+// ChannelEnv(name).
+var channelSecretSuffixes = []string{"SECRET", "TOKEN", "VERIFY_TOKEN"}
+
+// isChannelSecretEnv says whether name is a configured channel's secret
+// variable (read by loadChannelSecrets, not applyEnv); another channel's
+// name is still "no such setting".
+func (c *Config) isChannelSecretEnv(name string) bool {
+	for _, ch := range c.Channels {
+		for _, s := range channelSecretSuffixes {
+			if name == ChannelEnv(ch.Name)+s {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // loadChannelSecrets fills each channel's secrets from its files, else
 // from the environment; a file that cannot be read is an error.
 func (c *Config) loadChannelSecrets(environ []string) error {
