@@ -21,7 +21,7 @@ import (
 )
 
 const (
-	shopSecret  = "generic-channel-secret-0123456789"
+	shopSecret      = "generic-channel-secret-0123456789"
 	killStaffSecret = "staff-secret-for-the-kill-test-0123456789"
 )
 
