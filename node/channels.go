@@ -281,6 +281,29 @@ func (n *Node) exportChannels(e *CustomerExport) error {
 	return nil
 }
 
+// identitySessions returns the sessions a customer's linked identities
+// had before they were linked (their customer id is the identity itself,
+// "phone:+1…"): the customer's export includes them, as the erasure
+// does.
+func (n *Node) identitySessions(cust string) ([]string, error) {
+	ids, err := n.store.CustomerIdentities(cust)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range ids {
+		if id.String() == cust {
+			continue
+		}
+		sids, err := n.store.CustomerSessions(id.String())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sids...)
+	}
+	return out, nil
+}
+
 // eraseIdentitySessions erases the sessions a customer's linked
 // identities had before they were linked (their customer id is the
 // identity itself, "phone:+1…"): erasing the customer erases every

@@ -254,3 +254,75 @@ func TestDeliveriesAdminAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestOneCustomerLinkedLater: a customer first writes on WhatsApp (a
+// session of "phone:+…"), then signs in on the shop, whose widget token
+// links the number. Their next WhatsApp message joins the widget
+// session; the export holds both sessions, the linked number and one
+// profile, the shop's; the erasure removes both and the link, so the
+// number writes into a fresh session afterwards.
+func TestOneCustomerLinkedLater(t *testing.T) {
+	const secret = "widget-secret-for-tests-0123456789abcdef"
+	graph := &fakeGraph{}
+	api := httptest.NewServer(graph)
+	defer api.Close()
+	n, base, _ := startNode(t, noBot, withWhatsApp(api.URL), func(c *config.Config) {
+		c.Auth.WidgetSecret, c.Auth.StaffSecret = secret, testStaffSecret
+	})
+	const phone = "phone:+4915100000002"
+	if code, resp := postWhatsApp(t, base, waText("4915100000002", "wamid.L1", "Hallo, wo ist mein Paket?")); code != 200 {
+		t.Fatalf("%d %s", code, resp)
+	}
+	early, _ := n.Store().CustomerSessions(phone)
+	if len(early) != 1 {
+		t.Fatalf("sessions of %s: %v", phone, early)
+	}
+
+	tok, _ := auth.Sign(secret, auth.Claims{Subject: "cust-7", Name: "Jonas Weber", Links: map[string]string{"phone": "+4915100000002"}}, time.Hour)
+	ws, w := dialWidget(t, base, map[string]any{"token": tok, "locale": "de-DE"})
+	defer ws.Close()
+	ws.WriteJSON(map[string]any{"type": "msg", "cid": "w1", "text": "Ich bin jetzt im Shop"})
+	widgetNext(t, ws, func(f map[string]any) bool { return f["type"] == "receipt" })
+	if code, resp := postWhatsApp(t, base, waText("4915100000002", "wamid.L2", "Noch da?")); code != 200 || !strings.Contains(resp, `"stored":1`) {
+		t.Fatalf("%d %s", code, resp)
+	}
+	if f := widgetNext(t, ws, func(f map[string]any) bool { return f["type"] == "msg" && f["from"] == "customer" }); f["text"] != "Noch da?" || f["channel"] != "whatsapp" {
+		t.Fatalf("widget got %v", f)
+	}
+	if later, _ := n.Store().CustomerSessions(phone); len(later) != 1 {
+		t.Fatalf("a linked number opened a session of its own: %v", later)
+	}
+
+	code, body := adminGet(t, base+AdminCustomersPath+"cust-7/export", "admin")
+	var e CustomerExport
+	if code != 200 || json.Unmarshal(body, &e) != nil {
+		t.Fatalf("export %d %s", code, body)
+	}
+	got := map[string]int{}
+	for _, s := range e.Sessions {
+		got[s.Session.ID] = len(s.Messages)
+	}
+	if len(e.Sessions) != 2 || got[early[0]] != 1 || got[w.Session] != 2 || e.Profile == nil || e.Profile.ID != "cust-7" ||
+		len(e.Identities) != 1 || e.Identities[0].String() != phone {
+		t.Fatalf("export %s", body)
+	}
+
+	code, body = adminDo(t, "DELETE", base+AdminCustomersPath+"cust-7", "admin")
+	var rep ErasureReport
+	if code != 200 || json.Unmarshal(body, &rep) != nil || len(rep.Sessions) != 2 || rep.Messages != 3 {
+		t.Fatalf("erase %d %s", code, body)
+	}
+	if c, _ := n.Store().IdentityCustomer(session.Identity{Kind: "phone", Value: "+4915100000002"}); c != "" {
+		t.Fatalf("the number is still linked to %q", c)
+	}
+	if ids, _ := n.Store().CustomerSessions(phone); len(ids) != 0 {
+		t.Fatalf("the number's early session survived the erasure: %v", ids)
+	}
+	// Unlinked now: the number's next message is a new customer's.
+	if code, resp := postWhatsApp(t, base, waText("4915100000002", "wamid.L3", "Hallo?")); code != 200 || !strings.Contains(resp, `"stored":1`) {
+		t.Fatalf("%d %s", code, resp)
+	}
+	if ids, _ := n.Store().CustomerSessions(phone); len(ids) != 1 || ids[0] == early[0] || ids[0] == w.Session {
+		t.Fatalf("after the erasure: %v", ids)
+	}
+}

@@ -92,6 +92,11 @@ func (n *Node) ExportCustomer(id string) (CustomerExport, error) {
 	if err != nil {
 		return CustomerExport{}, err
 	}
+	more, err := n.identitySessions(id) // channels.go
+	if err != nil {
+		return CustomerExport{}, err
+	}
+	ids = append(ids, more...)
 	var ts []session.Transcript
 	for _, sid := range ids {
 		meta, err := n.store.Get(sid)
@@ -140,13 +145,25 @@ func InspectCustomer(cfg *config.Config, id string, timeout time.Duration) (Cust
 
 func newCustomerExport(id string, ts []session.Transcript, source string) CustomerExport {
 	e := CustomerExport{Customer: id, Exported: time.Now().UTC(), Source: source, Sessions: []CustomerSession{}}
-	var latest time.Time
 	for _, t := range ts {
 		v := NewSessionView(t.Meta, t.Messages)
 		v.Source = source
 		e.Sessions = append(e.Sessions, CustomerSession{SessionView: v, Uploads: t.Meta.Uploads})
-		if c := t.Meta.Customer; e.Profile == nil || t.Meta.LastActive.After(latest) {
-			e.Profile, latest = &c, t.Meta.LastActive
+	}
+	// The profile is the customer's own latest session's; a linked
+	// identity's earlier session (channels.go) only when there is none.
+	var latest time.Time
+	for _, own := range []bool{true, false} {
+		for _, t := range ts {
+			if (t.Meta.Customer.ID == id) != own {
+				continue
+			}
+			if c := t.Meta.Customer; e.Profile == nil || t.Meta.LastActive.After(latest) {
+				e.Profile, latest = &c, t.Meta.LastActive
+			}
+		}
+		if e.Profile != nil {
+			break
 		}
 	}
 	return e
