@@ -308,8 +308,8 @@ func (n *Node) identitySessions(cust string) ([]string, error) {
 // identities had before they were linked (their customer id is the
 // identity itself, "phone:+1…"): erasing the customer erases every
 // channel's history of them. Their links go with the customer's.
-func (n *Node) eraseIdentitySessions(ctx context.Context, cust string, pending *session.PendingErasure) (session.Erased, error) {
-	ids, err := n.store.CustomerIdentities(cust)
+func eraseIdentitySessions(ctx context.Context, st *session.Store, cust string, pending *session.PendingErasure) (session.Erased, error) {
+	ids, err := st.CustomerIdentities(cust)
 	if err != nil {
 		return session.Erased{}, err
 	}
@@ -319,7 +319,7 @@ func (n *Node) eraseIdentitySessions(ctx context.Context, cust string, pending *
 		if id.String() == cust {
 			continue
 		}
-		er, err := n.store.EraseCustomer(ctx, id.String(), pending)
+		er, err := st.EraseCustomer(ctx, id.String(), pending)
 		all = mergeErased(all, er)
 		if err != nil {
 			return all, err

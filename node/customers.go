@@ -134,12 +134,29 @@ func InspectCustomer(cfg *config.Config, id string, timeout time.Duration) (Cust
 	if err != nil {
 		return CustomerExport{}, err
 	}
-	ts, err := session.InspectCustomer(filepath.Join(cfg.DataDir, StoreFile), cfg.Store.Shards, keys, id, timeout)
+	path := filepath.Join(cfg.DataDir, StoreFile)
+	ts, err := session.InspectCustomer(path, cfg.Store.Shards, keys, id, timeout)
 	if err != nil {
 		return CustomerExport{}, err
 	}
+	// The linked identities and their earlier sessions (channels.go).
+	idents, err := session.InspectIdentities(path, cfg.Store.Shards, id, timeout)
+	if err != nil {
+		return CustomerExport{}, err
+	}
+	for _, ident := range idents {
+		if ident.String() == id {
+			continue
+		}
+		more, err := session.InspectCustomer(path, cfg.Store.Shards, keys, ident.String(), timeout)
+		if err != nil {
+			return CustomerExport{}, err
+		}
+		ts = append(ts, more...)
+	}
 	e := newCustomerExport(id, ts, "store")
 	e.Node = cfg.NATS.NodeName()
+	e.Identities = idents
 	return e, nil
 }
 
@@ -148,7 +165,8 @@ func newCustomerExport(id string, ts []session.Transcript, source string) Custom
 	for _, t := range ts {
 		v := NewSessionView(t.Meta, t.Messages)
 		v.Source = source
-		e.Sessions = append(e.Sessions, CustomerSession{SessionView: v, Uploads: t.Meta.Uploads})
+		e.Sessions = append(e.Sessions, CustomerSession{SessionView: v, Uploads: t.Meta.Uploads,
+			Deliveries: t.Deliveries, DeadDeliveries: t.DeadDeliveries})
 	}
 	// The profile is the customer's own latest session's; a linked
 	// identity's earlier session (channels.go) only when there is none.
@@ -190,7 +208,7 @@ func (n *Node) eraseLocal(ctx context.Context, id, by string, announce bool) (Er
 	if n.link != nil {
 		pending = &session.PendingErasure{Announce: announce, By: by}
 	}
-	er, err := n.eraseIdentitySessions(ctx, id, pending) // channels.go: before its links go
+	er, err := eraseIdentitySessions(ctx, n.store, id, pending) // channels.go: before its links go
 	if err == nil {
 		var more session.Erased
 		more, err = n.store.EraseCustomer(ctx, id, pending)
@@ -398,7 +416,12 @@ func EraseStopped(ctx context.Context, cfg *config.Config, id, by string, timeou
 		pending = &session.PendingErasure{Announce: true, By: by}
 		rep.Core = "pending: done by the node when it next starts"
 	}
-	er, err := st.EraseCustomer(ctx, id, pending)
+	er, err := eraseIdentitySessions(ctx, st, id, pending) // channels.go: before its links go
+	if err == nil {
+		var more session.Erased
+		more, err = st.EraseCustomer(ctx, id, pending)
+		er = mergeErased(er, more)
+	}
 	err = errors.Join(err, st.Close(ctx))
 	for _, m := range er.Sessions {
 		rep.Sessions = append(rep.Sessions, m.ID)

@@ -205,24 +205,35 @@ func sortItems(items []delivery.Item) {
 // (a customer's export).
 func (s *Store) SessionDeliveries(id string) (pending, dead []delivery.Item, err error) {
 	sh := s.pick(id)
-	prefix := append([]byte(id), 0)
 	err = sh.db.View(func(tx *bolt.Tx) error {
-		for _, l := range []struct {
-			b   []byte
-			out *[]delivery.Item
-		}{{bucketDeliveries, &pending}, {bucketDead, &dead}} {
-			c := tx.Bucket(l.b).Cursor()
-			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				it, err := getItem(sh.opts.Keys, k, v)
-				if err != nil {
-					return err
-				}
-				*l.out = append(*l.out, it)
-			}
-		}
-		return nil
+		pending, dead, err = sessionDeliveriesTx(tx, sh.opts.Keys, id)
+		return err
 	})
 	return pending, dead, err
+}
+
+// sessionDeliveriesTx reads session id's pending and dead items in tx (a
+// store from before the queue has neither bucket).
+func sessionDeliveriesTx(tx *bolt.Tx, kr *Keyring, id string) (pending, dead []delivery.Item, err error) {
+	prefix := append([]byte(id), 0)
+	for _, l := range []struct {
+		b   []byte
+		out *[]delivery.Item
+	}{{bucketDeliveries, &pending}, {bucketDead, &dead}} {
+		b := tx.Bucket(l.b)
+		if b == nil {
+			continue
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			it, err := getItem(kr, k, v)
+			if err != nil {
+				return nil, nil, err
+			}
+			*l.out = append(*l.out, it)
+		}
+	}
+	return pending, dead, nil
 }
 
 // DeliveryCounts returns how many items are pending and dead-lettered.

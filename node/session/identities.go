@@ -3,8 +3,10 @@ package session
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"time"
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
@@ -97,23 +99,61 @@ func (s *Store) CustomerIdentities(cust string) ([]Identity, error) {
 		return nil, fmt.Errorf("%w: empty customer id", ErrInvalid)
 	}
 	var out []Identity
-	prefix := customerPrefix(cust)
 	for _, sh := range s.shards {
-		err := sh.db.View(func(tx *bolt.Tx) error {
-			c := tx.Bucket(bucketCustomerIdentities).Cursor()
-			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-				rest := k[len(prefix):]
-				i := bytes.IndexByte(rest, 0)
-				if i < 0 {
-					continue
-				}
-				out = append(out, Identity{Kind: string(rest[:i]), Value: string(rest[i+1:])})
-				if len(out) > MaxCustomerSessions {
-					return fmt.Errorf("%w: more than %d identities for customer %q", ErrTooMany, MaxCustomerSessions, cust)
-				}
-			}
-			return nil
-		})
+		if err := sh.db.View(func(tx *bolt.Tx) error { return customerIdentitiesTx(tx, cust, &out) }); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out, nil
+}
+
+// customerIdentitiesTx appends to out the identities linked to cust in
+// tx's shard (a store from before the index has none).
+func customerIdentitiesTx(tx *bolt.Tx, cust string, out *[]Identity) error {
+	b := tx.Bucket(bucketCustomerIdentities)
+	if b == nil {
+		return nil
+	}
+	prefix := customerPrefix(cust)
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		rest := k[len(prefix):]
+		i := bytes.IndexByte(rest, 0)
+		if i < 0 {
+			continue
+		}
+		*out = append(*out, Identity{Kind: string(rest[:i]), Value: string(rest[i+1:])})
+		if len(*out) > MaxCustomerSessions {
+			return fmt.Errorf("%w: more than %d identities for customer %q", ErrTooMany, MaxCustomerSessions, cust)
+		}
+	}
+	return nil
+}
+
+// InspectIdentities reads, like InspectCustomer, the identities linked to
+// customer cust from the store at path (the node stopped), sorted.
+func InspectIdentities(path string, shards int, cust string, timeout time.Duration) ([]Identity, error) {
+	if cust == "" {
+		return nil, fmt.Errorf("%w: empty customer id", ErrInvalid)
+	}
+	var out []Identity
+	for i := range max(shards, 1) {
+		file := shardPath(path, i, max(shards, 1))
+		if !fileExists(file) {
+			continue
+		}
+		db, err := bolt.Open(file, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("%w: %s", ErrLocked, file)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("session: open %s: %w", file, err)
+		}
+		err = db.View(func(tx *bolt.Tx) error { return customerIdentitiesTx(tx, cust, &out) })
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
 		if err != nil {
 			return nil, err
 		}
