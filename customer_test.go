@@ -13,6 +13,7 @@ import (
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node"
+	"github.com/edgedesk/edgedesk/node/delivery"
 	"github.com/edgedesk/edgedesk/node/session"
 )
 
@@ -126,5 +127,78 @@ func TestCustomerRunning(t *testing.T) {
 	err := run(ctx, []string{"customer", "export", "run-1", "-config", cfgPath}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("export after the erasure: %v", err)
+	}
+}
+
+// TestCustomerStoppedIdentities: on a stopped node, the export of a
+// customer includes their linked number, the session it had before it was
+// linked and that session's answer still waiting for WhatsApp; the
+// erasure removes all of it, the link and the waiting answer included.
+func TestCustomerStoppedIdentities(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfgPath, []byte("data_dir: "+dir+"/data\nnats:\n  enabled: false\n"), 0o600)
+	cfg, err := config.Load(cfgPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := session.Options{Path: filepath.Join(cfg.DataDir, node.StoreFile), Shards: cfg.Store.Shards,
+		Deliver: func(meta *session.Meta, m *session.Message) (delivery.Item, bool) {
+			return delivery.Item{Channel: "whatsapp", To: "16505550101"}, meta.Contact != nil
+		}}
+	st, err := session.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	phone := session.Identity{Kind: "phone", Value: "+16505550101"}
+	early, err := st.Create(ctx, session.Meta{Channel: "whatsapp", Customer: session.Customer{ID: phone.String()}, Contact: &session.Contact{Channel: "whatsapp", To: "16505550101"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Post(ctx, session.Message{Session: early.ID, From: session.FromCustomer, CID: "wa1", Channel: "whatsapp", Text: "where is order 4417?"})
+	st.Post(ctx, session.Message{Session: early.ID, From: session.FromAgent, Text: "It ships tomorrow"})
+	own, err := st.Create(ctx, session.Meta{Customer: session.Customer{ID: "c-5", Name: "Dana"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.LinkIdentity(ctx, phone, "c-5"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := st.DeliveryCounts(); p != 1 {
+		t.Fatalf("%d pending deliveries, want the agent's answer", p)
+	}
+	if err := st.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	var out strings.Builder
+	if err := run(ctx, []string{"customer", "export", "c-5", "-config", cfgPath}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var e node.CustomerExport
+	if err := json.Unmarshal([]byte(out.String()), &e); err != nil || len(e.Sessions) != 2 || len(e.Identities) != 1 || e.Identities[0] != phone ||
+		e.Profile == nil || e.Profile.ID != "c-5" {
+		t.Fatalf("export %v: %s", err, out.String())
+	}
+	for _, s := range e.Sessions {
+		if want := map[string]int{early.ID: 1, own.ID: 0}[s.Session.ID]; len(s.Deliveries) != want {
+			t.Fatalf("session %s: deliveries %+v, want %d", s.Session.ID, s.Deliveries, want)
+		}
+	}
+	out.Reset()
+	if err := run(ctx, []string{"customer", "erase", "c-5", "-config", cfgPath}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "erased 2 sessions, 2 messages") {
+		t.Fatalf("erase: %v %s", err, out.String())
+	}
+	st, err = session.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	if c, _ := st.IdentityCustomer(phone); c != "" {
+		t.Fatalf("the number is still linked to %q", c)
+	}
+	if p, d := st.DeliveryCounts(); p != 0 || d != 0 {
+		t.Fatalf("after the erasure: %d pending, %d dead deliveries", p, d)
 	}
 }

@@ -49,6 +49,16 @@ func TestImportRules(t *testing.T) {
 			},
 		},
 		{
+			// The delivery queue's contract is shared by the store (which
+			// writes its items) and every channel (which implements its
+			// Senders): it depends on neither, nor on a transport.
+			name: "node/delivery imports no edgedesk package and no transport", pkgs: []string{"./node/delivery/..."},
+			forbidden: func(dep string) bool {
+				return (under(dep, mod) && !under(dep, mod+"/node/delivery")) ||
+					slices.ContainsFunc(transports, func(tr string) bool { return under(dep, tr) })
+			},
+		},
+		{
 			name: "nothing imports the composition root but main", pkgs: []string{"./node/...", "./sync/...", "./config/...", "./model/..."},
 			forbidden: func(dep string) bool { return dep == mod+"/node" },
 		},

@@ -54,6 +54,10 @@ type Config struct {
 	MQTT MQTT `yaml:"mqtt"`
 	// Email is the email channel (issue 16).
 	Email Email `yaml:"email"`
+	// Channels are the messaging platforms' webhook channels (issue 16;
+	// channels.go), Delivery the queue of answers going out through them.
+	Channels []Channel `yaml:"channels"`
+	Delivery Delivery  `yaml:"delivery"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -277,8 +281,9 @@ func Default() *Config {
 		Analytics: defaultAnalytics(),
 		Audit:     defaultAudit(),
 
-		MQTT:  defaultMQTT(),
-		Email: defaultEmail(),
+		MQTT:     defaultMQTT(),
+		Email:    defaultEmail(),
+		Delivery: defaultDelivery(),
 	}
 }
 
@@ -302,6 +307,9 @@ func Load(path string, environ []string) (*Config, error) {
 		}
 	}
 	if err := c.applyEnv(environ); err != nil {
+		return nil, err
+	}
+	if err := c.loadChannelSecrets(environ); err != nil {
 		return nil, err
 	}
 	if err := c.Validate(); err != nil {
@@ -519,6 +527,9 @@ func (c *Config) Validate() error {
 	c.validateAudit(bad)
 	c.validateEncryption(bad)
 	c.validateEmail(bad)
+	c.validateChannels(bad)
+	c.validateChannelSecrets(bad)
+	c.validateDelivery(bad)
 	return errors.Join(errs...)
 }
 

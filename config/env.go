@@ -25,7 +25,7 @@ func (c *Config) applyEnv(environ []string) error {
 		}
 		f, known := fields[name]
 		if !known {
-			if _, reserved := reservedEnv[name]; !reserved {
+			if _, reserved := reservedEnv[name]; !reserved && !c.isChannelSecretEnv(name) {
 				errs = append(errs, &FieldError{Key: name, Value: val, Reason: "no such setting"})
 			}
 			continue

@@ -68,6 +68,11 @@ type SessionInfo struct {
 	State string `json:"state"`
 	// Origin, on a mirror, is the node serving the customer.
 	Origin string `json:"origin,omitempty"`
+	// Contact is the platform answers go out to while the customer
+	// writes from one (channels.go); Identities the customer's linked
+	// identities on other channels.
+	Contact    *session.Contact   `json:"contact,omitempty"`
+	Identities []session.Identity `json:"identities,omitempty"`
 }
 
 // serveAdminSession is GET /v1/admin/sessions/{id} (supervisors, admins).
@@ -132,6 +137,9 @@ func (n *Node) sessionView(ctx context.Context, id string) (SessionView, error) 
 			v.Chat = &c
 			v.Session.State = c.State
 		}
+		if cust := meta.Customer.ID; cust != "" {
+			v.Session.Identities, _ = n.store.CustomerIdentities(cust) // channels.go; best effort
+		}
 	}
 	return v, nil
 }
@@ -144,7 +152,7 @@ func NewSessionView(meta session.Meta, msgs []session.Message) SessionView {
 	}
 	v := SessionView{
 		Session: SessionInfo{ID: meta.ID, Customer: meta.Customer, Channel: meta.Channel, Locale: meta.Locale, TZ: meta.TZ,
-			Created: meta.Created, Updated: meta.LastActive, ClosedAt: meta.ClosedAt, LastSeq: meta.LastSeq, Origin: meta.Origin},
+			Created: meta.Created, Updated: meta.LastActive, ClosedAt: meta.ClosedAt, LastSeq: meta.LastSeq, Origin: meta.Origin, Contact: meta.Contact},
 		Messages:         msgs,
 		Decisions:        meta.History(),
 		DecisionsDropped: meta.RoutesDropped,

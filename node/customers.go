@@ -20,6 +20,7 @@ import (
 
 	"github.com/edgedesk/edgedesk/config"
 	"github.com/edgedesk/edgedesk/node/audit"
+	"github.com/edgedesk/edgedesk/node/delivery"
 	"github.com/edgedesk/edgedesk/node/files"
 	"github.com/edgedesk/edgedesk/node/session"
 	edgesync "github.com/edgedesk/edgedesk/sync"
@@ -48,6 +49,9 @@ type CustomerExport struct {
 	// Profile is the customer record of the most recently active session.
 	Profile  *session.Customer `json:"profile,omitempty"`
 	Sessions []CustomerSession `json:"sessions"`
+	// Identities are the customer's linked identities on other channels
+	// (channels.go).
+	Identities []session.Identity `json:"identities,omitempty"`
 }
 
 // CustomerSession is one session of an export.
@@ -56,6 +60,10 @@ type CustomerSession struct {
 	// Uploads are the files the customer sent in the session (ids and
 	// sizes; the files themselves are fetched with GET /v1/files/{id}).
 	Uploads []session.Upload `json:"uploads,omitempty"`
+	// Deliveries are the session's answers still waiting to go out
+	// through a channel, and those that failed for good (channels.go).
+	Deliveries     []delivery.Item `json:"deliveries,omitempty"`
+	DeadDeliveries []delivery.Item `json:"dead_deliveries,omitempty"`
 }
 
 // ErasureReport is the answer of DELETE /v1/admin/customers/{id} and of
@@ -84,6 +92,11 @@ func (n *Node) ExportCustomer(id string) (CustomerExport, error) {
 	if err != nil {
 		return CustomerExport{}, err
 	}
+	more, err := n.identitySessions(id) // channels.go
+	if err != nil {
+		return CustomerExport{}, err
+	}
+	ids = append(ids, more...)
 	var ts []session.Transcript
 	for _, sid := range ids {
 		meta, err := n.store.Get(sid)
@@ -101,6 +114,9 @@ func (n *Node) ExportCustomer(id string) (CustomerExport, error) {
 	}
 	e := newCustomerExport(id, ts, "node")
 	e.Node = n.cfg.NATS.NodeName()
+	if err := n.exportChannels(&e); err != nil {
+		return CustomerExport{}, err
+	}
 	for i := range e.Sessions {
 		if c, ok := n.router.Chat(e.Sessions[i].Session.ID); ok {
 			e.Sessions[i].Chat = &c
@@ -118,24 +134,54 @@ func InspectCustomer(cfg *config.Config, id string, timeout time.Duration) (Cust
 	if err != nil {
 		return CustomerExport{}, err
 	}
-	ts, err := session.InspectCustomer(filepath.Join(cfg.DataDir, StoreFile), cfg.Store.Shards, keys, id, timeout)
+	path := filepath.Join(cfg.DataDir, StoreFile)
+	ts, err := session.InspectCustomer(path, cfg.Store.Shards, keys, id, timeout)
 	if err != nil {
 		return CustomerExport{}, err
 	}
+	// The linked identities and their earlier sessions (channels.go).
+	idents, err := session.InspectIdentities(path, cfg.Store.Shards, id, timeout)
+	if err != nil {
+		return CustomerExport{}, err
+	}
+	for _, ident := range idents {
+		if ident.String() == id {
+			continue
+		}
+		more, err := session.InspectCustomer(path, cfg.Store.Shards, keys, ident.String(), timeout)
+		if err != nil {
+			return CustomerExport{}, err
+		}
+		ts = append(ts, more...)
+	}
 	e := newCustomerExport(id, ts, "store")
 	e.Node = cfg.NATS.NodeName()
+	e.Identities = idents
 	return e, nil
 }
 
 func newCustomerExport(id string, ts []session.Transcript, source string) CustomerExport {
 	e := CustomerExport{Customer: id, Exported: time.Now().UTC(), Source: source, Sessions: []CustomerSession{}}
-	var latest time.Time
 	for _, t := range ts {
 		v := NewSessionView(t.Meta, t.Messages)
 		v.Source = source
-		e.Sessions = append(e.Sessions, CustomerSession{SessionView: v, Uploads: t.Meta.Uploads})
-		if c := t.Meta.Customer; e.Profile == nil || t.Meta.LastActive.After(latest) {
-			e.Profile, latest = &c, t.Meta.LastActive
+		e.Sessions = append(e.Sessions, CustomerSession{SessionView: v, Uploads: t.Meta.Uploads,
+			Deliveries: t.Deliveries, DeadDeliveries: t.DeadDeliveries})
+	}
+	// The profile is the customer's own latest session's; a linked
+	// identity's earlier session (channels.go) only when there is none.
+	var latest time.Time
+	for _, own := range []bool{true, false} {
+		for _, t := range ts {
+			if (t.Meta.Customer.ID == id) != own {
+				continue
+			}
+			if c := t.Meta.Customer; e.Profile == nil || t.Meta.LastActive.After(latest) {
+				e.Profile, latest = &c, t.Meta.LastActive
+			}
+		}
+		if e.Profile != nil {
+			break
 		}
 	}
 	return e
@@ -162,7 +208,12 @@ func (n *Node) eraseLocal(ctx context.Context, id, by string, announce bool) (Er
 	if n.link != nil {
 		pending = &session.PendingErasure{Announce: announce, By: by}
 	}
-	er, err := n.store.EraseCustomer(ctx, id, pending)
+	er, err := eraseIdentitySessions(ctx, n.store, id, pending) // channels.go: before its links go
+	if err == nil {
+		var more session.Erased
+		more, err = n.store.EraseCustomer(ctx, id, pending)
+		er = mergeErased(er, more)
+	}
 	for _, m := range er.Sessions {
 		rep.Sessions = append(rep.Sessions, m.ID)
 		rep.Uploads += len(m.Uploads)
@@ -366,7 +417,12 @@ func EraseStopped(ctx context.Context, cfg *config.Config, id, by string, timeou
 		pending = &session.PendingErasure{Announce: true, By: by}
 		rep.Core = "pending: done by the node when it next starts"
 	}
-	er, err := st.EraseCustomer(ctx, id, pending)
+	er, err := eraseIdentitySessions(ctx, st, id, pending) // channels.go: before its links go
+	if err == nil {
+		var more session.Erased
+		more, err = st.EraseCustomer(ctx, id, pending)
+		er = mergeErased(er, more)
+	}
 	err = errors.Join(err, st.Close(ctx))
 	for _, m := range er.Sessions {
 		rep.Sessions = append(rep.Sessions, m.ID)

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/away"
 	"github.com/edgedesk/edgedesk/node/delivery"
 	"github.com/edgedesk/edgedesk/node/email"
@@ -54,13 +56,42 @@ func (n *Node) openEmail() error {
 			th.Close()
 			return fmt.Errorf("node: %w", err)
 		}
-		// Link is the customer profile's (issue 16, "One customer"): the
-		// lead wires it to the profile's linking of a verified address.
-		ne.verifier = &email.Verifier{Codes: verify.New(verify.Options{TTL: ec.Verify.CodeTTL, MaxAttempts: ec.Verify.MaxAttempts}), Sender: ne.sender}
+		ne.verifier = &email.Verifier{Codes: verify.New(verify.Options{TTL: ec.Verify.CodeTTL, MaxAttempts: ec.Verify.MaxAttempts}),
+			Sender: ne.sender, Link: n.linkProvenEmail}
 	}
 	n.email = ne
 	n.store.OnExpire(n.forgetEmail)
 	return nil
+}
+
+// linkProvenEmail links an address proven by a mailed code to the
+// session's customer, when the session belongs to a signed-in customer (a
+// verified widget token's id): then their mail and their widget are one
+// customer. An anonymous session has no customer to link to: the proven
+// address stays its contact, and nothing links (false).
+func (n *Node) linkProvenEmail(ctx context.Context, sid, address string) (bool, error) {
+	meta, err := n.store.Get(sid)
+	if err != nil {
+		return false, err
+	}
+	if !meta.Verified || meta.Customer.ID == "" {
+		return false, nil
+	}
+	id := session.Identity{Kind: "email", Value: strings.ToLower(address)}
+	if err := n.store.LinkIdentity(ctx, id, meta.Customer.ID); err != nil {
+		return false, err
+	}
+	n.recordAudit(audit.Entry{Actor: "customer", Action: "customer.link", Target: meta.Customer.ID, From: "email code",
+		Details: map[string]string{"identity": id.String(), "session": sid}})
+	return true, nil
+}
+
+// emailRule is the delivery rule of the email channel: an answer to a
+// mail, or an agent's answer to a widget customer who left an address and
+// is gone (away.Policy). On the committing goroutine: Connected only
+// reads the hub.
+func (n *Node) emailRule(meta *session.Meta, m *session.Message) (delivery.Item, bool) {
+	return n.EmailItem(*meta, n.store.Connected(meta.ID), *m)
 }
 
 // listenEmail binds the SMTP listener (email.listen).

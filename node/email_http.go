@@ -64,7 +64,7 @@ func (n *Node) serveEmailConfirm(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	v := n.EmailVerifier()
-	err := v.Confirm(ctx, meta.ID, req.Email, req.Code)
+	linked, err := v.Confirm(ctx, meta.ID, req.Email, req.Code)
 	switch {
 	case errors.Is(err, verify.ErrWrongCode):
 		jsonError(ctx, fasthttp.StatusBadRequest, err.Error())
@@ -78,7 +78,7 @@ func (n *Node) serveEmailConfirm(ctx *fasthttp.RequestCtx) {
 		n.log.Error("verified address not linked", "session", meta.ID, "err", err)
 		jsonError(ctx, fasthttp.StatusInternalServerError, "the address is verified but could not be linked; try again")
 	default:
-		writeJSON(ctx, fasthttp.StatusOK, map[string]any{"verified": true, "linked": v.Link != nil})
+		writeJSON(ctx, fasthttp.StatusOK, map[string]any{"verified": true, "linked": linked})
 	}
 }
 

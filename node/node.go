@@ -26,8 +26,11 @@ import (
 	"github.com/edgedesk/edgedesk/node/analytics"
 	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/auth"
+	"github.com/edgedesk/edgedesk/node/away"
+	"github.com/edgedesk/edgedesk/node/channels/webhook"
 	"github.com/edgedesk/edgedesk/node/convo"
 	"github.com/edgedesk/edgedesk/node/corelink"
+	"github.com/edgedesk/edgedesk/node/delivery"
 	"github.com/edgedesk/edgedesk/node/enrich"
 	"github.com/edgedesk/edgedesk/node/faq"
 	"github.com/edgedesk/edgedesk/node/files"
@@ -90,6 +93,11 @@ type Node struct {
 	// one Opener every channel opens sessions through.
 	email  *nodeEmail
 	opener *session.Opener
+	// Channels without a socket (channels.go): the delivery queue's
+	// worker, the rules that put answers in it, the webhook channels.
+	deliveries   *delivery.Worker
+	deliverRules []DeliverRule
+	channels     webhook.Channels
 
 	closeOnce sync.Once
 	closeErr  error
@@ -177,8 +185,14 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		ProfileRetention:   cfg.Store.ProfileRetention,
 		MaxSessionMessages: cfg.Store.MaxSessionMessages,
 		MaxSessionBytes:    cfg.Store.MaxSessionBytes,
+		Deliver:            n.deliver,
 	})
 	if err != nil {
+		return nil, err
+	}
+	// Answers to customers on a platform's channel go out by the queue.
+	n.deliverRules = append(n.deliverRules, n.toContact)
+	if err = n.openChannels(); err != nil {
 		return nil, err
 	}
 	if cfg.NATS.Enabled {
@@ -284,6 +298,12 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if err = n.openEmail(); err != nil { // last: nothing after it can fail and leave it open
 		return nil, err
 	}
+	if s := n.EmailSender(); s != nil {
+		// Answers to mail, and agents' answers to widget customers who
+		// left an address and are gone, go out through the relay.
+		n.deliveries.Register(away.Channel, s)
+		n.deliverRules = append(n.deliverRules, n.emailRule)
+	}
 	return n, nil
 }
 
@@ -311,6 +331,10 @@ func bodyLimit(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	switch string(uri) {
 	case "/v1/admin/faq", "/v1/files":
 		return fasthttp.RequestConfig{}
+	}
+	if bytes.HasPrefix(uri, []byte(webhook.PathPrefix)) {
+		// Each channel checks its own max_body_bytes and answers 413.
+		return fasthttp.RequestConfig{MaxRequestBodySize: config.MaxChannelBody}
 	}
 	return fasthttp.RequestConfig{MaxRequestBodySize: maxSmallBody}
 }
@@ -382,6 +406,18 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			}
 			n.files.ServeUpload(ctx)
 		default:
+			if bytes.HasPrefix(ctx.Path(), []byte(webhook.PathPrefix)) {
+				n.channels.Serve(ctx)
+				return
+			}
+			if p := ctx.Path(); bytes.Equal(p, []byte(AdminDeliveriesPath)) || bytes.HasPrefix(p, []byte(AdminDeliveriesPath+"/")) {
+				n.serveAdminDeliveries(ctx)
+				return
+			}
+			if bytes.HasPrefix(ctx.Path(), []byte(AdminCustomersPath)) && bytes.HasSuffix(ctx.Path(), []byte("/identities")) {
+				n.serveAdminIdentities(ctx)
+				return
+			}
 			if bytes.HasPrefix(ctx.Path(), []byte(AdminCustomersPath)) {
 				n.serveAdminCustomer(ctx)
 				return
@@ -503,6 +539,7 @@ func (n *Node) Run(ctx context.Context) error {
 	g.Go(func() error { return n.runTLS(gctx) })
 	g.Go(func() error { return n.audit.Run(gctx) })
 	g.Go(func() error { return n.runEmail(gctx) })
+	g.Go(func() error { return n.deliveries.Run(gctx) })
 	if dbg != nil {
 		g.Go(func() error { return runDebug(gctx, dbg, dbgLn) })
 	}
@@ -551,6 +588,10 @@ func (n *Node) Close(ctx context.Context) error {
 			}
 		}
 		n.router.Close() // its queued work posts to the store: before the store closes
+		// Before the store: the worker records each send's outcome there.
+		if err := n.closeDeliveries(ctx); err != nil {
+			errs = append(errs, err)
+		}
 		if n.link != nil {
 			// Before the store: the publisher reads it.
 			if err := n.link.Close(ctx); err != nil {

@@ -9,6 +9,11 @@
 #   scripts/load.sh node-sweep
 #   scripts/load.sh node-answer [RATE]  receipt and bot answer latency at RATE
 #                                       msgs/s (default 5000), model and bot on
+#   scripts/load.sh node-webhook RATE   signed generic-channel webhooks at RATE
+#                                       requests/s (one message each): requests/s
+#                                       and latency of the 200s (durable), then
+#                                       the widget's node-rate at the same rate
+#                                       beside it (WIDGET=0 skips it)
 #
 # Every run starts a fresh server, waits for GET /readyz, runs
 # scripts/loadgen with -pid, and stops the server with SIGTERM. Each run is
@@ -33,6 +38,9 @@
 #                          Compare targets only under the same PRIO.
 #   TOKEN=                 widget token for hello (node runs)
 #   ANSWER_TEXT="Where is my order #12345?"  node-answer: the message sent
+#   WIDGET=1               node-webhook: also run the widget at the same rate
+#   SINK_ADDR=127.0.0.1:18082  node-webhook: where loadgen takes the channel's
+#                          answers (its send API), counting them
 #   ECHO_ADDR=127.0.0.1:18081  NODE_ADDR=127.0.0.1:18080
 #   OUT=/tmp/edgedesk-load/results-<time>.jsonl
 set -euo pipefail
@@ -55,6 +63,8 @@ TOKEN=${TOKEN:-}
 ANSWER_TEXT=${ANSWER_TEXT:-"Where is my order #12345?"}
 ECHO_ADDR=${ECHO_ADDR:-127.0.0.1:18081}
 NODE_ADDR=${NODE_ADDR:-127.0.0.1:18080}
+SINK_ADDR=${SINK_ADDR:-127.0.0.1:18082}
+WIDGET=${WIDGET:-1}
 WORK=${WORK:-/tmp/edgedesk-load}
 OUT=${OUT:-$WORK/results-$(date +%Y%m%d-%H%M%S).jsonl}
 
@@ -146,7 +156,7 @@ start_server() {
 		SERVER_PID=$!
 		wait_ready "$ECHO_ADDR"
 		;;
-	node)
+	node | webhook)
 		DATA_DIR=$(mktemp -d)
 		env EDGEDESK_LISTEN="$NODE_ADDR" \
 			EDGEDESK_DATA_DIR="$DATA_DIR" \
@@ -170,6 +180,7 @@ target_args() {
 	case $1 in
 	echo) echo "-mode echo -url ws://$ECHO_ADDR/v1/ws -metrics http://$ECHO_ADDR/metrics" ;;
 	node) echo "-mode protocol -url ws://$NODE_ADDR/v1/ws -metrics http://$NODE_ADDR/metrics" ;;
+	webhook) echo "-mode webhook -url http://$NODE_ADDR/v1/channels/load/webhook -secret-file $WORK/webhook.secret -sink $SINK_ADDR" ;;
 	esac
 }
 
@@ -206,6 +217,43 @@ repeat() {
 		runs+=("$(one_run "$@")")
 	done
 	printf '%s\n' "${runs[@]}" | jq -s -c .
+}
+
+summarize_webhook() {
+	jq -r "$JQ_MEDIAN"'
+		"webhook: runs \(length) at \(.[0].rate) requests/s over \(.[0].sessions) customers: "
+		+ "missing \(map(.missing) | median), other answers \(map(.status) | add | tojson), errors \(map(.errors) | add | tojson)\n"
+		+ "  requests/s (200s) median \(map(.requests_per_s) | median); messages stored \(map(.stored) | add), duplicates \(map(.duplicates) | add)\n"
+		+ "  latency of the 200s ms (median of runs): p50 \(map(.latency.p50_ms) | median)  p99 \(map(.latency.p99_ms) | median)  "
+		+ "p99.9 \(map(.latency.p999_ms) | median)  max \(map(.latency.max_ms) | median)\n"
+		+ "  p99 of each run \(map(.latency.p99_ms))\n"
+		+ "  send lag p99 ms \(map(.send_lag.p99_ms) | median); cpu cores: server \(map(.cpu.server) | median), "
+		+ "loadgen \(map(.cpu.loadgen) | median), other \(map(.cpu.other) | median); "
+		+ "server CPU µs/request \(map(.server_cpu_us_per_req) | median)\n"
+		+ "  bot answers delivered to the send API \(map(.delivered) | add)"'
+}
+
+# webhook measures signed generic-channel webhooks at rate $1 against the
+# node (a channel "load" whose send API is loadgen's -sink), then the
+# widget at the same rate for comparison.
+webhook() {
+	local r=$1
+	[[ $r =~ ^[0-9]+$ ]] || die "rate $r: want a whole number of requests/s"
+	head -c 32 /dev/urandom | base64 >"$WORK/webhook.secret"
+	cat >"$WORK/webhook.yaml" <<-EOF
+		channels:
+		  - name: load
+		    preset: generic
+		    secret_file: $WORK/webhook.secret
+		    send_url: http://$SINK_ADDR/answers
+	EOF
+	NODE_ENV=(EDGEDESK_CONFIG="$WORK/webhook.yaml")
+	repeat webhook -n "$RATE_N" -rate "$r" -duration "$DURATION" -warmup "$WARMUP" -settle 1s | summarize_webhook
+	NODE_ENV=()
+	if [[ $WIDGET == 1 ]]; then
+		echo "widget, beside it:"
+		rate node "$r"
+	fi
 }
 
 summarize_idle() {
@@ -312,7 +360,7 @@ sweep() {
 
 main() {
 	local cmd=${1:-}
-	[[ -n $cmd ]] || die "usage: $0 echo-idle|echo-rate RATE|echo-sweep|node-idle|node-rate RATE|node-sweep|node-answer [RATE]"
+	[[ -n $cmd ]] || die "usage: $0 echo-idle|echo-rate RATE|echo-sweep|node-idle|node-rate RATE|node-sweep|node-answer [RATE]|node-webhook RATE"
 	command -v jq >/dev/null || die "jq is required"
 	command -v curl >/dev/null || die "curl is required"
 	set_prio
@@ -331,6 +379,7 @@ main() {
 	echo-sweep) sweep echo ;;
 	node-sweep) sweep node ;;
 	node-answer) answer "${2:-5000}" ;;
+	node-webhook) webhook "${2:?node-webhook needs a RATE}" ;;
 	*) die "unknown command $cmd" ;;
 	esac
 }

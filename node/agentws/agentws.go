@@ -565,6 +565,9 @@ func (s *Server) msgFrame(m *session.Message) map[string]any {
 	if m.CID != "" {
 		f["cid"] = m.CID
 	}
+	if m.Channel != "" { // where the customer wrote it: one session may span channels
+		f["channel"] = m.Channel
+	}
 	if m.Lang != "" {
 		f["lang"] = m.Lang
 	}

@@ -19,6 +19,11 @@ type Claims struct {
 	Email   string `json:"email,omitempty"`
 	// Tier is the customer's tier (for example "vip"), used by routing.
 	Tier string `json:"tier,omitempty"`
+	// Links are the customer's identities on other channels that the
+	// token's issuer verified, by kind: {"phone": "+16505551234",
+	// "telegram": "1111111", "line": "U4af…"}. A widget token's hello
+	// links each to the token's subject (docs/CHANNELS.md).
+	Links map[string]string `json:"links,omitempty"`
 	// Role is set on agent tokens: agent, supervisor or admin.
 	Role string `json:"role,omitempty"`
 	// Groups are the agent groups an agent token's holder works in.

@@ -24,6 +24,8 @@ type Item struct {
 	// customer has not read the answer in the widget by then).
 	NotBefore time.Time `json:"not_before,omitzero"`
 	Created   time.Time `json:"created"`
+	// Next is when the queue tries a failed item again.
+	Next      time.Time `json:"next,omitzero"`
 	Attempts  int       `json:"attempts,omitempty"`
 	LastError string    `json:"last_error,omitempty"`
 }

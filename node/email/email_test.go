@@ -610,7 +610,10 @@ func TestVerifier(t *testing.T) {
 	h := newHarness(t, nil)
 	var linked []string
 	v := &Verifier{Codes: verify.New(verify.Options{}), Sender: h.sender,
-		Link: func(_ context.Context, sid, addr string) error { linked = append(linked, sid+" "+addr); return nil }}
+		Link: func(_ context.Context, sid, addr string) (bool, error) {
+			linked = append(linked, sid+" "+addr)
+			return true, nil
+		}}
 	if err := v.Start(context.Background(), "s_1", "ana@customer.example"); err != nil {
 		t.Fatal(err)
 	}
@@ -628,10 +631,10 @@ func TestVerifier(t *testing.T) {
 	if code == wrong {
 		wrong = "999999"
 	}
-	if err := v.Confirm(context.Background(), "s_1", "ana@customer.example", wrong); !errors.Is(err, verify.ErrWrongCode) || len(linked) != 0 {
+	if _, err := v.Confirm(context.Background(), "s_1", "ana@customer.example", wrong); !errors.Is(err, verify.ErrWrongCode) || len(linked) != 0 {
 		t.Fatalf("a wrong code: %v, linked %v", err, linked)
 	}
-	if err := v.Confirm(context.Background(), "s_1", "ana@customer.example", code); err != nil || len(linked) != 1 || linked[0] != "s_1 ana@customer.example" {
+	if ok, err := v.Confirm(context.Background(), "s_1", "ana@customer.example", code); err != nil || !ok || len(linked) != 1 || linked[0] != "s_1 ana@customer.example" {
 		t.Fatalf("the code: %v, linked %v", err, linked)
 	}
 }

@@ -13,9 +13,10 @@ type Verifier struct {
 	Codes  *verify.Codes
 	Sender *Sender
 	// Link receives a proven address of session's customer: the one place
-	// an email address becomes a verified identity (the customer profile
-	// links it; node wires LinkVerifiedEmail here). Nil: nothing links.
-	Link func(ctx context.Context, session, address string) error
+	// an email address becomes a verified identity (node links it to the
+	// session's signed-in customer). It says whether it linked anything.
+	// Nil: nothing links.
+	Link func(ctx context.Context, session, address string) (bool, error)
 }
 
 // Start issues a code for session and address and mails it. The errors
@@ -31,15 +32,15 @@ func (v *Verifier) Start(ctx context.Context, session, address string) error {
 	return nil
 }
 
-// Confirm checks code for session and address, then links the address.
-// The errors are verify's (ErrNoCode, ErrExpired, ErrWrongCode,
-// ErrTooManyAttempts) or Link's.
-func (v *Verifier) Confirm(ctx context.Context, session, address, code string) error {
+// Confirm checks code for session and address, then links the address,
+// saying whether it did. The errors are verify's (ErrNoCode, ErrExpired,
+// ErrWrongCode, ErrTooManyAttempts) or Link's.
+func (v *Verifier) Confirm(ctx context.Context, session, address, code string) (linked bool, err error) {
 	if err := v.Codes.Check(session, address, code); err != nil {
-		return err
+		return false, err
 	}
 	if v.Link == nil {
-		return nil
+		return false, nil
 	}
 	return v.Link(ctx, session, address)
 }

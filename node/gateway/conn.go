@@ -327,6 +327,9 @@ func (c *conn) hello(f *frame, cid string) bool {
 			return false
 		}
 		h.Customer, h.Verified = trustedCustomer(claims, h.Customer), true
+		for kind, value := range claims.Links { // channels.go: one customer across channels
+			h.Identities = append(h.Identities, session.Identity{Kind: kind, Value: value})
+		}
 		c.verifiedEmail = claims.Email != ""
 		c.verified = true
 	}

@@ -91,6 +91,12 @@ func appendMsgSigned(dst []byte, m *session.Message, sign func(string) string) [
 		dst = append(dst, `,"cid":`...)
 		dst = jsonw.String(dst, m.CID)
 	}
+	if m.Channel != "" && m.Channel != "web" {
+		// Written from another channel of the same customer (WhatsApp,
+		// …): one history across channels (docs/CHANNELS.md).
+		dst = append(dst, `,"channel":`...)
+		dst = jsonw.String(dst, m.Channel)
+	}
 	dst = appendAttachments(dst, m.Attachments, sign)
 	if m.From == session.FromBot || m.Intent != "" {
 		dst = append(dst, `,"intent":`...)

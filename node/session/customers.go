@@ -180,7 +180,11 @@ func (s *Store) EraseCustomer(ctx context.Context, cust string, pending *Pending
 		for _, sh := range s.shards {
 			owed = owed || sh.scrubOwed.Load()
 		}
-		if len(ids) == 0 && !owed {
+		linked, err := s.CustomerIdentities(cust)
+		if err != nil {
+			return out, err
+		}
+		if len(ids) == 0 && len(linked) == 0 && !owed {
 			return out, nil
 		}
 	}
@@ -250,6 +254,9 @@ func (w *writer) erase(o *op) Result {
 		erased = append(erased, st.meta)
 		doomed[id] = true
 	}
+	if err := w.unlinkCustomer(cust); err != nil {
+		return Result{Err: err}
+	}
 	n, err := w.outboxForget(doomed)
 	if err != nil {
 		return Result{Err: err}
@@ -273,6 +280,9 @@ func (w *writer) dropSession(id string, idle []byte) error {
 		return err
 	}
 	if err := w.tx.Bucket(bucketWaiting).Delete([]byte(id)); err != nil {
+		return err
+	}
+	if err := w.deliveriesForget(id); err != nil {
 		return err
 	}
 	if ts := w.s.tail.sessions[id]; ts != nil {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/edgedesk/edgedesk/node/delivery"
 )
 
 // ErrLocked is returned by Inspect when another process (a running node)
@@ -119,10 +121,14 @@ func inspectTx(tx *bolt.Tx, id string, kr *Keyring) (Meta, []Message, error) {
 	return meta, msgs, err
 }
 
-// Transcript is a session's metadata and its messages.
+// Transcript is a session's metadata and its messages, and (read by
+// InspectCustomer) its answers waiting to go out through a channel and
+// its dead letters.
 type Transcript struct {
-	Meta     Meta
-	Messages []Message
+	Meta           Meta
+	Messages       []Message
+	Deliveries     []delivery.Item
+	DeadDeliveries []delivery.Item
 }
 
 // InspectCustomer reads, like Inspect, every session of customer cust
@@ -167,7 +173,11 @@ func InspectCustomer(path string, shards int, keys *Keyring, cust string, timeou
 				if err != nil {
 					return err
 				}
-				out = append(out, Transcript{Meta: meta, Messages: msgs})
+				t := Transcript{Meta: meta, Messages: msgs}
+				if t.Deliveries, t.DeadDeliveries, err = sessionDeliveriesTx(tx, keys, id); err != nil {
+					return err
+				}
+				out = append(out, t)
 			}
 			return nil
 		})

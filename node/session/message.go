@@ -169,6 +169,20 @@ type Meta struct {
 	// created the session: only such a session can be resumed by a
 	// verified customer (Opener.Open).
 	Verified bool `json:"verified,omitempty"`
+	// Contact is where answers go out while the customer writes from a
+	// channel the node holds no socket for (a messaging platform): set
+	// by the Opener from the channel's Hello, cleared when the customer
+	// next writes from another channel (the widget). Options.Deliver
+	// reads it. Replace it, never modify it (Meta copies share it).
+	Contact *Contact `json:"contact,omitempty"`
+}
+
+// Contact is a customer's address on an outbound channel.
+type Contact struct {
+	// Channel is the configured channel's name; To the recipient there
+	// (a phone number, a chat or user id, an email address).
+	Channel string `json:"channel"`
+	To      string `json:"to"`
 }
 
 // Upload is a file of a session in the node's object store: ID is the

@@ -30,6 +30,15 @@ type Hello struct {
 	Locale, TZ string
 	// Session resumes this session; empty creates one.
 	Session string
+	// Contact, if set, is where answers to this customer go out from now
+	// on (a platform's webhook channel): stored as Meta.Contact.
+	Contact *Contact
+	// Identities are the customer's identities on other channels that
+	// the credential vouches for (a widget token's links claim): with
+	// Verified, Open links each to Customer.ID (identities.go), so the
+	// customer's messages from those channels join their sessions.
+	// Ignored without Verified: nothing a customer declares links.
+	Identities []Identity
 }
 
 // Opener opens and resumes sessions for every channel. It is safe for
@@ -66,6 +75,9 @@ type Opener struct {
 // the history, so nothing committed in between is missed.
 func (o *Opener) Open(ctx context.Context, h Hello) (Meta, bool, error) {
 	h.Customer.Neutralize()
+	if err := o.link(ctx, h); err != nil {
+		return Meta{}, false, err
+	}
 	if h.Session == "" {
 		return o.create(ctx, h)
 	}
@@ -96,13 +108,18 @@ func (o *Opener) Open(ctx context.Context, h Hello) (Meta, bool, error) {
 		cust.Email = meta.Customer.Email
 	}
 	newCustomer := h.Verified && cust != meta.Customer
-	if h.Locale != "" && h.Locale != meta.Locale || h.TZ != "" && h.TZ != meta.TZ || newCustomer {
+	newContact := h.Contact != nil && (meta.Contact == nil || *h.Contact != *meta.Contact)
+	if h.Locale != "" && h.Locale != meta.Locale || h.TZ != "" && h.TZ != meta.TZ || newCustomer || newContact {
 		meta, err = o.Store.Update(ctx, h.Session, func(m *Meta) error {
 			if h.Locale != "" {
 				m.Locale = h.Locale
 			}
 			if h.TZ != "" {
 				m.TZ = h.TZ
+			}
+			if newContact {
+				c := *h.Contact
+				m.Contact = &c
 			}
 			if newCustomer {
 				email := m.Customer.Email
@@ -122,6 +139,40 @@ func (o *Opener) create(ctx context.Context, h Hello) (Meta, bool, error) {
 	if channel == "" {
 		channel = "web"
 	}
-	meta, err := o.Store.Create(ctx, Meta{Channel: channel, Customer: h.Customer, Locale: h.Locale, TZ: h.TZ, Verified: h.Verified})
+	meta, err := o.Store.Create(ctx, Meta{Channel: channel, Customer: h.Customer, Locale: h.Locale, TZ: h.TZ, Verified: h.Verified, Contact: h.Contact})
 	return meta, false, err
+}
+
+// maxHelloIdentities bounds the identities one hello links.
+const maxHelloIdentities = 8
+
+// link links a verified hello's identities to its customer, writing only
+// those not linked to them yet. An identity that is not well-formed is
+// skipped (logged): the credential's issuer sent it, not the customer.
+func (o *Opener) link(ctx context.Context, h Hello) error {
+	if !h.Verified || h.Customer.ID == "" || len(h.Identities) == 0 {
+		return nil
+	}
+	for i, id := range h.Identities {
+		if i == maxHelloIdentities {
+			break
+		}
+		cur, err := o.Store.IdentityCustomer(id)
+		if errors.Is(err, ErrInvalid) {
+			if o.Logger != nil {
+				o.Logger.Warn("identity in a verified hello not linked", "customer", h.Customer.ID, "err", err)
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if cur == h.Customer.ID {
+			continue
+		}
+		if err := o.Store.LinkIdentity(ctx, id, h.Customer.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

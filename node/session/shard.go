@@ -15,6 +15,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/edgedesk/edgedesk/node/delivery"
 )
 
 type opKind uint8
@@ -33,6 +35,8 @@ const (
 	opProfiles    // profiles.go
 	opErasureDone // customers.go
 	opReseal      // reseal.go
+	opDelivery    // deliveries.go
+	opLink        // identities.go
 )
 
 type op struct {
@@ -59,6 +63,10 @@ type op struct {
 	from     []byte
 	failed   int
 	firstErr error
+	// opDelivery (stage is the outcome)
+	item delivery.Item
+	// opLink
+	identity Identity
 }
 
 // shard is one bbolt file with its committer, cache and hub: a Store
@@ -87,6 +95,8 @@ type shard struct {
 	index     int
 	outboxLen atomic.Int64
 	ready     chan struct{}
+	// deliveryReady is the Store's delivery signal.
+	deliveryReady chan struct{}
 	// profilesFrom is where ForgetProfiles resumes (profiles.go); the
 	// committer's.
 	profilesFrom []byte
@@ -144,7 +154,7 @@ func openShard(opts Options, index int, ready chan struct{}, count *atomic.Int64
 	s.tail.compactAt, s.tail.chunk = opts.CompactAt, opts.CompactChunk
 	s.hub.init()
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketSessions, bucketIdle, bucketLog, bucketWaiting} {
+		for _, name := range [][]byte{bucketSessions, bucketIdle, bucketLog, bucketWaiting, bucketDeliveries, bucketDead, bucketIdentities, bucketCustomerIdentities} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -498,6 +508,10 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 				r = w.forgetProfiles(o)
 			case opReseal:
 				r = w.reseal(o)
+			case opDelivery:
+				r = w.deliveryApply(o)
+			case opLink:
+				r = w.link(o)
 			case opMirror:
 				var made bool
 				r, made = w.mirror(o)
@@ -546,6 +560,12 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 		default:
 		}
 	}
+	if w.deliveriesAdded > 0 && s.deliveryReady != nil {
+		select {
+		case s.deliveryReady <- struct{}{}:
+		default:
+		}
+	}
 	if len(s.states) > maxCachedStates {
 		clear(s.states) // bounded: reloaded from disk on next use
 	}
@@ -587,7 +607,8 @@ type sessState struct {
 // session) rather than the transaction.
 func isOpError(err error) bool {
 	return errors.Is(err, ErrNoSession) || errors.Is(err, ErrInvalid) || errors.Is(err, errUpdate) || errors.Is(err, ErrGap) ||
-		errors.Is(err, ErrNoChat) || errors.Is(err, ErrRated) || errors.Is(err, errReaders) || errors.Is(err, ErrSessionFull)
+		errors.Is(err, ErrNoChat) || errors.Is(err, ErrRated) || errors.Is(err, errReaders) || errors.Is(err, ErrSessionFull) ||
+		errors.Is(err, ErrNoDelivery)
 }
 
 var errUpdate = errors.New("session: update refused")

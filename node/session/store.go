@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/edgedesk/edgedesk/node/delivery"
 )
 
 // Store is the durable session store and the hub of live subscribers. It
@@ -25,6 +27,8 @@ type Store struct {
 	opts   Options
 	// outboxReady is signalled after a commit added outbox events.
 	outboxReady chan struct{}
+	// deliveryReady is signalled after a commit added pending deliveries.
+	deliveryReady chan struct{}
 	// resealed is set when RunResealer finished.
 	resealed atomic.Bool
 }
@@ -89,6 +93,14 @@ type Options struct {
 	// current key; records of its old keys and plaintext ones are read,
 	// and RunResealer re-seals them.
 	Keys *Keyring
+	// Deliver, if set, is asked for every bot, agent and system message
+	// whether it must go out through a channel's delivery queue, and
+	// where (Item.Channel, Item.To; Item.NotBefore to delay it): the item
+	// is written in the message's transaction (deliveries.go). Key,
+	// SessionID, Seq, Created and, when empty, Text and Lang are filled
+	// in by the store. It runs on the committing goroutine: quick, no I/O,
+	// no calls into the Store; meta must not be modified.
+	Deliver func(meta *Meta, m *Message) (delivery.Item, bool)
 }
 
 // Result is what a write came to.
@@ -109,6 +121,8 @@ type Result struct {
 	Replies []Message
 	Notes   []Note
 	Err     error
+	// item is what an opDelivery revived.
+	item delivery.Item
 }
 
 // Observer sees every new message once it is durable, in commit order.
@@ -134,7 +148,7 @@ func Open(opts Options) (*Store, error) {
 	if err := checkShardFiles(opts.Path, opts.Shards); err != nil {
 		return nil, err
 	}
-	s := &Store{opts: opts, outboxReady: make(chan struct{}, 1)}
+	s := &Store{opts: opts, outboxReady: make(chan struct{}, 1), deliveryReady: make(chan struct{}, 1)}
 	for i := 0; i < opts.Shards; i++ {
 		o := opts
 		o.Path = shardPath(opts.Path, i, opts.Shards)
@@ -145,6 +159,7 @@ func Open(opts Options) (*Store, error) {
 			}
 			return nil, err
 		}
+		sh.deliveryReady = s.deliveryReady
 		s.shards = append(s.shards, sh)
 	}
 	if m := opts.Metrics; m != nil {

@@ -17,6 +17,8 @@ type writer struct {
 	tx *bolt.Tx
 	// outboxAdded and outboxRemoved count this transaction's outbox changes.
 	outboxAdded, outboxRemoved int
+	// deliveriesAdded counts the pending deliveries this transaction added.
+	deliveriesAdded int
 	// importing keeps messages' times and skips the outbox (opImport).
 	importing bool
 	b         *bolt.Bucket // sessions
@@ -195,6 +197,9 @@ func (w *writer) put(st *sessState, msg Message) (Message, error) {
 	if err := w.outboxPut(OutboxMessage, msg.Session, msg.Seq, msg.Session+"."+strconv.FormatUint(msg.Seq, 10), w.rec, nil); err != nil {
 		return Message{}, err
 	}
+	if err := w.deliveryPut(st, &msg); err != nil {
+		return Message{}, err
+	}
 	w.staged = append(w.staged, staged{sid: msg.Session, cid: msg.CID, seq: msg.Seq, lsn: w.lsn})
 	w.stagedMsg = append(w.stagedMsg, msg)
 	if msg.CID != "" {
@@ -216,6 +221,11 @@ func (w *writer) put(st *sessState, msg Message) (Message, error) {
 	}
 	if msg.From == FromCustomer && !st.meta.ClosedAt.IsZero() {
 		st.meta.ClosedAt, st.dirty = time.Time{}, true
+	}
+	if c := st.meta.Contact; msg.From == FromCustomer && c != nil && msg.Channel != c.Channel {
+		// The customer wrote from elsewhere (back in the widget): answers
+		// follow them there, not to the platform they left.
+		st.meta.Contact, st.dirty = nil, true
 	}
 	// The metadata record is rewritten only when something other than
 	// LastSeq changed or activity moved to another idle granule: LastSeq

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -20,6 +22,7 @@ import (
 const (
 	modeProtocol = "protocol"
 	modeEcho     = "echo"
+	modeWebhook  = "webhook" // signed generic-channel webhooks over HTTP (webhook.go)
 )
 
 // Bounds on a run, so that every run stops by itself.
@@ -56,6 +59,11 @@ type config struct {
 	json             bool
 	cpuProfile       string
 	nofile           nofile
+	// -mode webhook (webhook.go)
+	secret string // read from -secret-file
+	batch  int
+	conns  int
+	sink   string
 }
 
 func main() {
@@ -82,7 +90,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if need := uint64(cfg.n) + fdReserve; cfg.nofile.Soft < need {
+	need := uint64(cfg.n) + fdReserve
+	if cfg.mode == modeWebhook { // -n is customers; connections are -conns, and the sink's
+		need = 2*uint64(cfg.conns) + fdReserve
+	}
+	if cfg.nofile.Soft < need {
 		return fmt.Errorf("-n %d needs %d open files but RLIMIT_NOFILE is %d (hard %d)",
 			cfg.n, need, cfg.nofile.Soft, cfg.nofile.Hard)
 	}
@@ -103,6 +115,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if cfg.mode == modeWebhook {
+		rep, err := runWebhook(ctx, cfg, stderr)
+		if rep != nil {
+			var werr error
+			if cfg.json {
+				werr = writeJSONLine(stdout, rep)
+			} else {
+				werr = rep.writeText(stdout)
+			}
+			if werr != nil {
+				return werr
+			}
+		}
+		return err
+	}
 	r := newRunner(cfg, stderr)
 	rep, err := r.run(ctx)
 	if rep != nil {
@@ -117,13 +144,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
+// writeJSONLine writes v as one line of JSON.
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
 // parseFlags parses and validates the command line.
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		cfg config
-		src string
+		cfg        config
+		src        string
+		secretFile string
 	)
 	fs.StringVar(&cfg.url, "url", "ws://127.0.0.1:8080/v1/ws", "WebSocket `URL` of the target; must be loopback")
 	fs.IntVar(&cfg.n, "n", 1000, "number of sessions")
@@ -139,7 +177,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.handshakeTimeout, "handshake-timeout", 10*time.Second, "limit on dial + upgrade + hello/welcome")
 	fs.IntVar(&cfg.pid, "pid", 0, "`PID` of the server process, for RSS per session (0: not measured)")
 	fs.StringVar(&cfg.metrics, "metrics", "", "Prometheus `URL` to scrape "+heapMetric+" from (optional)")
-	fs.StringVar(&cfg.mode, "mode", modeProtocol, "protocol (hello/welcome, msg/receipt) or echo (baseline echo server)")
+	fs.StringVar(&cfg.mode, "mode", modeProtocol, "protocol (hello/welcome, msg/receipt), echo (baseline echo server), or webhook (signed generic-channel webhooks: -url http://…/v1/channels/<name>/webhook, -rate webhooks/s, -n customers)")
+	fs.StringVar(&secretFile, "secret-file", "", "webhook: `file` holding the generic channel's secret")
+	fs.IntVar(&cfg.batch, "batch", 1, "webhook: messages per webhook")
+	fs.IntVar(&cfg.conns, "conns", 256, "webhook: most requests in flight (HTTP connections)")
+	fs.StringVar(&cfg.sink, "sink", "", "webhook: loopback `address` to serve the channel's send API on, counting the answers delivered")
 	fs.StringVar(&cfg.token, "token", "", "widget token sent in hello")
 	fs.IntVar(&cfg.size, "size", 64, "message text size in bytes (ignored with -text)")
 	fs.StringVar(&cfg.text, "text", "", "message `text` to send, any characters (default: generated text of -size bytes)")
@@ -153,7 +195,26 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	fs.Visit(func(f *flag.Flag) { cfg.textSet = cfg.textSet || f.Name == "text" })
-	u, err := checkLoopbackURL(cfg.url, "ws")
+	scheme := "ws"
+	if cfg.mode == modeWebhook {
+		scheme = "http"
+		if secretFile == "" {
+			return cfg, fmt.Errorf("-mode webhook needs -secret-file")
+		}
+		b, err := os.ReadFile(secretFile)
+		if err != nil {
+			return cfg, fmt.Errorf("-secret-file: %w", err)
+		}
+		if cfg.secret = strings.TrimSpace(string(b)); cfg.secret == "" {
+			return cfg, fmt.Errorf("-secret-file %s is empty", secretFile)
+		}
+		if cfg.sink != "" {
+			if _, err := checkLoopbackURL("http://"+cfg.sink, "http"); err != nil {
+				return cfg, fmt.Errorf("-sink: %w", err)
+			}
+		}
+	}
+	u, err := checkLoopbackURL(cfg.url, scheme)
 	if err != nil {
 		return cfg, fmt.Errorf("-url: %w", err)
 	}
@@ -191,8 +252,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("-senders %d: want 1..64", cfg.senders)
 	case cfg.handshakeTimeout <= 0 || cfg.handshakeTimeout > time.Minute:
 		return cfg, fmt.Errorf("-handshake-timeout %s: want (0, 1m]", cfg.handshakeTimeout)
-	case cfg.mode != modeProtocol && cfg.mode != modeEcho:
-		return cfg, fmt.Errorf("-mode %q: want %s or %s", cfg.mode, modeProtocol, modeEcho)
+	case cfg.mode != modeProtocol && cfg.mode != modeEcho && cfg.mode != modeWebhook:
+		return cfg, fmt.Errorf("-mode %q: want %s, %s or %s", cfg.mode, modeProtocol, modeEcho, modeWebhook)
+	case cfg.mode == modeWebhook && cfg.rate <= 0:
+		return cfg, fmt.Errorf("-mode webhook needs -rate > 0")
+	case cfg.batch < 1 || cfg.batch > 100:
+		return cfg, fmt.Errorf("-batch %d: want 1..100", cfg.batch)
+	case cfg.conns < 1 || cfg.conns > 4096:
+		return cfg, fmt.Errorf("-conns %d: want 1..4096", cfg.conns)
 	case !cfg.textSet && (cfg.size < 1 || cfg.size > 16<<10):
 		return cfg, fmt.Errorf("-size %d: want 1..16384", cfg.size)
 	case cfg.textSet && (len(cfg.text) < 1 || len(cfg.text) > 16<<10):
@@ -202,7 +269,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	case cfg.pid < 0:
 		return cfg, fmt.Errorf("-pid %d: want a process id", cfg.pid)
 	}
-	if msgs := cfg.rate * (cfg.warmup + cfg.duration).Seconds(); msgs > maxMessages {
+	if msgs := cfg.rate * float64(cfg.batch) * (cfg.warmup + cfg.duration).Seconds(); msgs > maxMessages {
 		return cfg, fmt.Errorf("-rate × (-warmup + -duration) = %.0f messages: more than %d", msgs, maxMessages)
 	}
 	return cfg, nil
