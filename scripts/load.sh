@@ -15,6 +15,13 @@
 #                                       the widget's node-rate at the same rate
 #                                       beside it (WIDGET=0 skips it)
 #
+# Each report starts with the disk's floor: scripts/fsyncprobe times the
+# fdatasync of a 4 KiB append in the filesystem of the node's data dirs
+# (TMPDIR), and its JSON line goes to $OUT too. Node rate and answer runs
+# report fsyncs per message (bbolt and JetStream, from the node's
+# /metrics, and every fsync of the process as the kernel counts it, with
+# perf when it is installed and allowed).
+#
 # Every run starts a fresh server, waits for GET /readyz, runs
 # scripts/loadgen with -pid, and stops the server with SIGTERM. Each run is
 # repeated REPEAT times; the JSON lines go to $OUT and the medians to stdout.
@@ -37,6 +44,7 @@
 #                          machine out of the figures); nice: nice -10; none
 #                          Compare targets only under the same PRIO.
 #   TOKEN=                 widget token for hello (node runs)
+#   PROBE_N=500            fdatasyncs the disk probe times
 #   ANSWER_TEXT="Where is my order #12345?"  node-answer: the message sent
 #   WIDGET=1               node-webhook: also run the widget at the same rate
 #   SINK_ADDR=127.0.0.1:18082  node-webhook: where loadgen takes the channel's
@@ -126,7 +134,23 @@ raise_nofile() {
 
 build() {
 	mkdir -p "$WORK"
-	(cd "$ROOT" && go build -o "$WORK/loadgen" ./scripts/loadgen && go build -o "$WORK/echoserver" ./scripts/echoserver)
+	(cd "$ROOT" && go build -o "$WORK/loadgen" ./scripts/loadgen && go build -o "$WORK/echoserver" ./scripts/echoserver &&
+		go build -o "$WORK/fsyncprobe" ./scripts/fsyncprobe)
+}
+
+# disk_floor times fdatasync in the filesystem the node's data dirs live in
+# (mktemp -d: TMPDIR), once per report, and prints it.
+disk_floor() {
+	local dir line
+	dir=$(mktemp -d)
+	line=$("$WORK/fsyncprobe" -dir "$dir" -n "${PROBE_N:-500}" -json) || {
+		rm -rf -- "$dir"
+		die "fsyncprobe failed"
+	}
+	rm -rf -- "$dir"
+	line=$(jq -c '{disk_fsync: ., time: (now | todate)}' <<<"$line")
+	echo "$line" >>"$OUT"
+	jq -r '.disk_fsync | "disk floor: fdatasync of a 4 KiB append (\(.n) times): p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, p99.9 \(.p999_ms) ms; kernel CPU \(.sys_us_per_sync) µs per sync"' <<<"$line"
 }
 
 build_node() {
@@ -208,6 +232,11 @@ JQ_MEDIAN='def median: sort | if length == 0 then null
 	elif length % 2 == 1 then .[length / 2 | floor]
 	else (.[length / 2 - 1] + .[length / 2]) / 2 end;'
 
+# JQ_FSYNCS defines fsyncs: the fsyncs per message of the runs (medians).
+JQ_FSYNCS='def fsyncs: "  fsyncs per message (medians): bbolt \(map(.fsyncs_per_msg.bbolt) | median) + jetstream "
+	+ "\(map(.fsyncs_per_msg.jetstream) | median) = \(map(.fsyncs_per_msg.total) | median); the process, counted by the kernel: "
+	+ "\(map(.fsyncs_per_msg.os) | median) (-1: perf unavailable)";'
+
 # repeat TARGET ARGS... runs one_run REPEAT times and prints the runs as a
 # JSON array.
 repeat() {
@@ -266,7 +295,7 @@ summarize_idle() {
 }
 
 summarize_rate() {
-	jq -r "$JQ_MEDIAN"'
+	jq -r "$JQ_MEDIAN$JQ_FSYNCS"'
 		"runs \(length) at \(.[0].rate) msgs/s over \(.[0].sessions) sessions: held \(map(.held) | median), "
 		+ "missing \(map(.missing) | median), write errors \(map(.write_errors) | median)\n"
 		+ "  receipts/s median \(map(.receipts_per_s) | median)\n"
@@ -276,11 +305,12 @@ summarize_rate() {
 		+ "  send lag p99 ms \(map(.send_lag.p99_ms) | median); cpu cores: server \(map(.cpu.server) | median), "
 		+ "loadgen \(map(.cpu.loadgen) | median), other \(map(.cpu.other) | median); "
 		+ "server CPU µs/msg \(map(.server_cpu_us_per_msg) | median)\n"
-		+ "  error frames \(map(.error_frames) | add)"'
+		+ "  error frames \(map(.error_frames) | add)"
+		+ (if .[0].fsyncs_per_msg then "\n" + fsyncs else "" end)'
 }
 
 summarize_answer() {
-	jq -r "$JQ_MEDIAN"'
+	jq -r "$JQ_MEDIAN$JQ_FSYNCS"'
 		"runs \(length) at \(.[0].rate) msgs/s over \(.[0].sessions) sessions, text \(.[0].text | tojson): "
 		+ "held \(map(.held) | median), missing receipts \(map(.missing) | median), write errors \(map(.write_errors) | median)\n"
 		+ "  receipts/s median \(map(.receipts_per_s) | median); answers/s median \(map(.answers.per_s) | median)\n"
@@ -294,7 +324,8 @@ summarize_answer() {
 		+ "  send lag p99 ms \(map(.send_lag.p99_ms) | median); cpu cores: server \(map(.cpu.server) | median), "
 		+ "loadgen \(map(.cpu.loadgen) | median), other \(map(.cpu.other) | median); "
 		+ "server CPU µs/msg \(map(.server_cpu_us_per_msg) | median)\n"
-		+ "  node msgs \(map(.node_msgs) | add), error frames \(map(.error_frames) | add)"'
+		+ "  node msgs \(map(.node_msgs) | add), error frames \(map(.error_frames) | add)"
+		+ (if .[0].fsyncs_per_msg then "\n" + fsyncs else "" end)'
 }
 
 idle() {
@@ -371,6 +402,7 @@ main() {
 	esac
 	mkdir -p "$(dirname "$OUT")"
 	log "results: $OUT (PRIO=$PRIO POOLED=$POOLED REPEAT=$REPEAT, $(nproc) cores)"
+	disk_floor
 	case $cmd in
 	echo-idle) idle echo ;;
 	node-idle) idle node ;;

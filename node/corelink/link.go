@@ -162,7 +162,8 @@ func New(o Options) (*Link, error) {
 	}
 	l.pub = edgesync.NewPublisher(edgesync.PublisherOptions{
 		Outbox: outbox{o.Store}, JS: js, Node: c.NodeName(), Logger: o.Logger.With("component", "sync"), Registry: o.Registry, Batch: batch,
-		Replicas: c.LocalReplicas(),
+		Replicas:    c.LocalReplicas(),
+		SyncedStore: l.srv != nil && c.SyncAlways, Pace: embeddedPace,
 	})
 	l.upd = edgesync.NewUpdates(edgesync.UpdatesOptions{JS: js, Applier: o.Applier, Logger: o.Logger.With("component", "updates"), Registry: o.Registry, Replicas: c.LocalReplicas()})
 	if l.coreJS != nil {
@@ -181,6 +182,16 @@ func (l *Link) Server() *server.Server { return l.srv }
 
 // Conn is the node's NATS connection.
 func (l *Link) Conn() *nats.Conn { return l.nc }
+
+// embeddedPace paces the publisher's live rounds towards the node's own
+// syncing server: a round every 200 ms gathers, at 1,000 answered
+// messages a second, about 200 events per shard into one atomic batch
+// (4 fsyncs) instead of 200 separately synced publishes. A batch's own
+// cost (its staging store made and removed) was 55 % of the stream's CPU
+// at 100 ms (1,000 msgs/s profile), so fewer, larger batches pay. The
+// stream's copy lags the outbox by that much more; answers do not wait
+// for it.
+const embeddedPace = 200 * time.Millisecond
 
 // Core reports whether the link is to a core (nats.url) that holds every
 // node's sessions: then Fetch can resume a session another node served.

@@ -102,11 +102,18 @@ func archive(t testing.TB, js jetstream.JetStream, want int) map[string][]uint64
 
 // TestCoreOutage: the core stops for a while during a stream of 10,000
 // messages across 100 sessions; afterwards it holds every message exactly
-// once, in order per session.
+// once, in order per session. Paced, live traffic goes out in atomic
+// batches of many sessions (as towards the node's own syncing server),
+// which an outage fails whole.
 func TestCoreOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("10,000 messages")
 	}
+	t.Run("separate", func(t *testing.T) { testCoreOutage(t, 0) })
+	t.Run("paced", func(t *testing.T) { testCoreOutage(t, 20*time.Millisecond) })
+}
+
+func testCoreOutage(t *testing.T, pace time.Duration) {
 	dir := t.TempDir()
 	addr := freePort(t)
 	core := startCore(t, filepath.Join(dir, "core"), addr)
@@ -116,7 +123,7 @@ func TestCoreOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := openStore(t, filepath.Join(dir, "edge"))
-	pub := edgesync.NewPublisher(edgesync.PublisherOptions{Outbox: outbox{st}, JS: js, Node: "edge1"})
+	pub := edgesync.NewPublisher(edgesync.PublisherOptions{Outbox: outbox{st}, JS: js, Node: "edge1", SyncedStore: pace > 0, Pace: pace})
 	pctx, stopPub := context.WithCancel(ctx)
 	pubDone := make(chan error, 1)
 	go func() { pubDone <- pub.Run(pctx) }()

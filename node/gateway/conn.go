@@ -86,7 +86,10 @@ type conn struct {
 	// handler returns, because fasthttp then recycles the hijacked conn.
 	life sync.RWMutex
 	dead bool
-	wmu  sync.Mutex // serialises data frames
+	wmu  sync.Mutex // serialises every write to the socket (coalesce.go)
+	// closeSent: a close frame went out, no data frame may follow;
+	// guarded by wmu.
+	closeSent bool
 
 	mu        sync.Mutex
 	queue     []*[]byte
@@ -127,7 +130,7 @@ func (c *conn) serve() {
 	c.ws.SetPongHandler(func(string) error { c.extendRead(); return nil })
 	c.ws.SetPingHandler(func(data string) error {
 		c.extendRead()
-		err := c.ws.WriteControl(websocket.PongMessage, []byte(data), g.now().Add(g.cfg.WriteTimeout))
+		err := c.writeControl(websocket.PongMessage, []byte(data), g.now().Add(g.cfg.WriteTimeout))
 		if errors.Is(err, websocket.ErrCloseSent) {
 			return nil
 		}
@@ -136,6 +139,12 @@ func (c *conn) serve() {
 			return nil
 		}
 		return err
+	})
+	// The library's close handler, but writing its reply under wmu:
+	// best effort, as the library's (the reader gets the CloseError).
+	c.ws.SetCloseHandler(func(code int, _ string) error {
+		_ = c.writeControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), g.now().Add(time.Second))
+		return nil
 	})
 	c.lastRead.Store(g.now().UnixNano())
 	defer c.finish()
@@ -780,22 +789,20 @@ func (c *conn) flush() {
 			return
 		}
 		c.mu.Unlock()
-		for i, f := range q {
-			if !c.sendNow(*f) {
-				for _, rest := range q[i:] {
-					releaseFrame(rest)
-				}
-				c.mu.Lock()
-				c.flushing = false
-				done := c.flushed
-				c.closeMsg, c.flushed = nil, nil
-				c.mu.Unlock()
-				if done != nil {
-					close(done)
-				}
-				return
-			}
+		sent := c.sendAll(q)
+		for _, f := range q {
 			releaseFrame(f)
+		}
+		if sent < len(q) {
+			c.mu.Lock()
+			c.flushing = false
+			done := c.flushed
+			c.closeMsg, c.flushed = nil, nil
+			c.mu.Unlock()
+			if done != nil {
+				close(done)
+			}
+			return
 		}
 	}
 }
@@ -832,7 +839,7 @@ func (c *conn) ping() {
 	if c.dead {
 		return
 	}
-	if err := c.ws.WriteControl(websocket.PingMessage, nil, c.g.now().Add(c.g.cfg.WriteTimeout)); err != nil && !errors.Is(err, io.EOF) {
+	if err := c.writeControl(websocket.PingMessage, nil, c.g.now().Add(c.g.cfg.WriteTimeout)); err != nil && !errors.Is(err, io.EOF) {
 		c.raw.Close()
 	}
 }
@@ -907,7 +914,7 @@ func (c *conn) writeClose(msg []byte) {
 	if now := c.g.now(); deadline.Before(now.Add(100 * time.Millisecond)) {
 		deadline = now.Add(100 * time.Millisecond) // the close frame gets its chance
 	}
-	c.ws.WriteControl(websocket.CloseMessage, msg, deadline)
+	c.writeControl(websocket.CloseMessage, msg, deadline)
 	c.raw.Close()
 }
 

@@ -16,6 +16,11 @@ type Metrics struct {
 	// Resealed counts records re-sealed with the current key after a
 	// key rotation (or encryption switched on).
 	Resealed prometheus.Counter
+	// Fsyncs counts the fdatasyncs of the shards' commits: bbolt syncs
+	// twice per read-write commit (the data pages, then the meta page),
+	// and the committer is the only writer of a shard file. The load
+	// script divides it by the messages answered (docs/LOAD.md).
+	Fsyncs prometheus.Counter
 }
 
 // NewMetrics creates the store's metrics and registers them with reg.
@@ -44,6 +49,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "edgedesk_store_resealed_total",
 			Help: "Records re-sealed with the current encryption key (after a rotation, or encryption switched on).",
 		}),
+		Fsyncs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name:        "edgedesk_fsyncs_total",
+			Help:        "fsyncs and fdatasyncs issued, by layer (bbolt, jetstream) and file: bbolt's counted at each commit (two per commit), JetStream's per synced store or atomic batch (see docs/LOAD.md).",
+			ConstLabels: prometheus.Labels{"layer": "bbolt", "file": "sessions"},
+		}),
 		Expired: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "edgedesk_sessions_expired_total",
 			Help: "Sessions deleted by the retention sweeper.",
@@ -53,6 +63,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "edgedesk_csat_ratings_total",
 		Help: "Customer satisfaction ratings (1-5) of chats agents closed, by the chat's last group and agent.",
 	}, []string{"group", "agent", "score"})
-	reg.MustRegister(m.CommitSeconds, m.BatchSize, m.Sessions, m.Expired, m.CompactSeconds, m.CSAT, m.Resealed)
+	reg.MustRegister(m.CommitSeconds, m.BatchSize, m.Sessions, m.Expired, m.CompactSeconds, m.CSAT, m.Resealed, m.Fsyncs)
 	return m
 }

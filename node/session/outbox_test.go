@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestOutbox(t *testing.T) {
@@ -184,3 +186,75 @@ type chanSub struct {
 
 func (c *chanSub) ID() uint64        { return c.id }
 func (c *chanSub) Deliver(ev *Event) { c.ch <- ev }
+
+// TestOutboxDoneRidesWithWrites: a delete of published events that finds
+// the committer idle waits for a write and commits with it (one commit,
+// two fdatasyncs, for both), and a delete with no write to ride with
+// still commits once OutboxDoneWait has passed.
+func TestOutboxDoneRidesWithWrites(t *testing.T) {
+	ctx := context.Background()
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	fsyncs := func() float64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "edgedesk_fsyncs_total" {
+				return mf.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		t.Fatal("no edgedesk_fsyncs_total")
+		return 0
+	}
+	s := openTest(t, Options{Path: filepath.Join(t.TempDir(), "s.db"), Outbox: true, Metrics: m,
+		OutboxDoneWait: time.Minute})
+	sid := mustCreate(t, s).ID
+	submitWait(t, s, customerMsg(sid, "c1", "hi"))
+	batch, err := s.OutboxBatch(0, 0, 100)
+	if err != nil || len(batch) != 2 {
+		t.Fatalf("outbox %d events (%v), want the create and the message", len(batch), err)
+	}
+	before := fsyncs()
+	// The delete alone reaches an idle committer; the message comes after.
+	done := make(chan Result, 1)
+	del := &op{kind: opOutboxDone, keys: []uint64{batch[0].Key, batch[1].Key}, done: func(r Result) { done <- r }}
+	if err := s.shards[0].submit(ctx, del); err != nil {
+		t.Fatal(err)
+	}
+	for len(s.shards[0].ops) > 0 { // the committer holds it
+		time.Sleep(time.Millisecond)
+	}
+	// Time enough for a committer that does not hold deletes to commit
+	// this one alone (which the fdatasync count below would show).
+	time.Sleep(20 * time.Millisecond)
+	submitWait(t, s, customerMsg(sid, "c2", "again"))
+	if r := <-done; r.Err != nil || r.Count != 2 {
+		t.Fatalf("delete: %+v", r)
+	}
+	if got := fsyncs() - before; got != bboltCommitSyncs {
+		t.Errorf("the delete and the message took %v fdatasyncs, want one commit's %d", got, bboltCommitSyncs)
+	}
+	if d := s.OutboxDepth(); d != 1 {
+		t.Errorf("outbox depth %d, want 1 (the second message)", d)
+	}
+
+	// Alone, a delete waits OutboxDoneWait, then commits.
+	s2 := openTest(t, Options{Path: filepath.Join(t.TempDir(), "s2.db"), Outbox: true, OutboxDoneWait: 50 * time.Millisecond})
+	mustCreate(t, s2)
+	batch, err = s2.OutboxBatch(0, 0, 100)
+	if err != nil || len(batch) != 1 {
+		t.Fatalf("outbox %d events (%v), want the create", len(batch), err)
+	}
+	start := time.Now()
+	if err := s2.OutboxDone(ctx, 0, []uint64{batch[0].Key}); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el < 50*time.Millisecond {
+		t.Errorf("a lone delete committed after %v, before OutboxDoneWait", el)
+	}
+	if d := s2.OutboxDepth(); d != 0 {
+		t.Errorf("outbox depth %d after the delete", d)
+	}
+}

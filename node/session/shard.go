@@ -122,6 +122,9 @@ func openShard(opts Options, index int, ready chan struct{}, count *atomic.Int64
 	if opts.OpenTimeout <= 0 {
 		opts.OpenTimeout = 5 * time.Second
 	}
+	if opts.OutboxDoneWait == 0 {
+		opts.OutboxDoneWait = 200 * time.Millisecond
+	}
 	if opts.CompactAt <= 0 {
 		opts.CompactAt = 32768
 	}
@@ -420,8 +423,21 @@ func (s *shard) commitLoop() {
 		linger = time.NewTimer(s.opts.Linger)
 		linger.Stop()
 	}
+	var hold *time.Timer
+	if s.opts.OutboxDoneWait > 0 {
+		hold = time.NewTimer(s.opts.OutboxDoneWait)
+		hold.Stop()
+	}
 	for first := range s.ops {
 		batch = append(batch[:0], first)
+		if first.kind == opOutboxDone && hold != nil {
+			// Deletes alone are not worth two fdatasyncs: they wait for
+			// a write to ride with (the publisher's next ones queue up
+			// behind them), or for OutboxDoneWait.
+			hold.Reset(s.opts.OutboxDoneWait)
+			s.awaitWrite(&batch, hold.C)
+			hold.Stop()
+		}
 		if linger != nil {
 			linger.Reset(s.opts.Linger)
 			s.collect(&batch, linger.C)
@@ -432,6 +448,25 @@ func (s *shard) commitLoop() {
 		results = s.commit(batch, results[:0])
 		s.deliver(batch, results)
 		clear(batch) // drop references for the GC
+	}
+}
+
+// awaitWrite adds queued ops to batch until one is not an outbox delete,
+// the batch is full, the queue is closed, or timeout fires.
+func (s *shard) awaitWrite(batch *[]*op, timeout <-chan time.Time) {
+	for len(*batch) < s.opts.MaxBatch {
+		select {
+		case o, ok := <-s.ops:
+			if !ok {
+				return
+			}
+			*batch = append(*batch, o)
+			if o.kind != opOutboxDone {
+				return
+			}
+		case <-timeout:
+			return
+		}
 	}
 }
 
@@ -573,6 +608,7 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 		s.count.Add(int64(created - swept - erased))
 	}
 	if m := s.opts.Metrics; m != nil {
+		m.Fsyncs.Add(bboltCommitSyncs)
 		m.CommitSeconds.Observe(time.Since(start).Seconds())
 		m.BatchSize.Observe(float64(len(batch)))
 		if swept > 0 {
@@ -584,6 +620,12 @@ func (s *shard) commit(batch []*op, results []Result) []Result {
 	}
 	return results
 }
+
+// bboltCommitSyncs is the fdatasyncs of one bbolt read-write commit: the
+// dirty pages, then the meta page (bbolt's tx.Commit; NoFreelistSync
+// saves a page, not a sync). A commit that grows the file adds a third,
+// rarely: the count is a floor.
+const bboltCommitSyncs = 2
 
 // maxCachedStates bounds the committer's session cache.
 const maxCachedStates = 200_000

@@ -51,6 +51,13 @@ type Options struct {
 	// meta page — is about 300 µs of CPU here; lingering 1 ms turns one
 	// commit per message at moderate load into one per dozen.
 	Linger time.Duration
+	// OutboxDoneWait is how long a delete of published outbox events
+	// (OutboxDone) that finds the committer idle waits for a write to
+	// commit with, rather than paying a commit of its own (default
+	// 200ms; a negative value: none). Deleting late loses nothing: an
+	// event still in the outbox after a crash is checked against the
+	// stream before it is sent again.
+	OutboxDoneWait time.Duration
 	// Logger receives store events (default: discard).
 	Logger *slog.Logger
 	// Metrics, if set, is updated by the store.

@@ -64,6 +64,7 @@ type report struct {
 	CPU              cpuUse         `json:"cpu"`
 	ServerUsPerMsg   float64        `json:"server_cpu_us_per_msg"`
 	Answers          *answerReport  `json:"answers,omitempty"` // with -answers only
+	Fsyncs           *fsyncReport   `json:"fsyncs_per_msg,omitempty"`
 	ErrorFrames      map[string]int `json:"error_frames"`
 	NodeMsgs         int64          `json:"node_msgs"`
 	OtherFrames      int64          `json:"other_frames"`
@@ -133,6 +134,10 @@ func (rep *report) writeText(w io.Writer) error {
 			rep.CPU.Cores, rep.CPU.Machine, rep.CPU.Server, rep.CPU.Loadgen, rep.CPU.Other)
 		if rep.ServerUsPerMsg > 0 {
 			p("server CPU per message: %.1f µs", rep.ServerUsPerMsg)
+		}
+		if f := rep.Fsyncs; f != nil {
+			p("fsyncs per message: bbolt %.3f + jetstream %.3f = %.3f (node's counts); all of the process's, counted by the kernel: %.3f",
+				f.BBolt, f.JetStream, f.Total, f.OS)
 		}
 	}
 	if len(rep.ErrorFrames) > 0 {

@@ -30,6 +30,7 @@ type runner struct {
 	text        string // message text as a JSON string literal
 
 	sessions []*session
+	fsyncs   fsyncWindow // counted over the measurement window
 	readers  sync.WaitGroup
 	senders  sync.WaitGroup
 	closing  atomic.Bool
@@ -272,11 +273,13 @@ func (r *runner) traffic(ctx context.Context, rep *report) {
 	// a busy machine.
 	if sleepUntil(ctx, from) {
 		a, errA := readCPU(cfg.pid)
+		w := r.startFsyncs(ctx)
 		if sleepUntil(ctx, to) {
 			b, errB := readCPU(cfg.pid)
 			if errA == nil && errB == nil {
 				rep.CPU = cpuBetween(a, b, cfg.duration.Seconds(), runtime.NumCPU())
 			}
+			r.fsyncs = w.end(ctx)
 		}
 	}
 	r.senders.Wait()
@@ -351,6 +354,7 @@ func (r *runner) collect(rep *report) {
 		if rep.ReceiptsPerSec > 0 {
 			rep.ServerUsPerMsg = round1(rep.CPU.Server * 1e6 / rep.ReceiptsPerSec)
 		}
+		rep.Fsyncs = r.fsyncs.perMsg(rep.ReceivedInWindow)
 		if r.cfg.answers {
 			ans.Latency = summarize(ansLat)
 			ans.Missing = rep.SentMeasured - int64(ans.Latency.Count)
