@@ -86,7 +86,7 @@ func (c *coreCluster) start(i int) {
 		c.t.Fatal(err)
 	}
 	s.Start()
-	if !s.ReadyForConnections(15 * time.Second) {
+	if !s.ReadyForConnections(time.Minute) { // a clustered JetStream on a loaded machine
 		c.t.Fatalf("%s not ready", name)
 	}
 	c.servers[i] = s

@@ -179,12 +179,18 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		return nil, fmt.Errorf("%w: %w", ErrServer, err)
 	}
 	s.Start()
-	if !s.ReadyForConnections(15 * time.Second) {
+	// Generous: JetStream recovers its streams (and MQTT's) before the
+	// server is ready, which on a busy machine or a large store takes a
+	// while; a node that gave up would only be restarted to do it again.
+	if !s.ReadyForConnections(serverReadyTimeout) {
 		s.Shutdown()
-		return nil, fmt.Errorf("%w: not ready within 15s", ErrServer)
+		return nil, fmt.Errorf("%w: not ready within %s", ErrServer, serverReadyTimeout)
 	}
 	return s, nil
 }
+
+// serverReadyTimeout bounds the embedded server's start.
+const serverReadyTimeout = time.Minute
 
 // listenAuth puts credentials, and TLS off loopback, on the client port:
 // anyone who reaches it reads every session. Without credentials the port
