@@ -44,6 +44,9 @@
 #                          machine out of the figures); nice: nice -10; none
 #                          Compare targets only under the same PRIO.
 #   TOKEN=                 widget token for hello (node runs)
+#   NODE_BIN=              run this node binary instead of building
+#                          bin/edgedesk (e.g. an earlier commit's, to
+#                          compare before and after with the same loadgen)
 #   PROBE_N=500            fdatasyncs the disk probe times
 #   ANSWER_TEXT="Where is my order #12345?"  node-answer: the message sent
 #   WIDGET=1               node-webhook: also run the widget at the same rate
@@ -68,6 +71,7 @@ SWEEP_P99_MS=${SWEEP_P99_MS:-10}
 POOLED=${POOLED:-0}
 PRIO=${PRIO:-rt}
 TOKEN=${TOKEN:-}
+NODE_BIN=${NODE_BIN:-}
 ANSWER_TEXT=${ANSWER_TEXT:-"Where is my order #12345?"}
 ECHO_ADDR=${ECHO_ADDR:-127.0.0.1:18081}
 NODE_ADDR=${NODE_ADDR:-127.0.0.1:18080}
@@ -154,7 +158,12 @@ disk_floor() {
 }
 
 build_node() {
+	if [[ -n $NODE_BIN ]]; then
+		[[ -x $NODE_BIN ]] || die "NODE_BIN=$NODE_BIN: not an executable"
+		return
+	fi
 	(cd "$ROOT" && go build -o bin/edgedesk .) || die "go build -o bin/edgedesk . failed"
+	NODE_BIN=$ROOT/bin/edgedesk
 }
 
 # wait_ready polls http://ADDR/readyz until it answers 200.
@@ -192,7 +201,7 @@ start_server() {
 			EDGEDESK_GATEWAY_ADDRESS_UPGRADE_BURST=100000 \
 			EDGEDESK_LOG_LEVEL=warn \
 			"${NODE_ENV[@]}" \
-			"${PRIO_CMD[@]}" "$ROOT/bin/edgedesk" serve >"$WORK/server.log" 2>&1 &
+			"${PRIO_CMD[@]}" "$NODE_BIN" serve >"$WORK/server.log" 2>&1 &
 		SERVER_PID=$!
 		wait_ready "$NODE_ADDR"
 		;;
