@@ -419,6 +419,12 @@ func TestMQTTLeftAppDropped(t *testing.T) {
 		t.Fatalf("frame %+v", f)
 	}
 	a.send(map[string]any{"type": "ack", "seq": f.Seq})
+	// The ack has no answer: a frame that has one, served after it on the
+	// same connection, says the ack was taken before the app leaves.
+	a.send(map[string]any{"type": "msg", "cid": "m2", "text": "bye"})
+	if f2 := a.next(); f2.Type != "receipt" || f2.CID != "m2" {
+		t.Fatalf("frame %+v", f2)
+	}
 	a.c.Disconnect(100)
 	waitFor(t, "the left app's connection forgotten", func() bool { return n.mqtt.Clients() == 0 })
 	// What the app acknowledged is saved with the session.
