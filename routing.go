@@ -94,22 +94,7 @@ func routingCommand(args []string, stdout, stderr io.Writer) error {
 		_, err = fmt.Fprintf(stdout, "%s\n", out)
 		return err
 	}
-	head := fmt.Sprintf("%s UTC  %s", d.At.UTC().Format("2006-01-02 15:04"), d.Outcome)
-	if d.Group != "" {
-		head += "  group " + d.Group
-	}
-	if !d.OpensAt.IsZero() {
-		head += "  opens " + d.OpensAt.UTC().Format("2006-01-02 15:04") + " UTC"
-	}
-	if d.NeedsTranslation {
-		head += "  needs translation"
-		if d.Translate != nil {
-			head += " " + orDash(d.Translate.From) + " → " + d.Translate.To
-		}
-	}
-	if d.CustomerRegion != "" {
-		head += "  customer region " + d.CustomerRegion
-	}
+	head := decisionLine(d)
 	fmt.Fprintln(stdout, head)
 	for _, w := range d.Why {
 		fmt.Fprintf(stdout, "  - %s\n", w)

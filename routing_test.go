@@ -38,7 +38,7 @@ func TestRoutingExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"2026-12-02 15:00 UTC  assigned  group emea-es  needs translation zh-CN → en  customer region APAC\n",
+		"2026-12-02 15:00:00 UTC  assigned  group emea-es  agent (an agent of emea-es)  needs translation zh-CN → en  customer region APAC\n",
 		"  - customer in Asia/Shanghai (Wed 23:00 CST): region APAC",
 		"follow the sun, 7h from the customer's clock), speaks en: translated zh-CN → en",
 	} {

@@ -306,31 +306,7 @@ func printSession(w io.Writer, v node.SessionView) error {
 			fmt.Fprintf(w, "  %d. (unreadable: %s)\n", i+1, raw)
 			continue
 		}
-		head := fmt.Sprintf("  %d. %s UTC  %s", i+1, d.At.UTC().Format(timeLayout), d.Outcome)
-		if d.Group != "" {
-			head += "  group " + d.Group
-		}
-		if d.Agent != "" {
-			head += "  agent " + d.Agent
-		}
-		if d.Node != "" {
-			head += "  node " + d.Node
-		}
-		if d.Position > 0 {
-			head += fmt.Sprintf("  position %d (about %d min)", d.Position, (d.ETASeconds+59)/60)
-		}
-		if !d.OpensAt.IsZero() {
-			head += "  opens " + d.OpensAt.UTC().Format(timeLayout) + " UTC"
-		}
-		if d.NeedsTranslation {
-			head += "  needs translation"
-			if d.Translate != nil {
-				head += " " + orDash(d.Translate.From) + " → " + d.Translate.To
-			}
-		}
-		if d.CustomerRegion != "" {
-			head += "  customer region " + d.CustomerRegion
-		}
+		head := fmt.Sprintf("  %d. %s", i+1, decisionLine(d))
 		fmt.Fprintln(w, head)
 		for _, why := range d.Why {
 			fmt.Fprintf(w, "       - %s\n", why)
@@ -351,4 +327,35 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// decisionLine is a routing decision in one line: when, the outcome and
+// where it leads (session show, routing explain).
+func decisionLine(d routing.Decision) string {
+	head := fmt.Sprintf("%s UTC  %s", d.At.UTC().Format(timeLayout), d.Outcome)
+	if d.Group != "" {
+		head += "  group " + d.Group
+	}
+	if d.Agent != "" {
+		head += "  agent " + d.Agent
+	}
+	if d.Node != "" {
+		head += "  node " + d.Node
+	}
+	if d.Position > 0 {
+		head += fmt.Sprintf("  position %d (about %d min)", d.Position, (d.ETASeconds+59)/60)
+	}
+	if !d.OpensAt.IsZero() {
+		head += "  opens " + d.OpensAt.UTC().Format(timeLayout) + " UTC"
+	}
+	if d.NeedsTranslation {
+		head += "  needs translation"
+		if d.Translate != nil {
+			head += " " + orDash(d.Translate.From) + " → " + d.Translate.To
+		}
+	}
+	if d.CustomerRegion != "" {
+		head += "  customer region " + d.CustomerRegion
+	}
+	return head
 }
