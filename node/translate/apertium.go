@@ -1,0 +1,99 @@
+package translate
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// Apertium is an Apertium APY server (apertium-apy): GET /listPairs for the
+// installed pairs, POST /translate with form fields langpair=spa|eng, q and
+// markUnknown=no (unknown words come back unmarked). Languages are ISO 639-3
+// codes, some with a variant (por_BR, cat_valencia).
+type Apertium struct {
+	URL    string // base URL, e.g. http://127.0.0.1:2737
+	Client *http.Client
+
+	mu    sync.Mutex
+	codes map[string]bool // the codes /listPairs named, for variants
+}
+
+// Name implements Provider.
+func (a *Apertium) Name() string { return "apertium" }
+
+// Pairs implements Provider from GET /listPairs.
+func (a *Apertium) Pairs(ctx context.Context) ([]Pair, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(a.URL, "/")+"/listPairs", nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: apertium: %w", ErrProvider, err)
+	}
+	var out struct {
+		ResponseData []struct {
+			Source string `json:"sourceLanguage"`
+			Target string `json:"targetLanguage"`
+		} `json:"responseData"`
+	}
+	if err := do(a.Client, req, &out); err != nil {
+		return nil, err
+	}
+	codes := map[string]bool{}
+	seen := map[Pair]bool{}
+	var pairs []Pair
+	for _, p := range out.ResponseData {
+		codes[p.Source], codes[p.Target] = true, true
+		pp := Pair{fromISO3(p.Source), fromISO3(p.Target)}
+		if !seen[pp] {
+			seen[pp] = true
+			pairs = append(pairs, pp)
+		}
+	}
+	a.mu.Lock()
+	a.codes = codes
+	a.mu.Unlock()
+	return pairs, nil
+}
+
+// code returns the APY code of tag: the variant /listPairs named for its
+// region (pt-BR → por_BR) if any, else the plain ISO 639-3 code.
+func (a *Apertium) code(tag string) string {
+	c := toISO3(tag)
+	if r := region(tag); r != "" {
+		a.mu.Lock()
+		ok := a.codes[c+"_"+r]
+		a.mu.Unlock()
+		if ok {
+			return c + "_" + r
+		}
+	}
+	return c
+}
+
+// Translate implements Provider.
+func (a *Apertium) Translate(ctx context.Context, text, from, to string) (string, error) {
+	form := url.Values{"langpair": {a.code(from) + "|" + a.code(to)}, "q": {text}, "markUnknown": {"no"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(a.URL, "/")+"/translate", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", fmt.Errorf("%w: apertium: %w", ErrProvider, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var out struct {
+		ResponseData struct {
+			TranslatedText string `json:"translatedText"`
+		} `json:"responseData"`
+		ResponseStatus int `json:"responseStatus"`
+	}
+	if err := do(a.Client, req, &out); err != nil {
+		return "", err
+	}
+	if out.ResponseStatus != http.StatusOK {
+		return "", fmt.Errorf("%w: apertium: responseStatus %d", ErrProvider, out.ResponseStatus)
+	}
+	t := strings.TrimSpace(out.ResponseData.TranslatedText)
+	if t == "" {
+		return "", fmt.Errorf("%w: apertium: %w", ErrProvider, errEmpty)
+	}
+	return t, nil
+}
