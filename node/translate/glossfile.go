@@ -142,18 +142,18 @@ func ParseGlossary(r io.Reader, f Format) ([]Term, error) {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			line, _ := cr.FieldPos(0)
 			if err != nil {
 				var pe *csv.ParseError
-				if errors.As(err, &pe) {
-					line = pe.Line
+				if !errors.As(err, &pe) {
+					return nil, fmt.Errorf("%w: %w", ErrGlossary, err)
 				}
-				errs = append(errs, &GlossaryError{Line: line, Reason: err.Error()})
-				if pe == nil {
-					break
+				errs = append(errs, &GlossaryError{Line: pe.Line, Reason: pe.Err.Error()})
+				if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
+					break // the reader cannot find the next record after a broken quote
 				}
 				continue
 			}
+			line, _ := cr.FieldPos(0)
 			add(line, Term{Term: rec[0], From: rec[1], To: rec[2], Translation: rec[3]})
 		}
 	default:
