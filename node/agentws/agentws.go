@@ -535,6 +535,9 @@ func (s *Server) msgFrame(m *session.Message) map[string]any {
 	if m.Notice != nil {
 		f["notice"] = m.Notice
 	}
+	if m.Translation != nil {
+		f["translation"] = m.Translation
+	}
 	return f
 }
 
