@@ -50,6 +50,8 @@ type Config struct {
 
 	Analytics Analytics `yaml:"analytics"`
 	Audit     Audit     `yaml:"audit"`
+
+	Translate Translate `yaml:"translate"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -264,6 +266,8 @@ func Default() *Config {
 
 		Analytics: defaultAnalytics(),
 		Audit:     defaultAudit(),
+
+		Translate: defaultTranslate(),
 	}
 }
 
@@ -501,6 +505,7 @@ func (c *Config) Validate() error {
 	c.validateAnalytics(bad)
 	c.validateAudit(bad)
 	c.validateEncryption(bad)
+	c.validateTranslate(bad)
 	return errors.Join(errs...)
 }
 
@@ -521,6 +526,7 @@ func (c *Config) Redacted() *Config {
 	r.Store.EncryptionOldKeyFiles = append([]string(nil), c.Store.EncryptionOldKeyFiles...)
 	r.Auth.APIKeys = append([]APIKey(nil), c.Auth.APIKeys...)
 	r.TLS.ACME.Domains = append([]string(nil), c.TLS.ACME.Domains...)
+	r.Translate.Providers = append([]TranslateProvider(nil), c.Translate.Providers...)
 	if r.NATS.Password != "" {
 		r.NATS.Password = "(redacted)"
 	}

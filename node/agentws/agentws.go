@@ -59,6 +59,16 @@ type Options struct {
 	// hello follows. When ok is false Admit has answered ctx; otherwise
 	// release is called once the connection ends.
 	Admit func(ctx *fasthttp.RequestCtx) (release func(), ok bool)
+	// Languages, if set, returns the languages an agent's staff profile
+	// lists (the one they write in first), asked at hello; without any
+	// the agent's group's languages count (routing.Router.ChatLanguages).
+	Languages func(agentID string) []string
+	// Translate, if set, translates an agent's reply to a chat they hold
+	// into the customer's language before it is stored: the translation
+	// to store beside the text, or nil when none is needed. It runs on
+	// the connection's goroutine and returns within its own timeout; a
+	// failed translation comes back marked, never as an error.
+	Translate func(ctx context.Context, sessionID, text string) *session.Translation
 }
 
 // Action is an agent's action, for the audit log.
@@ -307,6 +317,9 @@ func (c *conn) run(bearer string) {
 	}
 	agent, gen, held := s.o.Router.Connect(claims.Subject, name, claims.Role, claims.Groups, away, c)
 	c.agent = agent
+	if s.o.Languages != nil {
+		s.o.Router.SetLanguages(agent, s.o.Languages(claims.Subject))
+	}
 	defer s.o.Router.Disconnect(agent, gen)
 	chats := make([]map[string]any, 0, len(held))
 	for _, h := range held {
@@ -354,12 +367,27 @@ func (c *conn) handle(f inFrame) {
 			c.send(errFrame(f.CID, CodeBadFrame, "msg needs session and text"))
 			return
 		}
-		m, err := r.Reply(ctx, c.agent, f.Session, f.CID, f.Text)
+		var (
+			m   session.Message
+			err error
+		)
+		if c.s.o.Translate != nil && r.Owns(c.agent, f.Session) {
+			// Translated here, before the store: the committer never waits
+			// for a provider, and the reply is stored with both texts.
+			tr := c.s.o.Translate(ctx, f.Session, f.Text)
+			m, err = r.ReplyMessage(ctx, c.agent, session.Message{Session: f.Session, CID: f.CID, Text: f.Text, Translation: tr})
+		} else {
+			m, err = r.Reply(ctx, c.agent, f.Session, f.CID, f.Text)
+		}
 		if err != nil {
 			c.send(opError(f.CID, err))
 			return
 		}
-		c.send(map[string]any{"type": "receipt", "cid": f.CID, "session": f.Session, "seq": m.Seq})
+		receipt := map[string]any{"type": "receipt", "cid": f.CID, "session": f.Session, "seq": m.Seq}
+		if m.Translation != nil {
+			receipt["translation"] = m.Translation
+		}
+		c.send(receipt)
 	case "typing":
 		if err := r.Typing(c.agent, f.Session, f.On); err != nil {
 			c.send(opError(f.CID, err))
