@@ -36,6 +36,7 @@ import (
 	"github.com/edgedesk/edgedesk/node/routing"
 	"github.com/edgedesk/edgedesk/node/sentiment"
 	"github.com/edgedesk/edgedesk/node/session"
+	"github.com/edgedesk/edgedesk/node/translate"
 	"github.com/edgedesk/edgedesk/node/web"
 )
 
@@ -84,6 +85,8 @@ type Node struct {
 
 	erasing sync.Mutex // one GDPR erasure at a time (customers.go)
 
+	translator *translate.Service // nil: translate.enabled is false (translate.go)
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -117,6 +120,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 				n.faq.Close()
 			}
 			n.enrich.Close()
+			if n.translator != nil {
+				n.translator.Close()
+			}
 		}
 	}()
 	if err = n.openTLS(); err != nil { // first: a certificate or key that does not load opens nothing
@@ -126,6 +132,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		return nil, err
 	}
 	if n.enrich, err = enrich.New(enrich.Options{Model: cfg.Model, DataDir: cfg.DataDir, Logger: log.With("component", "model"), Registry: reg}); err != nil {
+		return nil, err
+	}
+	if err = n.openTranslate(); err != nil {
 		return nil, err
 	}
 	if n.faq, err = openFAQ(cfg, log.With("component", "faq"), 5*time.Second); err != nil {
@@ -163,7 +172,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Linger:   cfg.Store.CommitLinger,
 		Logger:   log.With("component", "store"),
 		Metrics:  session.NewMetrics(reg),
-		Enrich:   n.enrich.Enrich,
+		Enrich:   n.enrichMessage, // the enrich stage and translation (translate.go)
 		Respond:  respond,
 		Outbox:   cfg.NATS.Enabled,
 
@@ -250,7 +259,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Audit:        n.auditAgent,
 		ClientIP:     n.clientAddr,
 		// Agents' upgrades count toward the node's connection limits.
-		Admit: n.gw.AdmitAgent,
+		Admit:     n.gw.AdmitAgent,
+		Languages: n.agentLanguages,
+		Translate: n.agentTranslate(),
 	})
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	n.srv = &fasthttp.Server{
@@ -552,6 +563,11 @@ func (n *Node) Close(ctx context.Context) error {
 		}
 		if err := n.enrich.Close(); err != nil {
 			errs = append(errs, err)
+		}
+		if n.translator != nil { // after the store: its Enrich hook translates
+			if err := n.translator.Close(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		n.closeErr = errors.Join(errs...)
 		n.log.Info("edgedesk node stopped", "took", time.Since(start).Round(time.Millisecond), "err", n.closeErr)
