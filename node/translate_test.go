@@ -1,0 +1,183 @@
+package node
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/internal/testapy"
+	"github.com/edgedesk/edgedesk/node/session"
+	"github.com/edgedesk/edgedesk/node/translate"
+)
+
+// withTranslation: one English-only team, Spanish customers routed to it
+// by the fallback language, translation through a real Apertium APY.
+func withTranslation(apyURL string) func(*config.Config) {
+	return func(c *config.Config) {
+		withAgents(c)
+		c.Routing.Groups = []config.AgentGroup{
+			{Name: "uk-en", Region: "emea", Languages: []string{"en"}, TZ: "Europe/London", Hours: allWeek(), Capacity: 4},
+		}
+		c.Routing.FallbackLanguage = "en"
+		c.Translate.Enabled = true
+		c.Translate.Providers = []config.TranslateProvider{{Kind: "apertium", URL: apyURL}}
+		// A -race run on a shared machine: APY's first call starts its
+		// pipelines. The breaker test needs only a short cooldown.
+		c.Translate.Timeout = 15 * time.Second
+		c.Translate.BreakerFailures = 2
+		c.Translate.BreakerCooldown = 300 * time.Millisecond
+	}
+}
+
+// tframe is an agent or widget frame with its translation.
+type tframe struct {
+	Type        string               `json:"type"`
+	Session     string               `json:"session"`
+	Seq         uint64               `json:"seq"`
+	From        string               `json:"from"`
+	Text        string               `json:"text"`
+	CID         string               `json:"cid"`
+	Code        string               `json:"code"`
+	Translation *session.Translation `json:"translation"`
+	NeedsTr     bool                 `json:"needs_translation"`
+}
+
+func nextT(t *testing.T, ws *websocket.Conn, match func(tframe) bool) tframe {
+	t.Helper()
+	ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for {
+		var f tframe
+		if err := ws.ReadJSON(&f); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if match(f) {
+			return f
+		}
+	}
+}
+
+// TestTranslatedChatWithApertium: a Spanish customer and an English-only
+// agent chat both ways through a real node and a real APY, with the
+// merchant's glossary; the stored events hold both texts; with APY
+// stopped mid-chat every message is still delivered, untranslated and
+// marked, and once it is back translation resumes.
+func TestTranslatedChatWithApertium(t *testing.T) {
+	apy := testapy.Start(t)
+	n, base, _ := startNode(t, withTranslation(apy.URL))
+	if _, err := n.translator.SetGlossary([]translate.Term{
+		{Term: "Edgeflux"},
+		{Term: "return label", From: "en", To: "es", Translation: "etiqueta de devolución"},
+		{Term: "etiqueta de devolución", From: "es", To: "en", Translation: "return label"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cy, _ := dialAgent(t, base, "cy", "agent", "uk-en")
+	es, w := dialWidget(t, base, map[string]any{"locale": "es-MX", "tz": "America/Mexico_City"})
+	es.WriteJSON(map[string]any{"type": "msg", "cid": "h1", "text": "quiero hablar con un agente"})
+	asg := nextT(t, cy.ws, func(f tframe) bool { return f.Type == "assigned" })
+	if asg.Session != w.Session || !asg.NeedsTr {
+		t.Fatalf("assignment %+v: want the Spanish chat, marked needs_translation", asg)
+	}
+
+	// Customer → agent: the agent reads English and the original.
+	es.WriteJSON(map[string]any{"type": "msg", "cid": "c1", "text": "Necesito la etiqueta de devolución para mi Edgeflux."})
+	in := nextT(t, cy.ws, func(f tframe) bool { return f.Type == "msg" && f.CID == "c1" })
+	if in.Text != "Necesito la etiqueta de devolución para mi Edgeflux." || in.Translation == nil ||
+		in.Translation.Status != session.TranslationDone || in.Translation.From != "es" || in.Translation.To != "en" ||
+		!strings.Contains(in.Translation.Text, "return label") || !strings.Contains(in.Translation.Text, "Edgeflux") {
+		t.Fatalf("agent got %+v %+v", in, in.Translation)
+	}
+
+	// Agent → customer: the customer reads Spanish, and can see the original.
+	cy.ws.WriteJSON(map[string]any{"type": "msg", "cid": "a1", "session": w.Session, "text": "I will send you the return label for your Edgeflux today."})
+	rc := nextT(t, cy.ws, func(f tframe) bool { return (f.Type == "receipt" && f.CID == "a1") || f.Type == "error" })
+	if rc.Type != "receipt" || rc.Translation == nil || rc.Translation.Status != session.TranslationDone {
+		t.Fatalf("agent receipt %+v", rc)
+	}
+	out := nextT(t, es, func(f tframe) bool { return f.Type == "msg" && f.From == "agent" })
+	if out.Text != "I will send you the return label for your Edgeflux today." || out.Translation == nil ||
+		out.Translation.Status != session.TranslationDone || out.Translation.To != "es" ||
+		!strings.Contains(out.Translation.Text, "etiqueta de devolución") || !strings.Contains(out.Translation.Text, "Edgeflux") {
+		t.Fatalf("customer got %+v %+v", out, out.Translation)
+	}
+
+	// The stored events hold both texts (and so does what goes to the
+	// core and the session export: the same records).
+	msgs, err := n.Store().Messages(w.Session, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored int
+	for _, m := range msgs {
+		if (m.CID == "c1" || m.CID == "a1") && m.Translation != nil && m.Translation.Text != "" && m.Text != "" {
+			stored++
+		}
+	}
+	if stored != 2 {
+		b, _ := json.Marshal(msgs)
+		t.Fatalf("stored messages without both texts: %s", b)
+	}
+
+	// APY stops mid-chat: nothing is lost, everything is marked.
+	apy.Stop()
+	es.WriteJSON(map[string]any{"type": "msg", "cid": "c2", "text": "¿Cuándo llega mi pedido?"})
+	if r := nextT(t, es, func(f tframe) bool { return f.Type == "receipt" || f.Type == "error" }); r.Type != "receipt" || r.CID != "c2" {
+		t.Fatalf("customer receipt with APY down: %+v", r)
+	}
+	down := nextT(t, cy.ws, func(f tframe) bool { return f.Type == "msg" && f.CID == "c2" })
+	if down.Text != "¿Cuándo llega mi pedido?" || down.Translation == nil || down.Translation.Status != session.TranslationUnavailable || down.Translation.Text != "" {
+		t.Fatalf("agent got, APY down: %+v %+v", down, down.Translation)
+	}
+	for i, text := range []string{"It arrives tomorrow.", "Anything else?"} {
+		cid := "d" + string(rune('1'+i))
+		cy.ws.WriteJSON(map[string]any{"type": "msg", "cid": cid, "session": w.Session, "text": text})
+		got := nextT(t, es, func(f tframe) bool { return f.Type == "msg" && f.From == "agent" })
+		if got.Text != text || got.Translation == nil || got.Translation.Status != session.TranslationUnavailable {
+			t.Fatalf("customer got, APY down: %+v %+v", got, got.Translation)
+		}
+	}
+
+	// APY returns: after the breaker's cooldown a probe goes through and
+	// translation resumes; every reply meanwhile is delivered.
+	apy.Restart(t)
+	deadline := time.Now().Add(60 * time.Second)
+	for i := 0; ; i++ {
+		cid := "r" + time.Now().Format("150405.000000")
+		cy.ws.WriteJSON(map[string]any{"type": "msg", "cid": cid, "session": w.Session, "text": "Your order is on its way."})
+		got := nextT(t, es, func(f tframe) bool { return f.Type == "msg" && f.From == "agent" })
+		if got.Text != "Your order is on its way." || got.Translation == nil {
+			t.Fatalf("customer got %+v", got)
+		}
+		if got.Translation.Status == session.TranslationDone {
+			if !strings.Contains(strings.ToLower(got.Translation.Text), "orden") { // Apertium: "Vuestro orden es en su manera."
+				t.Fatalf("translation after APY came back: %q", got.Translation.Text)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("translation did not resume after APY came back (%d tries): %+v", i, n.translator.Stats())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if st := n.translator.Stats().Breakers["apertium"]; st != "closed" {
+		t.Fatalf("breaker %s after the probe succeeded", st)
+	}
+	// Nothing lost: every message of the chat is stored, in order.
+	msgs, _ = n.Store().Messages(w.Session, 0, 0)
+	cids := map[string]bool{}
+	for i, m := range msgs {
+		if m.Seq != uint64(i+1) {
+			t.Fatalf("seq gap at %d: %d", i, m.Seq)
+		}
+		cids[m.CID] = true
+	}
+	for _, c := range []string{"h1", "c1", "a1", "c2", "d1", "d2"} {
+		if !cids[c] {
+			t.Fatalf("message %s missing from the store", c)
+		}
+	}
+}
