@@ -304,7 +304,7 @@ func bodyLimit(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 		uri = uri[:i]
 	}
 	switch string(uri) {
-	case "/v1/admin/faq", "/v1/files":
+	case "/v1/admin/faq", "/v1/admin/glossary", "/v1/files":
 		return fasthttp.RequestConfig{}
 	}
 	return fasthttp.RequestConfig{MaxRequestBodySize: maxSmallBody}
@@ -354,6 +354,8 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			n.agents.ServeWS(ctx)
 		case "/v1/admin/faq":
 			n.serveAdminFAQ(ctx)
+		case "/v1/admin/glossary":
+			n.serveAdminGlossary(ctx)
 		case "/v1/auth/login":
 			n.serveLogin(ctx)
 		case "/v1/auth/logout":

@@ -2,6 +2,9 @@ package node
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +12,8 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/audit"
+	"github.com/edgedesk/edgedesk/node/auth"
 	"github.com/edgedesk/edgedesk/node/internal/testapy"
 	"github.com/edgedesk/edgedesk/node/session"
 	"github.com/edgedesk/edgedesk/node/translate"
@@ -180,4 +185,45 @@ func TestTranslatedChatWithApertium(t *testing.T) {
 			t.Fatalf("message %s missing from the store", c)
 		}
 	}
+}
+
+// TestAdminGlossary: PUT refuses a bad glossary naming each line and field
+// and changes nothing; a good one replaces it (audited) and GET exports it.
+func TestAdminGlossary(t *testing.T) {
+	n, base, _ := startNode(t, withTranslation("http://127.0.0.1:9"))
+	tok, err := auth.Sign(testStaffSecret, auth.Claims{Subject: "root", Role: "admin"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := "Authorization: Bearer " + tok
+	agentTok, _ := auth.Sign(testStaffSecret, auth.Claims{Subject: "cy", Role: "agent", Groups: []string{"uk-en"}}, time.Hour)
+	if r := call(t, "PUT", base+"/v1/admin/glossary", "text/csv", "term,from,to,translation\nEdgeflux,,,\n", "Authorization: Bearer "+agentTok); r.code != 403 {
+		t.Fatalf("agent PUT: %d", r.code)
+	}
+	r := call(t, "PUT", base+"/v1/admin/glossary", "text/csv", "term,from,to,translation\nEdgeflux,,,\nreturn label,en,,etiqueta\n", admin)
+	if r.code != 400 || !strings.Contains(fmt.Sprint(r.body), "line:3") || !strings.Contains(fmt.Sprint(r.body), "field:to") {
+		t.Fatalf("bad PUT: %d %v", r.code, r.body)
+	}
+	if len(n.translator.Glossary().Terms()) != 0 {
+		t.Fatal("a refused glossary changed the glossary")
+	}
+	r = call(t, "PUT", base+"/v1/admin/glossary", "text/csv", "term,from,to,translation\nEdgeflux,,,\nreturn label,en,es,etiqueta de devolución\n", admin)
+	if r.code != 200 || fmt.Sprint(r.body["terms"]) != "2" {
+		t.Fatalf("PUT: %d %v", r.code, r.body)
+	}
+	req, _ := http.NewRequest("GET", base+"/v1/admin/glossary", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != `{"term":"Edgeflux"}`+"\n"+`{"term":"return label","from":"en","to":"es","translation":"etiqueta de devolución"}`+"\n" ||
+		resp.Header.Get("X-Edgedesk-Glossary-Version") != n.translator.Glossary().Version() {
+		t.Fatalf("GET: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	waitAudit(t, n, audit.Query{Action: audit.ActionGlossaryImport}, func(e audit.Entry) bool {
+		return e.Actor == "root" && e.Details["terms"] == "2" && e.Details["format"] == "csv"
+	})
 }
