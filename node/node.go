@@ -86,6 +86,7 @@ type Node struct {
 	erasing sync.Mutex // one GDPR erasure at a time (customers.go)
 
 	translator *translate.Service // nil: translate.enabled is false (translate.go)
+	mt         *machineAnswers    // FAQ answers translated (faqtranslate.go); nil: off
 
 	closeOnce sync.Once
 	closeErr  error
@@ -155,6 +156,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 			NegativeAt: sentiment.StrongNegative,
 			Logger:     log.With("component", "bot"),
 			Metrics:    convo.NewMetrics(reg),
+			Translated: n.machineAnswers(),
 		})
 		if err != nil {
 			return nil, err

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/node/convo"
 	"github.com/edgedesk/edgedesk/node/routing"
 	"github.com/edgedesk/edgedesk/node/session"
 	"github.com/edgedesk/edgedesk/node/staff"
@@ -105,6 +106,17 @@ func (n *Node) enrichMessage(ctx context.Context, m *session.Message) {
 		n.enrich.Enrich(ctx, m)
 	}
 	n.translateForAgent(ctx, m)
+	n.prepareFAQAnswer(ctx, m)
+}
+
+// machineAnswers is the bot's convo.MachineAnswers: nil (no interface
+// value at all) unless translate.faq is on with translation.
+func (n *Node) machineAnswers() convo.MachineAnswers {
+	if n.translator == nil || !n.cfg.Translate.FAQ {
+		return nil
+	}
+	n.mt = &machineAnswers{}
+	return n.mt
 }
 
 // customerLang is the language a session's customer writes in: the

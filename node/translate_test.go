@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -226,4 +228,38 @@ func TestAdminGlossary(t *testing.T) {
 	waitAudit(t, n, audit.Query{Action: audit.ActionGlossaryImport}, func(e audit.Entry) bool {
 		return e.Actor == "root" && e.Details["terms"] == "2" && e.Details["format"] == "csv"
 	})
+}
+
+// TestFAQAnswerTranslated: with only English FAQ entries, a Spanish
+// customer's question is answered with the English answer translated into
+// Spanish (a real APY), marked machine-translated, the variables filled.
+func TestFAQAnswerTranslated(t *testing.T) {
+	apy := testapy.Start(t)
+	seed := filepath.Join(t.TempDir(), "en.jsonl")
+	en, err := os.ReadFile("faq/demo/en.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(seed, en, 0o600)
+	n, base, _ := startNode(t, withTranslation(apy.URL), func(c *config.Config) { c.FAQ.Seed = seed })
+	es, _ := dialWidget(t, base, map[string]any{"locale": "es-ES"})
+	es.WriteJSON(map[string]any{"type": "msg", "cid": "q1", "text": "¿Dónde está mi pedido 48213?"})
+	got := nextT(t, es, func(f tframe) bool { return f.Type == "msg" && f.From == "bot" })
+	if !strings.HasPrefix(got.Text, "Order #48213") || got.Translation == nil || got.Translation.Status != session.TranslationDone ||
+		got.Translation.From != "en" || got.Translation.To != "es" || got.Translation.Provider != "apertium" ||
+		!strings.Contains(got.Translation.Text, "48213") || strings.Contains(got.Translation.Text, "{{") || strings.Contains(got.Translation.Text, "ZXV") {
+		t.Fatalf("answer %+v %+v", got, got.Translation)
+	}
+	t.Logf("machine-translated FAQ answer: %q", got.Translation.Text)
+	// The same question again: the prepared answer is reused (the FAQ did
+	// not change), and the translation cache had it anyway.
+	hits := n.translator.Stats().Hits
+	es.WriteJSON(map[string]any{"type": "msg", "cid": "q2", "text": "¿Dónde está mi pedido 48214?"})
+	again := nextT(t, es, func(f tframe) bool { return f.Type == "msg" && f.From == "bot" })
+	if again.Translation == nil || !strings.Contains(again.Translation.Text, "48214") {
+		t.Fatalf("second answer %+v", again)
+	}
+	if n.translator.Stats().Hits != hits {
+		t.Fatalf("the prepared answer was translated again: hits %d → %d", hits, n.translator.Stats().Hits)
+	}
 }
