@@ -548,6 +548,7 @@
     const lang = m.from === 'customer' ? (m.lang || c.lang) : (m.lang || '');
     const sender = { customer: who(c), bot: 'Bot', system: 'System', agent: (m.agent && (m.agent.name || m.agent.id)) || 'Agent' }[m.from] || m.from;
     const body = el('p', { class: 'text', text: m.text || '', lang: lang || null, dir: m.from === 'customer' || lang ? dirOf(lang) : null });
+    const extra = translationOf(m, body);
     const atts = (m.attachments || []).map((a) => el('a', { href: a.url, target: '_blank', rel: 'noopener', text: a.name || 'attachment' }));
     return el('li', {
       class: `msg from-${m.from}${pending ? ' pending' : ''}`, 'data-edgedesk': 'message', 'data-from': m.from,
@@ -555,7 +556,30 @@
     },
     el('span', { class: 'meta' }, el('span', { class: 'sender', text: sender }), ' ',
       el('time', { datetime: m.ts || null, text: pending ? 'sending…' : clock(m.ts) })),
-    body, ...atts);
+    body, ...extra, ...atts);
+  }
+
+  // translationOf shows a message's machine translation (docs/TRANSLATION.md):
+  // a customer's message reads in the agent's language with the original
+  // under it; the agent's own reply shows what the customer was sent; a
+  // message translation failed for is marked so.
+  function translationOf(m, body) {
+    const t = m.translation;
+    if (!t) return [];
+    if (t.status !== 'translated') {
+      return [el('p', { class: 'tr-note', 'data-edgedesk': 'untranslated', text: `Not translated (${t.from}→${t.to}: translation ${t.status})` })];
+    }
+    if (m.from === 'customer') {
+      body.textContent = t.text;
+      body.lang = t.to;
+      body.dir = dirOf(t.to);
+      return [el('p', { class: 'tr-note', 'data-edgedesk': 'original' },
+        el('span', { text: `Machine-translated from ${t.from} · original: ` }),
+        el('span', { lang: t.from, dir: dirOf(t.from), text: m.text || '' }))];
+    }
+    return [el('p', { class: 'tr-note', 'data-edgedesk': 'translation' },
+      el('span', { text: `Sent translated to ${t.to}: ` }),
+      el('span', { lang: t.to, dir: dirOf(t.to), text: t.text }))];
   }
 
   function renderTyping() {
