@@ -44,10 +44,13 @@ func (a *Apertium) Pairs(ctx context.Context) ([]Pair, error) {
 	var pairs []Pair
 	for _, p := range out.ResponseData {
 		codes[p.Source], codes[p.Target] = true, true
-		pp := Pair{fromISO3(p.Source), fromISO3(p.Target)}
-		if !seen[pp] {
-			seen[pp] = true
-			pairs = append(pairs, pp)
+		for _, from := range nodeLangs(p.Source) {
+			for _, to := range nodeLangs(p.Target) {
+				if pp := (Pair{from, to}); !seen[pp] {
+					seen[pp] = true
+					pairs = append(pairs, pp)
+				}
+			}
 		}
 	}
 	a.mu.Lock()
@@ -56,9 +59,32 @@ func (a *Apertium) Pairs(ctx context.Context) ([]Pair, error) {
 	return pairs, nil
 }
 
+// Apertium's Serbo-Croatian pairs (apertium-hbs-eng) name the
+// macrolanguage, hbs, with variants hbs_SR, hbs_HR, hbs_BS.
+var hbs = map[string]string{"sr": "SR", "hr": "HR", "bs": "BS"}
+
+// nodeLangs returns the node's languages an APY code stands for.
+func nodeLangs(code string) []string {
+	if base(code) == "hbs" {
+		return []string{"sr", "hr", "bs"}
+	}
+	return []string{fromISO3(code)}
+}
+
 // code returns the APY code of tag: the variant /listPairs named for its
 // region (pt-BR → por_BR) if any, else the plain ISO 639-3 code.
 func (a *Apertium) code(tag string) string {
+	if v, ok := hbs[base(tag)]; ok {
+		a.mu.Lock()
+		plain, variant := a.codes["hbs"], a.codes["hbs_"+v]
+		a.mu.Unlock()
+		switch {
+		case variant:
+			return "hbs_" + v
+		case plain:
+			return "hbs"
+		}
+	}
 	c := toISO3(tag)
 	if r := region(tag); r != "" {
 		a.mu.Lock()
