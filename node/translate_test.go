@@ -263,3 +263,23 @@ func TestFAQAnswerTranslated(t *testing.T) {
 		t.Fatalf("the prepared answer was translated again: hits %d → %d", hits, n.translator.Stats().Hits)
 	}
 }
+
+// TestUnderstandThroughTranslation: a Serbian customer (a language the
+// default model does not know) is understood through Apertium's hbs→eng
+// translation: the stored message keeps the Serbian text, with the intent
+// the English translation was classified with.
+func TestUnderstandThroughTranslation(t *testing.T) {
+	apy := testapy.Start(t)
+	n, base, _ := startNode(t, withTranslation(apy.URL), func(c *config.Config) { c.Translate.UnderstandVia = "en" })
+	ws, w := dialWidget(t, base, map[string]any{"locale": "sr-Latn-RS"})
+	ws.WriteJSON(map[string]any{"type": "msg", "cid": "s1", "text": "Gde je moja porudžbina 48213?"})
+	nextT(t, ws, func(f tframe) bool { return f.Type == "receipt" && f.CID == "s1" })
+	msgs, err := n.Store().Messages(w.Session, 0, 0)
+	if err != nil || len(msgs) == 0 {
+		t.Fatal(msgs, err)
+	}
+	m := msgs[0]
+	if m.Text != "Gde je moja porudžbina 48213?" || m.Intent != "track_order" || m.Lang != "sr" {
+		t.Fatalf("stored %+v: want the Serbian text, intent track_order, lang sr", m)
+	}
+}

@@ -17,8 +17,10 @@ type Apertium struct {
 	URL    string // base URL, e.g. http://127.0.0.1:2737
 	Client *http.Client
 
-	mu    sync.Mutex
-	codes map[string]bool // the codes /listPairs named, for variants
+	mu sync.Mutex
+	// The codes /listPairs named as sources and as targets, for variants:
+	// hbs translates into hbs_SR, but only hbs translates from.
+	srcs, tgts map[string]bool
 }
 
 // Name implements Provider.
@@ -39,11 +41,11 @@ func (a *Apertium) Pairs(ctx context.Context) ([]Pair, error) {
 	if err := do(a.Client, req, &out); err != nil {
 		return nil, err
 	}
-	codes := map[string]bool{}
+	srcs, tgts := map[string]bool{}, map[string]bool{}
 	seen := map[Pair]bool{}
 	var pairs []Pair
 	for _, p := range out.ResponseData {
-		codes[p.Source], codes[p.Target] = true, true
+		srcs[p.Source], tgts[p.Target] = true, true
 		for _, from := range nodeLangs(p.Source) {
 			for _, to := range nodeLangs(p.Target) {
 				if pp := (Pair{from, to}); !seen[pp] {
@@ -54,7 +56,7 @@ func (a *Apertium) Pairs(ctx context.Context) ([]Pair, error) {
 		}
 	}
 	a.mu.Lock()
-	a.codes = codes
+	a.srcs, a.tgts = srcs, tgts
 	a.mu.Unlock()
 	return pairs, nil
 }
@@ -73,11 +75,15 @@ func nodeLangs(code string) []string {
 
 // code returns the APY code of tag: the variant /listPairs named for its
 // region (pt-BR → por_BR) if any, else the plain ISO 639-3 code.
-func (a *Apertium) code(tag string) string {
+func (a *Apertium) code(tag string, source bool) string {
+	a.mu.Lock()
+	codes := a.tgts
+	if source {
+		codes = a.srcs
+	}
+	a.mu.Unlock()
 	if v, ok := hbs[base(tag)]; ok {
-		a.mu.Lock()
-		plain, variant := a.codes["hbs"], a.codes["hbs_"+v]
-		a.mu.Unlock()
+		plain, variant := codes["hbs"], codes["hbs_"+v]
 		switch {
 		case variant:
 			return "hbs_" + v
@@ -86,20 +92,15 @@ func (a *Apertium) code(tag string) string {
 		}
 	}
 	c := toISO3(tag)
-	if r := region(tag); r != "" {
-		a.mu.Lock()
-		ok := a.codes[c+"_"+r]
-		a.mu.Unlock()
-		if ok {
-			return c + "_" + r
-		}
+	if r := region(tag); r != "" && codes[c+"_"+r] {
+		return c + "_" + r
 	}
 	return c
 }
 
 // Translate implements Provider.
 func (a *Apertium) Translate(ctx context.Context, text, from, to string) (string, error) {
-	form := url.Values{"langpair": {a.code(from) + "|" + a.code(to)}, "q": {text}, "markUnknown": {"no"}}
+	form := url.Values{"langpair": {a.code(from, true) + "|" + a.code(to, false)}, "q": {text}, "markUnknown": {"no"}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(a.URL, "/")+"/translate", strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", fmt.Errorf("%w: apertium: %w", ErrProvider, err)

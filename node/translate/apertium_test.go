@@ -150,3 +150,17 @@ func TestBreakerAgainstStoppedAPY(t *testing.T) {
 		t.Fatalf("breaker after the probe succeeded: %s", st)
 	}
 }
+
+// TestApertiumCodes: the node's tags become APY's codes per direction.
+func TestApertiumCodes(t *testing.T) {
+	a := &Apertium{srcs: map[string]bool{"hbs": true, "spa": true, "por": true}, tgts: map[string]bool{"hbs_SR": true, "hbs": true, "por_BR": true, "por": true, "eng": true}}
+	for _, c := range []struct {
+		tag    string
+		source bool
+		want   string
+	}{{"sr", true, "hbs"}, {"sr-Latn-RS", false, "hbs_SR"}, {"hr", false, "hbs"}, {"pt-BR", false, "por_BR"}, {"pt-BR", true, "por"}, {"es-MX", true, "spa"}, {"en", false, "eng"}} {
+		if got := a.code(c.tag, c.source); got != c.want {
+			t.Errorf("code(%s, source %v) = %s, want %s", c.tag, c.source, got, c.want)
+		}
+	}
+}

@@ -20,8 +20,12 @@ import (
 )
 
 // Packages are the Debian packages the tests need: the server and the
-// pairs they translate (en↔es, fr→es, es↔pt, en→ca).
-var Packages = []string{"apertium-apy", "apertium-eng-spa", "apertium-fr-es", "apertium-es-pt", "apertium-eng-cat"}
+// pairs they translate (en↔es, fr→es, es↔pt, en→ca, and Serbo-Croatian→en
+// for understanding a language the model does not know).
+var Packages = []string{"apertium-apy", "apertium-eng-spa", "apertium-fr-es", "apertium-es-pt", "apertium-eng-cat", "apertium-hbs-eng"}
+
+// modes are the files whose absence means the packages are missing.
+var pairModes = []string{"spa-eng.mode", "fr-es.mode", "es-pt.mode", "eng-cat.mode", "hbs-eng.mode"}
 
 const (
 	binary = "/usr/bin/apertium-apy"
@@ -31,15 +35,22 @@ const (
 var installOnce sync.Once
 var installErr error
 
-// Ensure installs the packages with apt-get when the server or the
-// en↔es pair is missing; it fails t when that is not possible.
+// Ensure installs the packages with apt-get when the server or a pair is
+// missing; it fails t when that is not possible.
 func Ensure(t testing.TB) {
 	t.Helper()
 	installOnce.Do(func() {
-		if _, err := os.Stat(binary); err == nil {
-			if _, err := os.Stat(modes + "/spa-eng.mode"); err == nil {
-				return
+		missing := false
+		if _, err := os.Stat(binary); err != nil {
+			missing = true
+		}
+		for _, m := range pairModes {
+			if _, err := os.Stat(modes + "/" + m); err != nil {
+				missing = true
 			}
+		}
+		if !missing {
+			return
 		}
 		if _, err := exec.LookPath("apt-get"); err != nil {
 			installErr = fmt.Errorf("apertium-apy is missing and there is no apt-get to install %v", Packages)
