@@ -93,9 +93,21 @@ func translateProviders(tc config.Translate, getenv func(string) string) ([]tran
 	return out, nil
 }
 
-// asTranslation is the stored form of a result.
+// asTranslation is the stored form of a result. A translation past what a
+// message may carry (session.Message.Check) is dropped, the message marked
+// untranslated: it must never make the message itself refused.
 func asTranslation(r translate.Result) *session.Translation {
+	if len(r.Text) > 2*session.MaxTextBytes || len(r.Provider) > 64 || len(r.From) > 35 || len(r.To) > 35 {
+		return &session.Translation{From: trunc(r.From, 35), To: trunc(r.To, 35), Status: session.TranslationUnavailable}
+	}
 	return &session.Translation{Text: r.Text, From: r.From, To: r.To, Provider: r.Provider, Status: string(r.Status)}
+}
+
+func trunc(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // enrichMessage is the store's Enrich hook: the enrich stage, with a

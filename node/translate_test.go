@@ -187,6 +187,14 @@ func TestTranslatedChatWithApertium(t *testing.T) {
 			t.Fatalf("message %s missing from the store", c)
 		}
 	}
+	// The session as an admin reads it (and exports it) has both texts.
+	tok, _ := auth.Sign(testStaffSecret, auth.Claims{Subject: "root", Role: "admin"}, time.Hour)
+	r := call(t, "GET", base+"/v1/admin/sessions/"+w.Session, "", "", "Authorization: Bearer "+tok)
+	b, _ := json.Marshal(r.body)
+	if r.code != 200 || !strings.Contains(string(b), `"translation":{"from":"en","provider":"apertium","status":"translated","text":"`) ||
+		!strings.Contains(string(b), `"status":"unavailable"`) {
+		t.Fatalf("admin session view: %d %s", r.code, b)
+	}
 }
 
 // TestAdminGlossary: PUT refuses a bad glossary naming each line and field
@@ -281,5 +289,19 @@ func TestUnderstandThroughTranslation(t *testing.T) {
 	m := msgs[0]
 	if m.Text != "Gde je moja porudžbina 48213?" || m.Intent != "track_order" || m.Lang != "sr" {
 		t.Fatalf("stored %+v: want the Serbian text, intent track_order, lang sr", m)
+	}
+}
+
+// A translation too long to store is dropped, never the message.
+func TestAsTranslationBounded(t *testing.T) {
+	long := strings.Repeat("x", 2*session.MaxTextBytes+1)
+	tr := asTranslation(translate.Result{Text: long, From: "es", To: "en", Provider: "apertium", Status: translate.StatusTranslated})
+	m := session.Message{Session: "s_1", From: session.FromAgent, Text: "hola", Translation: tr}
+	if tr.Status != session.TranslationUnavailable || tr.Text != "" || m.Check() != nil {
+		t.Fatalf("%+v %v", tr, m.Check())
+	}
+	tr = asTranslation(translate.Result{Text: "hello", From: "es", To: "en", Provider: "apertium", Status: translate.StatusTranslated})
+	if m.Translation = tr; tr.Status != session.TranslationDone || m.Check() != nil {
+		t.Fatalf("%+v %v", tr, m.Check())
 	}
 }
