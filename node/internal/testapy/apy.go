@@ -8,11 +8,13 @@ package testapy
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -73,56 +75,130 @@ func Ensure(t testing.TB) {
 
 // Server is a running APY.
 type Server struct {
-	URL  string
-	port int
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	log  bytes.Buffer
+	URL    string
+	port   int
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan error // cmd.Wait's result, once
+	log    syncBuffer
 }
 
-// Start installs (if needed) and starts APY on a free loopback port and
-// waits until it lists its pairs; t.Cleanup stops it.
+// syncBuffer is APY's output, written by the process's copier goroutine
+// and read by a failing test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
+}
+
+// Start installs (if needed) and starts APY on a free port and waits
+// until it lists its pairs; t.Cleanup stops it. APY binds every interface
+// (it has no option for one): the port is picked below the kernel's
+// ephemeral range, where other processes' outgoing connections do not
+// take it, and checked free on every address, IPv4 and IPv6; a start that
+// still finds it taken tries another.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	Ensure(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for try := 0; ; try++ {
+		port := freePort(t)
+		s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), port: port}
+		err := s.start()
+		if err == nil {
+			t.Cleanup(s.Stop)
+			return s
+		}
+		if try == 4 || !strings.Contains(s.log.String(), "Address already in use") {
+			t.Fatalf("apertium-apy on port %d: %v\n%s", port, err, s.log.String())
+		}
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), port: port}
-	s.Restart(t)
-	t.Cleanup(s.Stop)
-	return s
+}
+
+// freePort returns a port in [20000, 32768) that nothing listens on or
+// connects from, on any address.
+func freePort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		port := 20000 + rand.IntN(12768)
+		l4, err := net.Listen("tcp4", "0.0.0.0:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		l6, err := net.Listen("tcp6", "[::]:"+strconv.Itoa(port))
+		l4.Close()
+		if err != nil && !strings.Contains(err.Error(), "address family") && !strings.Contains(err.Error(), "cannot assign") {
+			continue
+		}
+		if l6 != nil {
+			l6.Close()
+		}
+		return port
+	}
+	t.Fatal("no free port for apertium-apy")
+	return 0
 }
 
 // Restart starts the server again after Stop, on the same port.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
-	s.mu.Lock()
-	s.cmd = exec.Command(binary, "-p", strconv.Itoa(s.port), modes)
-	s.cmd.Stdout, s.cmd.Stderr = &s.log, &s.log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its translation pipelines go with it
-	err := s.cmd.Start()
-	s.mu.Unlock()
-	if err != nil {
-		t.Fatalf("starting apertium-apy: %v", err)
+	if err := s.start(); err != nil {
+		t.Fatalf("apertium-apy on port %d: %v\n%s", s.port, err, s.log.String())
 	}
+}
+
+// start runs APY and polls /listPairs until it answers, the process
+// exits, or 60 s pass.
+func (s *Server) start() error {
+	s.mu.Lock()
+	s.log.Reset()
+	cmd := exec.Command(binary, "-p", strconv.Itoa(s.port), modes)
+	cmd.Stdout, cmd.Stderr = &s.log, &s.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its translation pipelines go with it
+	if err := cmd.Start(); err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("starting: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	s.cmd, s.exited = cmd, exited
+	s.mu.Unlock()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(s.URL + "/listPairs")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return nil
 			}
+		}
+		select {
+		case werr := <-exited:
+			exited <- werr // Stop reads it too
+			s.Stop()
+			return fmt.Errorf("exited before listing its pairs: %v", werr)
+		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			t.Fatalf("apertium-apy on port %d did not list its pairs within 60s: %v\n%s", s.port, err, s.log.String())
+			return fmt.Errorf("did not list its pairs within 60s: %v", err)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -134,6 +210,6 @@ func (s *Server) Stop() {
 		return
 	}
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	_ = s.cmd.Wait()
+	<-s.exited
 	s.cmd = nil
 }
