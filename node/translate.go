@@ -51,6 +51,7 @@ func (n *Node) openTranslate() error {
 		CacheMaxEntries: tc.CacheMaxEntries,
 		CacheMaxAge:     tc.CacheMaxAge,
 		Logger:          n.log.With("component", "translate"),
+		Registry:        n.reg,
 	})
 	if err != nil {
 		return fmt.Errorf("node: %w", err)

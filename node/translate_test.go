@@ -195,6 +195,13 @@ func TestTranslatedChatWithApertium(t *testing.T) {
 		!strings.Contains(string(b), `"status":"unavailable"`) {
 		t.Fatalf("admin session view: %d %s", r.code, b)
 	}
+	_, metrics := get(t, base+"/metrics")
+	for _, want := range []string{`edgedesk_translations_total{result="translated"}`, `edgedesk_translations_total{result="unavailable"}`,
+		`edgedesk_translation_breaker_state{provider="apertium"} 0`, "edgedesk_translation_seconds_count"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // TestAdminGlossary: PUT refuses a bad glossary naming each line and field

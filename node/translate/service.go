@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
 )
 
@@ -36,6 +37,9 @@ type Options struct {
 	// OpenTimeout bounds waiting for the cache file's lock.
 	OpenTimeout time.Duration
 	Logger      *slog.Logger
+	// Registry, if set, gets the translation metrics (NewMetrics) and each
+	// provider's breaker state.
+	Registry prometheus.Registerer
 }
 
 // Service is the Translator the node uses: providers chained, each behind
@@ -48,6 +52,7 @@ type Service struct {
 	hits     atomic.Uint64
 	misses   atomic.Uint64
 	closed   atomic.Bool
+	met      *Metrics
 }
 
 // prov is a provider with its breaker and its pair list.
@@ -92,7 +97,7 @@ func New(o Options) (*Service, error) {
 	if o.OpenTimeout <= 0 {
 		o.OpenTimeout = 5 * time.Second
 	}
-	s := &Service{o: o}
+	s := &Service{o: o, met: NewMetrics(o.Registry)}
 	for _, p := range o.Providers {
 		s.provs = append(s.provs, &prov{p: p, cb: gobreaker.NewCircuitBreaker[string](gobreaker.Settings{
 			Name:        p.Name(),
@@ -117,6 +122,7 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	s.glossary.Store(NewGlossary(terms))
+	s.registerBreakers(o.Registry)
 	return s, nil
 }
 
@@ -232,6 +238,18 @@ func (s *Service) routes(ctx context.Context, from, to string) []route {
 
 // Translate implements Translator.
 func (s *Service) Translate(ctx context.Context, text, from, to string) Result {
+	start := time.Now()
+	r := s.translate(ctx, text, from, to)
+	result := string(r.Status)
+	if r.Cached {
+		result = "cached"
+	}
+	s.met.results.WithLabelValues(result).Inc()
+	s.met.seconds.Observe(time.Since(start).Seconds())
+	return r
+}
+
+func (s *Service) translate(ctx context.Context, text, from, to string) Result {
 	res := Result{From: from, To: to, Status: StatusUnsupported}
 	if s.closed.Load() {
 		res.Status = StatusUnavailable
