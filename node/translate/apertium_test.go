@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgedesk/edgedesk/node/internal/testapy"
+	"github.com/edgedesk/edgedesk/internal/testapy"
 )
 
 func newService(t *testing.T, o Options) *Service {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgedesk/edgedesk/node/internal/testapy"
+	"github.com/edgedesk/edgedesk/internal/testapy"
 )
 
 // The figures in docs/TRANSLATION.md: the latency translation adds to an
