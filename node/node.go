@@ -264,6 +264,8 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Admit:     n.gw.AdmitAgent,
 		Languages: n.agentLanguages,
 		Translate: n.agentTranslate(),
+
+		TranslateForAgent: n.agentTranslateHistory(),
 	})
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	n.srv = &fasthttp.Server{

@@ -169,6 +169,16 @@ func (n *Node) translateForAgent(ctx context.Context, m *session.Message) {
 	m.Translation = asTranslation(n.translator.Translate(ctx, m.Text, lang, agentLangs[0]))
 }
 
+// translateHistoryMsg is agentws's TranslateForAgent: a customer's
+// message stored before the chat was assigned, for the agent who has it
+// now (nil when they speak its language).
+func (n *Node) translateHistoryMsg(ctx context.Context, m *session.Message) *session.Translation {
+	c := *m
+	c.Translation = nil
+	n.translateForAgent(ctx, &c)
+	return c.Translation
+}
+
 // translateReply is agentws's Translate: an agent's reply in the
 // customer's language when the agent does not speak it.
 func (n *Node) translateReply(ctx context.Context, sessionID, text string) *session.Translation {
@@ -221,6 +231,15 @@ func (n *Node) understandTranslated(ctx context.Context, m *session.Message) boo
 	m.Intent, m.Confidence, m.Entities, m.Sentiment = tm.Intent, tm.Confidence, tm.Entities, tm.Sentiment
 	m.Lang = lang
 	return true
+}
+
+// agentTranslateHistory is agentws's TranslateForAgent hook: nil when
+// translation is off.
+func (n *Node) agentTranslateHistory() func(context.Context, *session.Message) *session.Translation {
+	if n.translator == nil {
+		return nil
+	}
+	return n.translateHistoryMsg
 }
 
 // agentTranslate is agentws's Translate hook: nil when translation is off.

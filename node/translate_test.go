@@ -89,6 +89,12 @@ func TestTranslatedChatWithApertium(t *testing.T) {
 	if asg.Session != w.Session || !asg.NeedsTr {
 		t.Fatalf("assignment %+v: want the Spanish chat, marked needs_translation", asg)
 	}
+	// What the customer told the bot before the chat was Cy's comes
+	// translated after the assignment.
+	if h := nextT(t, cy.ws, func(f tframe) bool { return f.Type == "translation" }); h.Session != w.Session || h.Seq != 1 ||
+		h.Translation == nil || h.Translation.Status != session.TranslationDone || !strings.Contains(strings.ToLower(h.Translation.Text), "agent") {
+		t.Fatalf("history translation %+v %+v", h, h.Translation)
+	}
 
 	// Customer → agent: the agent reads English and the original.
 	es.WriteJSON(map[string]any{"type": "msg", "cid": "c1", "text": "Necesito la etiqueta de devolución para mi Edgeflux."})

@@ -69,7 +69,18 @@ type Options struct {
 	// the connection's goroutine and returns within its own timeout; a
 	// failed translation comes back marked, never as an error.
 	Translate func(ctx context.Context, sessionID, text string) *session.Translation
+	// TranslateForAgent, if set, translates a customer's message stored
+	// before the chat was the agent's (an assignment's history: what the
+	// customer told the bot) for the agent, or returns nil when none is
+	// needed. The translations go out as `translation` frames after the
+	// `assigned` one, from a goroutine per assignment: the router never
+	// waits for them.
+	TranslateForAgent func(ctx context.Context, m *session.Message) *session.Translation
 }
+
+// maxHistoryTranslations bounds the messages of one assignment's history
+// translated for the agent: the most recent ones.
+const maxHistoryTranslations = 50
 
 // Action is an agent's action, for the audit log.
 type Action struct {
@@ -573,6 +584,47 @@ func (s *Server) msgFrame(m *session.Message) map[string]any {
 func (c *conn) Assigned(a routing.Assignment) {
 	c.subscribe(a.Session)
 	c.send(c.s.assignedFrame(a))
+	c.translateHistory(a.Session, a.History)
+}
+
+// translateHistory sends translation frames for the customer's messages
+// of hist that were stored untranslated (before the chat was this
+// agent's), most recent first, at most maxHistoryTranslations.
+func (c *conn) translateHistory(sessionID string, hist []session.Message) {
+	tr := c.s.o.TranslateForAgent
+	if tr == nil {
+		return
+	}
+	var todo []session.Message
+	for i := len(hist) - 1; i >= 0 && len(todo) < maxHistoryTranslations; i-- {
+		if m := hist[i]; m.From == session.FromCustomer && m.Translation == nil && m.Text != "" {
+			todo = append(todo, m)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	go func() {
+		// Not in the server's wait group: a connection that ends stops it
+		// (quit cancels the translation under way), and nothing is lost.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		go func() {
+			select {
+			case <-c.quit:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		for i := range todo {
+			if ctx.Err() != nil {
+				return
+			}
+			if t := tr(ctx, &todo[i]); t != nil {
+				c.send(map[string]any{"type": "translation", "session": sessionID, "seq": todo[i].Seq, "translation": t})
+			}
+		}
+	}()
 }
 
 // Unassigned implements routing.Sink.

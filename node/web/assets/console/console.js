@@ -305,6 +305,12 @@
         break;
       }
       case 'msg': onMsg(f); break;
+      case 'translation': { // a message from before the chat was ours, translated for us
+        const c = st.chats.get(f.session);
+        const m = c && c.msgs.get(f.seq);
+        if (m && !m.translation) { m.translation = f.translation; if (f.session === st.sel) renderMessages(); }
+        break;
+      }
       case 'typing': {
         const c = st.chats.get(f.session);
         if (!c) break;
