@@ -85,9 +85,10 @@ func (c *cache) get(key []byte, now time.Time) (string, bool) {
 }
 
 // put stores a translation and evicts what is past maxAge or over
-// maxEntries, oldest first.
+// maxEntries, oldest first. An Update, not a Batch: without fsync a write
+// is quick, and Batch would hold the message for its 10 ms window.
 func (c *cache) put(key []byte, text string, now time.Time) error {
-	return c.db.Batch(func(tx *bolt.Tx) error {
+	return c.db.Update(func(tx *bolt.Tx) error {
 		tb, ab := tx.Bucket(bucketText), tx.Bucket(bucketAge)
 		if old := tb.Get(key); len(old) >= 8 {
 			if err := ab.Delete(append(old[:8:8], key...)); err != nil {

@@ -154,3 +154,23 @@ func FuzzParseGlossary(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProtectRestore: whatever a customer writes and whatever an engine
+// answers, protecting and restoring never panics, and an engine that
+// copies the text leaves it as it was written (terms as written) or with
+// the forced translations.
+func FuzzProtectRestore(f *testing.F) {
+	g := NewGlossary([]Term{{Term: "Edgeflux"}, {Term: "return label", From: "en", To: "es", Translation: "etiqueta de devolución"}})
+	f.Add("Your Edgeflux return label", "*ZXQ0Q #ZXQ1Q ZXQ99Q zxq1q")
+	f.Fuzz(func(t *testing.T, text, answer string) {
+		p, subst := g.Protect(text, "en", "es")
+		back, whole := Restore(p, subst)
+		if !whole {
+			t.Fatalf("%q → %q lost a placeholder", text, p)
+		}
+		if !strings.Contains(text, "ZXQ") && !strings.Contains(strings.ToLower(text), "zxq") && !strings.Contains(strings.ToLower(text), "return label") && back != text {
+			t.Fatalf("%q → %q → %q", text, p, back)
+		}
+		Restore(answer, subst)
+	})
+}
