@@ -14,9 +14,9 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/edgedesk/edgedesk/config"
+	"github.com/edgedesk/edgedesk/internal/testapy"
 	"github.com/edgedesk/edgedesk/node/audit"
 	"github.com/edgedesk/edgedesk/node/auth"
-	"github.com/edgedesk/edgedesk/internal/testapy"
 	"github.com/edgedesk/edgedesk/node/session"
 	"github.com/edgedesk/edgedesk/node/translate"
 )
