@@ -295,6 +295,13 @@ func TestUnderstandThroughTranslation(t *testing.T) {
 	ws, w := dialWidget(t, base, map[string]any{"locale": "sr-Latn-RS"})
 	ws.WriteJSON(map[string]any{"type": "msg", "cid": "s1", "text": "Gde je moja porudžbina 48213?"})
 	nextT(t, ws, func(f tframe) bool { return f.Type == "receipt" && f.CID == "s1" })
+	// The FAQ has no Serbian: the answer is the English one translated
+	// into Serbian (eng→hbs), the order number in it.
+	ans := nextT(t, ws, func(f tframe) bool { return f.Type == "msg" && f.From == "bot" })
+	if ans.Translation == nil || ans.Translation.Status != session.TranslationDone || ans.Translation.To != "sr" || !strings.Contains(ans.Translation.Text, "48213") {
+		t.Fatalf("answer %+v %+v", ans, ans.Translation)
+	}
+	t.Logf("Serbian answer: %q", ans.Translation.Text)
 	msgs, err := n.Store().Messages(w.Session, 0, 0)
 	if err != nil || len(msgs) == 0 {
 		t.Fatal(msgs, err)

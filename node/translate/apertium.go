@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -98,6 +99,11 @@ func (a *Apertium) code(tag string, source bool) string {
 	return c
 }
 
+// markRE finds Apertium's marks on words it could not handle: * unknown
+// (markUnknown=no drops those), # not generated, @ not in the bilingual
+// dictionary — a mark at the start of a word, before a letter.
+var markRE = regexp.MustCompile(`(^|[\s\p{P}\p{S}])[*#@](\pL)`)
+
 // Translate implements Provider.
 func (a *Apertium) Translate(ctx context.Context, text, from, to string) (string, error) {
 	form := url.Values{"langpair": {a.code(from, true) + "|" + a.code(to, false)}, "q": {text}, "markUnknown": {"no"}}
@@ -118,7 +124,7 @@ func (a *Apertium) Translate(ctx context.Context, text, from, to string) (string
 	if out.ResponseStatus != http.StatusOK {
 		return "", fmt.Errorf("%w: apertium: responseStatus %d", ErrProvider, out.ResponseStatus)
 	}
-	t := strings.TrimSpace(out.ResponseData.TranslatedText)
+	t := strings.TrimSpace(markRE.ReplaceAllString(out.ResponseData.TranslatedText, "$1$2"))
 	if t == "" {
 		return "", fmt.Errorf("%w: apertium: %w", ErrProvider, errEmpty)
 	}

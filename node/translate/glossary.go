@@ -95,36 +95,52 @@ func placeholder(i int) string { return "ZXQ" + strconv.Itoa(i) + "Q" }
 
 var placeholderRE = regexp.MustCompile(`[*#@~]?(?i:zxq)([0-9]+)(?i:q)`)
 
-// Protect replaces the terms that apply to from → to in text with
-// placeholders and returns the text to translate and what each placeholder
-// stands for in the translation: the term as written for a never-translate
-// term, the forced translation for the pair otherwise.
+// verbatimRE finds what no engine may touch besides the glossary's terms:
+// links and email addresses (an engine translates a URL's words).
+var verbatimRE = regexp.MustCompile(`https?://[^\s<>"]+[^\s<>".,;:!?)\]]|[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}`)
+
+// Protect replaces the links, email addresses and glossary terms that
+// apply to from → to in text with placeholders and returns the text to
+// translate and what each placeholder stands for in the translation: the
+// link, address or term as written for a never-translate term, the forced
+// translation for the pair otherwise.
 func (g *Glossary) Protect(text, from, to string) (string, []string) {
-	if g == nil || g.re == nil {
+	type span struct {
+		s, e int
+		repl string
+	}
+	var spans []span
+	for _, loc := range verbatimRE.FindAllStringIndex(text, -1) {
+		spans = append(spans, span{loc[0], loc[1], text[loc[0]:loc[1]]})
+	}
+	if g != nil && g.re != nil {
+		for _, loc := range g.re.FindAllStringIndex(text, -1) {
+			s, e := loc[0], loc[1]
+			if !wordEdge(text, s, e) {
+				continue
+			}
+			if repl, ok := g.lookup(text[s:e], from, to); ok {
+				spans = append(spans, span{s, e, repl})
+			}
+		}
+	}
+	if spans == nil {
 		return text, nil
 	}
+	slices.SortStableFunc(spans, func(a, b span) int { return a.s - b.s })
 	var (
 		b     strings.Builder
 		subst []string
 		last  int
 	)
-	for _, loc := range g.re.FindAllStringIndex(text, -1) {
-		s, e := loc[0], loc[1]
-		if !wordEdge(text, s, e) {
-			continue
+	for _, sp := range spans {
+		if sp.s < last {
+			continue // inside a link or an earlier term
 		}
-		found := text[s:e]
-		repl, ok := g.lookup(found, from, to)
-		if !ok {
-			continue
-		}
-		b.WriteString(text[last:s])
+		b.WriteString(text[last:sp.s])
 		b.WriteString(placeholder(len(subst)))
-		subst = append(subst, repl)
-		last = e
-	}
-	if subst == nil {
-		return text, nil
+		subst = append(subst, sp.repl)
+		last = sp.e
 	}
 	b.WriteString(text[last:])
 	return b.String(), subst

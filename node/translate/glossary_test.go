@@ -36,6 +36,11 @@ func TestProtectRestore(t *testing.T) {
 	if p, _ := g.Protect("return label", "en", "fr"); !strings.Contains(p, "return") {
 		t.Fatalf("en→fr protected %q", p)
 	}
+	// Links and addresses travel as placeholders too, glossary or not.
+	p, subst = (*Glossary)(nil).Protect("See https://shop.example.com/orders/48213. Or write to help@shop.example.com!", "en", "es")
+	if strings.Contains(p, "shop") || len(subst) != 2 || subst[0] != "https://shop.example.com/orders/48213" || subst[1] != "help@shop.example.com" {
+		t.Fatalf("links: %q %q", p, subst)
+	}
 	if g.Version() == NewGlossary(nil).Version() || g.Version() != NewGlossary(g.Terms()).Version() {
 		t.Fatal("version must follow the terms")
 	}
