@@ -464,7 +464,7 @@
       },
       el('span', { class: 'who', text: who(c) }),
       c.unread ? el('span', { class: 'badge', text: String(c.unread), 'aria-label': `${c.unread} unread` }) : null,
-      el('span', { class: 'last', text: last ? (last.text || '') : '', lang: last && last.lang ? last.lang : null, dir: last ? dirOf(last.lang || c.lang) : null }));
+      lastLine(last, c));
       return el('li', {}, b);
     }));
     $('list-empty').hidden = st.order.length > 0;
@@ -548,6 +548,14 @@
     for (const [id, p] of c.pendingShown) items.push(msgItem({ from: 'agent', text: p.text, cid: id, agent: { name: st.me && st.me.name } }, c, true));
     ol.replaceChildren(...items);
     if (nearBottom || items.length < 30) ol.scrollTop = ol.scrollHeight;
+  }
+
+  // lastLine previews a chat's last message, a customer's in the agent's
+  // language when the node translated it.
+  function lastLine(last, c) {
+    const t = last && last.from === 'customer' && last.translation && last.translation.status === 'translated' ? last.translation : null;
+    const lang = t ? t.to : (last && last.lang) || null;
+    return el('span', { class: 'last', text: t ? t.text : last ? (last.text || '') : '', lang, dir: last ? dirOf(lang || c.lang) : null });
   }
 
   function msgItem(m, c, pending) {
