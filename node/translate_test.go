@@ -375,3 +375,25 @@ func FuzzAdminGlossary(f *testing.F) {
 		}
 	})
 }
+
+// Provider keys come from key_file or key_env; a missing one is an error
+// naming the key.
+func TestTranslateProviderKeys(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "deepl.key")
+	os.WriteFile(key, []byte("abc:fx\n"), 0o600)
+	env := map[string]string{"GKEY": "g-123"}
+	provs, err := translateProviders(config.Translate{Providers: []config.TranslateProvider{
+		{Kind: "apertium", URL: "http://127.0.0.1:2737"},
+		{Kind: "deepl", KeyFile: key},
+		{Kind: "google", KeyEnv: "GKEY"},
+	}}, func(k string) string { return env[k] })
+	if err != nil || len(provs) != 3 || provs[1].(*translate.DeepL).Key != "abc:fx" || provs[2].(*translate.Google).Key != "g-123" {
+		t.Fatalf("%v %v", provs, err)
+	}
+	if _, err := translateProviders(config.Translate{Providers: []config.TranslateProvider{{Kind: "google", KeyEnv: "NOPE"}}}, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "translate.providers[0].key_env") {
+		t.Fatalf("empty key_env: %v", err)
+	}
+	if _, err := translateProviders(config.Translate{Providers: []config.TranslateProvider{{Kind: "deepl", KeyFile: key + ".missing"}}}, os.Getenv); err == nil || !strings.Contains(err.Error(), "translate.providers[0].key_file") {
+		t.Fatalf("missing key_file: %v", err)
+	}
+}
