@@ -114,12 +114,22 @@ func trunc(s string, n int) string {
 // enrichMessage is the store's Enrich hook: the enrich stage, with a
 // message in a language the model does not know classified through a
 // translation, then the translation for the chat's agent.
+//
+// All the translating one message waits for shares one deadline,
+// translate.timeout: a provider that hangs delays the message that long
+// at most, however many translations it needed.
 func (n *Node) enrichMessage(ctx context.Context, m *session.Message) {
-	if !n.understandTranslated(ctx, m) {
+	if n.translator == nil {
+		n.enrich.Enrich(ctx, m)
+		return
+	}
+	tctx, cancel := context.WithTimeout(ctx, n.cfg.Translate.Timeout)
+	defer cancel()
+	if !n.understandTranslated(tctx, m) {
 		n.enrich.Enrich(ctx, m)
 	}
-	n.translateForAgent(ctx, m)
-	n.prepareFAQAnswer(ctx, m)
+	n.translateForAgent(tctx, m)
+	n.prepareFAQAnswer(tctx, m)
 }
 
 // machineAnswers is the bot's convo.MachineAnswers: nil (no interface

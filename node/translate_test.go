@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -396,4 +397,55 @@ func TestTranslateProviderKeys(t *testing.T) {
 	if _, err := translateProviders(config.Translate{Providers: []config.TranslateProvider{{Kind: "deepl", KeyFile: key + ".missing"}}}, os.Getenv); err == nil || !strings.Contains(err.Error(), "translate.providers[0].key_file") {
 		t.Fatalf("missing key_file: %v", err)
 	}
+}
+
+// TestTranslationDeadline: a provider that never answers delays a
+// customer's message by translate.timeout at most, however many
+// translations it needed (the agent's and the FAQ answer's here), and the
+// message is delivered untranslated, marked so.
+func TestTranslationDeadline(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/languages" {
+			w.Write([]byte(`[{"code":"es","targets":["en"]},{"code":"en","targets":["es"]}]`))
+			return
+		}
+		io.Copy(io.Discard, r.Body) // read: the server then notices the client leaving
+		select {                    // never answers a translation
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	seed := filepath.Join(t.TempDir(), "en.jsonl")
+	en, err := os.ReadFile("faq/demo/en.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(seed, en, 0o600)
+	const timeout = 2 * time.Second
+	_, base, _ := startNode(t, withTranslation(""), func(c *config.Config) {
+		c.FAQ.Seed = seed
+		c.Translate.Providers = []config.TranslateProvider{{Kind: "libretranslate", URL: hang.URL}}
+		c.Translate.Timeout = timeout
+		c.Translate.BreakerFailures = 1000 // this test is about the deadline, not the breaker
+	})
+	cy, _ := dialAgent(t, base, "cy", "agent", "uk-en")
+	es, w := dialWidget(t, base, map[string]any{"locale": "es-ES"})
+	es.WriteJSON(map[string]any{"type": "msg", "cid": "h1", "text": "quiero hablar con un agente"})
+	nextT(t, cy.ws, func(f tframe) bool { return f.Type == "assigned" && f.Session == w.Session })
+	start := time.Now()
+	es.WriteJSON(map[string]any{"type": "msg", "cid": "c1", "text": "¿Dónde está mi pedido 48213?"})
+	nextT(t, es, func(f tframe) bool { return f.Type == "receipt" && f.CID == "c1" })
+	took := time.Since(start)
+	got := nextT(t, cy.ws, func(f tframe) bool { return f.Type == "msg" && f.CID == "c1" })
+	if got.Translation == nil || got.Translation.Status != session.TranslationUnavailable {
+		t.Fatalf("agent got %+v %+v", got, got.Translation)
+	}
+	// Two translations one after the other would take twice the timeout.
+	if took > timeout+timeout*3/4 {
+		t.Fatalf("the message waited %v for translation, past translate.timeout %v", took, timeout)
+	}
+	t.Logf("receipt after %v (translate.timeout %v)", took.Round(time.Millisecond), timeout)
 }
