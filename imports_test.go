@@ -17,6 +17,7 @@ func TestImportRules(t *testing.T) {
 	transports := []string{
 		mod + "/node/gateway", mod + "/node/agentws", mod + "/node/relay", mod + "/node/corelink",
 		mod + "/sync", mod + "/node/channels", mod + "/node/web", mod + "/node/files", mod + "/node/mqtt", mod + "/node/email",
+		mod + "/node/translate", // HTTP to translation providers: conversation logic gets translations through its own interfaces
 		"github.com/valyala/fasthttp", "github.com/fasthttp/websocket", "github.com/nats-io",
 	}
 	rules := []struct {
@@ -57,6 +58,10 @@ func TestImportRules(t *testing.T) {
 				return (under(dep, mod) && !under(dep, mod+"/node/delivery")) ||
 					slices.ContainsFunc(transports, func(tr string) bool { return under(dep, tr) })
 			},
+		},
+		{
+			name: "node/translate imports no other edgedesk package", pkgs: []string{"./node/translate/..."},
+			forbidden: func(dep string) bool { return under(dep, mod) && !under(dep, mod+"/node/translate") },
 		},
 		{
 			name: "nothing imports the composition root but main", pkgs: []string{"./node/...", "./sync/...", "./config/...", "./model/..."},

@@ -3,6 +3,7 @@
 //	edgedesk [serve] [-config FILE]   run the node (the default)
 //	edgedesk check-config -config FILE
 //	edgedesk faq import FILE | faq export [-format csv]
+//	edgedesk glossary import FILE | glossary export [-format csv]
 //	edgedesk token widget -customer ID | token staff -agent ID -role agent
 //	edgedesk staff add --email E --name N --role R [--groups a,b] | staff list | staff disable|enable|passwd --email E
 //	edgedesk session show ID [-json]
@@ -63,6 +64,7 @@ commands:
   serve         run the node (default)
   check-config  print the effective configuration, or its errors
   faq           import or export the FAQ (faq import FILE, faq export)
+  glossary      import or export the translation glossary (glossary import FILE, glossary export)
   token         print a widget or staff token signed with the configured secret
   staff         manage staff accounts (staff add, list, disable, enable, passwd)
   session       session show ID: a session's transcript and every routing decision
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stderr)
 	case "faq":
 		return faqCommand(args, os.Stdin, stdout, stderr)
+	case "glossary":
+		return glossaryCommand(args, os.Stdin, stdout, stderr)
 	case "token":
 		return tokenCommand(args, stdout, stderr)
 	case "staff":

@@ -290,7 +290,17 @@ func printSession(w io.Writer, v node.SessionView) error {
 		for _, e := range m.Entities {
 			notes = append(notes, e.Kind+"="+e.Value)
 		}
+		if tr := m.Translation; tr != nil {
+			note := "translation " + tr.From + "→" + tr.To + " " + tr.Status
+			if tr.Provider != "" {
+				note += " (" + tr.Provider + ")"
+			}
+			notes = append(notes, note)
+		}
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", m.Seq, m.TS.UTC().Format(timeLayout), from, text, strings.Join(notes, ", "))
+		if tr := m.Translation; tr != nil && tr.Text != "" {
+			fmt.Fprintf(tw, "  \t\t\t↳ %s\t\n", strings.ReplaceAll(tr.Text, "\n", " "))
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err

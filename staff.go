@@ -20,7 +20,8 @@ import (
 	"github.com/edgedesk/edgedesk/node/staff"
 )
 
-const staffUsage = `usage: edgedesk staff add --email E --name N --role agent|supervisor|admin [--groups a,b] [--id ID] [-config FILE]
+const staffUsage = `usage: edgedesk staff add --email E --name N --role agent|supervisor|admin [--groups a,b] [--languages en,es] [--id ID] [-config FILE]
+       edgedesk staff languages --email E --set en,es [-config FILE]  (--set "" clears)
        edgedesk staff list [-json] [-config FILE]
        edgedesk staff disable --email E [-config FILE]
        edgedesk staff enable --email E [-config FILE]
@@ -34,7 +35,7 @@ show it. Passwords have at least 10 characters.`
 
 // staffCommand is "edgedesk staff add|list|disable|enable|passwd".
 func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, stderr io.Writer) error {
-	subs := []string{"add", "list", "disable", "enable", "passwd"}
+	subs := []string{"add", "list", "disable", "enable", "passwd", "languages"}
 	if len(args) == 0 || !slices.Contains(subs, args[0]) {
 		return usageError{fmt.Errorf("staff: want one of %s\n%s", strings.Join(subs, ", "), staffUsage)}
 	}
@@ -45,6 +46,7 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 	var (
 		a      staff.Account
 		groups string
+		langs  string
 		asJSON bool
 	)
 	fs.StringVar(&a.Email, "email", "", "the account's `email` (how its owner signs in)")
@@ -53,6 +55,10 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 		fs.StringVar(&a.Role, "role", "", "agent, supervisor or admin")
 		fs.StringVar(&groups, "groups", "", "comma-separated agent `groups` (routing.groups[].name); required for agents")
 		fs.StringVar(&a.ID, "id", "", "the account's `id` (agent id, token sub); default from the email")
+		fs.StringVar(&langs, "languages", "", "comma-separated `languages` the member writes and reads, the one they write in first (default: their groups')")
+	}
+	if sub == "languages" {
+		fs.StringVar(&langs, "set", "", "comma-separated `languages`, the one they write in first; empty: their groups'")
 	}
 	if sub == "list" {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
@@ -70,6 +76,7 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 	case sub == "add" && a.Role == "":
 		return usageError{fmt.Errorf("staff add: --role is required (agent, supervisor or admin)")}
 	}
+	a.Languages = staff.ParseLanguages(langs)
 	for g := range strings.SplitSeq(groups, ",") {
 		if g = strings.TrimSpace(g); g != "" {
 			a.Groups = append(a.Groups, g)
@@ -109,6 +116,9 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 		if len(added.Groups) > 0 {
 			details["groups"] = strings.Join(added.Groups, ",")
 		}
+		if len(added.Languages) > 0 {
+			details["languages"] = strings.Join(added.Languages, ",")
+		}
 		return recordCLI(cfg, audit.Entry{Action: audit.ActionStaffAdd, Target: added.Email, Details: details})
 	case "list":
 		all, err := store.List()
@@ -137,6 +147,13 @@ func staffCommand(ctx context.Context, args []string, stdin *os.File, stdout, st
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.Email, x.Name, x.Role, strings.Join(x.Groups, ","), status, x.Created.Format("2006-01-02"))
 		}
 		return tw.Flush()
+	case "languages":
+		changed, err := store.SetLanguages(a.Email, a.Languages)
+		if err != nil {
+			return staffErr(sub, err)
+		}
+		fmt.Fprintf(stdout, "languages of %s <%s>: %s (an open console takes them when it reconnects)\n", changed.ID, changed.Email, languagesNote(changed.Languages))
+		return recordCLI(cfg, audit.Entry{Action: audit.ActionStaffLanguages, Target: changed.Email, Details: map[string]string{"id": changed.ID, "languages": strings.Join(changed.Languages, ",")}})
 	case "disable", "enable":
 		changed, err := store.SetDisabled(a.Email, sub == "disable")
 		if err != nil {
@@ -223,6 +240,13 @@ func readPassword(stdin *os.File, stderr io.Writer) (string, error) {
 		return "", usageError{errors.New("password: the two entries differ")}
 	}
 	return pw, nil
+}
+
+func languagesNote(langs []string) string {
+	if len(langs) == 0 {
+		return "none (their groups' languages)"
+	}
+	return strings.Join(langs, ", ")
 }
 
 func groupsNote(groups []string) string {

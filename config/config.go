@@ -56,8 +56,9 @@ type Config struct {
 	Email Email `yaml:"email"`
 	// Channels are the messaging platforms' webhook channels (issue 16;
 	// channels.go), Delivery the queue of answers going out through them.
-	Channels []Channel `yaml:"channels"`
-	Delivery Delivery  `yaml:"delivery"`
+	Channels  []Channel `yaml:"channels"`
+	Delivery  Delivery  `yaml:"delivery"`
+	Translate Translate `yaml:"translate"`
 }
 
 // Model configures the intent and language model served through ONNX
@@ -281,9 +282,10 @@ func Default() *Config {
 		Analytics: defaultAnalytics(),
 		Audit:     defaultAudit(),
 
-		MQTT:     defaultMQTT(),
-		Email:    defaultEmail(),
-		Delivery: defaultDelivery(),
+		MQTT:      defaultMQTT(),
+		Email:     defaultEmail(),
+		Delivery:  defaultDelivery(),
+		Translate: defaultTranslate(),
 	}
 }
 
@@ -530,6 +532,7 @@ func (c *Config) Validate() error {
 	c.validateChannels(bad)
 	c.validateChannelSecrets(bad)
 	c.validateDelivery(bad)
+	c.validateTranslate(bad)
 	return errors.Join(errs...)
 }
 
@@ -550,6 +553,7 @@ func (c *Config) Redacted() *Config {
 	r.Store.EncryptionOldKeyFiles = append([]string(nil), c.Store.EncryptionOldKeyFiles...)
 	r.Auth.APIKeys = append([]APIKey(nil), c.Auth.APIKeys...)
 	r.TLS.ACME.Domains = append([]string(nil), c.TLS.ACME.Domains...)
+	r.Translate.Providers = append([]TranslateProvider(nil), c.Translate.Providers...)
 	if r.NATS.Password != "" {
 		r.NATS.Password = "(redacted)"
 	}

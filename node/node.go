@@ -40,6 +40,7 @@ import (
 	"github.com/edgedesk/edgedesk/node/routing"
 	"github.com/edgedesk/edgedesk/node/sentiment"
 	"github.com/edgedesk/edgedesk/node/session"
+	"github.com/edgedesk/edgedesk/node/translate"
 	"github.com/edgedesk/edgedesk/node/web"
 )
 
@@ -98,6 +99,8 @@ type Node struct {
 	deliveries   *delivery.Worker
 	deliverRules []DeliverRule
 	channels     webhook.Channels
+	translator   *translate.Service // nil: translate.enabled is false (translate.go)
+	mt           *machineAnswers    // FAQ answers translated (faqtranslate.go); nil: off
 
 	closeOnce sync.Once
 	closeErr  error
@@ -132,6 +135,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 				n.faq.Close()
 			}
 			n.enrich.Close()
+			if n.translator != nil {
+				n.translator.Close()
+			}
 		}
 	}()
 	if err = n.openTLS(); err != nil { // first: a certificate or key that does not load opens nothing
@@ -141,6 +147,9 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		return nil, err
 	}
 	if n.enrich, err = enrich.New(enrich.Options{Model: cfg.Model, DataDir: cfg.DataDir, Logger: log.With("component", "model"), Registry: reg}); err != nil {
+		return nil, err
+	}
+	if err = n.openTranslate(); err != nil {
 		return nil, err
 	}
 	if n.faq, err = openFAQ(cfg, log.With("component", "faq"), 5*time.Second); err != nil {
@@ -161,6 +170,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 			NegativeAt: sentiment.StrongNegative,
 			Logger:     log.With("component", "bot"),
 			Metrics:    convo.NewMetrics(reg),
+			Translated: n.machineAnswers(),
 		})
 		if err != nil {
 			return nil, err
@@ -178,7 +188,7 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Linger:   cfg.Store.CommitLinger,
 		Logger:   log.With("component", "store"),
 		Metrics:  session.NewMetrics(reg),
-		Enrich:   n.enrich.Enrich,
+		Enrich:   n.enrichMessage, // the enrich stage and translation (translate.go)
 		Respond:  respond,
 		Outbox:   cfg.NATS.Enabled,
 
@@ -278,6 +288,10 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Admit:     n.gw.AdmitAgent,
 		RateLimit: cfg.Gateway.AgentRateLimit,
 		RateBurst: cfg.Gateway.AgentRateBurst,
+		Languages: n.agentLanguages,
+		Translate: n.agentTranslate(),
+
+		TranslateForAgent: n.agentTranslateHistory(),
 	})
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	n.srv = &fasthttp.Server{
@@ -329,7 +343,7 @@ func bodyLimit(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 		uri = uri[:i]
 	}
 	switch string(uri) {
-	case "/v1/admin/faq", "/v1/files":
+	case "/v1/admin/faq", "/v1/admin/glossary", "/v1/files":
 		return fasthttp.RequestConfig{}
 	}
 	if bytes.HasPrefix(uri, []byte(webhook.PathPrefix)) {
@@ -383,6 +397,8 @@ func (n *Node) route(metrics fasthttp.RequestHandler) fasthttp.RequestHandler {
 			n.agents.ServeWS(ctx)
 		case "/v1/admin/faq":
 			n.serveAdminFAQ(ctx)
+		case "/v1/admin/glossary":
+			n.serveAdminGlossary(ctx)
 		case "/v1/auth/login":
 			n.serveLogin(ctx)
 		case "/v1/auth/logout":
@@ -634,6 +650,11 @@ func (n *Node) Close(ctx context.Context) error {
 		}
 		if err := n.enrich.Close(); err != nil {
 			errs = append(errs, err)
+		}
+		if n.translator != nil { // after the store: its Enrich hook translates
+			if err := n.translator.Close(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		n.closeErr = errors.Join(errs...)
 		n.log.Info("edgedesk node stopped", "took", time.Since(start).Round(time.Millisecond), "err", n.closeErr)

@@ -65,7 +65,28 @@ type Options struct {
 	// default 10 and 30).
 	RateLimit float64
 	RateBurst int
+	// Languages, if set, returns the languages an agent's staff profile
+	// lists (the one they write in first), asked at hello; without any
+	// the agent's group's languages count (routing.Router.ChatLanguages).
+	Languages func(agentID string) []string
+	// Translate, if set, translates an agent's reply to a chat they hold
+	// into the customer's language before it is stored: the translation
+	// to store beside the text, or nil when none is needed. It runs on
+	// the connection's goroutine and returns within its own timeout; a
+	// failed translation comes back marked, never as an error.
+	Translate func(ctx context.Context, sessionID, text string) *session.Translation
+	// TranslateForAgent, if set, translates a customer's message stored
+	// before the chat was the agent's (an assignment's history: what the
+	// customer told the bot) for the agent, or returns nil when none is
+	// needed. The translations go out as `translation` frames after the
+	// `assigned` one, from a goroutine per assignment: the router never
+	// waits for them.
+	TranslateForAgent func(ctx context.Context, m *session.Message) *session.Translation
 }
+
+// maxHistoryTranslations bounds the messages of one assignment's history
+// translated for the agent: the most recent ones.
+const maxHistoryTranslations = 50
 
 // Action is an agent's action, for the audit log.
 type Action struct {
@@ -331,6 +352,9 @@ func (c *conn) run(bearer string) {
 	}
 	agent, gen, held := s.o.Router.Connect(claims.Subject, name, claims.Role, claims.Groups, away, c)
 	c.agent = agent
+	if s.o.Languages != nil {
+		s.o.Router.SetLanguages(agent, s.o.Languages(claims.Subject))
+	}
 	defer s.o.Router.Disconnect(agent, gen)
 	chats := make([]map[string]any, 0, len(held))
 	for _, h := range held {
@@ -409,12 +433,27 @@ func (c *conn) handle(f inFrame) {
 			c.send(errFrame(f.CID, CodeBadFrame, "msg needs session and text"))
 			return
 		}
-		m, err := r.Reply(ctx, c.agent, f.Session, f.CID, f.Text)
+		var (
+			m   session.Message
+			err error
+		)
+		if c.s.o.Translate != nil && r.Owns(c.agent, f.Session) {
+			// Translated here, before the store: the committer never waits
+			// for a provider, and the reply is stored with both texts.
+			tr := c.s.o.Translate(ctx, f.Session, f.Text)
+			m, err = r.ReplyMessage(ctx, c.agent, session.Message{Session: f.Session, CID: f.CID, Text: f.Text, Translation: tr})
+		} else {
+			m, err = r.Reply(ctx, c.agent, f.Session, f.CID, f.Text)
+		}
 		if err != nil {
 			c.send(opError(f.CID, err))
 			return
 		}
-		c.send(map[string]any{"type": "receipt", "cid": f.CID, "session": f.Session, "seq": m.Seq})
+		receipt := map[string]any{"type": "receipt", "cid": f.CID, "session": f.Session, "seq": m.Seq}
+		if m.Translation != nil {
+			receipt["translation"] = m.Translation
+		}
+		c.send(receipt)
 	case "typing":
 		if err := r.Typing(c.agent, f.Session, f.On); err != nil {
 			c.send(opError(f.CID, err))
@@ -595,6 +634,9 @@ func (s *Server) msgFrame(m *session.Message) map[string]any {
 	if m.Notice != nil {
 		f["notice"] = m.Notice
 	}
+	if m.Translation != nil {
+		f["translation"] = m.Translation
+	}
 	return f
 }
 
@@ -602,6 +644,47 @@ func (s *Server) msgFrame(m *session.Message) map[string]any {
 func (c *conn) Assigned(a routing.Assignment) {
 	c.subscribe(a.Session)
 	c.send(c.s.assignedFrame(a))
+	c.translateHistory(a.Session, a.History)
+}
+
+// translateHistory sends translation frames for the customer's messages
+// of hist that were stored untranslated (before the chat was this
+// agent's), most recent first, at most maxHistoryTranslations.
+func (c *conn) translateHistory(sessionID string, hist []session.Message) {
+	tr := c.s.o.TranslateForAgent
+	if tr == nil {
+		return
+	}
+	var todo []session.Message
+	for i := len(hist) - 1; i >= 0 && len(todo) < maxHistoryTranslations; i-- {
+		if m := hist[i]; m.From == session.FromCustomer && m.Translation == nil && m.Text != "" {
+			todo = append(todo, m)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	go func() {
+		// Not in the server's wait group: a connection that ends stops it
+		// (quit cancels the translation under way), and nothing is lost.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		go func() {
+			select {
+			case <-c.quit:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		for i := range todo {
+			if ctx.Err() != nil {
+				return
+			}
+			if t := tr(ctx, &todo[i]); t != nil {
+				c.send(map[string]any{"type": "translation", "session": sessionID, "seq": todo[i].Seq, "translation": t})
+			}
+		}
+	}()
 }
 
 // Unassigned implements routing.Sink.

@@ -41,26 +41,28 @@ type Entry struct {
 
 // Actions recorded by the node and the CLI.
 const (
-	ActionSignIn        = "signin"         // a staff sign-in (POST /v1/auth/login)
-	ActionSignInFailed  = "signin.failed"  // a wrong email or password
-	ActionSignInLocked  = "signin.refused" // too many failures: no password checked
-	ActionSignOut       = "signout"        // POST /v1/auth/logout
-	ActionAgentConnect  = "agent.connect"  // an agent connection's hello accepted
-	ActionAssign        = "chat.assign"    // an agent got a chat (Details: agent, group)
-	ActionTransfer      = "chat.transfer"  // an agent handed its chat over (Details: to_agent, to_group)
-	ActionReassign      = "chat.reassign"  // a supervisor or admin moved another's chat
-	ActionClose         = "chat.close"     // an agent closed a chat
-	ActionFAQImport     = "faq.import"     // the FAQ replaced (admin API or the core)
-	ActionRoutingReload = "routing.reload" // routing replaced (SIGHUP or the core)
-	ActionModelReload   = "model.reload"   // the model swapped (SIGHUP or the core)
-	ActionStaffAdd      = "staff.add"      // edgedesk staff add
-	ActionStaffDisable  = "staff.disable"  // edgedesk staff disable
-	ActionStaffEnable   = "staff.enable"   // edgedesk staff enable
-	ActionStaffPassword = "staff.passwd"   // edgedesk staff passwd
-	ActionSessionView   = "session.view"   // a session's transcript read (admin API, CLI)
-	ActionAuditRead     = "audit.read"     // the audit log queried
-	ActionExport        = "customer.export"
-	ActionErase         = "customer.erase"
+	ActionSignIn         = "signin"          // a staff sign-in (POST /v1/auth/login)
+	ActionSignInFailed   = "signin.failed"   // a wrong email or password
+	ActionSignInLocked   = "signin.refused"  // too many failures: no password checked
+	ActionSignOut        = "signout"         // POST /v1/auth/logout
+	ActionAgentConnect   = "agent.connect"   // an agent connection's hello accepted
+	ActionAssign         = "chat.assign"     // an agent got a chat (Details: agent, group)
+	ActionTransfer       = "chat.transfer"   // an agent handed its chat over (Details: to_agent, to_group)
+	ActionReassign       = "chat.reassign"   // a supervisor or admin moved another's chat
+	ActionClose          = "chat.close"      // an agent closed a chat
+	ActionFAQImport      = "faq.import"      // the FAQ replaced (admin API or the core)
+	ActionGlossaryImport = "glossary.import" // the translation glossary replaced (admin API or the CLI)
+	ActionRoutingReload  = "routing.reload"  // routing replaced (SIGHUP or the core)
+	ActionModelReload    = "model.reload"    // the model swapped (SIGHUP or the core)
+	ActionStaffAdd       = "staff.add"       // edgedesk staff add
+	ActionStaffDisable   = "staff.disable"   // edgedesk staff disable
+	ActionStaffEnable    = "staff.enable"    // edgedesk staff enable
+	ActionStaffPassword  = "staff.passwd"    // edgedesk staff passwd
+	ActionStaffLanguages = "staff.languages" // edgedesk staff languages
+	ActionSessionView    = "session.view"    // a session's transcript read (admin API, CLI)
+	ActionAuditRead      = "audit.read"      // the audit log queried
+	ActionExport         = "customer.export"
+	ActionErase          = "customer.erase"
 )
 
 // Limits on an entry's fields: the log is bounded by what is recorded, not

@@ -83,6 +83,9 @@ type Options struct {
 	Holds   func(sessionID string) bool
 	Logger  *slog.Logger
 	Metrics *Metrics
+	// Translated, if set, has FAQ answers machine-translated into the
+	// customer's language when the FAQ has none in it (translated.go).
+	Translated MachineAnswers
 }
 
 // Engine is the bot. Respond is its session.Options.Respond hook; it is also
@@ -99,6 +102,7 @@ type Engine struct {
 	byIntent  map[string]*flow
 	handoff   map[string]bool
 	fallbacks map[string][]string
+	mt        MachineAnswers
 }
 
 // ErrConfig wraps a bot configuration the engine cannot run.
@@ -120,7 +124,7 @@ func New(opts Options) (*Engine, error) {
 		bot: opts.Bot, faq: opts.FAQ, negative: opts.NegativeAt, esc: opts.Escalator, holds: opts.Holds,
 		log: opts.Logger, met: opts.Metrics,
 		byIntent: map[string]*flow{}, handoff: map[string]bool{},
-		fallbacks: opts.Bot.LanguageFallback,
+		fallbacks: opts.Bot.LanguageFallback, mt: opts.Translated,
 	}
 	for _, in := range opts.Bot.HandoffIntents {
 		e.handoff[in] = true
@@ -347,6 +351,10 @@ func (tu *turn) decide() {
 	// nerede", "48213番の注文" put the number before the word for order.
 	if v, ok := tu.fillFromMessage(a); ok && !yearLike(v.value) {
 		tu.st.Slots[v.kind] = v.value
+	}
+	if mt, provider, ok := tu.machine(a); ok {
+		tu.answerTranslated(a, mt, provider)
+		return
 	}
 	tu.answer(a, "faq")
 }

@@ -126,6 +126,34 @@ func appendMsgSigned(dst []byte, m *session.Message, sign func(string) string) [
 	if m.Notice != nil {
 		dst = appendNotice(dst, m.Notice)
 	}
+	// The customer's own messages go without: their translation is for
+	// the agent.
+	if m.Translation != nil && m.From != session.FromCustomer {
+		dst = appendTranslation(dst, m.Translation)
+	}
+	return append(dst, '}')
+}
+
+// appendTranslation appends `,"translation":{…}`: the translated text
+// (absent when the message went untranslated), the languages, the
+// provider and the status ("translated", "unavailable", "unsupported").
+func appendTranslation(dst []byte, tr *session.Translation) []byte {
+	dst = append(dst, `,"translation":{`...)
+	if tr.Text != "" {
+		dst = append(dst, `"text":`...)
+		dst = jsonw.String(dst, tr.Text)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"from":`...)
+	dst = jsonw.String(dst, tr.From)
+	dst = append(dst, `,"to":`...)
+	dst = jsonw.String(dst, tr.To)
+	if tr.Provider != "" {
+		dst = append(dst, `,"provider":`...)
+		dst = jsonw.String(dst, tr.Provider)
+	}
+	dst = append(dst, `,"status":`...)
+	dst = jsonw.String(dst, tr.Status)
 	return append(dst, '}')
 }
 

@@ -104,3 +104,30 @@ func BenchmarkAppendMsg(b *testing.B) {
 		buf = appendMsg(buf[:0], m)
 	}
 }
+
+// An agent's translated reply carries the translation beside the original;
+// the customer's own message never carries the agent's translation.
+func TestMsgTranslation(t *testing.T) {
+	ts := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	m := &session.Message{Seq: 9, From: session.FromAgent, Text: "Your \"return label\" is ready", TS: ts, Agent: &session.AgentRef{ID: "a", Name: "Bo"},
+		Translation: &session.Translation{Text: "Tu \"etiqueta de devolución\" está lista", From: "en", To: "es", Provider: "apertium", Status: session.TranslationDone}}
+	var got struct {
+		Text        string              `json:"text"`
+		Translation session.Translation `json:"translation"`
+	}
+	if err := json.Unmarshal(appendMsg(nil, m), &got); err != nil || got.Text != m.Text || got.Translation != *m.Translation {
+		t.Fatalf("msg %+v %v", got, err)
+	}
+	m.Translation = &session.Translation{From: "en", To: "es", Status: session.TranslationUnavailable}
+	if f := string(appendMsg(nil, m)); !strings.Contains(f, `"translation":{"from":"en","to":"es","status":"unavailable"}`) {
+		t.Fatalf("untranslated mark: %s", f)
+	}
+	c := &session.Message{Seq: 10, From: session.FromCustomer, CID: "c", Text: "hola", TS: ts, Translation: &session.Translation{Text: "hello", From: "es", To: "en", Status: session.TranslationDone}}
+	if f := string(appendMsg(nil, c)); strings.Contains(f, "translation") {
+		t.Fatalf("the customer's own message with the agent's translation: %s", f)
+	}
+	buf := make([]byte, 0, 1024)
+	if n := testing.AllocsPerRun(100, func() { buf = appendMsg(buf[:0], m) }); n != 0 {
+		t.Errorf("appendMsg with a translation allocates %v times", n)
+	}
+}

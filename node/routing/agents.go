@@ -39,6 +39,7 @@ type Assignment struct {
 type Agent struct {
 	ID, Name, Role string
 	Groups         []string
+	langs          []string // the staff profile's languages (translation.go)
 
 	sink   Sink
 	online bool

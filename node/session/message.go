@@ -84,9 +84,37 @@ type Message struct {
 	Entities []Entity `json:"entities,omitempty"`
 	// Sentiment of a customer's text in [-1, 1]; 0 is neutral or unknown.
 	Sentiment float32 `json:"sentiment,omitempty"`
+	// Translation, when set, is a machine translation of Text for the
+	// other side of the chat (a customer's message for an agent who does
+	// not speak it, an agent's reply in the customer's language, a FAQ
+	// answer from the default language). Text stays what its author wrote
+	// (or the FAQ held), so readers that know nothing of translation see
+	// what they always saw; a Translation whose Status is not "translated"
+	// marks a message delivered untranslated because translation failed.
+	Translation *Translation `json:"translation,omitempty"`
 	// TS is when the node stored the message.
 	TS time.Time `json:"ts"`
 }
+
+// Translation is a machine translation of a message's Text (docs/TRANSLATION.md).
+type Translation struct {
+	// Text is the translation; empty unless Status is TranslationDone.
+	Text string `json:"text,omitempty"`
+	// From and To are the languages (BCP 47) of the original and the translation.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Provider names the engine (the route through the pivot: "apertium+deepl").
+	Provider string `json:"provider,omitempty"`
+	// Status is TranslationDone, TranslationUnavailable or TranslationUnsupported.
+	Status string `json:"status"`
+}
+
+// Translation statuses.
+const (
+	TranslationDone        = "translated"
+	TranslationUnavailable = "unavailable" // providers failed or timed out: delivered untranslated
+	TranslationUnsupported = "unsupported" // no provider has the pair: delivered untranslated
+)
 
 // Notice kinds: what a system message tells the customer.
 const (
@@ -321,6 +349,16 @@ func (m *Message) Check() error {
 	}
 	if len(m.Entities) > MaxEntities {
 		return fmt.Errorf("%w: at most %d entities", ErrInvalid, MaxEntities)
+	}
+	if tr := m.Translation; tr != nil {
+		switch {
+		case tr.Status != TranslationDone && tr.Status != TranslationUnavailable && tr.Status != TranslationUnsupported:
+			return fmt.Errorf("%w: translation status %q", ErrInvalid, tr.Status)
+		case len(tr.Text) > 2*MaxTextBytes || !utf8.ValidString(tr.Text):
+			return fmt.Errorf("%w: translation text must be valid UTF-8 of at most %d bytes", ErrInvalid, 2*MaxTextBytes)
+		case len(tr.From) > 35 || len(tr.To) > 35 || len(tr.Provider) > 64:
+			return fmt.Errorf("%w: translation languages or provider", ErrInvalid)
+		}
 	}
 	if n := m.Notice; n != nil && (n.Kind == "" || len(n.Kind) > 32 || len(n.Group) > 128 || n.Agent != nil && len(n.Agent.ID)+len(n.Agent.Name) > 256) {
 		return fmt.Errorf("%w: notice", ErrInvalid)

@@ -101,6 +101,22 @@ func appendRecord(dst []byte, m *Message) []byte {
 		dst = append(dst, `,"sentiment":`...)
 		dst = jsonw.Float32(dst, m.Sentiment)
 	}
+	if tr := m.Translation; tr != nil {
+		dst = append(dst, `,"translation":{`...)
+		if tr.Text != "" {
+			dst = append(dst, `"text":`...)
+			dst = jsonw.String(dst, tr.Text)
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"from":`...)
+		dst = jsonw.String(dst, tr.From)
+		dst = append(dst, `,"to":`...)
+		dst = jsonw.String(dst, tr.To)
+		str(`,"provider":`, tr.Provider)
+		dst = append(dst, `,"status":`...)
+		dst = jsonw.String(dst, tr.Status)
+		dst = append(dst, '}')
+	}
 	dst = append(dst, `,"ts":`...)
 	dst = jsonw.Time(dst, m.TS)
 	return append(dst, '}')

@@ -20,6 +20,8 @@ func TestRecordMatchesEncodingJSON(t *testing.T) {
 		{Session: "s_1", Seq: 8, From: FromSystem, Text: "back at jue 09:00", Lang: "es", Notice: &Notice{Kind: NoticeTeamClosed, OpensAt: ts.Add(time.Hour), Group: "mx-es"}, TS: ts},
 		{Session: "s_1", Seq: 9, From: FromSystem, Text: "Ana joined", Notice: &Notice{Kind: NoticeAgentJoined, Agent: &AgentRef{ID: "ana", Name: "Ana"}}, TS: ts},
 		{Session: "s_1", Seq: 10, From: FromSystem, Text: "x", Notice: &Notice{Kind: NoticeNoAgents, Agent: &AgentRef{ID: "a"}}, TS: ts},
+		{Session: "s_1", Seq: 11, From: FromAgent, Text: "Your return label", Agent: &AgentRef{ID: "a"}, Translation: &Translation{Text: "Tu etiqueta \"de\" devolución", From: "en", To: "es", Provider: "apertium", Status: TranslationDone}, TS: ts},
+		{Session: "s_1", Seq: 12, From: FromCustomer, CID: "f", Text: "hola", Translation: &Translation{From: "es", To: "en", Status: TranslationUnavailable}, TS: ts},
 	} {
 		got := appendRecord(nil, &m)
 		want, _ := json.Marshal(&m)

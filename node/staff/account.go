@@ -24,10 +24,15 @@ type Account struct {
 	Role  string `json:"role"`
 	// Groups are the agent groups (routing.groups[].name) the member works
 	// in; an agent has at least one.
-	Groups   []string  `json:"groups"`
-	Disabled bool      `json:"disabled"`
-	Created  time.Time `json:"created"`
-	Updated  time.Time `json:"updated"`
+	Groups []string `json:"groups"`
+	// Languages are the languages (BCP 47) the member reads and writes,
+	// the one they write in first; the node translates between them and a
+	// customer who speaks none (docs/TRANSLATION.md). Empty: their
+	// groups' languages.
+	Languages []string  `json:"languages,omitempty"`
+	Disabled  bool      `json:"disabled"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
 	// SignedOut is when the account's password was last changed or the
 	// account disabled (to the second): sign-in tokens issued before are
 	// refused (IssuedBefore), so a stolen cookie does not outlive either.
@@ -82,7 +87,31 @@ func (a *Account) Validate() error {
 			return bad("groups", g, "want a group name such as es-support ([a-z][a-z0-9_-]*)")
 		}
 	}
+	if len(a.Languages) > maxLanguages {
+		return bad("languages", strings.Join(a.Languages, ","), fmt.Sprintf("at most %d", maxLanguages))
+	}
+	for _, l := range a.Languages {
+		if !langRE.MatchString(l) {
+			return bad("languages", l, "want a BCP 47 language such as en, es or pt-BR")
+		}
+	}
 	return nil
+}
+
+// maxLanguages bounds a member's languages.
+const maxLanguages = 16
+
+var langRE = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8}){0,3}$`)
+
+// ParseLanguages splits a comma-separated list of languages ("en, es-MX").
+func ParseLanguages(s string) []string {
+	var out []string
+	for l := range strings.SplitSeq(s, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // Prepare returns a normalised (see normalize), with an id derived from

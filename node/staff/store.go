@@ -233,6 +233,27 @@ func (s *Store) SetDisabled(email string, disabled bool) (Account, error) {
 	})
 }
 
+// SetLanguages replaces the languages of the account with email (nil:
+// none, its groups' languages count).
+func (s *Store) SetLanguages(email string, langs []string) (Account, error) {
+	check := Account{Languages: langs}
+	if len(langs) > 0 {
+		// Only the languages are checked: the rest is the stored account's.
+		for _, l := range langs {
+			if !langRE.MatchString(l) {
+				return Account{}, fmt.Errorf("%w: languages %q: want a BCP 47 language such as en, es or pt-BR", ErrInvalid, l)
+			}
+		}
+		if len(langs) > maxLanguages {
+			return Account{}, fmt.Errorf("%w: languages: at most %d", ErrInvalid, maxLanguages)
+		}
+	}
+	return s.modify(email, func(r *record) error {
+		r.Languages = check.Languages
+		return nil
+	})
+}
+
 // SetPassword replaces the password of the account with email.
 func (s *Store) SetPassword(ctx context.Context, email, password string) (Account, error) {
 	hash, err := HashPassword(ctx, password)

@@ -16,49 +16,49 @@
       queue: 'You are number {p} in line (about {m} min).', back: 'We are back {t}.', away: 'Leave your email and we will answer you.',
       email: 'Email', thanks: 'Thanks! We will write to you.', rate: 'How was your chat?', comment: 'Comment (optional)',
       stars: '{n} of 5', rated: 'Thank you for your feedback!', failed: 'Not sent', slow: 'Sending too fast, retrying…',
-      denied: 'Not authorized to chat.', uploading: 'Uploading…', agent: 'Agent' },
+      denied: 'Not authorized to chat.', uploading: 'Uploading…', agent: 'Agent', tr: 'Translated', orig: 'Show original' },
     es: { title: 'Chatea con nosotros', open: 'Abrir chat', close: 'Cerrar chat', ph: 'Escribe un mensaje…', send: 'Enviar', msg: 'Mensaje',
       attach: 'Adjuntar foto o archivo', connecting: 'Conectando…', reconnecting: 'Reconectando…', typing: 'Escribiendo…',
       queue: 'Eres el número {p} en la fila (unos {m} min).', back: 'Volvemos el {t}.', away: 'Déjanos tu correo y te responderemos.',
       email: 'Correo electrónico', thanks: '¡Gracias! Te escribiremos.', rate: '¿Qué tal fue el chat?', comment: 'Comentario (opcional)',
       stars: '{n} de 5', rated: '¡Gracias por tu opinión!', failed: 'No enviado', slow: 'Demasiado rápido, reintentando…',
-      denied: 'No autorizado para chatear.', uploading: 'Subiendo…', agent: 'Agente' },
+      denied: 'No autorizado para chatear.', uploading: 'Subiendo…', agent: 'Agente', tr: 'Traducido', orig: 'Ver original' },
     fr: { title: 'Discutons', open: 'Ouvrir le chat', close: 'Fermer le chat', ph: 'Écrivez un message…', send: 'Envoyer', msg: 'Message',
       attach: 'Joindre une photo ou un fichier', connecting: 'Connexion…', reconnecting: 'Reconnexion…', typing: 'En train d’écrire…',
       queue: 'Vous êtes n° {p} dans la file (environ {m} min).', back: 'Nous revenons {t}.', away: 'Laissez votre e-mail, nous vous répondrons.',
       email: 'E-mail', thanks: 'Merci ! Nous vous écrirons.', rate: 'Comment s’est passé ce chat ?', comment: 'Commentaire (facultatif)',
       stars: '{n} sur 5', rated: 'Merci pour votre avis !', failed: 'Non envoyé', slow: 'Trop rapide, nouvel essai…',
-      denied: 'Non autorisé à discuter.', uploading: 'Envoi…', agent: 'Conseiller' },
+      denied: 'Non autorisé à discuter.', uploading: 'Envoi…', agent: 'Conseiller', tr: 'Traduit', orig: 'Voir l’original' },
     de: { title: 'Chatten Sie mit uns', open: 'Chat öffnen', close: 'Chat schließen', ph: 'Nachricht schreiben…', send: 'Senden', msg: 'Nachricht',
       attach: 'Foto oder Datei anhängen', connecting: 'Verbinde…', reconnecting: 'Verbinde erneut…', typing: 'Schreibt…',
       queue: 'Sie sind Nummer {p} in der Warteschlange (etwa {m} Min.).', back: 'Wir sind zurück: {t}.', away: 'Hinterlassen Sie Ihre E-Mail, wir antworten Ihnen.',
       email: 'E-Mail', thanks: 'Danke! Wir schreiben Ihnen.', rate: 'Wie war der Chat?', comment: 'Kommentar (optional)',
       stars: '{n} von 5', rated: 'Danke für Ihr Feedback!', failed: 'Nicht gesendet', slow: 'Zu schnell, neuer Versuch…',
-      denied: 'Keine Berechtigung zum Chatten.', uploading: 'Lädt hoch…', agent: 'Mitarbeiter' },
+      denied: 'Keine Berechtigung zum Chatten.', uploading: 'Lädt hoch…', agent: 'Mitarbeiter', tr: 'Übersetzt', orig: 'Original anzeigen' },
     pt: { title: 'Fale conosco', open: 'Abrir chat', close: 'Fechar chat', ph: 'Escreva uma mensagem…', send: 'Enviar', msg: 'Mensagem',
       attach: 'Anexar foto ou arquivo', connecting: 'Conectando…', reconnecting: 'Reconectando…', typing: 'Digitando…',
       queue: 'Você é o número {p} na fila (cerca de {m} min).', back: 'Voltamos {t}.', away: 'Deixe seu e-mail e responderemos.',
       email: 'E-mail', thanks: 'Obrigado! Vamos escrever para você.', rate: 'Como foi o chat?', comment: 'Comentário (opcional)',
       stars: '{n} de 5', rated: 'Obrigado pela avaliação!', failed: 'Não enviada', slow: 'Rápido demais, tentando de novo…',
-      denied: 'Sem autorização para conversar.', uploading: 'Enviando…', agent: 'Atendente' },
+      denied: 'Sem autorização para conversar.', uploading: 'Enviando…', agent: 'Atendente', tr: 'Traduzido', orig: 'Ver original' },
     zh: { title: '在线客服', open: '打开聊天', close: '关闭聊天', ph: '输入消息…', send: '发送', msg: '消息',
       attach: '添加照片或文件', connecting: '正在连接…', reconnecting: '正在重新连接…', typing: '正在输入…',
       queue: '您前面还有 {p} 位（约 {m} 分钟）。', back: '我们将于{t}回来。', away: '请留下您的邮箱，我们会回复您。',
       email: '邮箱', thanks: '谢谢！我们会给您写信。', rate: '您对本次聊天满意吗？', comment: '评论（可选）',
       stars: '{n} 分（满分 5 分）', rated: '感谢您的评价！', failed: '未发送', slow: '发送过快，正在重试…',
-      denied: '无权聊天。', uploading: '正在上传…', agent: '客服' },
+      denied: '无权聊天。', uploading: '正在上传…', agent: '客服', tr: '已翻译', orig: '查看原文' },
     ja: { title: 'チャットでお問い合わせ', open: 'チャットを開く', close: 'チャットを閉じる', ph: 'メッセージを入力…', send: '送信', msg: 'メッセージ',
       attach: '写真やファイルを添付', connecting: '接続中…', reconnecting: '再接続中…', typing: '入力中…',
       queue: '{p} 番目にお待ちです（約 {m} 分）。', back: '{t}に再開します。', away: 'メールアドレスを残していただければ返信します。',
       email: 'メールアドレス', thanks: 'ありがとうございます。ご連絡します。', rate: 'チャットはいかがでしたか？', comment: 'コメント（任意）',
       stars: '5 段階中 {n}', rated: 'ご評価ありがとうございます！', failed: '未送信', slow: '送信が速すぎます。再試行中…',
-      denied: 'チャットの権限がありません。', uploading: 'アップロード中…', agent: '担当者' },
+      denied: 'チャットの権限がありません。', uploading: 'アップロード中…', agent: '担当者', tr: '翻訳済み', orig: '原文を表示' },
     ar: { title: 'تحدث معنا', open: 'فتح المحادثة', close: 'إغلاق المحادثة', ph: 'اكتب رسالة…', send: 'إرسال', msg: 'رسالة',
       attach: 'إرفاق صورة أو ملف', connecting: 'جارٍ الاتصال…', reconnecting: 'جارٍ إعادة الاتصال…', typing: 'يكتب…',
       queue: 'ترتيبك {p} في قائمة الانتظار (حوالي {m} دقيقة).', back: 'نعود {t}.', away: 'اترك بريدك الإلكتروني وسنرد عليك.',
       email: 'البريد الإلكتروني', thanks: 'شكرًا! سنراسلك.', rate: 'كيف كانت المحادثة؟', comment: 'تعليق (اختياري)',
       stars: '{n} من 5', rated: 'شكرًا على تقييمك!', failed: 'لم تُرسل', slow: 'الإرسال سريع جدًا، إعادة المحاولة…',
-      denied: 'غير مصرح لك بالمحادثة.', uploading: 'جارٍ الرفع…', agent: 'موظف' }
+      denied: 'غير مصرح لك بالمحادثة.', uploading: 'جارٍ الرفع…', agent: 'موظف', tr: 'مترجم', orig: 'عرض النص الأصلي' }
   };
 
   var CSS =
@@ -88,7 +88,7 @@
     'li[data-from=customer] a{color:#fff}' +
     'li[data-from=system],li.e{align-self:center;background:none;color:#555;font-size:13px;text-align:center}' +
     'li.e{color:#a00}li[data-pending]{outline:2px dashed #fff9;outline-offset:-4px}' +
-    'li small{display:block;font-size:12px;opacity:.85}' +
+    'li small{display:block;font-size:12px;opacity:.85}li small button{text-decoration:underline;font-size:12px}li small button[aria-pressed=true]{font-weight:600}' +
     'li img{display:block;max-width:100%;max-height:180px;border-radius:8px;margin-top:4px}' +
     'a{color:var(--a)}' +
     '.q{display:flex;flex-wrap:wrap;gap:6px;padding:0 12px 8px}' +
@@ -218,7 +218,13 @@
     function render(m, pending) {
       var li = el('li', { dir: 'auto', 'data-edgedesk': 'message', 'data-from': m.from, 'data-seq': pending ? null : m.seq, 'data-pending': !!pending,
         'data-notice': m.notice && m.notice.kind },
-        [m.from === 'agent' ? el('small', { text: m.name || S.agent }) : null, linkify(el('span', { dir: 'auto' }), m.text)]);
+        [m.from === 'agent' ? el('small', { text: m.name || S.agent }) : null, linkify(el('span', { dir: 'auto' }), m.tr || m.text)]);
+      // A machine translation: the original is one press away.
+      if (m.tr) li.append(el('small', { 'data-edgedesk': 'translated' }, [S.tr + ' · ', el('button', { type: 'button', 'aria-pressed': 'false', onclick: function () {
+        var o = this.getAttribute('aria-pressed') == 'false', p = this.parentNode.previousSibling;
+        this.setAttribute('aria-pressed', o);
+        p.replaceWith(linkify(el('span', { dir: 'auto', lang: o ? m.from0 : m.to }), o ? m.text : m.tr));
+      } }, [S.orig])]));
       (m.att || []).forEach(function (a) {
         var url = new URL(a.url, http);
         if (!/^https?:$/.test(url.protocol)) return; // never a javascript: or data: link
@@ -262,7 +268,7 @@
       if (fresh) {
         st.msgs.push(m);
         st.msgs.sort(function (a, b) { return a.seq - b.seq; });
-        if (m.from !== 'customer') live.textContent = (m.from === 'agent' ? (m.name || S.agent) + ': ' : '') + m.text;
+        if (m.from !== 'customer') live.textContent = (m.from === 'agent' ? (m.name || S.agent) + ': ' : '') + (m.tr || m.text);
       }
       while (seen.has(st.seq + 1)) st.seq++;
       quickReplies();
@@ -437,8 +443,9 @@
           break;
         case 'msg':
           if (f.from === 'agent' || (f.notice && f.notice.kind === 'agent_joined')) queue = '';
+          var x = f.translation && f.translation.status == 'translated' && f.translation;
           show({ seq: f.seq, from: f.from, text: f.text, ts: f.ts, cid: f.cid, att: f.attachments, qr: f.quick_replies,
-            name: f.agent && f.agent.name, notice: f.notice }, true);
+            name: f.agent && f.agent.name, notice: f.notice, tr: x && x.text, from0: x && x.from, to: x && x.to }, true);
           if (f.from !== 'customer') typing.hidden = true;
           setStatus();
           save();

@@ -305,6 +305,12 @@
         break;
       }
       case 'msg': onMsg(f); break;
+      case 'translation': { // a message from before the chat was ours, translated for us
+        const c = st.chats.get(f.session);
+        const m = c && c.msgs.get(f.seq);
+        if (m && !m.translation) { m.translation = f.translation; if (f.session === st.sel) renderMessages(); }
+        break;
+      }
       case 'typing': {
         const c = st.chats.get(f.session);
         if (!c) break;
@@ -458,7 +464,7 @@
       },
       el('span', { class: 'who', text: who(c) }),
       c.unread ? el('span', { class: 'badge', text: String(c.unread), 'aria-label': `${c.unread} unread` }) : null,
-      el('span', { class: 'last', text: last ? (last.text || '') : '', lang: last && last.lang ? last.lang : null, dir: last ? dirOf(last.lang || c.lang) : null }));
+      lastLine(last, c));
       return el('li', {}, b);
     }));
     $('list-empty').hidden = st.order.length > 0;
@@ -544,10 +550,19 @@
     if (nearBottom || items.length < 30) ol.scrollTop = ol.scrollHeight;
   }
 
+  // lastLine previews a chat's last message, a customer's in the agent's
+  // language when the node translated it.
+  function lastLine(last, c) {
+    const t = last && last.from === 'customer' && last.translation && last.translation.status === 'translated' ? last.translation : null;
+    const lang = t ? t.to : (last && last.lang) || null;
+    return el('span', { class: 'last', text: t ? t.text : last ? (last.text || '') : '', lang, dir: last ? dirOf(lang || c.lang) : null });
+  }
+
   function msgItem(m, c, pending) {
     const lang = m.from === 'customer' ? (m.lang || c.lang) : (m.lang || '');
     const sender = { customer: who(c), bot: 'Bot', system: 'System', agent: (m.agent && (m.agent.name || m.agent.id)) || 'Agent' }[m.from] || m.from;
     const body = el('p', { class: 'text', text: m.text || '', lang: lang || null, dir: m.from === 'customer' || lang ? dirOf(lang) : null });
+    const extra = translationOf(m, body);
     const atts = (m.attachments || []).map((a) => el('a', { href: a.url, target: '_blank', rel: 'noopener', text: a.name || 'attachment' }));
     return el('li', {
       class: `msg from-${m.from}${pending ? ' pending' : ''}`, 'data-edgedesk': 'message', 'data-from': m.from,
@@ -555,7 +570,30 @@
     },
     el('span', { class: 'meta' }, el('span', { class: 'sender', text: sender }), ' ',
       el('time', { datetime: m.ts || null, text: pending ? 'sending…' : clock(m.ts) })),
-    body, ...atts);
+    body, ...extra, ...atts);
+  }
+
+  // translationOf shows a message's machine translation (docs/TRANSLATION.md):
+  // a customer's message reads in the agent's language with the original
+  // under it; the agent's own reply shows what the customer was sent; a
+  // message translation failed for is marked so.
+  function translationOf(m, body) {
+    const t = m.translation;
+    if (!t) return [];
+    if (t.status !== 'translated') {
+      return [el('p', { class: 'tr-note', 'data-edgedesk': 'untranslated', text: `Not translated (${t.from}→${t.to}: translation ${t.status})` })];
+    }
+    if (m.from === 'customer') {
+      body.textContent = t.text;
+      body.lang = t.to;
+      body.dir = dirOf(t.to);
+      return [el('p', { class: 'tr-note', 'data-edgedesk': 'original' },
+        el('span', { text: `Machine-translated from ${t.from} · original: ` }),
+        el('span', { lang: t.from, dir: dirOf(t.from), text: m.text || '' }))];
+    }
+    return [el('p', { class: 'tr-note', 'data-edgedesk': 'translation' },
+      el('span', { text: `Sent translated to ${t.to}: ` }),
+      el('span', { lang: t.to, dir: dirOf(t.to), text: t.text }))];
   }
 
   function renderTyping() {
