@@ -149,6 +149,10 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 	if n.enrich, err = enrich.New(enrich.Options{Model: cfg.Model, DataDir: cfg.DataDir, Logger: log.With("component", "model"), Registry: reg}); err != nil {
 		return nil, err
 	}
+	// The store's key seals the translation cache too.
+	if n.keys, n.storeKey, n.storeOldKeys, err = storeKeys(cfg); err != nil {
+		return nil, err
+	}
 	if err = n.openTranslate(); err != nil {
 		return nil, err
 	}
@@ -176,9 +180,6 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 			return nil, err
 		}
 		respond = n.bot.Respond
-	}
-	if n.keys, n.storeKey, n.storeOldKeys, err = storeKeys(cfg); err != nil {
-		return nil, err
 	}
 	n.store, err = session.Open(session.Options{
 		Keys:     n.keys,

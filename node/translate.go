@@ -40,7 +40,12 @@ func (n *Node) openTranslate() error {
 	if err != nil {
 		return err
 	}
+	var sealer translate.Sealer
+	if n.keys != nil { // not a nil *Keyring in the interface
+		sealer = n.keys
+	}
 	n.translator, err = translate.New(translate.Options{
+		Sealer:          sealer,
 		Providers:       provs,
 		Timeout:         tc.Timeout,
 		Pivot:           tc.Pivot,

@@ -121,6 +121,14 @@ func (kr *Keyring) seal(dst []byte, aad, plain []byte) []byte {
 	return k.aead.Seal(dst, dst[n:n+nonceLen], plain, aad)
 }
 
+// Seal appends plain sealed under aad to dst (plain itself with a nil
+// keyring), for the node's other files that hold customers' words (the
+// translation cache). The associated data binds the value to its key.
+func (kr *Keyring) Seal(dst, aad, plain []byte) []byte { return kr.seal(dst, aad, plain) }
+
+// Open returns the plaintext of a value Seal made under aad.
+func (kr *Keyring) Open(aad, v []byte) ([]byte, error) { return kr.open(aad, v) }
+
 // open returns the plaintext of a stored value: v itself when it was
 // stored in plaintext, else a new slice (so it outlives the transaction).
 func (kr *Keyring) open(aad, v []byte) ([]byte, error) {

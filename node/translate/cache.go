@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -16,7 +17,17 @@ var (
 	bucketAge      = []byte("age")          // 8-byte unix nanos + key → nil, oldest first
 	bucketGlossary = []byte("glossary")
 	keyTerms       = []byte("terms")
+	keySealedWith  = []byte("sealed_with") // in bucketGlossary: the sealing key's id, or absent
 )
+
+// Sealer seals values at rest (session.Keyring: AES-256-GCM, the store's
+// key). Seal appends plain sealed under aad to dst; Open returns the
+// plaintext of a value Seal made; ID names the sealing key.
+type Sealer interface {
+	Seal(dst, aad, plain []byte) []byte
+	Open(aad, v []byte) ([]byte, error)
+	CurrentID() uint32
+}
 
 // cache is the bbolt cache of translations and the glossary's home. The
 // translations are disposable (written without fsync: a crash loses some,
@@ -26,17 +37,37 @@ type cache struct {
 	maxEntries int
 	maxAge     time.Duration
 	n          atomic.Int64 // entries in bucketText
+	// sealer seals each cached text (nil: plaintext). A cache written
+	// under another key, or none, is emptied when opened: it is only a
+	// cache, and a customer's words must not stay readable on disk.
+	sealer Sealer
 }
 
-func openCache(path string, maxEntries int, maxAge time.Duration, timeout time.Duration) (*cache, error) {
+func openCache(path string, maxEntries int, maxAge time.Duration, timeout time.Duration, sealer Sealer) (*cache, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: true, NoFreelistSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("translate: cache %s: %w", path, err)
 	}
-	c := &cache{db: db, maxEntries: maxEntries, maxAge: maxAge}
+	c := &cache{db: db, maxEntries: maxEntries, maxAge: maxAge, sealer: sealer}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketText, bucketAge, bucketGlossary} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		var want []byte
+		if sealer != nil {
+			want = binary.BigEndian.AppendUint32(nil, sealer.CurrentID())
+		}
+		gb := tx.Bucket(bucketGlossary)
+		if !bytes.Equal(gb.Get(keySealedWith), want) {
+			if err := c.clearTx(tx); err != nil {
+				return err
+			}
+			if want == nil {
+				return gb.Delete(keySealedWith)
+			}
+			if err := gb.Put(keySealedWith, want); err != nil {
 				return err
 			}
 		}
@@ -78,7 +109,14 @@ func (c *cache) get(key []byte, now time.Time) (string, bool) {
 		if c.maxAge > 0 && now.Sub(ts) > c.maxAge {
 			return nil
 		}
-		out, ok = string(v[8:]), true
+		text := v[8:]
+		if c.sealer != nil {
+			var err error
+			if text, err = c.sealer.Open(key, text); err != nil {
+				return nil // unreadable: a miss, translated again
+			}
+		}
+		out, ok = string(text), true
 		return nil
 	})
 	return out, ok
@@ -99,7 +137,13 @@ func (c *cache) put(key []byte, text string, now time.Time) error {
 		}
 		var ts [8]byte
 		binary.BigEndian.PutUint64(ts[:], uint64(now.UnixNano()))
-		if err := tb.Put(key, append(ts[:], text...)); err != nil {
+		var v []byte
+		if c.sealer != nil {
+			v = c.sealer.Seal(ts[:], key, []byte(text))
+		} else {
+			v = append(ts[:], text...)
+		}
+		if err := tb.Put(key, v); err != nil {
 			return err
 		}
 		if err := ab.Put(append(ts[:], key...), nil); err != nil {

@@ -113,7 +113,7 @@ func TestGlossaryRoundTripAndCacheInvalidation(t *testing.T) {
 }
 
 func TestCacheBounded(t *testing.T) {
-	c, err := openCache(filepath.Join(t.TempDir(), "c.db"), 100, time.Hour, time.Second)
+	c, err := openCache(filepath.Join(t.TempDir(), "c.db"), 100, time.Hour, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

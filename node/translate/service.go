@@ -31,7 +31,10 @@ type Options struct {
 	BreakerFailures uint32
 	BreakerCooldown time.Duration
 	// CachePath is the bbolt file of the cache and the glossary.
-	CachePath       string
+	CachePath string
+	// Sealer, if set, seals the cached translations at rest (the store's
+	// encryption key): they are customers' words too.
+	Sealer          Sealer
 	CacheMaxEntries int
 	CacheMaxAge     time.Duration
 	// OpenTimeout bounds waiting for the cache file's lock.
@@ -111,7 +114,7 @@ func New(o Options) (*Service, error) {
 			},
 		})})
 	}
-	c, err := openCache(o.CachePath, o.CacheMaxEntries, o.CacheMaxAge, o.OpenTimeout)
+	c, err := openCache(o.CachePath, o.CacheMaxEntries, o.CacheMaxAge, o.OpenTimeout, o.Sealer)
 	if err != nil {
 		return nil, err
 	}
