@@ -235,6 +235,8 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
 		Opener:   &session.Opener{Store: n.store, Fetch: fetch, Logger: log.With("component", "session")},
 		Files:    filesGW,
+		// perfmem: n.srv keeps hijacked conns (KeepHijackedConns).
+		KeepHijacked: true,
 	})
 	n.agents = agentws.New(agentws.Options{
 		Verifier:     n.staff,
@@ -267,6 +269,11 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Concurrency:           cfg.Gateway.MaxConnections + 1024,
 		NoDefaultServerHeader: true,
 		Logger:                fasthttpLogger{log},
+		// perfmem: a WebSocket handler returns without closing its conn
+		// (the gateway's reader runs on its own goroutine; agentws
+		// closes its conn itself), so fasthttp frees each upgrade's
+		// RequestCtx instead of holding it while the socket lives.
+		KeepHijackedConns: true,
 	}
 	return n, nil
 }

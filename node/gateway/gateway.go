@@ -41,6 +41,14 @@ type Options struct {
 	// knows only this node's sessions). The node shares one with every
 	// channel.
 	Opener *session.Opener
+	// KeepHijacked says the fasthttp.Server serving ServeWS keeps
+	// hijacked connections open after their handler returns
+	// (KeepHijackedConns). The gateway then runs each connection on a
+	// goroutine of its own and returns the handler at once, so fasthttp
+	// frees the upgrade request's context (its RequestCtx and header
+	// buffers, about 2 KiB) instead of holding it for the connection's
+	// life. Without it the handler must live as long as the connection.
+	KeepHijacked bool
 }
 
 // Gateway serves widget WebSockets.
@@ -55,6 +63,7 @@ type Gateway struct {
 	opener   *session.Opener
 	files    Files
 	sign     func(string) string // files.Sign, or nil
+	keep     bool                // Options.KeepHijacked
 	up       websocket.FastHTTPUpgrader
 	origins  map[string]bool // nil: any origin
 
@@ -97,6 +106,7 @@ func New(o Options) *Gateway {
 		trust:    o.Trust,
 		opener:   o.Opener,
 		files:    o.Files,
+		keep:     o.KeepHijacked,
 		conns:    make(map[*conn]struct{}),
 		addrs: addrLimits{maxConns: o.Config.MaxConnectionsPerAddress, rate: o.Config.AddressUpgradeRate,
 			burst: float64(o.Config.AddressUpgradeBurst), m: make(map[string]*addrState)},
@@ -258,21 +268,30 @@ func (g *Gateway) ServeWS(ctx *fasthttp.RequestCtx) {
 	}
 	g.wg.Add(1)
 	err := g.up.Upgrade(ctx, func(ws *websocket.Conn) {
-		defer g.wg.Done()
-		defer release()
-		c := newConn(g, ws)
-		c.hints = h
-		if !g.track(c) {
-			c.closeWith(CloseGoingAway, "node shutting down")
+		if g.keep {
+			go g.serveConn(ws, h, release)
 			return
 		}
-		defer g.untrack(c)
-		c.serve()
+		g.serveConn(ws, h, release)
 	})
 	if err != nil {
 		release()
 		g.wg.Done()
 	}
+}
+
+// serveConn runs an upgraded connection until it closes.
+func (g *Gateway) serveConn(ws *websocket.Conn, h hints, release func()) {
+	defer g.wg.Done()
+	defer release()
+	c := newConn(g, ws)
+	c.hints = h
+	if !g.track(c) {
+		c.closeWith(CloseGoingAway, "node shutting down") // closes the socket
+		return
+	}
+	defer g.untrack(c)
+	c.serve()
 }
 
 // AdmitAgent counts an agent console upgrade (GET /v1/agent/ws) against

@@ -62,12 +62,12 @@ func newHarnessStore(t testing.TB, mod func(*config.Gateway), secret string, fil
 	if secret != "" {
 		v = auth.NewVerifier(secret, time.Second, nil)
 	}
-	g := New(Options{Config: cfg, Store: store, Verifier: v, Files: files})
+	g := New(Options{Config: cfg, Store: store, Verifier: v, Files: files, KeepHijacked: true})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &fasthttp.Server{Handler: g.ServeWS, ReduceMemoryUsage: true}
+	srv := &fasthttp.Server{Handler: g.ServeWS, ReduceMemoryUsage: true, KeepHijackedConns: true}
 	go srv.Serve(ln)
 	h := &harness{t: t, g: g, store: store, url: "ws://" + ln.Addr().String() + "/v1/ws", srv: srv}
 	t.Cleanup(func() {
