@@ -44,8 +44,9 @@ var framePool = sync.Pool{New: func() any { return new(frame) }}
 
 var frameBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
-// conn is one widget connection. The reader goroutine owns everything but
-// the fields under mu; writes happen under wmu, from the reader (replay,
+// conn is one widget connection. The reader owns everything but the
+// fields under mu (the reader: the goroutine in serve, or the worker it
+// handed the current frame to, one at a time); writes happen under wmu, from the reader (replay,
 // close) or from the flusher, a job on a worker or a short-lived goroutine.
 type conn struct {
 	g   *Gateway
@@ -135,45 +136,74 @@ func (c *conn) serve() {
 	c.lastRead.Store(g.now().UnixNano())
 	defer c.finish()
 
+	// The reader reads the frames itself and hands each to a worker, or,
+	// on a plain socket, hands reading and handling both to a worker and
+	// waits for the socket in waitReadable: a goroutine that never runs
+	// the read path keeps the smallest stack (idlewait.go).
+	rc := rawConn(c.raw)
 	for {
-		typ, r, err := c.ws.NextReader()
-		if err != nil {
-			c.readFailed(err)
-			return
-		}
-		buf := readBufPool.Get().(*bytes.Buffer)
-		buf.Reset()
-		_, err = buf.ReadFrom(r)
-		if err != nil {
-			readBufPool.Put(buf)
-			c.readFailed(err)
-			return
-		}
-		g.m.BytesIn.Add(float64(buf.Len()))
-		if c.helloed {
-			c.extendRead()
-		}
-		// Frames are handled on another goroutine while the reader waits:
-		// decoding and store calls grow a stack to 8 KiB, and a reader's
-		// grown stack would stay that size for as long as its session
-		// idles. The reader itself only ever blocks in a read, so an idle
-		// session keeps a minimal stack (measured: -8 KiB per idle session;
-		// docs/LOAD.md). The other goroutine is one of the gateway's
-		// long-lived workers, whose stacks are already grown, or a new one
-		// when all are busy.
 		var keep bool
-		if typ != websocket.TextMessage {
-			keep = c.refuse(badFrame("binary frames are not supported; send JSON text"), "")
+		var err error
+		if rc == nil {
+			keep, err = c.next(true)
 		} else {
-			keep = c.handleOffStack(buf.Bytes())
+			if !readBuffered(c.ws) {
+				err = waitReadable(rc)
+			}
+			if err == nil {
+				keep, err = c.nextOffStack()
+			}
 		}
-		if buf.Cap() <= 64<<10 {
-			readBufPool.Put(buf)
+		if err != nil {
+			c.readFailed(err)
+			return
 		}
 		if !keep {
 			return
 		}
 	}
+}
+
+// next reads the next frame and handles it, on a worker when offStack:
+// keep says whether to go on reading, err is the read's failure (for
+// readFailed).
+func (c *conn) next(offStack bool) (keep bool, err error) {
+	g := c.g
+	typ, r, err := c.ws.NextReader()
+	if err != nil {
+		return false, err
+	}
+	buf := readBufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	if _, err = buf.ReadFrom(r); err != nil {
+		readBufPool.Put(buf)
+		return false, err
+	}
+	g.m.BytesIn.Add(float64(buf.Len()))
+	if c.helloed {
+		c.extendRead()
+	}
+	// Frames are handled on another goroutine than the reader's:
+	// decoding and store calls grow a stack to 8 KiB, and a reader's
+	// grown stack would stay that size for as long as its session
+	// idles (measured: -8 KiB per idle session; docs/LOAD.md). The other
+	// goroutine is one of the gateway's long-lived workers, whose stacks
+	// are already grown, or a new one when all are busy.
+	switch {
+	case typ != websocket.TextMessage:
+		keep = c.refuse(badFrame("binary frames are not supported; send JSON text"), "")
+	case offStack:
+		keep = c.handleOffStack(buf.Bytes())
+	default:
+		f := framePool.Get().(*frame)
+		keep = c.handle(buf.Bytes(), f)
+		*f = frame{} // drop the strings
+		framePool.Put(f)
+	}
+	if buf.Cap() <= 64<<10 {
+		readBufPool.Put(buf)
+	}
+	return keep, nil
 }
 
 func (c *conn) extendRead() {
@@ -203,23 +233,43 @@ func (c *conn) readFailed(err error) {
 	}
 }
 
-// handoff carries one frame from the reader to the goroutine that handles
-// it, and the answer back.
+// handoff carries work from the reader to the goroutine that does it, and
+// the answer back: one frame to handle, or (read) the next frame to read
+// and handle.
 type handoff struct {
 	c    *conn
+	read bool
 	data []byte
 	keep bool
+	err  error // the read's
 	done chan struct{}
 }
 
 var handoffPool = sync.Pool{New: func() any { return &handoff{done: make(chan struct{}, 1)} }}
 
 func (h *handoff) run() {
-	f := framePool.Get().(*frame)
-	h.keep = h.c.handle(h.data, f)
-	*f = frame{} // drop the strings
-	framePool.Put(f)
+	if h.read {
+		h.keep, h.err = h.c.next(false)
+	} else {
+		f := framePool.Get().(*frame)
+		h.keep = h.c.handle(h.data, f)
+		*f = frame{} // drop the strings
+		framePool.Put(f)
+	}
 	h.done <- struct{}{}
+}
+
+// nextOffStack runs next on a worker (or a new goroutine) and waits for
+// it.
+func (c *conn) nextOffStack() (keep bool, err error) {
+	h := handoffPool.Get().(*handoff)
+	h.c, h.read = c, true
+	c.g.dispatch(job{h: h})
+	<-h.done
+	keep, err = h.keep, h.err
+	h.c, h.read, h.err = nil, false, nil
+	handoffPool.Put(h)
+	return keep, err
 }
 
 // handleOffStack runs handle on a worker (or a new goroutine) and waits for
