@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -147,11 +148,12 @@ func (c *conn) serve() {
 		if rc == nil {
 			keep, err = c.next(true)
 		} else {
+			pongs := 0
 			if !readBuffered(c.ws) {
-				err = waitReadable(rc)
+				pongs, err = waitReadable(rc)
 			}
 			if err == nil {
-				keep, err = c.nextOffStack()
+				keep, err = c.nextOffStack(rc, pongs)
 			}
 		}
 		if err != nil {
@@ -235,22 +237,27 @@ func (c *conn) readFailed(err error) {
 
 // handoff carries work from the reader to the goroutine that does it, and
 // the answer back: one frame to handle, or (read) the next frame to read
-// and handle.
+// and handle, or (pongs) pongs to take.
 type handoff struct {
-	c    *conn
-	read bool
-	data []byte
-	keep bool
-	err  error // the read's
-	done chan struct{}
+	c     *conn
+	read  bool
+	rc    syscall.RawConn
+	pongs int
+	data  []byte
+	keep  bool
+	err   error // the read's
+	done  chan struct{}
 }
 
 var handoffPool = sync.Pool{New: func() any { return &handoff{done: make(chan struct{}, 1)} }}
 
 func (h *handoff) run() {
-	if h.read {
+	switch {
+	case h.pongs > 0:
+		h.keep, h.err = true, h.c.takePongs(h.rc, h.pongs)
+	case h.read:
 		h.keep, h.err = h.c.next(false)
-	} else {
+	default:
 		f := framePool.Get().(*frame)
 		h.keep = h.c.handle(h.data, f)
 		*f = frame{} // drop the strings
@@ -259,17 +266,27 @@ func (h *handoff) run() {
 	h.done <- struct{}{}
 }
 
-// nextOffStack runs next on a worker (or a new goroutine) and waits for
-// it.
-func (c *conn) nextOffStack() (keep bool, err error) {
+// nextOffStack runs next, or takePongs when pongs > 0, on a worker (or a
+// new goroutine) and waits for it.
+func (c *conn) nextOffStack(rc syscall.RawConn, pongs int) (keep bool, err error) {
 	h := handoffPool.Get().(*handoff)
-	h.c, h.read = c, true
+	h.c, h.read, h.rc, h.pongs = c, true, rc, pongs
 	c.g.dispatch(job{h: h})
 	<-h.done
 	keep, err = h.keep, h.err
-	h.c, h.read, h.err = nil, false, nil
+	h.c, h.read, h.rc, h.pongs, h.err = nil, false, nil, 0, nil
 	handoffPool.Put(h)
 	return keep, err
+}
+
+// takePongs takes n bytes of whole pong frames (leadingPongs) from the
+// socket and refreshes the idle deadline, as the pong handler would.
+func (c *conn) takePongs(rc syscall.RawConn, n int) error {
+	if err := discard(rc, n); err != nil {
+		return err
+	}
+	c.extendRead()
+	return nil
 }
 
 // handleOffStack runs handle on a worker (or a new goroutine) and waits for

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"errors"
 	"reflect"
 	"syscall"
 	"unsafe"
@@ -24,6 +25,17 @@ import (
 // later version renames or retypes it, the wait is off and the reader
 // blocks in NextReader as before (TestIdleWaitEnabled fails, so the
 // upgrade is noticed).
+//
+// NextReader returns only with a data frame: the control frames before
+// one it handles inside. A pong (a widget's answer to the node's ping,
+// every gateway.ping_interval) handed to NextReader would therefore keep
+// the worker, with its grown stack, waiting for the session's next
+// message. So the pongs at the head of what an idle socket received are
+// taken without it (takePongs): they are whole frames, the WebSocket's
+// read buffer is empty and the previous message was read to its end, so
+// taking them leaves fasthttp/websocket's reader where it was. Anything
+// else — a ping, a close, a pong cut in two, a frame with reserved bits —
+// goes to NextReader as before.
 
 // brOffset is the offset of websocket.Conn's read buffer (*bufio.Reader),
 // or 0 when it cannot be found.
@@ -62,4 +74,34 @@ func rawConn(c any) syscall.RawConn {
 		return nil
 	}
 	return rc
+}
+
+// pongPeek bounds the bytes waitReadable looks at: room for ten empty
+// pongs (the node's pings carry no payload, so neither do their answers).
+const pongPeek = 64
+
+// errShortPong says the socket ended inside pongs it had shown.
+var errShortPong = errors.New("gateway: connection ended inside a pong")
+
+// leadingPongs returns the length of the complete, final, masked pong
+// frames (RFC 6455 §5.5.3) at the start of p, without reserved bits and
+// with at most 125 bytes of payload; 0 when p starts with anything else.
+func leadingPongs(p []byte) int {
+	i := 0
+	for len(p)-i >= 2 {
+		b0, b1 := p[i], p[i+1]
+		if b0 != 0x8a || b1&0x80 == 0 { // FIN, no RSV, opcode 0xA; masked
+			break
+		}
+		n := int(b1 & 0x7f)
+		if n > 125 {
+			break
+		}
+		end := i + 2 + 4 + n
+		if end > len(p) {
+			break
+		}
+		i = end
+	}
+	return i
 }

@@ -11,13 +11,52 @@ const canWait = true
 // socket failed, or the read deadline set on the connection passes (an
 // error whose Timeout is true, as a read's would be). It takes nothing
 // from the socket (MSG_PEEK): NextReader reads what came, or meets the
-// end or the error. The recv is a raw syscall so that the parked frame
-// stays small (syscall.Recvfrom keeps a 112-byte address on the stack).
-func waitReadable(rc syscall.RawConn) error {
-	return rc.Read(func(fd uintptr) bool {
-		var b byte
-		_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b)), 1,
+// end or the error. pongs is the length of the complete pong frames at
+// the head of what came (leadingPongs), which takePongs consumes without
+// NextReader. The recv is a raw syscall so that the parked frame stays
+// small (syscall.Recvfrom keeps a 112-byte address on the stack).
+func waitReadable(rc syscall.RawConn) (pongs int, err error) {
+	err = rc.Read(func(fd uintptr) bool {
+		var b [pongPeek]byte
+		n, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
 			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-		return errno != syscall.EAGAIN // anything else: data, the end, an error for NextReader
+		switch errno {
+		case syscall.EAGAIN:
+			return false // wait on the netpoller
+		case 0:
+			pongs = leadingPongs(b[:n])
+		}
+		return true // data, the end, or an error for NextReader
 	})
+	return pongs, err
+}
+
+// discard reads and drops n bytes from rc, waiting for them if need be.
+func discard(rc syscall.RawConn, n int) error {
+	var rerr error
+	err := rc.Read(func(fd uintptr) bool {
+		var b [pongPeek]byte
+		for n > 0 {
+			got, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(min(n, len(b))),
+				syscall.MSG_DONTWAIT, 0, 0)
+			switch {
+			case errno == syscall.EAGAIN:
+				return false
+			case errno == syscall.EINTR:
+				continue
+			case errno != 0:
+				rerr = errno
+				return true
+			case got == 0:
+				rerr = errShortPong
+				return true
+			}
+			n -= int(got)
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	return rerr
 }

@@ -6,4 +6,6 @@ import "syscall"
 
 const canWait = false
 
-func waitReadable(syscall.RawConn) error { return nil }
+func waitReadable(syscall.RawConn) (int, error) { return 0, nil }
+
+func discard(syscall.RawConn, int) error { return nil }

@@ -4,8 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"github.com/edgedesk/edgedesk/config"
 )
 
 // TestIdleWaitEnabled fails when the idle wait is off: on a plain TCP
@@ -75,4 +81,108 @@ func TestFramesInOneSegmentAllHandled(t *testing.T) {
 			t.Fatalf("frame %d: got %+v, want the receipt of p%d", i+1, f, i)
 		}
 	}
+}
+
+func TestLeadingPongs(t *testing.T) {
+	pong := []byte{0x8a, 0x80, 1, 2, 3, 4}
+	pongData := []byte{0x8a, 0x82, 0, 0, 0, 0, 'h', 'i'}
+	msg := maskedText([]byte(`{"type":"ack","seq":1}`))
+	cases := []struct {
+		name string
+		p    []byte
+		want int
+	}{
+		{"empty", nil, 0},
+		{"one", pong, 6},
+		{"two", append(append([]byte{}, pong...), pongData...), 14},
+		{"pong then a message", append(append([]byte{}, pong...), msg...), 6},
+		{"message first", append(append([]byte{}, msg...), pong...), 0},
+		{"pong cut in two", pongData[:7], 0},
+		{"pong then a cut one", append(append([]byte{}, pong...), pong[:3]...), 6},
+		{"unmasked", []byte{0x8a, 0x00}, 0},
+		{"not final", []byte{0x0a, 0x80, 0, 0, 0, 0}, 0},
+		{"reserved bit", []byte{0xca, 0x80, 0, 0, 0, 0}, 0},
+		{"ping", []byte{0x89, 0x80, 0, 0, 0, 0}, 0},
+		{"close", []byte{0x88, 0x80, 0, 0, 0, 0}, 0},
+		{"payload over 125", []byte{0x8a, 0xfe, 0, 126, 0, 0, 0, 0}, 0},
+	}
+	for _, tc := range cases {
+		if got := leadingPongs(tc.p); got != tc.want {
+			t.Errorf("%s: leadingPongs(% x) = %d, want %d", tc.name, tc.p, got, tc.want)
+		}
+	}
+}
+
+// FuzzLeadingPongs: whatever the bytes, the length returned is within p
+// and covers whole pong frames only, each one a pong by itself.
+func FuzzLeadingPongs(f *testing.F) {
+	f.Add([]byte{0x8a, 0x80, 1, 2, 3, 4})
+	f.Add([]byte{0x8a, 0x81, 0, 0, 0, 0, 'x', 0x81, 0x80})
+	f.Add(maskedText([]byte("{}")))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		n := leadingPongs(p)
+		if n < 0 || n > len(p) {
+			t.Fatalf("leadingPongs = %d for %d bytes", n, len(p))
+		}
+		for i := 0; i < n; {
+			if p[i] != 0x8a || p[i+1]&0x80 == 0 || p[i+1]&0x7f > 125 {
+				t.Fatalf("byte %d of % x is not a masked final pong", i, p[:n])
+			}
+			i += 6 + int(p[i+1]&0x7f)
+			if i > n {
+				t.Fatalf("a frame crosses the end of the pongs: % x", p[:n])
+			}
+		}
+	})
+}
+
+// TestPongsDoNotHoldAWorker: an idle widget that answers every ping must
+// not leave a goroutine waiting in NextReader for its next message (the
+// pongs are taken without it), and must stay connected past the idle
+// timeout.
+func TestPongsDoNotHoldAWorker(t *testing.T) {
+	h := newHarness(t, func(g *config.Gateway) {
+		g.PingInterval = 40 * time.Millisecond
+		g.IdleTimeout = 300 * time.Millisecond
+	}, "")
+	c := h.dial(nil)
+	c.hello(nil)
+	var pings atomic.Int64
+	c.ws.SetPingHandler(func(data string) error {
+		pings.Add(1)
+		return c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	c.ws.SetReadDeadline(time.Time{})
+	readErr := make(chan error, 1)
+	go func() {
+		_, _, err := c.ws.ReadMessage() // answers pings until the node sends a frame or closes
+		readErr <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		select {
+		case err := <-readErr:
+			t.Fatalf("connection ended after %d pings: %v", pings.Load(), err)
+		default:
+		}
+		// More pings than the idle timeout allows without pongs: the
+		// node took them; then no goroutine may sit in next.
+		if pings.Load() >= 12 && !inNext() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %d pings a goroutine still waits in conn.next:\n%s", pings.Load(), stacks())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func stacks() []byte {
+	b := make([]byte, 1<<20)
+	return b[:runtime.Stack(b, true)]
+}
+
+// inNext reports whether a goroutine is inside conn.next (NextReader).
+func inNext() bool {
+	return bytes.Contains(stacks(), []byte("gateway.(*conn).next("))
 }
