@@ -191,6 +191,14 @@ func (g *Gateway) dispatch(j job) {
 // One loop for all connections replaces a timer per connection (about
 // 200 bytes each); it checks four times per interval, so a ping goes out
 // between 1 and 1.25 intervals after the last frame read.
+//
+// The pings are written by numWorkers long-lived pingers, so a socket
+// that is slow to take one holds up one pinger (for at most
+// gateway.write_timeout), not the others. A goroutine per ping, as
+// before, started a goroutine for every idle session at once each round:
+// the runtime never frees a goroutine's descriptor, and the burst's
+// stacks and garbage stay in the heap until the next collections, about
+// 1 KiB of RSS more per idle session (docs/LOAD.md).
 func (g *Gateway) pingLoop() {
 	tick := g.cfg.PingInterval / 4
 	if tick < 10*time.Millisecond {
@@ -198,6 +206,10 @@ func (g *Gateway) pingLoop() {
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	pings := make(chan *conn, 1024)
+	for range numWorkers() {
+		go g.pinger(pings)
+	}
 	var due []*conn
 	for {
 		select {
@@ -209,16 +221,34 @@ func (g *Gateway) pingLoop() {
 		cutoff := g.now().Add(-g.cfg.PingInterval).UnixNano()
 		due = due[:0]
 		g.connsMu.Lock()
+		now := g.now().UnixNano()
 		for c := range g.conns {
 			if c.lastRead.Load() <= cutoff {
+				c.lastRead.Store(now) // queued once, even if its ping waits past the next tick
 				due = append(due, c)
 			}
 		}
 		g.connsMu.Unlock()
 		for _, c := range due {
-			go c.ping() // a slow socket must not hold up the others
+			select {
+			case pings <- c:
+			case <-g.stop:
+				return
+			}
 		}
 		clear(due)
+	}
+}
+
+// pinger pings the connections pingLoop hands it until the gateway stops.
+func (g *Gateway) pinger(pings <-chan *conn) {
+	for {
+		select {
+		case <-g.stop:
+			return
+		case c := <-pings:
+			c.ping()
+		}
 	}
 }
 
