@@ -12,7 +12,8 @@
 // TLS it reads the frame itself and hands the handling over. With
 // Options.KeepHijacked the reader is a goroutine of the gateway's own and
 // fasthttp frees the upgrade request at once. Queued frames are flushed by
-// the workers too, and one loop pings every silent connection. This keeps
+// the workers too, and one loop hands every silent connection to a few
+// pingers. The widget's pongs are taken without NextReader. This keeps
 // an idle session below the bare stack's footprint (docs/LOAD.md).
 //
 // After the upgrade fasthttp's timeouts no longer apply, so the gateway sets
