@@ -196,9 +196,9 @@ func (g *Gateway) dispatch(j job) {
 // that is slow to take one holds up one pinger (for at most
 // gateway.write_timeout), not the others. A goroutine per ping, as
 // before, started a goroutine for every idle session at once each round:
-// the runtime never frees a goroutine's descriptor, and the burst's
-// stacks and garbage stay in the heap until the next collections, about
-// 1 KiB of RSS more per idle session (docs/LOAD.md).
+// the runtime never frees a goroutine's descriptor, and at 19,500 idle
+// sessions stack memory rose from 42 to 57 MB after one round
+// (docs/LOAD.md).
 func (g *Gateway) pingLoop() {
 	tick := g.cfg.PingInterval / 4
 	if tick < 10*time.Millisecond {
