@@ -3,7 +3,10 @@ package gateway
 import (
 	"bufio"
 	"errors"
+	"io"
+	"net"
 	"reflect"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -18,13 +21,14 @@ import (
 // a reader parked here keeps the minimal 2 KiB stack for as long as its
 // session idles (measured: docs/LOAD.md).
 //
-// The wait is only correct when the WebSocket's read buffer is empty:
-// a frame that arrived in the same segment as the previous one sits in
-// that buffer, and the socket says nothing about it. fasthttp/websocket
-// does not export its buffer, so brOffset finds the field once; if a
-// later version renames or retypes it, the wait is off and the reader
-// blocks in NextReader as before (TestIdleWaitEnabled fails, so the
-// upgrade is noticed).
+// The wait is only correct when nothing is buffered above the socket: a
+// frame that arrived in the same segment as the previous one sits in the
+// WebSocket's read buffer, and bytes a client sent before the 101 in
+// fasthttp's, and the socket says nothing about either. Neither library
+// exports its buffer, so brOffset and hjr find the fields by reflection;
+// if a later version renames or retypes one, the wait is off and the
+// reader blocks in NextReader as before (TestIdleWaitEnabled fails, so
+// the upgrade is noticed).
 //
 // NextReader returns only with a data frame: the control frames before
 // one it handles inside. A pong (a widget's answer to the node's ping,
@@ -47,14 +51,49 @@ var brOffset = func() uintptr {
 	return f.Offset
 }()
 
-// readBuffered reports whether ws's read buffer holds bytes not yet
-// parsed; true when that cannot be known.
+// readBuffered reports whether bytes not yet parsed wait above the
+// socket: in ws's read buffer, or in fasthttp's (hijackedBuffered); true
+// when that cannot be known.
 func readBuffered(ws *websocket.Conn) bool {
 	if brOffset == 0 {
 		return true
 	}
 	br := *(**bufio.Reader)(unsafe.Add(unsafe.Pointer(ws), brOffset))
-	return br == nil || br.Buffered() > 0
+	return br == nil || br.Buffered() > 0 || hijackedBuffered(ws.NetConn())
+}
+
+// hjr locates fasthttp's hijackConn.r (an io.Reader), through which the
+// WebSocket reads the socket. When the client sent bytes behind its
+// upgrade request before the 101 (RFC 6455 says to wait; some clients
+// do not), r is fasthttp's read buffer holding them, and it keeps taking
+// up to its size from the socket on each read.
+var hjr struct {
+	once sync.Once
+	typ  reflect.Type
+	off  uintptr
+}
+
+// hijackedBuffered reports whether nc, the WebSocket's conn, holds read
+// bytes of its own; true when that cannot be known (not a fasthttp
+// hijacked conn, or one whose reader field moved).
+func hijackedBuffered(nc net.Conn) bool {
+	t := reflect.TypeOf(nc)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return true
+	}
+	hjr.once.Do(func() {
+		if f, ok := t.Elem().FieldByName("r"); ok && f.Type == reflect.TypeFor[io.Reader]() && t.Elem().Name() == "hijackConn" {
+			hjr.typ, hjr.off = t, f.Offset
+		}
+	})
+	if t != hjr.typ {
+		return true
+	}
+	r := *(*io.Reader)(unsafe.Add(reflect.ValueOf(nc).UnsafePointer(), hjr.off))
+	if br, ok := r.(*bufio.Reader); ok {
+		return br.Buffered() > 0
+	}
+	return false
 }
 
 // rawConn returns the socket's syscall.RawConn, or nil when the
