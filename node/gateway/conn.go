@@ -148,12 +148,14 @@ func (c *conn) serve() {
 		if rc == nil {
 			keep, err = c.next(true)
 		} else {
-			pongs := 0
-			if !readBuffered(c.ws) {
-				pongs, err = waitReadable(rc)
+			var hd head
+			if p, buffered := readBuffered(c.ws); buffered {
+				hd.ready = dataFrameReady(p, len(p))
+			} else {
+				hd, err = waitReadable(rc)
 			}
 			if err == nil {
-				keep, err = c.nextOffStack(rc, pongs)
+				keep, err = c.nextOffStack(rc, hd)
 			}
 		}
 		if err != nil {
@@ -266,12 +268,19 @@ func (h *handoff) run() {
 	h.done <- struct{}{}
 }
 
-// nextOffStack runs next, or takePongs when pongs > 0, on a worker (or a
-// new goroutine) and waits for it.
-func (c *conn) nextOffStack(rc syscall.RawConn, pongs int) (keep bool, err error) {
+// nextOffStack runs next, or takePongs when hd has pongs, on another
+// goroutine and waits for it: on a worker (or a new goroutine when all are
+// busy) when it will not wait for the client, else on a goroutine of its
+// own, so that a client sending a frame slowly, or a ping (after which
+// NextReader waits for the next message), holds no worker.
+func (c *conn) nextOffStack(rc syscall.RawConn, hd head) (keep bool, err error) {
 	h := handoffPool.Get().(*handoff)
-	h.c, h.read, h.rc, h.pongs = c, true, rc, pongs
-	c.g.dispatch(job{h: h})
+	h.c, h.read, h.rc, h.pongs = c, true, rc, hd.pongs
+	if hd.pongs > 0 || hd.ready {
+		c.g.dispatch(job{h: h})
+	} else {
+		go h.run()
+	}
 	<-h.done
 	keep, err = h.keep, h.err
 	h.c, h.read, h.rc, h.pongs, h.err = nil, false, nil, 0, nil

@@ -47,7 +47,10 @@ type Options struct {
 	// goroutine of its own and returns the handler at once, so fasthttp
 	// frees the upgrade request's context (its RequestCtx and header
 	// buffers, about 2 KiB) instead of holding it for the connection's
-	// life. Without it the handler must live as long as the connection.
+	// life. Without it the handler must live as long as the connection,
+	// and so it does for a client that sent bytes before the 101, which
+	// fasthttp hands over in a buffer that reads through that context
+	// (readsRequestBuffer).
 	KeepHijacked bool
 }
 
@@ -298,7 +301,7 @@ func (g *Gateway) ServeWS(ctx *fasthttp.RequestCtx) {
 	}
 	g.wg.Add(1)
 	err := g.up.Upgrade(ctx, func(ws *websocket.Conn) {
-		if g.keep {
+		if g.keep && !readsRequestBuffer(ws.NetConn()) {
 			go g.serveConn(ws, h, release)
 			return
 		}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -53,13 +54,20 @@ var brOffset = func() uintptr {
 
 // readBuffered reports whether bytes not yet parsed wait above the
 // socket: in ws's read buffer, or in fasthttp's (hijackedBuffered); true
-// when that cannot be known.
-func readBuffered(ws *websocket.Conn) bool {
+// when that cannot be known. p is what ws's buffer holds.
+func readBuffered(ws *websocket.Conn) (p []byte, buffered bool) {
 	if brOffset == 0 {
-		return true
+		return nil, true
 	}
 	br := *(**bufio.Reader)(unsafe.Add(unsafe.Pointer(ws), brOffset))
-	return br == nil || br.Buffered() > 0 || hijackedBuffered(ws.NetConn())
+	if br == nil {
+		return nil, true
+	}
+	if n := br.Buffered(); n > 0 {
+		p, _ = br.Peek(n) // what is buffered: no read
+		return p, true
+	}
+	return nil, hijackedBuffered(ws.NetConn())
 }
 
 // hjr locates fasthttp's hijackConn.r (an io.Reader), through which the
@@ -73,13 +81,13 @@ var hjr struct {
 	off  uintptr
 }
 
-// hijackedBuffered reports whether nc, the WebSocket's conn, holds read
-// bytes of its own; true when that cannot be known (not a fasthttp
-// hijacked conn, or one whose reader field moved).
-func hijackedBuffered(nc net.Conn) bool {
+// hijackReader returns fasthttp's hijackConn.r of nc, the WebSocket's
+// conn; known is false when nc is not a fasthttp hijacked conn, or one
+// whose reader field moved.
+func hijackReader(nc net.Conn) (r io.Reader, known bool) {
 	t := reflect.TypeOf(nc)
 	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
-		return true
+		return nil, false
 	}
 	hjr.once.Do(func() {
 		if f, ok := t.Elem().FieldByName("r"); ok && f.Type == reflect.TypeFor[io.Reader]() && t.Elem().Name() == "hijackConn" {
@@ -87,13 +95,36 @@ func hijackedBuffered(nc net.Conn) bool {
 		}
 	})
 	if t != hjr.typ {
+		return nil, false
+	}
+	return *(*io.Reader)(unsafe.Add(reflect.ValueOf(nc).UnsafePointer(), hjr.off)), true
+}
+
+// hijackedBuffered reports whether nc, the WebSocket's conn, holds read
+// bytes of its own; true when that cannot be known.
+func hijackedBuffered(nc net.Conn) bool {
+	r, known := hijackReader(nc)
+	if !known {
 		return true
 	}
-	r := *(*io.Reader)(unsafe.Add(reflect.ValueOf(nc).UnsafePointer(), hjr.off))
 	if br, ok := r.(*bufio.Reader); ok {
 		return br.Buffered() > 0
 	}
 	return false
+}
+
+// readsRequestBuffer reports whether nc reads through fasthttp's read
+// buffer (the client sent bytes before the 101), or may. That buffer
+// reads the socket through the upgrade request's RequestCtx, which
+// fasthttp frees, and hands to another request, once the hijack handler
+// returns; such a connection must be served inside the handler.
+func readsRequestBuffer(nc net.Conn) bool {
+	r, known := hijackReader(nc)
+	if !known {
+		return true
+	}
+	_, ok := r.(*bufio.Reader)
+	return ok
 }
 
 // rawConn returns the socket's syscall.RawConn, or nil when the
@@ -143,4 +174,48 @@ func leadingPongs(p []byte) int {
 		i = end
 	}
 	return i
+}
+
+// head is what came first on an idle connection.
+type head struct {
+	pongs int  // the length of the whole pong frames first (takePongs)
+	ready bool // a whole final data frame first: NextReader will not wait
+}
+
+// classify says what p, the first bytes of avail readable ones, starts
+// with.
+func classify(p []byte, avail int) head {
+	if n := leadingPongs(p); n > 0 {
+		return head{pongs: n}
+	}
+	return head{ready: dataFrameReady(p, avail)}
+}
+
+// dataFrameReady reports whether p, the first bytes of avail readable
+// ones, starts a final, masked text or binary frame without reserved bits
+// whose avail bytes hold it whole: NextReader reads it without waiting.
+// Anything else (a fragment, a ping, a close, a frame still arriving)
+// may keep NextReader waiting for more.
+func dataFrameReady(p []byte, avail int) bool {
+	if len(p) < 2 || avail < len(p) {
+		return false
+	}
+	b0, b1 := p[0], p[1]
+	if b0&0xf0 != 0x80 || b0&0x0f != 1 && b0&0x0f != 2 || b1&0x80 == 0 {
+		return false
+	}
+	n, hdr := uint64(b1&0x7f), uint64(2)
+	switch n {
+	case 126:
+		if len(p) < 4 {
+			return false
+		}
+		n, hdr = uint64(binary.BigEndian.Uint16(p[2:])), 4
+	case 127:
+		if len(p) < 10 {
+			return false
+		}
+		n, hdr = binary.BigEndian.Uint64(p[2:]), 10
+	}
+	return n <= uint64(avail) && hdr+4+n <= uint64(avail)
 }

@@ -3,6 +3,8 @@ package gateway
 import (
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 const canWait = true
@@ -11,11 +13,12 @@ const canWait = true
 // socket failed, or the read deadline set on the connection passes (an
 // error whose Timeout is true, as a read's would be). It takes nothing
 // from the socket (MSG_PEEK): NextReader reads what came, or meets the
-// end or the error. pongs is the length of the complete pong frames at
-// the head of what came (leadingPongs), which takePongs consumes without
-// NextReader. The recv is a raw syscall so that the parked frame stays
-// small (syscall.Recvfrom keeps a 112-byte address on the stack).
-func waitReadable(rc syscall.RawConn) (pongs int, err error) {
+// end or the error. It says what came first (classify): whole pongs, which
+// takePongs consumes without NextReader, or a whole final data frame,
+// which NextReader reads without waiting. The recv is a raw syscall so
+// that the parked frame stays small (syscall.Recvfrom keeps a 112-byte
+// address on the stack).
+func waitReadable(rc syscall.RawConn) (h head, err error) {
 	err = rc.Read(func(fd uintptr) bool {
 		var b [pongPeek]byte
 		n, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
@@ -24,11 +27,17 @@ func waitReadable(rc syscall.RawConn) (pongs int, err error) {
 		case syscall.EAGAIN:
 			return false // wait on the netpoller
 		case 0:
-			pongs = leadingPongs(b[:n])
+			avail := int(n)
+			if avail == len(b) { // there may be more: how much?
+				if v, err := unix.IoctlGetInt(int(fd), unix.SIOCINQ); err == nil {
+					avail = v
+				}
+			}
+			h = classify(b[:n], avail)
 		}
 		return true // data, the end, or an error for NextReader
 	})
-	return pongs, err
+	return h, err
 }
 
 // discard reads and drops n bytes from rc, waiting for them if need be.

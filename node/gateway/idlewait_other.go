@@ -6,6 +6,6 @@ import "syscall"
 
 const canWait = false
 
-func waitReadable(syscall.RawConn) (int, error) { return 0, nil }
+func waitReadable(syscall.RawConn) (head, error) { return head{}, nil }
 
 func discard(syscall.RawConn, int) error { return nil }

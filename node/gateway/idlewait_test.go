@@ -240,4 +240,117 @@ func TestHelloSentWithTheUpgrade(t *testing.T) {
 	if !bytes.Contains(payload, []byte(`"type":"welcome"`)) {
 		t.Fatalf("first frame %q, want welcome", payload)
 	}
+	// Later frames come through fasthttp's read buffer too, which reads
+	// through the upgrade's RequestCtx: it must still be this
+	// connection's (a handler that returned at once let fasthttp free it:
+	// a nil dereference in fasthttp, or another connection's bytes).
+	for i := range 3 {
+		if _, err := nc.Write(maskedText(fmt.Appendf(nil, `{"type":"msg","cid":"after%d","text":"hi"}`, i))); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			t.Fatalf("no receipt for msg %d: %v", i, err)
+		}
+		payload = make([]byte, int(hdr[1]&0x7f))
+		if _, err := io.ReadFull(br, payload); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(payload, fmt.Appendf(nil, `"cid":"after%d"`, i)) {
+			t.Fatalf("frame %q, want the receipt of after%d", payload, i)
+		}
+	}
+}
+
+func TestDataFrameReady(t *testing.T) {
+	small := maskedText([]byte(`{"type":"ack","seq":1}`))
+	big := maskedText(bytes.Repeat([]byte("x"), 300)) // 16-bit length
+	cases := []struct {
+		name  string
+		p     []byte
+		avail int
+		want  bool
+	}{
+		{"whole", small, len(small), true},
+		{"whole, more behind", small, len(small) + 10, true},
+		{"cut", small[:len(small)-1], len(small) - 1, false},
+		{"header only", small[:2], 2, false},
+		{"16-bit length, whole, seen in part", big[:pongPeek], len(big), true},
+		{"16-bit length, cut", big[:pongPeek], len(big) - 1, false},
+		{"16-bit length header cut", big[:3], 3, false},
+		{"64-bit length", []byte{0x81, 0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 'x'}, 15, true},
+		{"64-bit length, huge", []byte{0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 100, false},
+		{"binary", []byte{0x82, 0x80, 0, 0, 0, 0}, 6, true},
+		{"not final", []byte{0x01, 0x80, 0, 0, 0, 0}, 6, false},
+		{"continuation", []byte{0x80, 0x80, 0, 0, 0, 0}, 6, false},
+		{"ping", []byte{0x89, 0x80, 0, 0, 0, 0}, 6, false},
+		{"unmasked", []byte{0x81, 0x00}, 2, false},
+		{"reserved bit", []byte{0xc1, 0x80, 0, 0, 0, 0}, 6, false},
+		{"avail below what was seen", small, 2, false},
+	}
+	for _, tc := range cases {
+		if got := dataFrameReady(tc.p, tc.avail); got != tc.want {
+			t.Errorf("%s: dataFrameReady(% x, %d) = %v, want %v", tc.name, tc.p, tc.avail, got, tc.want)
+		}
+	}
+}
+
+// FuzzDataFrameReady: a frame said to be ready fits in the bytes available.
+func FuzzDataFrameReady(f *testing.F) {
+	f.Add(maskedText([]byte("{}")), 8)
+	f.Add([]byte{0x81, 0xfe, 0x01, 0x00}, 300)
+	f.Add([]byte{0x82, 0xff, 0, 0, 0, 0, 0, 0, 0, 1}, 20)
+	f.Fuzz(func(t *testing.T, p []byte, avail int) {
+		if !dataFrameReady(p, avail) {
+			return
+		}
+		n, hdr := uint64(p[1]&0x7f), uint64(2)
+		switch n {
+		case 126:
+			n, hdr = uint64(binary.BigEndian.Uint16(p[2:])), 4
+		case 127:
+			n, hdr = binary.BigEndian.Uint64(p[2:]), 10
+		}
+		if avail < 0 || hdr+4+n > uint64(avail) || n > uint64(avail) {
+			t.Fatalf("ready with %d bytes available: % x", avail, p)
+		}
+	})
+}
+
+// TestSlowFrameHoldsNoWorker: a frame that arrives in pieces is read on a
+// goroutine of its own, not on one of the gateway's workers, and is
+// answered once whole.
+func TestSlowFrameHoldsNoWorker(t *testing.T) {
+	h := newHarness(t, nil, "")
+	c := h.dial(nil)
+	c.hello(nil)
+	frame := maskedText([]byte(`{"type":"msg","cid":"slow","text":"in two pieces"}`))
+	if _, err := c.ws.NetConn().Write(frame[:5]); err != nil {
+		t.Fatal(err)
+	}
+	// The goroutine waiting in NextReader for the rest of the frame.
+	waiting := func() []byte {
+		for _, g := range bytes.Split(stacks(), []byte("\n\n")) {
+			if bytes.Contains(g, []byte("[IO wait")) && bytes.Contains(g, []byte("gateway.(*conn).next(")) {
+				return g
+			}
+		}
+		return nil
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var g []byte
+	for g = waiting(); g == nil; g = waiting() {
+		if time.Now().After(deadline) {
+			t.Fatal("no goroutine is reading the frame")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if bytes.Contains(g, []byte("gateway.(*Gateway).worker(")) {
+		t.Fatalf("a worker waits for the rest of the frame:\n%s", g)
+	}
+	if _, err := c.ws.NetConn().Write(frame[5:]); err != nil {
+		t.Fatal(err)
+	}
+	if f := c.next(); f.Type != "receipt" || f.CID != "slow" {
+		t.Fatalf("got %+v, want the receipt of slow", f)
+	}
 }
