@@ -46,9 +46,10 @@ var framePool = sync.Pool{New: func() any { return new(frame) }}
 var frameBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // conn is one widget connection. The reader owns everything but the
-// fields under mu (the reader: the goroutine in serve, or the worker it
-// handed the current frame to, one at a time); writes happen under wmu, from the reader (replay,
-// close) or from the flusher, a job on a worker or a short-lived goroutine.
+// fields under mu (the reader: the goroutine in serve, or the goroutine it
+// handed the current frame to, one at a time); writes happen under wmu,
+// from the reader (replay, close) or from the flusher, a job on a worker
+// or a short-lived goroutine.
 type conn struct {
 	g   *Gateway
 	ws  *websocket.Conn
@@ -137,10 +138,10 @@ func (c *conn) serve() {
 	c.lastRead.Store(g.now().UnixNano())
 	defer c.finish()
 
-	// The reader reads the frames itself and hands each to a worker, or,
-	// on a plain socket, hands reading and handling both to a worker and
-	// waits for the socket in waitReadable: a goroutine that never runs
-	// the read path keeps the smallest stack (idlewait.go).
+	// On TLS the reader reads each frame itself and hands it to a worker.
+	// On a plain socket it waits for the socket in waitReadable and hands
+	// reading and handling both over: a goroutine that never runs the read
+	// path keeps the smallest stack (idlewait.go).
 	rc := rawConn(c.raw)
 	for {
 		var keep bool

@@ -16,11 +16,12 @@ import (
 
 // An idle connection's reader waits for its next frame in waitReadable,
 // a few frames deep, instead of inside websocket.Conn.NextReader, whose
-// read path (frame parser, bufio, fasthttp's hijacked conn, net.Conn) is
-// deep enough to keep a 4 KiB stack. The garbage collector halves a
-// parked goroutine's stack while it uses less than a quarter of it, so
-// a reader parked here keeps the minimal 2 KiB stack for as long as its
-// session idles (measured: docs/LOAD.md).
+// read path (frame parser, bufio, fasthttp's hijacked conn, net.Conn)
+// grows a stack to 4 KiB; the runtime shrinks a stack only while its
+// goroutine uses less than a quarter of it minus 800 bytes, so a reader
+// that ran it once kept 4 KiB for as long as its session idled. A reader
+// that never runs it stays on the 2 KiB it started with (measured:
+// docs/LOAD.md); the read runs on another goroutine (conn.nextOffStack).
 //
 // The wait is only correct when nothing is buffered above the socket: a
 // frame that arrived in the same segment as the previous one sits in the
@@ -39,8 +40,10 @@ import (
 // taken without it (takePongs): they are whole frames, the WebSocket's
 // read buffer is empty and the previous message was read to its end, so
 // taking them leaves fasthttp/websocket's reader where it was. Anything
-// else — a ping, a close, a pong cut in two, a frame with reserved bits —
-// goes to NextReader as before.
+// else goes to NextReader: on a worker when a whole final data frame is
+// first (dataFrameReady), so it returns without waiting; otherwise (a
+// frame still arriving, a ping, a close, a fragment, a pong cut in two)
+// on a goroutine of its own, which may wait for the client.
 
 // brOffset is the offset of websocket.Conn's read buffer (*bufio.Reader),
 // or 0 when it cannot be found.
