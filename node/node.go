@@ -268,6 +268,8 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Trust:    gateway.ParseTrust(cfg.Routing.TrustHeaders),
 		Opener:   n.opener,
 		Files:    filesGW,
+		// perfmem: n.srv keeps hijacked conns (KeepHijackedConns).
+		KeepHijacked: true,
 	})
 	if err := n.openMQTT(verifier, n.opener, signFile); err != nil {
 		return nil, err
@@ -309,6 +311,11 @@ func New(cfg *config.Config, log *slog.Logger) (_ *Node, err error) {
 		Concurrency:           cfg.Gateway.MaxConnections + 1024,
 		NoDefaultServerHeader: true,
 		Logger:                fasthttpLogger{log},
+		// perfmem: a WebSocket handler returns without closing its conn
+		// (the gateway's reader runs on its own goroutine; agentws
+		// closes its conn itself), so fasthttp frees each upgrade's
+		// RequestCtx instead of holding it while the socket lives.
+		KeepHijackedConns: true,
 	}
 	if err = n.openEmail(); err != nil { // last: nothing after it can fail and leave it open
 		return nil, err

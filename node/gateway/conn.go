@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -45,9 +46,11 @@ var framePool = sync.Pool{New: func() any { return new(frame) }}
 
 var frameBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
-// conn is one widget connection. The reader goroutine owns everything but
-// the fields under mu; writes happen under wmu, from the reader (replay,
-// close) or from the flusher, a job on a worker or a short-lived goroutine.
+// conn is one widget connection. The reader owns everything but the
+// fields under mu (the reader: the goroutine in serve, or the goroutine it
+// handed the current frame to, one at a time); writes happen under wmu,
+// from the reader (replay, close) or from the flusher, a job on a worker
+// or a short-lived goroutine.
 type conn struct {
 	g   *Gateway
 	ws  *websocket.Conn
@@ -149,45 +152,77 @@ func (c *conn) serve() {
 	c.lastRead.Store(g.now().UnixNano())
 	defer c.finish()
 
+	// On TLS the reader reads each frame itself and hands it to a worker.
+	// On a plain socket it waits for the socket in waitReadable and hands
+	// reading and handling both over: a goroutine that never runs the read
+	// path keeps the smallest stack (idlewait.go).
+	rc := rawConn(c.raw)
 	for {
-		typ, r, err := c.ws.NextReader()
-		if err != nil {
-			c.readFailed(err)
-			return
-		}
-		buf := readBufPool.Get().(*bytes.Buffer)
-		buf.Reset()
-		_, err = buf.ReadFrom(r)
-		if err != nil {
-			readBufPool.Put(buf)
-			c.readFailed(err)
-			return
-		}
-		g.m.BytesIn.Add(float64(buf.Len()))
-		if c.helloed {
-			c.extendRead()
-		}
-		// Frames are handled on another goroutine while the reader waits:
-		// decoding and store calls grow a stack to 8 KiB, and a reader's
-		// grown stack would stay that size for as long as its session
-		// idles. The reader itself only ever blocks in a read, so an idle
-		// session keeps a minimal stack (measured: -8 KiB per idle session;
-		// docs/LOAD.md). The other goroutine is one of the gateway's
-		// long-lived workers, whose stacks are already grown, or a new one
-		// when all are busy.
 		var keep bool
-		if typ != websocket.TextMessage {
-			keep = c.refuse(badFrame("binary frames are not supported; send JSON text"), "")
+		var err error
+		if rc == nil {
+			keep, err = c.next(true)
 		} else {
-			keep = c.handleOffStack(buf.Bytes())
+			var hd head
+			if p, buffered := readBuffered(c.ws); buffered {
+				hd.ready = dataFrameReady(p, len(p))
+			} else {
+				hd, err = waitReadable(rc)
+			}
+			if err == nil {
+				keep, err = c.nextOffStack(rc, hd)
+			}
 		}
-		if buf.Cap() <= 64<<10 {
-			readBufPool.Put(buf)
+		if err != nil {
+			c.readFailed(err)
+			return
 		}
 		if !keep {
 			return
 		}
 	}
+}
+
+// next reads the next frame and handles it, on a worker when offStack:
+// keep says whether to go on reading, err is the read's failure (for
+// readFailed).
+func (c *conn) next(offStack bool) (keep bool, err error) {
+	g := c.g
+	typ, r, err := c.ws.NextReader()
+	if err != nil {
+		return false, err
+	}
+	buf := readBufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	if _, err = buf.ReadFrom(r); err != nil {
+		readBufPool.Put(buf)
+		return false, err
+	}
+	g.m.BytesIn.Add(float64(buf.Len()))
+	if c.helloed {
+		c.extendRead()
+	}
+	// Frames are handled on another goroutine than the reader's:
+	// decoding and store calls grow a stack to 8 KiB, and a reader's
+	// grown stack would stay that size for as long as its session
+	// idles (measured: -8 KiB per idle session; docs/LOAD.md). The other
+	// goroutine is one of the gateway's long-lived workers, whose stacks
+	// are already grown, or a new one when all are busy.
+	switch {
+	case typ != websocket.TextMessage:
+		keep = c.refuse(badFrame("binary frames are not supported; send JSON text"), "")
+	case offStack:
+		keep = c.handleOffStack(buf.Bytes())
+	default:
+		f := framePool.Get().(*frame)
+		keep = c.handle(buf.Bytes(), f)
+		*f = frame{} // drop the strings
+		framePool.Put(f)
+	}
+	if buf.Cap() <= 64<<10 {
+		readBufPool.Put(buf)
+	}
+	return keep, nil
 }
 
 func (c *conn) extendRead() {
@@ -217,23 +252,65 @@ func (c *conn) readFailed(err error) {
 	}
 }
 
-// handoff carries one frame from the reader to the goroutine that handles
-// it, and the answer back.
+// handoff carries work from the reader to the goroutine that does it, and
+// the answer back: one frame to handle, or (read) the next frame to read
+// and handle, or (pongs) pongs to take.
 type handoff struct {
-	c    *conn
-	data []byte
-	keep bool
-	done chan struct{}
+	c     *conn
+	read  bool
+	rc    syscall.RawConn
+	pongs int
+	data  []byte
+	keep  bool
+	err   error // the read's
+	done  chan struct{}
 }
 
 var handoffPool = sync.Pool{New: func() any { return &handoff{done: make(chan struct{}, 1)} }}
 
 func (h *handoff) run() {
-	f := framePool.Get().(*frame)
-	h.keep = h.c.handle(h.data, f)
-	*f = frame{} // drop the strings
-	framePool.Put(f)
+	switch {
+	case h.pongs > 0:
+		h.keep, h.err = true, h.c.takePongs(h.rc, h.pongs)
+	case h.read:
+		h.keep, h.err = h.c.next(false)
+	default:
+		f := framePool.Get().(*frame)
+		h.keep = h.c.handle(h.data, f)
+		*f = frame{} // drop the strings
+		framePool.Put(f)
+	}
 	h.done <- struct{}{}
+}
+
+// nextOffStack runs next, or takePongs when hd has pongs, on another
+// goroutine and waits for it: on a worker (or a new goroutine when all are
+// busy) when it will not wait for the client, else on a goroutine of its
+// own, so that a client sending a frame slowly, or a ping (after which
+// NextReader waits for the next message), holds no worker.
+func (c *conn) nextOffStack(rc syscall.RawConn, hd head) (keep bool, err error) {
+	h := handoffPool.Get().(*handoff)
+	h.c, h.read, h.rc, h.pongs = c, true, rc, hd.pongs
+	if hd.pongs > 0 || hd.ready {
+		c.g.dispatch(job{h: h})
+	} else {
+		go h.run()
+	}
+	<-h.done
+	keep, err = h.keep, h.err
+	h.c, h.read, h.rc, h.pongs, h.err = nil, false, nil, 0, nil
+	handoffPool.Put(h)
+	return keep, err
+}
+
+// takePongs takes n bytes of whole pong frames (leadingPongs) from the
+// socket and refreshes the idle deadline, as the pong handler would.
+func (c *conn) takePongs(rc syscall.RawConn, n int) error {
+	if err := discard(rc, n); err != nil {
+		return err
+	}
+	c.extendRead()
+	return nil
 }
 
 // handleOffStack runs handle on a worker (or a new goroutine) and waits for

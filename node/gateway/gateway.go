@@ -41,6 +41,17 @@ type Options struct {
 	// knows only this node's sessions). The node shares one with every
 	// channel.
 	Opener *session.Opener
+	// KeepHijacked says the fasthttp.Server serving ServeWS keeps
+	// hijacked connections open after their handler returns
+	// (KeepHijackedConns). The gateway then runs each connection on a
+	// goroutine of its own and returns the handler at once, so fasthttp
+	// frees the upgrade request's context (its RequestCtx and header
+	// buffers, about 2 KiB) instead of holding it for the connection's
+	// life. Without it the handler must live as long as the connection,
+	// and so it does for a client that sent bytes before the 101, which
+	// fasthttp hands over in a buffer that reads through that context
+	// (readsRequestBuffer).
+	KeepHijacked bool
 }
 
 // Gateway serves widget WebSockets.
@@ -55,6 +66,7 @@ type Gateway struct {
 	opener   *session.Opener
 	files    Files
 	sign     func(string) string // files.Sign, or nil
+	keep     bool                // Options.KeepHijacked
 	up       websocket.FastHTTPUpgrader
 	origins  map[string]bool // nil: any origin
 
@@ -97,6 +109,7 @@ func New(o Options) *Gateway {
 		trust:    o.Trust,
 		opener:   o.Opener,
 		files:    o.Files,
+		keep:     o.KeepHijacked,
 		conns:    make(map[*conn]struct{}),
 		addrs: addrLimits{maxConns: o.Config.MaxConnectionsPerAddress, rate: o.Config.AddressUpgradeRate,
 			burst: float64(o.Config.AddressUpgradeBurst), m: make(map[string]*addrState)},
@@ -181,6 +194,14 @@ func (g *Gateway) dispatch(j job) {
 // One loop for all connections replaces a timer per connection (about
 // 200 bytes each); it checks four times per interval, so a ping goes out
 // between 1 and 1.25 intervals after the last frame read.
+//
+// The pings are written by numWorkers long-lived pingers, so a socket
+// that is slow to take one holds up one pinger (for at most
+// gateway.write_timeout), not the others. A goroutine per ping, as
+// before, started a goroutine for every idle session at once each round:
+// the runtime never frees a goroutine's descriptor, and at 19,500 idle
+// sessions stack memory rose from 42 to 57 MB after one round
+// (docs/LOAD.md).
 func (g *Gateway) pingLoop() {
 	tick := g.cfg.PingInterval / 4
 	if tick < 10*time.Millisecond {
@@ -188,6 +209,10 @@ func (g *Gateway) pingLoop() {
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	pings := make(chan *conn, 1024)
+	for range numWorkers() {
+		go g.pinger(pings)
+	}
 	var due []*conn
 	for {
 		select {
@@ -199,16 +224,34 @@ func (g *Gateway) pingLoop() {
 		cutoff := g.now().Add(-g.cfg.PingInterval).UnixNano()
 		due = due[:0]
 		g.connsMu.Lock()
+		now := g.now().UnixNano()
 		for c := range g.conns {
 			if c.lastRead.Load() <= cutoff {
+				c.lastRead.Store(now) // queued once, even if its ping waits past the next tick
 				due = append(due, c)
 			}
 		}
 		g.connsMu.Unlock()
 		for _, c := range due {
-			go c.ping() // a slow socket must not hold up the others
+			select {
+			case pings <- c:
+			case <-g.stop:
+				return
+			}
 		}
 		clear(due)
+	}
+}
+
+// pinger pings the connections pingLoop hands it until the gateway stops.
+func (g *Gateway) pinger(pings <-chan *conn) {
+	for {
+		select {
+		case <-g.stop:
+			return
+		case c := <-pings:
+			c.ping()
+		}
 	}
 }
 
@@ -258,21 +301,30 @@ func (g *Gateway) ServeWS(ctx *fasthttp.RequestCtx) {
 	}
 	g.wg.Add(1)
 	err := g.up.Upgrade(ctx, func(ws *websocket.Conn) {
-		defer g.wg.Done()
-		defer release()
-		c := newConn(g, ws)
-		c.hints = h
-		if !g.track(c) {
-			c.closeWith(CloseGoingAway, "node shutting down")
+		if g.keep && !readsRequestBuffer(ws.NetConn()) {
+			go g.serveConn(ws, h, release)
 			return
 		}
-		defer g.untrack(c)
-		c.serve()
+		g.serveConn(ws, h, release)
 	})
 	if err != nil {
 		release()
 		g.wg.Done()
 	}
+}
+
+// serveConn runs an upgraded connection until it closes.
+func (g *Gateway) serveConn(ws *websocket.Conn, h hints, release func()) {
+	defer g.wg.Done()
+	defer release()
+	c := newConn(g, ws)
+	c.hints = h
+	if !g.track(c) {
+		c.closeWith(CloseGoingAway, "node shutting down") // closes the socket
+		return
+	}
+	defer g.untrack(c)
+	c.serve()
 }
 
 // AdmitAgent counts an agent console upgrade (GET /v1/agent/ws) against

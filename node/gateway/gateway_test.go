@@ -62,12 +62,12 @@ func newHarnessStore(t testing.TB, mod func(*config.Gateway), secret string, fil
 	if secret != "" {
 		v = auth.NewVerifier(secret, time.Second, nil)
 	}
-	g := New(Options{Config: cfg, Store: store, Verifier: v, Files: files})
+	g := New(Options{Config: cfg, Store: store, Verifier: v, Files: files, KeepHijacked: true})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &fasthttp.Server{Handler: g.ServeWS, ReduceMemoryUsage: true}
+	srv := &fasthttp.Server{Handler: g.ServeWS, ReduceMemoryUsage: true, KeepHijackedConns: true}
 	go srv.Serve(ln)
 	h := &harness{t: t, g: g, store: store, url: "ws://" + ln.Addr().String() + "/v1/ws", srv: srv}
 	t.Cleanup(func() {
@@ -595,7 +595,10 @@ func TestShutdownCloses1001(t *testing.T) {
 // process's CPU time (gateway, store and the test's clients) per message.
 func BenchmarkMsgReceipt(b *testing.B) {
 	const clients, window = 8, 16
-	h := newHarness(b, func(c *config.Gateway) { c.RateLimit, c.RateBurst = 1e9, 1e9 }, "")
+	h := newHarness(b, func(c *config.Gateway) {
+		c.RateLimit, c.RateBurst = 1e9, 1e9
+		c.SessionRateLimit, c.SessionRateBurst = 1e9, 1e9
+	}, "")
 	cs := make([]*client, clients)
 	for i := range cs {
 		cs[i] = h.dial(nil)
@@ -649,7 +652,10 @@ func BenchmarkIdleSessionStack(b *testing.B) {
 	const n = 500
 	for b.Loop() {
 		b.StopTimer()
-		h := newHarness(b, func(c *config.Gateway) { c.MaxConnections = 2 * n }, "")
+		h := newHarness(b, func(c *config.Gateway) {
+			c.MaxConnections, c.MaxConnectionsPerAddress = 2*n, 2*n
+			c.AddressUpgradeRate, c.AddressUpgradeBurst = 1e6, 2*n // all from 127.0.0.1
+		}, "")
 		var before runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
