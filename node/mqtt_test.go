@@ -658,3 +658,38 @@ func TestMQTTOverTLS(t *testing.T) {
 		t.Fatalf("frame %+v", f)
 	}
 }
+
+// TestMQTTTwoEdgesOneCore: two MQTT edges, leaves of one core: an app's
+// frames are served by the edge it is connected to only (MQTT's subjects
+// stay in the leaf's domain): one welcome, one receipt per message, no
+// session on the other edge.
+func TestMQTTTwoEdgesOneCore(t *testing.T) {
+	dir := t.TempDir()
+	clientAddr, leafAddr := freeTCP(t), freeTCP(t)
+	core, err := edgesync.StartServer(edgesync.ServerOptions{Name: "core", StoreDir: filepath.Join(dir, "core"), Listen: clientAddr, LeafListen: leafAddr, SyncAlways: true, Domain: "core"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer core.Shutdown()
+	nA, addrA := startMQTTNode(t, mqttSecret, noBot, func(c *config.Config) { c.NATS.Leaf = "nats-leaf://" + leafAddr; c.NATS.Node = "edge-a" })
+	nB, _ := startMQTTNode(t, mqttSecret, noBot, func(c *config.Config) { c.NATS.Leaf = "nats-leaf://" + leafAddr; c.NATS.Node = "edge-b" })
+	waitFor(t, "two leaf links", func() bool { return leafCount(core) > 1 })
+	tok := widgetToken(t, "two-edges")
+	key := mqtt.CustomerKey("two-edges")
+	a, err := dialApp(t, addrA, "app-two", key, tok, key, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.hello(map[string]any{"token": tok})
+	for _, cid := range []string{"m1", "m2", "m3"} {
+		a.send(map[string]any{"type": "msg", "cid": cid, "text": "hello " + cid})
+		for f := a.next(); f.Type != "receipt" || f.CID != cid; f = a.next() {
+			if f.Type == "welcome" || f.Type == "error" || f.Type == "receipt" {
+				t.Fatalf("waiting for the receipt of %s: %+v (another edge served the app)", cid, f)
+			}
+		}
+	}
+	if nA.store.Sessions() != 1 || nB.store.Sessions() != 0 {
+		t.Fatalf("sessions on the app's edge %d, on the other %d: want 1 and 0", nA.store.Sessions(), nB.store.Sessions())
+	}
+}

@@ -232,8 +232,8 @@ func (n *Node) understandTranslated(ctx context.Context, m *session.Message) boo
 	if n.translator == nil || via == "" || m.Text == "" || m.Locale == "" || !n.enrich.HasModel() {
 		return false
 	}
-	lang := strings.ToLower(strings.FieldsFunc(m.Locale, func(r rune) bool { return r == '-' || r == '_' })[0])
-	if slices.Contains(n.enrich.Model().Langs, lang) {
+	lang := langBase(m.Locale) // "" for a locale such as "-": nothing to translate from
+	if lang == "" || slices.Contains(n.enrich.Model().Langs, lang) {
 		return false
 	}
 	r := n.translator.Translate(ctx, m.Text, lang, via)

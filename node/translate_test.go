@@ -311,6 +311,13 @@ func TestUnderstandThroughTranslation(t *testing.T) {
 	if m.Text != "Gde je moja porudžbina 48213?" || m.Intent != "track_order" || m.Lang != "sr" {
 		t.Fatalf("stored %+v: want the Serbian text, intent track_order, lang sr", m)
 	}
+	// A locale with no language in it is not translated from, and costs
+	// the node nothing (it once indexed an empty split: a panic).
+	for _, loc := range []string{"-", "_", "--"} {
+		odd, _ := dialWidget(t, base, map[string]any{"locale": loc})
+		odd.WriteJSON(map[string]any{"type": "msg", "cid": "o1", "text": "Gde je moja porudžbina?"})
+		nextT(t, odd, func(f tframe) bool { return f.Type == "receipt" && f.CID == "o1" })
+	}
 }
 
 // A translation too long to store is dropped, never the message.

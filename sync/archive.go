@@ -36,7 +36,10 @@ func objectSubjects(bucket string) string { return "$O." + bucket + ".>" }
 // core's) stores every message published on them too, as the interest of
 // a stream crosses leaf connections like any other. Each edge's events
 // and files reach the core only through the core's sources (EnsureArchive).
-var leafLocal = []string{SubjectPrefix + ">", objectSubjects(Uploads)}
+// MQTT's subjects too: an app's frames are served by the edge it is
+// connected to, never by every edge whose bridge subscribes to the same
+// pattern through the core (each would open a session and answer).
+var leafLocal = []string{SubjectPrefix + ">", objectSubjects(Uploads), MQTTPrefix + ">", "$MQTT.>"}
 
 // DefaultUploadsMaxAge is how long the core keeps a file of an edge by
 // default: files.ttl's default, as long as the edge keeps it.

@@ -393,7 +393,7 @@ func (c *conn) run(bearer string) {
 			continue
 		}
 		if !c.allow(f.Type, f.CID) {
-			if c.refused > MaxRefusedRun {
+			if c.refused >= MaxRefusedRun {
 				c.close(websocket.ClosePolicyViolation, "rate limit exceeded")
 				return
 			}

@@ -637,14 +637,19 @@ func (c *conn) contact(f *frame, cid string) bool {
 	defer cancel()
 	email, verified := f.Email, c.verifiedEmail
 	owner := c.verified || c.contactSet
+	wrote := false
 	_, err := c.g.store.Update(ctx, c.sid, func(m *session.Meta) error {
+		wrote = false
 		if verified && m.Customer.Email != "" {
 			return nil
 		}
-		if !owner && m.Customer.Email != "" && m.Customer.Email != email {
-			return errContactLocked
+		if !owner && m.Customer.Email != "" {
+			if m.Customer.Email != email {
+				return errContactLocked
+			}
+			return nil // the stored address again: fine, and proves nothing
 		}
-		m.Customer.Email = email
+		m.Customer.Email, wrote = email, true
 		return nil
 	})
 	if errors.Is(err, errContactLocked) {
@@ -653,7 +658,11 @@ func (c *conn) contact(f *frame, cid string) bool {
 	if err != nil {
 		return c.storeFailed(err, cid)
 	}
-	c.contactSet = true
+	if wrote {
+		// Only a connection that left the address may correct it: sending
+		// the stored one again makes nobody its owner.
+		c.contactSet = true
+	}
 	c.ok(cid, "contact")
 	return true
 }

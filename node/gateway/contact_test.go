@@ -75,6 +75,11 @@ func TestContact(t *testing.T) {
 	if f := c2.nextOK(); f.Type != "ok" || f.CID != "k4" {
 		t.Fatalf("the same address again: %+v", f)
 	}
+	// Sending the stored address first does not make c2 its owner.
+	c2.send(map[string]any{"type": "contact", "cid": "k6", "email": "thief@example.net"})
+	if f := c2.next(); f.Type != "error" || f.Code != CodeUnauthorized || f.CID != "k6" {
+		t.Fatalf("replacing after resending the stored address: %+v", f)
+	}
 	if m, _ := h.store.Get(w.Session); m.Customer.Email != "ana.maria@example.com" {
 		t.Fatalf("address replaced by another connection: %+v", m.Customer)
 	}

@@ -14,4 +14,8 @@ var (
 	ErrGlossary = errors.New("translate: invalid glossary")
 	// ErrClosed is returned by a Service after Close.
 	ErrClosed = errors.New("translate: closed")
+
+	// errCallerGone wraps a provider call the caller abandoned: kept out
+	// of the provider's breaker.
+	errCallerGone = errors.New("translate: the caller stopped waiting")
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -21,6 +22,12 @@ const maxResponseBytes = 1 << 20
 func do(c *http.Client, req *http.Request, out any) error {
 	resp, err := c.Do(req)
 	if err != nil {
+		// A *url.Error names the whole URL, query and key included: keep
+		// only its cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("%w: %s %s: %w", ErrProvider, req.Method, redactURL(req), err)
 	}
 	defer resp.Body.Close()

@@ -108,7 +108,7 @@ func New(o Options) (*Service, error) {
 			Timeout:     o.BreakerCooldown,
 			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= o.BreakerFailures },
 			// A pair the provider lacks says nothing of its health.
-			IsExcluded: func(err error) bool { return errors.Is(err, ErrUnsupported) },
+			IsExcluded: func(err error) bool { return errors.Is(err, ErrUnsupported) || errors.Is(err, errCallerGone) },
 			OnStateChange: func(name string, from, to gobreaker.State) {
 				o.Logger.Warn("translation provider breaker", "provider", name, "from", from.String(), "to", to.String())
 			},
@@ -302,7 +302,27 @@ func (s *Service) translate(ctx context.Context, text, from, to string) Result {
 // run translates text along r, each hop through its provider's breaker.
 func (s *Service) run(ctx context.Context, r route, text string) (string, error) {
 	for _, h := range r {
-		out, err := h.p.cb.Execute(func() (string, error) { return h.p.p.Translate(ctx, text, h.from, h.to) })
+		if err := ctx.Err(); err != nil {
+			// The caller's deadline or cancellation: not the provider's
+			// failure, so its breaker is not asked.
+			return "", fmt.Errorf("%s %s→%s: %w", h.p.p.Name(), h.from, h.to, err)
+		}
+		out, err := h.p.cb.Execute(func() (string, error) {
+			budget := s.o.Timeout
+			if dl, ok := ctx.Deadline(); ok {
+				budget = time.Until(dl)
+			}
+			out, err := h.p.p.Translate(ctx, text, h.from, h.to)
+			if err != nil && (errors.Is(ctx.Err(), context.Canceled) ||
+				errors.Is(ctx.Err(), context.DeadlineExceeded) && budget < s.o.Timeout/2) {
+				// The caller left (an agent who disconnected), or the
+				// call had too little of a shared deadline to be fair to
+				// the provider: not counted against its breaker. A
+				// provider that outlasts a fair budget is.
+				return "", fmt.Errorf("%w: %w", errCallerGone, ctx.Err())
+			}
+			return out, err
+		})
 		if err != nil {
 			return "", fmt.Errorf("%s %s→%s: %w", h.p.p.Name(), h.from, h.to, err)
 		}
