@@ -111,8 +111,8 @@ func (c *Config) validateChannels(bad func(key string, v any, reason string)) {
 		switch {
 		case !channelNameRE.MatchString(ch.Name):
 			bad(at("name"), ch.Name, "want 1 to 32 of [a-z0-9_-]")
-		case ch.Name == "web":
-			bad(at("name"), ch.Name, `"web" is the widget's channel`)
+		case ch.Name == "web" || ch.Name == "email" || ch.Name == "app":
+			bad(at("name"), ch.Name, `"web", "email" and "app" are the widget's, the email channel's and MQTT apps' channels`)
 		case names[ch.Name]:
 			bad(at("name"), ch.Name, "listed twice")
 		}
@@ -140,8 +140,13 @@ func (c *Config) validateChannels(bad func(key string, v any, reason string)) {
 		if ch.Preset == PresetWhatsApp && ch.PhoneNumberID == "" && (ch.SendURL == "" || strings.Contains(ch.SendURL, "{phone_number_id}")) {
 			bad(at("phone_number_id"), ch.PhoneNumberID, "the WhatsApp send URL needs the business number's id")
 		}
-		if ch.Identity != "" && !channelNameRE.MatchString(ch.Identity) {
+		switch {
+		case ch.Identity != "" && !channelNameRE.MatchString(ch.Identity):
 			bad(at("identity"), ch.Identity, "want 1 to 32 of [a-z0-9_-]")
+		case ch.Identity == "email":
+			// email: identities are proven by a mailed code only; a
+			// platform's sender id must not pass for one.
+			bad(at("identity"), ch.Identity, `"email" identities come from a mailed code only`)
 		}
 		if p := ch.Mapping.Messages; p != "" && p[0] != '/' {
 			bad(at("mapping.messages"), p, "want a JSON pointer (starting with /)")

@@ -66,6 +66,9 @@ func TestChannelsInvalid(t *testing.T) {
 	cases := []struct{ yaml, key string }{
 		{"channels:\n  - {name: Web Shop, preset: generic, send_url: http://x}\n", "channels[0].name"},
 		{"channels:\n  - {name: web, preset: generic, send_url: http://x}\n", "channels[0].name"},
+		{"channels:\n  - {name: email, preset: generic, send_url: http://x}\n", "channels[0].name"},
+		{"channels:\n  - {name: app, preset: generic, send_url: http://x}\n", "channels[0].name"},
+		{"channels:\n  - {name: x, preset: generic, send_url: http://x, identity: email}\n", "channels[0].identity"},
 		{"channels:\n  - {name: tg, preset: telegram}\n  - {name: tg, preset: telegram}\n", "channels[1].name"},
 		{"channels:\n  - {name: x, preset: viber}\n", "channels[0].preset"},
 		{"channels:\n  - {name: x, preset: generic}\n", "channels[0].send_url"},

@@ -34,6 +34,10 @@ type mtKey struct{ intent, from, to string }
 type mtAnswer struct {
 	a        *faq.Answer
 	provider string
+	// src is the answer a was translated from, as the FAQ snapshot holds
+	// it: a later FAQ version has other answers, so a translation of the
+	// old text is never given with the new one.
+	src *faq.Answer
 }
 
 // MachineAnswer implements convo.MachineAnswers.
@@ -41,7 +45,10 @@ func (m *machineAnswers) MachineAnswer(orig *faq.Answer, lang string) (*faq.Answ
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.byKey[mtKey{orig.Intent, orig.Lang, langBase(lang)}]
-	return v.a, v.provider, ok
+	if !ok || v.src != orig {
+		return nil, "", false
+	}
+	return v.a, v.provider, true
 }
 
 func (m *machineAnswers) put(version uint64, k mtKey, v mtAnswer) {
@@ -92,7 +99,7 @@ func (n *Node) prepareFAQAnswer(ctx context.Context, m *session.Message) {
 	}
 	tr, provider, ok := n.translateAnswer(ctx, a, m.Lang)
 	if ok {
-		n.mt.put(snap.Version(), k, mtAnswer{tr, provider})
+		n.mt.put(snap.Version(), k, mtAnswer{a: tr, provider: provider, src: a})
 	}
 }
 

@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/edgedesk/edgedesk/node/faq"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -455,4 +456,21 @@ func TestTranslationDeadline(t *testing.T) {
 		t.Fatalf("the message waited %v for translation, past translate.timeout %v", took, timeout)
 	}
 	t.Logf("receipt after %v (translate.timeout %v)", took.Round(time.Millisecond), timeout)
+}
+
+// TestMachineAnswerFollowsTheFAQ: a translation prepared from one FAQ
+// version's answer is never given with another version's (the merchant
+// changed the answer; the provider was down when the new one was due).
+func TestMachineAnswerFollowsTheFAQ(t *testing.T) {
+	var m machineAnswers
+	v1 := &faq.Answer{Entry: faq.Entry{Intent: "returns", Lang: "en"}}
+	tr := &faq.Answer{Entry: faq.Entry{Intent: "returns", Lang: "es"}}
+	m.put(1, mtKey{"returns", "en", "es"}, mtAnswer{a: tr, provider: "apertium", src: v1})
+	if a, p, ok := m.MachineAnswer(v1, "es-MX"); !ok || a != tr || p != "apertium" {
+		t.Fatalf("the prepared translation of the answer: %v %q %v", a, p, ok)
+	}
+	v2 := &faq.Answer{Entry: faq.Entry{Intent: "returns", Lang: "en"}}
+	if a, _, ok := m.MachineAnswer(v2, "es"); ok {
+		t.Fatalf("a new FAQ version's answer got the old translation %v", a)
+	}
 }

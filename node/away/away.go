@@ -100,11 +100,15 @@ func (p Policy) EmailIfAway(meta session.Meta, connected bool, m session.Message
 // itemText is what the mail says: the text, and the names of the files
 // sent with it (their links expire; the widget shows them).
 func itemText(m session.Message) string {
+	text := m.Text
+	if tr := m.Translation; tr != nil && tr.Status == session.TranslationDone && tr.Text != "" {
+		text = tr.Text // what the customer reads in the widget too
+	}
 	if len(m.Attachments) == 0 {
-		return m.Text
+		return text
 	}
 	var b strings.Builder
-	b.WriteString(m.Text)
+	b.WriteString(text)
 	for _, a := range m.Attachments {
 		if b.Len() > 0 {
 			b.WriteByte('\n')

@@ -312,7 +312,7 @@ func (c *client) msg(f *gateway.Frame, cid string) {
 	for _, a := range f.Attachments {
 		// Uploads are the widget's (welcome.upload over HTTP); an app
 		// links files it hosts.
-		if strings.HasPrefix(a.URL, "/") {
+		if !strings.HasPrefix(a.URL, "https://") && !strings.HasPrefix(a.URL, "http://") {
 			c.refuse(&gateway.ProtoError{Code: gateway.CodeBadFrame, Message: "attachments over MQTT are http(s) links; uploads to the node are the widget's"}, cid)
 			return
 		}

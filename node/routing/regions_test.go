@@ -200,6 +200,11 @@ func TestTranslatedChatThroughTheQueue(t *testing.T) {
 	if len(meta.Routes) != 2 {
 		t.Fatalf("%d decisions stored, want the queueing and the pull", len(meta.Routes))
 	}
+	// The agent has no languages of their own: the group's (es, en), the
+	// decision's target first, so the chat is translated into English.
+	if cust, langs, ok := r.ChatLanguages(id); !ok || cust != "zh-CN" || len(langs) == 0 || langs[0] != "en" {
+		t.Fatalf("chat languages %q %v %v: want the customer's zh-CN and en first", cust, langs, ok)
+	}
 }
 
 // TestCanTranslateChoosesTheTeam: with a translator that lacks a pair, the

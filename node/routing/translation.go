@@ -24,7 +24,8 @@ func (r *Router) SetLanguages(a *Agent, langs []string) {
 // ChatLanguages returns, for a chat assigned to an agent on this node, the
 // customer's language (as routed; "" when unknown) and the agent's
 // languages, the one they write in first: their own (SetLanguages), else
-// their chat's group's. ok is false for a chat not assigned here.
+// their chat's group's, the decision's translation target first. ok is
+// false for a chat not assigned here.
 func (r *Router) ChatLanguages(sessionID string) (customer string, agent []string, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -37,7 +38,16 @@ func (r *Router) ChatLanguages(sessionID string) (customer string, agent []strin
 	}
 	for _, g := range r.plan.groups {
 		if g.name == c.group {
-			return c.lang, slices.Clone(g.langs), true
+			langs := slices.Clone(g.langs)
+			// The routing decision chose the language to translate into
+			// (the fallback, or the merchant's, when the group speaks it):
+			// the agent writes in it first.
+			if t := c.translate; t != nil && t.To != "" {
+				if i := slices.IndexFunc(langs, func(l string) bool { return langBase(l) == langBase(t.To) }); i > 0 {
+					langs[0], langs[i] = langs[i], langs[0]
+				}
+			}
+			return c.lang, langs, true
 		}
 	}
 	return c.lang, nil, true

@@ -71,6 +71,11 @@ func (w *writer) deliveryPut(st *sessState, msg *Message) error {
 		return nil
 	}
 	it.Key, it.SessionID, it.Seq = DeliveryKey(msg.Session, msg.Seq), msg.Session, msg.Seq
+	if tr := msg.Translation; it.Text == "" && tr != nil && tr.Status == TranslationDone && tr.Text != "" {
+		// An agent's reply translated into the customer's language: the
+		// customer reads the translation there, as in the widget.
+		it.Text, it.Lang = tr.Text, tr.To
+	}
 	if it.Text == "" {
 		it.Text = msg.Text
 	}

@@ -204,9 +204,14 @@ func TestStoredTextIsNeutralized(t *testing.T) {
 	atts := []Attachment{{URL: "https://x.example/a", Name: "invoice\u202efdp.exe"}}
 	m := customerMsg(meta.ID, "c1", "refund \u2067#123\u2069\x1b]0;x\a")
 	m.Attachments = atts
+	tr := &Translation{Text: "reembolso \u202e321#", From: "en", To: "es", Status: TranslationDone}
+	m.Translation = tr
 	stored, err := s.Post(ctx, m)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if stored.Translation.Text != "reembolso 321#" || tr.Text != "reembolso \u202e321#" {
+		t.Fatalf("translation stored %q (the caller's now %q): want it neutralized, the caller's untouched", stored.Translation.Text, tr.Text)
 	}
 	if stored.Text != "refund #123]0;x" || stored.Attachments[0].Name != "invoicefdp.exe" {
 		t.Fatalf("stored %q, %q", stored.Text, stored.Attachments[0].Name)

@@ -75,10 +75,20 @@ func NeutralizeText(s string) string {
 }
 
 // Neutralize removes unsafe characters from what of m is shown to people:
-// its text, its attachments' names and its quick replies. Slices are
+// its text and its translation, its attachments' names and its quick
+// replies. Slices are
 // copied before a change, since the caller may share them.
 func (m *Message) Neutralize() {
 	m.Text = NeutralizeText(m.Text)
+	if tr := m.Translation; tr != nil {
+		// A machine translation is shown as the message too; the pointer
+		// may be shared.
+		if t := NeutralizeText(tr.Text); t != tr.Text {
+			c := *tr
+			c.Text = t
+			m.Translation = &c
+		}
+	}
 	copied := false
 	for i := range m.Attachments {
 		name := NeutralizeText(m.Attachments[i].Name)

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -72,5 +73,40 @@ func TestBreakerIgnoresCallersWhoLeft(t *testing.T) {
 	}
 	if st := s2.Stats().Breakers["google"]; st != "open" {
 		t.Fatalf("a provider that timed out three times: breaker %q, want open", st)
+	}
+}
+
+// TestLiteralPlaceholderText: a customer who types something shaped like
+// a placeholder gets their text sent as written, without the glossary:
+// otherwise a term the engine lost would be "restored" from the
+// customer's own word.
+func TestLiteralPlaceholderText(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/translate" {
+			w.Write([]byte(`[{"code":"en","name":"English","targets":["es"]}]`))
+			return
+		}
+		var req map[string]string
+		json.NewDecoder(r.Body).Decode(&req)
+		got = append(got, req["q"])
+		// An engine that drops the first word it does not know.
+		json.NewEncoder(w).Encode(map[string]string{"translatedText": strings.Replace(req["q"], "ZXQ0Q", "", 1)})
+	}))
+	defer srv.Close()
+	s, err := New(Options{Providers: []Provider{&Libre{URL: srv.URL, Client: srv.Client()}}, Timeout: time.Second, CachePath: filepath.Join(t.TempDir(), "c.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.SetGlossary([]Term{{Term: "Edgeflux"}}); err != nil {
+		t.Fatal(err)
+	}
+	r := s.Translate(context.Background(), "I typed ZXQ0Q and I use Edgeflux", "en", "es")
+	if len(got) != 1 || got[0] != "I typed ZXQ0Q and I use Edgeflux" {
+		t.Fatalf("the engine got %q: want the text as written", got)
+	}
+	if r.Status != StatusTranslated || r.Text != "I typed  and I use Edgeflux" {
+		t.Fatalf("result %+v: want the engine's output as it is, nothing restored into it", r)
 	}
 }

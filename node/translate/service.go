@@ -265,6 +265,14 @@ func (s *Service) translate(ctx context.Context, text, from, to string) Result {
 	defer cancel()
 	g := s.glossary.Load()
 	protected, subst := g.Protect(text, from, to)
+	// Text that already holds something shaped like a placeholder (a
+	// customer who typed "ZXQ0Q") would make restoring ambiguous: a lost
+	// term would pass for kept, and the customer's words be rewritten.
+	// It goes to the engine as written, without the glossary.
+	literal := placeholderRE.MatchString(text)
+	if literal {
+		protected, subst = text, nil
+	}
 	routes := s.routes(ctx, from, to)
 	now := time.Now()
 	for _, r := range routes {
@@ -284,7 +292,10 @@ func (s *Service) translate(ctx context.Context, text, from, to string) Result {
 			}
 			continue
 		}
-		restored, whole := Restore(out, subst)
+		restored, whole := out, true
+		if !literal {
+			restored, whole = Restore(out, subst)
+		}
 		if !whole {
 			res.Status = StatusUnavailable
 			s.o.Logger.Debug("translation lost a glossary term", "provider", r.name(), "from", from, "to", to)

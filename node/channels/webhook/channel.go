@@ -192,6 +192,9 @@ func (c *Channel) serveEvents(ctx *fasthttp.RequestCtx) {
 		c.fail(ctx, fasthttp.StatusBadRequest, err.Error())
 		return
 	}
+	for i := range msgs {
+		msgs[i].CID = cidOf(c.cfg.Name, msgs[i].MessageID)
+	}
 	// Not ctx itself as a context: a RequestCtx is recycled after the
 	// handler returns, and take's timer outlives it.
 	res, status, err := c.take(context.Background(), msgs)
@@ -312,7 +315,8 @@ func (c *Channel) open(ctx context.Context, id session.Identity, in Inbound) (se
 	return meta, err
 }
 
-// Latest returns the most recently active session of customer cust.
+// Latest returns the most recently active verified session of customer
+// cust on this node.
 func Latest(store *session.Store, cust string) (session.Meta, bool) {
 	ids, err := store.CustomerSessions(cust)
 	if err != nil {
@@ -322,7 +326,11 @@ func Latest(store *session.Store, cust string) (session.Meta, bool) {
 	found := false
 	for _, sid := range ids {
 		m, err := store.Get(sid)
-		if err != nil || m.Origin != "" {
+		if err != nil || m.Origin != "" || !m.Verified {
+			// A mirror is another node's; an anonymous session only
+			// claims the customer id (without a widget secret anyone may
+			// declare one), so neither its history nor what it says about
+			// the customer joins a verified channel's.
 			continue
 		}
 		if !found || m.LastActive.After(best.LastActive) {

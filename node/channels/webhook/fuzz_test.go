@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"github.com/edgedesk/edgedesk/node/session"
 	"os"
 	"path/filepath"
 	"testing"
@@ -103,8 +104,8 @@ func check(t *testing.T, mp *mapping, body []byte) {
 		if m.CustomerID == "" || m.MessageID == "" || (m.Text == "" && len(m.Attachments) == 0) || len(m.Name) > 128 || len(m.Locale) > 35 {
 			t.Fatalf("unstorable %+v", m)
 		}
-		if len(m.CID) == 0 || len(m.CID) > 128 {
-			t.Fatalf("cid %q", m.CID)
+		if cid := cidOf("fuzz", m.MessageID); !session.ValidCID(cid) || cid == cidOf("other", m.MessageID) {
+			t.Fatalf("cid %q of %q", cid, m.MessageID)
 		}
 	}
 }

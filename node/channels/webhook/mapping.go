@@ -195,7 +195,6 @@ func (mp *mapping) extract(body []byte) (msgs []Inbound, other int, err error) {
 		if in.ReplyTo == "" {
 			in.ReplyTo = in.CustomerID
 		}
-		in.CID = cidOf(in.MessageID)
 		msgs = append(msgs, in)
 	}
 	return msgs, other, nil
@@ -236,14 +235,13 @@ func (mp *mapping) attachmentsOf(ev event) ([]session.Attachment, error) {
 
 var cidEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// cidOf is the cid a platform message id is stored under: the id itself
-// when it is a valid cid, else "p." and a hash of it (WhatsApp's ids are
-// base64 with '=' and '+').
-func cidOf(id string) string {
-	if session.ValidCID(id) && !strings.HasPrefix(id, "p.") {
-		return id
-	}
-	h := sha256.Sum256([]byte(id))
+// cidOf is the cid a platform message id of channel is stored under: a
+// hash of both, so that two channels' ids (Telegram's and an app's small
+// integers) or a widget's own cid never collide in a session that holds
+// them all (one customer across channels), and any id (WhatsApp's are
+// base64 with '=' and '+') makes a valid cid.
+func cidOf(channel, id string) string {
+	h := sha256.Sum256([]byte(channel + "\x00" + id))
 	return "p." + cidEncoding.EncodeToString(h[:20])
 }
 
