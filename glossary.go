@@ -45,15 +45,11 @@ func glossaryCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) e
 			return usageError{errors.New(glossaryUsage)}
 		}
 		name := fs.Arg(0)
-		var r io.Reader = stdin
-		if name != "-" {
-			f, err := os.Open(name)
-			if err != nil {
-				return usageError{err}
-			}
-			defer f.Close()
-			r = f
+		r, closeInput, err := openInput(name, stdin)
+		if err != nil {
+			return err
 		}
+		defer closeInput()
 		res, err := node.ImportGlossary(cfg, r, name, *format)
 		if err != nil {
 			if errors.Is(err, node.ErrBadInput) {

@@ -226,15 +226,11 @@ func faqCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 			return usageError{errors.New(faqUsage)}
 		}
 		name := fs.Arg(0)
-		var r io.Reader = stdin
-		if name != "-" {
-			f, err := os.Open(name)
-			if err != nil {
-				return usageError{err}
-			}
-			defer f.Close()
-			r = f
+		r, closeInput, err := openInput(name, stdin)
+		if err != nil {
+			return err
 		}
+		defer closeInput()
 		res, err := node.ImportFAQ(cfg, r, name, *format)
 		if err != nil {
 			if errors.Is(err, node.ErrBadInput) {
@@ -259,4 +255,17 @@ func faqCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		}
 		return node.ExportFAQ(cfg, w, *out, *format)
 	}
+}
+
+// openInput opens the file an import names ("-": stdin); closeInput
+// closes it.
+func openInput(name string, stdin io.Reader) (r io.Reader, closeInput func(), err error) {
+	if name == "-" {
+		return stdin, func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	return f, func() { f.Close() }, nil
 }
