@@ -88,13 +88,7 @@ func TestCustomerRunning(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node process")
 	}
-	dir := t.TempDir()
-	data, addr := filepath.Join(dir, "data"), freeAddr(t)
-	os.MkdirAll(data, 0o700)
-	os.WriteFile(filepath.Join(data, "staff.key"), []byte(cliStaffSecret+"\n"), 0o600)
-	startNode(t, data, addr, "EDGEDESK_AUTH_STAFF_SECRET="+cliStaffSecret, "EDGEDESK_NATS_ENABLED=false")
-	cfgPath := filepath.Join(dir, "c.yaml")
-	os.WriteFile(cfgPath, []byte("data_dir: "+data+"\nlisten: "+addr+"\n"), 0o600)
+	cfgPath, addr := startAdminNode(t)
 
 	ws, w := dialHello(t, addr, map[string]any{"customer": map[string]any{"id": "run-1", "email": "run1@example.com"}})
 	defer ws.Close()

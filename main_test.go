@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,23 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// startAdminNode starts a node process (no NATS) whose staff key file the
+// CLI signs admin tokens from, and returns a configuration naming its data
+// directory and address: the CLI's commands that go through the admin API
+// while the node runs.
+func startAdminNode(t *testing.T) (cfgPath, addr string) {
+	t.Helper()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	addr = freeAddr(t)
+	os.MkdirAll(data, 0o700)
+	os.WriteFile(filepath.Join(data, "staff.key"), []byte(cliStaffSecret+"\n"), 0o600)
+	startNode(t, data, addr, "EDGEDESK_AUTH_STAFF_SECRET="+cliStaffSecret, "EDGEDESK_NATS_ENABLED=false")
+	cfgPath = filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfgPath, []byte("data_dir: "+data+"\nlisten: "+addr+"\n"), 0o600)
+	return cfgPath, addr
 }
 
 func startNode(t *testing.T, dataDir, addr string, env ...string) *nodeProc {

@@ -3,9 +3,6 @@ package gateway
 import (
 	"bytes"
 	"testing"
-	"time"
-
-	"github.com/edgedesk/edgedesk/config"
 )
 
 // BenchmarkFlushReceiptAndAnswer writes a receipt-sized and an
@@ -13,18 +10,7 @@ import (
 // flusher does after each answered message: coalesced (one write) and as
 // before (one write per frame). The client reads both each time.
 func BenchmarkFlushReceiptAndAnswer(b *testing.B) {
-	h := newHarness(b, func(c *config.Gateway) { c.SendQueue = 1000 }, "")
-	cl := h.dial(nil)
-	cl.hello(nil)
-	var sc *conn
-	for sc == nil {
-		h.g.connsMu.Lock()
-		for c := range h.g.conns {
-			sc = c
-		}
-		h.g.connsMu.Unlock()
-		time.Sleep(time.Millisecond)
-	}
+	cl, sc := oneConn(b)
 	receipt := bytes.Repeat([]byte("r"), 120)
 	answer := bytes.Repeat([]byte("a"), 420)
 	read := func() {

@@ -15,18 +15,7 @@ import (
 // (and split past coalesceMax) as separate WebSocket messages, whole and
 // in order, across every header length (7-bit, 16-bit and 64-bit).
 func TestCoalescedFramesKeepOrder(t *testing.T) {
-	h := newHarness(t, func(c *config.Gateway) { c.SendQueue = 1000 }, "")
-	cl := h.dial(nil)
-	cl.hello(nil)
-	var sc *conn
-	for sc == nil {
-		h.g.connsMu.Lock()
-		for c := range h.g.conns {
-			sc = c
-		}
-		h.g.connsMu.Unlock()
-		time.Sleep(time.Millisecond)
-	}
+	cl, sc := oneConn(t)
 	sizes := []int{1, 125, 126, 127, 65535, 65536, 100_000, 3}
 	for i := range 300 {
 		sizes = append(sizes, 20+i%200)
@@ -88,4 +77,23 @@ func TestPeerCloseIsEchoed(t *testing.T) {
 	if code := cl.closeCode(); code != websocket.CloseGoingAway {
 		t.Fatalf("close answered with %d, want %d", code, websocket.CloseGoingAway)
 	}
+}
+
+// oneConn starts a gateway with room for many queued frames, connects one
+// client that said hello, and returns the node's side of it.
+func oneConn(tb testing.TB) (*client, *conn) {
+	tb.Helper()
+	h := newHarness(tb, func(c *config.Gateway) { c.SendQueue = 1000 }, "")
+	cl := h.dial(nil)
+	cl.hello(nil)
+	var sc *conn
+	for sc == nil {
+		h.g.connsMu.Lock()
+		for c := range h.g.conns {
+			sc = c
+		}
+		h.g.connsMu.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+	return cl, sc
 }
