@@ -227,19 +227,31 @@ func (p *plan) openWhy(g *group, c customer, now time.Time) string {
 		if g.region != "" {
 			s += ", region " + g.region
 		}
-		if c.region == "" {
+		switch {
+		case c.region == "":
 			s += " (customer in no region: "
-		} else {
+		case !p.serves(c.region):
+			s += " (no team in the customer's region " + c.region + "; "
+		default:
 			s += " (customer's region " + c.region + ": none open and free; "
 		}
 		if c.loc != nil {
 			_, coff := now.In(c.loc).Zone()
-			s += "follow the sun, " + hoursApart(distance(g, now, coff, true)) + " from the customer's clock)"
+			if d := distance(g, now, coff, true); d == 0 {
+				s += "follow the sun: the customer's own clock)"
+			} else {
+				s += "follow the sun, " + hoursApart(d) + " from the customer's clock)"
+			}
 		} else {
 			s += "follow the sun)"
 		}
 	}
 	return s
+}
+
+// serves reports whether a group of the plan is in region.
+func (p *plan) serves(region string) bool {
+	return slices.ContainsFunc(p.groups, func(g *group) bool { return g.region == region })
 }
 
 func hoursApart(sec int) string {

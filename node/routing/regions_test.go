@@ -362,3 +362,20 @@ func TestWaitingChatPickedUpTranslated(t *testing.T) {
 		t.Fatalf("picked up: %+v", d)
 	}
 }
+
+// TestWhyWithoutATeamInTheRegion: when no team is in the customer's region
+// at all the reason says so (not "none open"), and a team on the
+// customer's own clock is not "0h" away.
+func TestWhyWithoutATeamInTheRegion(t *testing.T) {
+	c := config.Default().Routing
+	c.Groups = []config.AgentGroup{{Name: "uk-en", Languages: []string{"en"}, TZ: "Europe/London", Hours: weekdays, Capacity: 2}}
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	d, err := Explain(c, "en", Request{Lang: "en-GB", TZ: "Europe/London"}, at, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := strings.Join(d.Why, "; ")
+	if d.Group != "uk-en" || !strings.Contains(why, "(no team in the customer's region EMEA; follow the sun: the customer's own clock)") {
+		t.Fatalf("decision %s: %s", d.Group, why)
+	}
+}
