@@ -17,8 +17,9 @@
 #
 # Each report starts with the disk's floor: scripts/fsyncprobe times the
 # fdatasync of a 4 KiB append in the filesystem of the node's data dirs
-# (TMPDIR), and its JSON line goes to $OUT too. Node rate and answer runs
-# report fsyncs per message (bbolt and JetStream, from the node's
+# (TMPDIR), and a bbolt commit's shape there (pages, meta, two syncs, one
+# committer per shard); its JSON line goes to $OUT too. Node rate and
+# answer runs report fsyncs per message (bbolt and JetStream, from the node's
 # /metrics, and every fsync of the process as the kernel counts it, with
 # perf when it is installed and allowed).
 #
@@ -47,7 +48,12 @@
 #   NODE_BIN=              run this node binary instead of building
 #                          bin/edgedesk (e.g. an earlier commit's, to
 #                          compare before and after with the same loadgen)
-#   PROBE_N=500            fdatasyncs the disk probe times
+#   PROBE_N=500            fdatasyncs the disk probe times (and commits
+#                          per file of its commit-shaped run)
+#   PROBE_PAGES=11 PROBE_FILES=2  the commit shape: pages written per bbolt
+#                          commit (perf at 1,000 msgs/s: 12 pwrites per
+#                          commit, the meta page included) and the store's
+#                          shards (store.shards)
 #   ANSWER_TEXT="Where is my order #12345?"  node-answer: the message sent
 #   WIDGET=1               node-webhook: also run the widget at the same rate
 #   SINK_ADDR=127.0.0.1:18082  node-webhook: where loadgen takes the channel's
@@ -143,18 +149,24 @@ build() {
 }
 
 # disk_floor times fdatasync in the filesystem the node's data dirs live in
-# (mktemp -d: TMPDIR), once per report, and prints it.
+# (mktemp -d: TMPDIR), once per report, and prints it: the fdatasync of a
+# 4 KiB append (the cheapest durable write), and a bbolt group commit's
+# shape (PROBE_PAGES random pages, a meta page, two dependent fdatasyncs,
+# PROBE_FILES committers at once as the node's store shards), which is the
+# floor under every acknowledged message's latency.
 disk_floor() {
-	local dir line
+	local dir line commit
 	dir=$(mktemp -d)
-	line=$("$WORK/fsyncprobe" -dir "$dir" -n "${PROBE_N:-500}" -json) || {
+	line=$("$WORK/fsyncprobe" -dir "$dir" -n "${PROBE_N:-500}" -json) &&
+		commit=$("$WORK/fsyncprobe" -dir "$dir" -n "${PROBE_N:-500}" -pages "${PROBE_PAGES:-11}" -files "${PROBE_FILES:-2}" -json) || {
 		rm -rf -- "$dir"
 		die "fsyncprobe failed"
 	}
 	rm -rf -- "$dir"
-	line=$(jq -c '{disk_fsync: ., time: (now | todate)}' <<<"$line")
+	line=$(jq -c --argjson c "$commit" '{disk_fsync: ., disk_commit: $c, time: (now | todate)}' <<<"$line")
 	echo "$line" >>"$OUT"
 	jq -r '.disk_fsync | "disk floor: fdatasync of a 4 KiB append (\(.n) times): p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, p99.9 \(.p999_ms) ms; kernel CPU \(.sys_us_per_sync) µs per sync"' <<<"$line"
+	jq -r '.disk_commit | "disk floor: a commit of \(.pages) random pages and a meta page, two fdatasyncs, \(.files) files at once (\(.n) each): p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, p99.9 \(.p999_ms) ms"' <<<"$line"
 }
 
 build_node() {
